@@ -1,0 +1,185 @@
+// On-disk layout of the chartcoder data pack (.ccpack).
+//
+// A pack is one little-endian file, memory-mapped read-only at start-up:
+//
+//   PackHeader (64 bytes)
+//   SectionEntry[section_count]
+//   sections, each starting at an 8-byte aligned offset
+//
+// A section is either a blob (record_size 0) or an array of fixed-size records.
+// Strings live in the kStrings blob and are referenced by StrRef. The header
+// carries an XXH3-64 hash of every byte after the header, so a flipped bit or
+// a truncated file is caught before any record is read; consumers then check
+// every reference of the sections they use (see CodeSet::Create), so a pack
+// that hashes correctly but was written by a buggy builder still cannot make
+// the reader touch memory outside the mapping.
+//
+// Bump kPackFormatVersion whenever a record layout or section meaning changes.
+#ifndef CHARTCODER_SRC_INTERNAL_PACK_FORMAT_H_
+#define CHARTCODER_SRC_INTERNAL_PACK_FORMAT_H_
+
+#include <cstdint>
+
+namespace chartcoder::internal {
+
+inline constexpr char kPackMagic[8] = {'\x89', 'C', 'C', 'P', 'A', 'C', 'K', '\n'};
+inline constexpr uint32_t kPackFormatVersion = 1;
+inline constexpr uint32_t kPackEndianMarker = 0x01020304;
+inline constexpr uint32_t kNone = 0xFFFFFFFFu;
+
+struct PackHeader {
+  char magic[8];
+  uint32_t format_version;
+  uint32_t endian_marker;
+  uint64_t file_size;
+  uint64_t payload_hash;  // XXH3_64bits of bytes [sizeof(PackHeader), file_size)
+  uint32_t section_count;
+  uint32_t reserved0;
+  uint64_t reserved[3];
+};
+static_assert(sizeof(PackHeader) == 64);
+
+enum class SectionId : uint32_t {
+  kStrings = 1,         // blob of UTF-8 text
+  kMeta = 2,            // MetaRecord[]: key/value facts (fiscal year, model versions...)
+  kChapters = 3,        // ChapterRecord[]
+  kBlocks = 4,          // BlockRecord[] (tabular "sections" such as A00-A09)
+  kCodes = 5,           // CodeRecord[], sorted by undotted code
+  kCodeChildren = 6,    // uint32_t[]: direct children lists of kCodes
+  kNotes = 7,           // NoteRecord[]
+  kNoteRefs = 8,        // CodeRangeRecord[]: codes named inside notes
+  kIndexTerms = 9,      // IndexTermRecord[]: Alphabetic Index to Diseases
+  kNeoplasmTerms = 10,  // IndexTermRecord[]: Table of Neoplasms
+  kIndexCells = 11,     // StrRef[]: table cells (neoplasm columns)
+  kSearchDocs = 12,     // SearchDocRecord[]
+  kSearchWords = 13,    // SearchWordRecord[], sorted by word
+  kSearchPostings = 14, // uint32_t[]: doc ids per word, ascending
+  kTables = 15,         // TableRecord[]: CSV/TSV tables (HCC model, abbreviations, curated)
+  kTableCells = 16,     // StrRef[]: row-major cells of kTables
+};
+
+struct SectionEntry {
+  uint32_t id;           // SectionId
+  uint32_t record_size;  // bytes per record; 0 for a blob
+  uint64_t offset;       // from the start of the file; multiple of 8
+  uint64_t size;         // bytes; multiple of record_size
+};
+static_assert(sizeof(SectionEntry) == 24);
+
+struct StrRef {
+  uint32_t offset;  // into kStrings
+  uint32_t length;
+};
+static_assert(sizeof(StrRef) == 8);
+
+struct MetaRecord {
+  StrRef key;
+  StrRef value;
+};
+
+struct ChapterRecord {
+  StrRef name;         // "1".."22"
+  StrRef description;  // "Certain infectious and parasitic diseases (A00-B99)"
+  uint32_t first_note;  // index into kNotes
+  uint32_t note_count;
+};
+
+struct BlockRecord {
+  StrRef id;           // "A00-A09" or "B10"
+  StrRef description;  // "Intestinal infectious diseases"
+  uint32_t chapter;    // index into kChapters
+  uint32_t first_note;  // index into kNotes
+  uint32_t note_count;
+  uint32_t reserved;
+};
+
+// CodeRecord::flags
+inline constexpr uint8_t kCodeBillable = 1 << 0;
+inline constexpr uint8_t kCodeSeventhExpansion = 1 << 1;  // made from a sevenChrDef
+inline constexpr uint8_t kCodeRequiresSeventh = 1 << 2;   // a sevenChrDef applies below
+
+struct CodeRecord {
+  StrRef code;         // dotted, upper case: "E11.9", "S72.001A"
+  StrRef key;          // undotted: "E119"; the sort key of kCodes
+  StrRef description;
+  uint32_t parent;     // index into kCodes, kNone for a category
+  uint32_t first_child;  // index into kCodeChildren
+  uint32_t child_count;
+  uint32_t descendant_count;  // descendants are kCodes[i+1, i+1+descendant_count)
+  uint32_t first_note;  // index into kNotes
+  uint32_t note_count;
+  uint32_t block;       // index into kBlocks
+  uint8_t flags;
+  uint8_t depth;        // 0 for a 3-character category
+  uint8_t reserved[2];
+};
+static_assert(sizeof(CodeRecord) == 56);
+
+struct NoteRecord {
+  StrRef text;
+  uint32_t first_ref;  // index into kNoteRefs
+  uint32_t ref_count;
+  uint8_t kind;        // chartcoder::NoteKind
+  uint8_t reserved[7];
+};
+static_assert(sizeof(NoteRecord) == 24);
+
+// A code or range named in a note: "E08.-" (first only), "I10-I16".
+struct CodeRangeRecord {
+  StrRef first;
+  StrRef last;  // empty for a single code or category
+};
+
+struct IndexTermRecord {
+  StrRef title;      // without non-essential modifiers
+  StrRef nemod;      // non-essential modifiers as printed: "(chronic) (congestive)"
+  StrRef code;       // may be empty, or end in "-" where more characters are needed
+  StrRef manif;      // manifestation code, printed in brackets in the book
+  StrRef see;
+  StrRef see_also;
+  StrRef see_category;  // seecat / subcat
+  uint32_t parent;      // kNone for a main term
+  uint32_t first_child;  // children are contiguous: [first_child, first_child+child_count)
+  uint32_t child_count;
+  uint32_t first_cell;   // index into kIndexCells
+  uint32_t cell_count;
+  uint8_t level;         // 0 for a main term
+  uint8_t reserved[3];
+};
+static_assert(sizeof(IndexTermRecord) == 80);
+
+// Where a search document comes from.
+enum class DocSource : uint8_t {
+  kDescription = 0,
+  kInclusionTerm = 1,
+  kIndex = 2,
+};
+
+struct SearchDocRecord {
+  StrRef text;
+  uint32_t code;      // index into kCodes
+  uint16_t word_count;
+  uint8_t source;     // DocSource
+  uint8_t reserved;
+};
+static_assert(sizeof(SearchDocRecord) == 16);
+
+struct SearchWordRecord {
+  StrRef word;
+  uint32_t first_posting;
+  uint32_t posting_count;
+};
+
+struct TableRecord {
+  StrRef name;       // "hcc/ra_dx_to_cc", "abbreviations/vanderbilt_clinic_notes"
+  uint32_t column_count;
+  uint32_t row_count;   // data rows, not counting the header
+  uint32_t first_cell;  // header cells, then rows, row-major
+  uint32_t flags;       // kTable* bits
+};
+
+inline constexpr uint32_t kTableSortedByFirstColumn = 1 << 0;
+
+}  // namespace chartcoder::internal
+
+#endif  // CHARTCODER_SRC_INTERNAL_PACK_FORMAT_H_

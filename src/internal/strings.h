@@ -1,0 +1,83 @@
+// String helpers for std::string_view. Debian's Abseil keeps its own
+// absl::string_view (not an alias of std::string_view), so absl::StrCat and
+// friends do not take std::string_view; these wrappers do.
+//
+//   std::string s = StrCat("code ", code_view, " at ", offset);
+#ifndef CHARTCODER_SRC_INTERNAL_STRINGS_H_
+#define CHARTCODER_SRC_INTERNAL_STRINGS_H_
+
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace chartcoder::internal {
+
+inline absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
+inline std::string_view FromAbsl(absl::string_view s) { return {s.data(), s.size()}; }
+
+// Passes everything absl::AlphaNum takes, turning std::string_view into
+// absl::string_view.
+template <typename T>
+decltype(auto) AlphaNumArg(const T& v) {
+  if constexpr (std::is_same_v<T, std::string_view>) {
+    return ToAbsl(v);
+  } else {
+    return (v);
+  }
+}
+
+template <typename... Args>
+std::string StrCat(const Args&... args) {
+  return absl::StrCat(AlphaNumArg(args)...);
+}
+
+template <typename... Args>
+void StrAppend(std::string* out, const Args&... args) {
+  absl::StrAppend(out, AlphaNumArg(args)...);
+}
+
+// Joins the elements (anything convertible to std::string_view) with `sep`.
+template <typename Range>
+std::string Join(const Range& parts, std::string_view sep) {
+  std::string out;
+  bool first = true;
+  for (const auto& p : parts) {
+    if (!first) out.append(sep);
+    first = false;
+    out.append(std::string_view(p));
+  }
+  return out;
+}
+
+// Splits at every `sep`; empty pieces are dropped when `skip_empty`.
+std::vector<std::string_view> Split(std::string_view s, char sep, bool skip_empty = false);
+
+// `s` without leading and trailing ASCII white space.
+std::string_view Trim(std::string_view s);
+
+std::string AsciiLower(std::string_view s);
+std::string AsciiUpper(std::string_view s);
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+inline bool Contains(std::string_view s, std::string_view part) {
+  return s.find(part) != std::string_view::npos;
+}
+
+// Whole-string numeric parsing; false on any junk.
+template <typename Int>
+bool ParseInt(std::string_view s, Int* out) {
+  s = Trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+bool ParseDouble(std::string_view s, double* out);
+
+}  // namespace chartcoder::internal
+
+#endif  // CHARTCODER_SRC_INTERNAL_STRINGS_H_

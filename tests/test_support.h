@@ -1,0 +1,47 @@
+// Helpers shared by the tests: the data pack built with the tree, temporary
+// folders, running the CLI.
+#ifndef CHARTCODER_TESTS_TEST_SUPPORT_H_
+#define CHARTCODER_TESTS_TEST_SUPPORT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chartcoder/codeset.h"
+
+namespace chartcoder::testing {
+
+// The pack built by this build tree.
+std::string TestPackPath();
+// Loaded once per test binary and shared (CodeSet is immutable).
+const CodeSet& TestCodeSet();
+// The repository root and the reference-data folder the pack was built from.
+std::string SourceDir();
+std::string DataSourceDir();
+
+// A fresh empty folder, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::string ReadFileOrDie(const std::string& path);
+void WriteFileOrDie(const std::string& path, const std::string& bytes);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+// Runs the built `chartcoder` with `args` (no shell), feeding `stdin_data`.
+CommandResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data = "");
+
+}  // namespace chartcoder::testing
+
+#endif  // CHARTCODER_TESTS_TEST_SUPPORT_H_
