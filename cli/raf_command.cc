@@ -324,6 +324,10 @@ int RunOne(const CommandLine& args, const Plan& plan,
   std::vector<RiskScore> scores;
   for (const auto& model : models) {
     absl::StatusOr<RiskScore> s = model->Score(codes, *d);
+    // InvalidArgument is about the member the flags describe.
+    if (!s.ok() && s.status().code() == absl::StatusCode::kInvalidArgument) {
+      return UsageError(kName, s.status());
+    }
     if (!s.ok()) return Fail(s.status());
     scores.push_back(*std::move(s));
   }
