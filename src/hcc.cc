@@ -297,13 +297,18 @@ enum CodeFlags : uint8_t {
   kInMapping = 4,   // in ra_dx_to_cc for any model
 };
 
+// 8 bytes (16 with its key), so the table of ~100,000 codes stays small
+// enough for the cache.
 struct CodeEntry {
-  uint8_t flags = 0;
+  uint8_t flags = 0;  // CodeFlags in bits 0-2, the number of edits in bits 3-7
   uint8_t cc_count = 0;
   std::array<uint8_t, kMaxCcsPerCode> cc{};  // dense HCC indices in this model
-  uint32_t edit_first = 0;
-  uint32_t edit_count = 0;
+  uint16_t edit_first = 0;                   // edits[edit_first, +edit_count())
+  int edit_count() const { return flags >> 3; }
 };
+static_assert(sizeof(CodeEntry) == 8);
+constexpr size_t kMaxEdits = 1u << 16;
+constexpr int kMaxEditsPerCode = 31;
 
 struct Edit {
   Sex sex = Sex::kUnspecified;  // kUnspecified: any
@@ -527,11 +532,19 @@ class ModelBuilder {
     // Group by code, keeping table order within a code (first match wins).
     std::stable_sort(edits_by_key_.begin(), edits_by_key_.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
+    if (edits_by_key_.size() >= kMaxEdits) {
+      return absl::DataLossError(StrCat(edits_by_key_.size(), " age/sex edits for ", full_name_,
+                                        "; chartcoder supports fewer than ", kMaxEdits));
+    }
     for (size_t i = 0; i < edits_by_key_.size(); ++i) {
       const auto& [key, edit] = edits_by_key_[i];
       CodeEntry& e = m_->codes[key];
-      if (e.edit_count == 0) e.edit_first = static_cast<uint32_t>(m_->edits.size());
-      ++e.edit_count;
+      if (e.edit_count() == 0) e.edit_first = static_cast<uint16_t>(m_->edits.size());
+      if (e.edit_count() == kMaxEditsPerCode) {
+        return absl::DataLossError(StrCat("more than ", kMaxEditsPerCode,
+                                          " age/sex edits for one code of ", full_name_));
+      }
+      e.flags = static_cast<uint8_t>(e.flags + (1 << 3));
       m_->edits.push_back(edit);
     }
     return absl::OkStatus();
@@ -1016,15 +1029,27 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
   }
   if (medicaid) add_demographic(m.ltimcaid[seg], TermKind::kMedicaid);
 
-  // Codes -> HCCs, with age/sex edits.
+  // Codes -> HCCs, with age/sex edits. First every code's key, prefetching
+  // its slot of the code table so the look-ups' cache misses overlap.
+  auto trim = [](std::string_view t) {
+    return !t.empty() && (t.front() <= ' ' || t.back() <= ' ') ? internal::Trim(t) : t;
+  };
+  absl::InlinedVector<uint64_t, 32> keys(input.size());  // 0: not shaped like a code
+  for (size_t i = 0; i < input.size(); ++i) {
+    keys[i] = internal::PackTrimmedCodeKey(trim(input[i])).value_or(0);
+    if (keys[i] != 0) m.codes.prefetch(keys[i]);
+  }
   Bits present;
-  absl::InlinedVector<uint64_t, 32> seen;
+  // Duplicates: a scan of the earlier keys for the first 64 codes, a hash set
+  // of keys after that.
+  constexpr size_t kScanned = 64;
   absl::flat_hash_set<uint64_t> seen_many;
+  if (input.size() > kScanned) seen_many.insert(keys.begin(), keys.begin() + kScanned);
   absl::flat_hash_set<std::string_view> seen_invalid;  // allocates only for invalid codes
   for (size_t i = 0; i < input.size(); ++i) {
-    const std::optional<uint64_t> key = internal::PackCodeKey(input[i]);
-    const std::string_view trimmed = internal::Trim(input[i]);
-    if (!key) {
+    const uint64_t key = keys[i];
+    if (key == 0) {
+      const std::string_view trimmed = trim(input[i]);
       if (!seen_invalid.insert(trimmed).second) continue;
       CodeResult& r = out->codes.emplace_back();
       r.code.assign(trimmed);
@@ -1032,30 +1057,28 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
       r.input_index = static_cast<uint32_t>(i);
       continue;
     }
-    if (seen.size() < 64) {
-      if (std::find(seen.begin(), seen.end(), *key) != seen.end()) continue;
-      seen.push_back(*key);
-      if (seen.size() == 64) seen_many.insert(seen.begin(), seen.end());
-    } else if (!seen_many.insert(*key).second) {
+    if (i < kScanned) {
+      if (std::find(keys.begin(), keys.begin() + i, key) != keys.begin() + i) continue;
+    } else if (!seen_many.insert(key).second) {
       continue;
     }
     CodeResult& r = out->codes.emplace_back();
     r.input_index = static_cast<uint32_t>(i);
-    auto it = m.codes.find(*key);
+    auto it = m.codes.find(key);
     const CodeEntry* e = it == m.codes.end() ? nullptr : &it->second;
     if (e == nullptr || !(e->flags & (kInMapping | kBillable))) {
       if (e != nullptr && (e->flags & kInPack)) {
         r.status = CodeStatus::kNotBillable;
-        internal::AppendDottedCode(*key, &r.code);
+        internal::AppendDottedCode(key, &r.code);
       } else {
         r.status = CodeStatus::kInvalid;
-        r.code.assign(trimmed);
+        r.code.assign(trim(input[i]));
       }
       continue;
     }
-    internal::AppendDottedCode(*key, &r.code);
+    internal::AppendDottedCode(key, &r.code);
     const Edit* edit = nullptr;
-    for (uint32_t k = 0; k < e->edit_count; ++k) {
+    for (int k = 0; k < e->edit_count(); ++k) {
       const Edit& candidate = m.edits[e->edit_first + k];
       if ((candidate.sex == Sex::kUnspecified || candidate.sex == d.sex) &&
           d.age >= candidate.min_age && d.age <= candidate.max_age) {

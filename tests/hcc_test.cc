@@ -665,6 +665,15 @@ TEST(RiskModelCodeTest, ManyCodesAreFolded) {
   RiskScore s = Model(HccModel::kV28).Score(codes, Member(72, Sex::kFemale)).value();
   EXPECT_EQ(s.codes.size(), 3u);
   EXPECT_THAT(HccsOf(s), ElementsAre(38, 226, 327));
+  // Past 64 codes duplicates are found by hash; the 64th code being invalid
+  // must not lose the first 64 codes.
+  std::vector<std::string> long_list(63, "I10");
+  long_list.push_back("XYZ");
+  long_list.push_back("I10");
+  long_list.push_back("E11.9");
+  long_list.push_back("e119");
+  RiskScore folded = Model(HccModel::kV28).Score(long_list, Member(72, Sex::kFemale)).value();
+  EXPECT_EQ(folded.codes.size(), 3u);
   std::vector<std::string_view> too_many(RiskModel::kMaxCodes + 1, "E11.9");
   EXPECT_EQ(Model(HccModel::kV28).Score(too_many, Member(72, Sex::kFemale)).status().code(),
             absl::StatusCode::kResourceExhausted);

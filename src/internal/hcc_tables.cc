@@ -51,32 +51,7 @@ bool ParseAgeRange(std::string_view s, bool single_allowed, int* min_age, int* m
 }  // namespace
 
 std::optional<uint64_t> PackCodeKey(std::string_view code) {
-  code = Trim(code);
-  char buf[kMaxCodeLength];
-  size_t n = 0;
-  for (size_t i = 0; i < code.size(); ++i) {
-    char c = code[i];
-    if (c == '.') {
-      // Only after the category (3 characters), once.
-      if (i != 3) return std::nullopt;
-      continue;
-    }
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    if (!IsUpper(c) && !IsDigit(c)) return std::nullopt;
-    if (n == kMaxCodeLength) return std::nullopt;
-    buf[n++] = c;
-  }
-  if (n < 3 || !IsUpper(buf[0])) return std::nullopt;
-  uint64_t key = 0;
-  for (size_t i = 0; i < n; ++i) key |= static_cast<uint64_t>(static_cast<uint8_t>(buf[i])) << (8 * i);
-  return key;
-}
-
-void AppendDottedCode(uint64_t key, std::string* out) {
-  for (int i = 0; i < 8 && (key >> (8 * i)) != 0; ++i) {
-    if (i == 3) out->push_back('.');
-    out->push_back(static_cast<char>((key >> (8 * i)) & 0xff));
-  }
+  return PackTrimmedCodeKey(Trim(code));
 }
 
 std::string DottedCode(uint64_t key) {

@@ -24,15 +24,43 @@ namespace chartcoder::internal {
 // lowest byte, zero padding). Never 0 for a valid code.
 inline constexpr size_t kMaxCodeLength = 7;
 
-// The key of `code` (dotted or not, any case, surrounding white space ignored),
-// or nullopt when it cannot be an ICD-10-CM code: not 3 to 7 letters and
-// digits starting with a letter, or a dot anywhere but after the third
-// character.
+// The key of `code` (dotted or not, any case, no surrounding white space), or
+// nullopt when it cannot be an ICD-10-CM code: not 3 to 7 letters and digits
+// starting with a letter, or a dot anywhere but after the third character.
+// Inline: it runs for every code scored.
+inline std::optional<uint64_t> PackTrimmedCodeKey(std::string_view code) {
+  uint64_t key = 0;
+  size_t n = 0;
+  for (size_t i = 0; i < code.size(); ++i) {
+    char c = code[i];
+    if (c == '.') {
+      if (i != 3) return std::nullopt;  // only after the category, once
+      continue;
+    }
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    const bool letter = c >= 'A' && c <= 'Z';
+    if ((!letter && !(c >= '0' && c <= '9')) || n == kMaxCodeLength || (n == 0 && !letter)) {
+      return std::nullopt;
+    }
+    key |= static_cast<uint64_t>(static_cast<uint8_t>(c)) << (8 * n++);
+  }
+  if (n < 3) return std::nullopt;
+  return key;
+}
+// The same, ignoring surrounding ASCII white space.
 std::optional<uint64_t> PackCodeKey(std::string_view code);
-// The code of a key, dotted: "E11.9".
+
+// Appends the dotted code of `key` to `out`: "E11.9".
+inline void AppendDottedCode(uint64_t key, std::string* out) {
+  char buf[kMaxCodeLength + 1];
+  size_t n = 0;
+  for (size_t i = 0; i < kMaxCodeLength && (key >> (8 * i)) != 0; ++i) {
+    if (i == 3) buf[n++] = '.';
+    buf[n++] = static_cast<char>((key >> (8 * i)) & 0xff);
+  }
+  out->append(buf, n);
+}
 std::string DottedCode(uint64_t key);
-// Appends the dotted code of `key` to `out` (no allocation for short strings).
-void AppendDottedCode(uint64_t key, std::string* out);
 
 // "any of HCC 17 18 19" or "HCC 85": the HCC numbers, in order.
 // InvalidArgument names the problem.
