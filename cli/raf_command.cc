@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -507,10 +508,21 @@ void AppendCsvField(std::string* out, std::string_view v) {
   out->push_back('"');
 }
 
+// `v` with 3 decimals ("1.723"), without printf: this runs for every member.
 void AppendScore(std::string* out, double v) {
-  char buf[32];
-  int n = std::snprintf(buf, sizeof buf, "%.3f", v);
-  out->append(buf, static_cast<size_t>(n));
+  if (!std::isfinite(v) || std::fabs(v) >= 1e15) {
+    char buf[48];
+    int n = std::snprintf(buf, sizeof buf, "%.3f", v);
+    out->append(buf, static_cast<size_t>(n));
+    return;
+  }
+  long long thousandths = std::llround(std::fabs(v) * 1000);
+  if (v < 0 && thousandths != 0) out->push_back('-');
+  StrAppend(out, thousandths / 1000);
+  const int frac = static_cast<int>(thousandths % 1000);
+  const char digits[4] = {'.', static_cast<char>('0' + frac / 100),
+                          static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10)};
+  out->append(digits, 4);
 }
 
 void AppendOptionalScore(std::string* out, const std::optional<double>& v) {
@@ -524,9 +536,23 @@ void AppendHccs(std::string* out, const RiskScore& s) {
   }
 }
 
+// The codes of `status`, space-separated, as one CSV field.
 void AppendCodes(std::string* out, const RiskScore& s, CodeStatus status) {
-  std::string list = CodeListOf(s, status);
-  AppendCsvField(out, list);
+  const size_t start = out->size();
+  bool needs_quotes = false;
+  for (const CodeResult& c : s.codes) {
+    if (c.status != status) continue;
+    if (out->size() > start) out->push_back(' ');
+    out->append(c.code);
+    // Only a code that is not ICD-10-CM can hold these.
+    needs_quotes = needs_quotes || (status == CodeStatus::kInvalid &&
+                                    c.code.find_first_of(",\"\n\r") != std::string::npos);
+  }
+  if (needs_quotes) {
+    std::string list = out->substr(start);
+    out->resize(start);
+    AppendCsvField(out, list);
+  }
 }
 
 std::string OutputHeader(const Plan& plan) {

@@ -173,6 +173,15 @@ TEST(RafCliTest, BatchFromStdinWithConstantsAndOptionalColumns) {
   EXPECT_THAT(rows[2], StartsWith("b,V24,INS,"));
 }
 
+TEST(RafCliTest, BatchQuotesOddInvalidCodes) {
+  CommandResult r = RunCli({"raf", "--model", "V28", "--input", "-"},
+                           "member_id,age,sex,codes\nq,72,F,\"E11.9 X\"\"Y\"\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> rows = Lines(r.out);
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[1], "q,V28,CNA,0.561,,,HCC38,,,\"X\"\"Y\"");
+}
+
 TEST(RafCliTest, BatchBlendColumns) {
   CommandResult r = RunCli({"raf", "--blend", "V24=0.33,V28=0.67", "--input", "-"},
                            "member_id,age,sex,codes\nx,72,F,E11.9 I50.9 I21.1\n");
