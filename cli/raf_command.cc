@@ -581,11 +581,11 @@ class Progress {
     if (total_ > 0) {
       const int pct = static_cast<int>(100.0 * static_cast<double>(bytes) / static_cast<double>(total_));
       const int filled = pct / 4;
-      std::fprintf(stderr, "\r[%.*s%.*s] %3d%%  %llu members", filled,
+      std::fprintf(stderr, "\r[%.*s%.*s] %3d%%  %llu scored", filled,
                    "#########################", 25 - filled, "                         ", pct,
                    static_cast<unsigned long long>(rows));
     } else {
-      std::fprintf(stderr, "\r%llu members", static_cast<unsigned long long>(rows));
+      std::fprintf(stderr, "\r%llu scored", static_cast<unsigned long long>(rows));
     }
     drawn_ = true;
   }
