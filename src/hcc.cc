@@ -972,6 +972,8 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
   out->coding_intensity_adjustment = m.adjustment;
   out->normalized_score.reset();
   out->payment_score.reset();
+  out->segment = Segment::kCommunityNonDualAged;
+  out->segment_forced = out->disabled = out->originally_disabled = out->medicaid = false;
 
   CC_RETURN_IF_ERROR(ValidateDemographics(d));
   if (input.size() > kMaxCodes) {
@@ -1045,12 +1047,27 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
   constexpr size_t kScanned = 64;
   absl::flat_hash_set<uint64_t> seen_many;
   if (input.size() > kScanned) seen_many.insert(keys.begin(), keys.begin() + kScanned);
-  absl::flat_hash_set<std::string_view> seen_invalid;  // allocates only for invalid codes
+  absl::flat_hash_set<std::string_view> seen_invalid;  // texts of invalid codes, past 64
+  bool seen_invalid_filled = false;
   for (size_t i = 0; i < input.size(); ++i) {
     const uint64_t key = keys[i];
     if (key == 0) {
       const std::string_view trimmed = trim(input[i]);
-      if (!seen_invalid.insert(trimmed).second) continue;
+      bool repeat = false;
+      if (i < kScanned) {
+        for (size_t j = 0; j < i && !repeat; ++j) {
+          repeat = keys[j] == 0 && trim(input[j]) == trimmed;
+        }
+      } else {
+        if (!seen_invalid_filled) {
+          for (size_t j = 0; j < kScanned; ++j) {
+            if (keys[j] == 0) seen_invalid.insert(trim(input[j]));
+          }
+          seen_invalid_filled = true;
+        }
+        repeat = !seen_invalid.insert(trimmed).second;
+      }
+      if (repeat) continue;
       CodeResult& r = out->codes.emplace_back();
       r.code.assign(trimmed);
       r.status = CodeStatus::kInvalid;

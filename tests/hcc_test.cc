@@ -672,8 +672,13 @@ TEST(RiskModelCodeTest, ManyCodesAreFolded) {
   long_list.push_back("I10");
   long_list.push_back("E11.9");
   long_list.push_back("e119");
+  long_list.push_back("XYZ");
   RiskScore folded = Model(HccModel::kV28).Score(long_list, Member(72, Sex::kFemale)).value();
   EXPECT_EQ(folded.codes.size(), 3u);
+  std::vector<std::string> invalid_list;
+  for (int i = 0; i < 100; ++i) invalid_list.push_back(i % 3 == 0 ? "bad" : i % 3 == 1 ? "E11.9" : "worse");
+  RiskScore invalid = Model(HccModel::kV28).Score(invalid_list, Member(72, Sex::kFemale)).value();
+  EXPECT_EQ(invalid.codes.size(), 3u);
   std::vector<std::string_view> too_many(RiskModel::kMaxCodes + 1, "E11.9");
   EXPECT_EQ(Model(HccModel::kV28).Score(too_many, Member(72, Sex::kFemale)).status().code(),
             absl::StatusCode::kResourceExhausted);
