@@ -832,6 +832,20 @@ class ModelBuilder {
   std::string count_prefix_;
 };
 
+// The dotted code of `key` into `out`, replacing its contents. Local to this
+// file so the hot loop calls it directly (or inlines it).
+void SetDottedCode(uint64_t key, std::string* out) {
+  char buf[internal::kMaxCodeLength + 1];
+  size_t n = 0;
+  for (size_t i = 0; i < internal::kMaxCodeLength; ++i) {
+    const char c = static_cast<char>((key >> (8 * i)) & 0xff);
+    if (c == 0) break;
+    if (i == 3) buf[n++] = '.';
+    buf[n++] = c;
+  }
+  out->assign(buf, n);
+}
+
 absl::Status ValidateDemographics(const Demographics& d) {
   if (d.age < 0 || d.age > kMaxAge) {
     return absl::InvalidArgumentError(
@@ -1086,14 +1100,14 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
     if (e == nullptr || !(e->flags & (kInMapping | kBillable))) {
       if (e != nullptr && (e->flags & kInPack)) {
         r.status = CodeStatus::kNotBillable;
-        internal::AppendDottedCode(key, &r.code);
+        SetDottedCode(key, &r.code);
       } else {
         r.status = CodeStatus::kInvalid;
         r.code.assign(trim(input[i]));
       }
       continue;
     }
-    internal::AppendDottedCode(key, &r.code);
+    SetDottedCode(key, &r.code);
     const Edit* edit = nullptr;
     for (int k = 0; k < e->edit_count(); ++k) {
       const Edit& candidate = m.edits[e->edit_first + k];
