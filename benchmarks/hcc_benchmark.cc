@@ -107,10 +107,9 @@ size_t CodeCount(const std::vector<Member>& members) {
   return n;
 }
 
-// Scores members one after another into one reused RiskScore.
-void BM_HccScoreMember(benchmark::State& state) {
-  const RiskModel& model = Model(state.range(0) == 24 ? HccModel::kV24 : HccModel::kV28);
-  const std::vector<Member>& members = Pool(false);
+// Scores the members one after another into one reused RiskScore.
+void ScoreMembers(benchmark::State& state, const RiskModel& model,
+                  const std::vector<Member>& members) {
   chartcoder::RiskScore out;
   size_t i = 0;
   double total = 0;
@@ -123,6 +122,10 @@ void BM_HccScoreMember(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
   state.counters["codes_per_member"] =
       static_cast<double>(CodeCount(members)) / static_cast<double>(members.size());
+}
+
+void BM_HccScoreMember(benchmark::State& state) {
+  ScoreMembers(state, Model(state.range(0) == 24 ? HccModel::kV24 : HccModel::kV28), Pool(false));
 }
 BENCHMARK(BM_HccScoreMember)->Arg(24)->Arg(28);
 
@@ -145,18 +148,7 @@ BENCHMARK(BM_HccScoreMemberAllocating);
 
 // Codes drawn uniformly from all 96,821 codes: no locality in the code table.
 void BM_HccScoreMemberUniformCodes(benchmark::State& state) {
-  const RiskModel& model = Model(HccModel::kV28);
-  const std::vector<Member>& members = Pool(true);
-  chartcoder::RiskScore out;
-  size_t i = 0;
-  double total = 0;
-  for (auto _ : state) {
-    const Member& m = members[i++ & 4095];
-    if (!model.ScoreInto(m.views, m.demographics, &out).ok()) std::abort();
-    total += out.raw_score;
-  }
-  benchmark::DoNotOptimize(total);
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  ScoreMembers(state, Model(HccModel::kV28), Pool(true));
 }
 BENCHMARK(BM_HccScoreMemberUniformCodes);
 

@@ -569,6 +569,46 @@ std::string OutputHeader(const Plan& plan) {
   return h;
 }
 
+// One output row (OutputHeader's columns) for a scored member.
+void AppendRow(std::string* out, std::string_view member_id, const std::vector<RiskScore>& scores,
+               const std::optional<BlendedRiskScore>& blend) {
+  AppendCsvField(out, member_id);
+  const RiskScore& first = scores[0];
+  if (!blend) {
+    StrAppend(out, ",", HccModelName(first.model), ",", SegmentCode(first.segment), ",");
+    AppendScore(out, first.raw_score);
+    *out += ',';
+    AppendOptionalScore(out, first.normalized_score);
+    *out += ',';
+    AppendOptionalScore(out, first.payment_score);
+    *out += ',';
+    AppendHccs(out, first);
+    *out += ',';
+    AppendCodes(out, first, CodeStatus::kNoHcc);
+  } else {
+    StrAppend(out, ",", SegmentCode(first.segment));
+    for (const RiskScore& s : scores) {
+      *out += ',';
+      AppendScore(out, s.raw_score);
+      *out += ',';
+      AppendOptionalScore(out, s.normalized_score);
+      *out += ',';
+      AppendHccs(out, s);
+    }
+    *out += ',';
+    AppendScore(out, blend->raw_score);
+    *out += ',';
+    AppendOptionalScore(out, blend->normalized_score);
+    *out += ',';
+    AppendOptionalScore(out, blend->payment_score);
+  }
+  *out += ',';
+  AppendCodes(out, first, CodeStatus::kNotBillable);
+  *out += ',';
+  AppendCodes(out, first, CodeStatus::kInvalid);
+  *out += '\n';
+}
+
 // A progress line on stderr, redrawn at most 4 times a second.
 class Progress {
  public:
@@ -684,41 +724,7 @@ int RunBatch(const CommandLine& args, const Plan& plan,
       continue;
     }
     ++scored;
-    AppendCsvField(&buffer, internal::Trim(fields[columns->member_id]));
-    const RiskScore& first = scores[0];
-    if (!blend) {
-      StrAppend(&buffer, ",", HccModelName(first.model), ",", SegmentCode(first.segment), ",");
-      AppendScore(&buffer, first.raw_score);
-      buffer += ',';
-      AppendOptionalScore(&buffer, first.normalized_score);
-      buffer += ',';
-      AppendOptionalScore(&buffer, first.payment_score);
-      buffer += ',';
-      AppendHccs(&buffer, first);
-      buffer += ',';
-      AppendCodes(&buffer, first, CodeStatus::kNoHcc);
-    } else {
-      StrAppend(&buffer, ",", SegmentCode(first.segment));
-      for (const RiskScore& s : scores) {
-        buffer += ',';
-        AppendScore(&buffer, s.raw_score);
-        buffer += ',';
-        AppendOptionalScore(&buffer, s.normalized_score);
-        buffer += ',';
-        AppendHccs(&buffer, s);
-      }
-      buffer += ',';
-      AppendScore(&buffer, blend->raw_score);
-      buffer += ',';
-      AppendOptionalScore(&buffer, blend->normalized_score);
-      buffer += ',';
-      AppendOptionalScore(&buffer, blend->payment_score);
-    }
-    buffer += ',';
-    AppendCodes(&buffer, first, CodeStatus::kNotBillable);
-    buffer += ',';
-    AppendCodes(&buffer, first, CodeStatus::kInvalid);
-    buffer += '\n';
+    AppendRow(&buffer, internal::Trim(fields[columns->member_id]), scores, blend);
     if (buffer.size() > (1 << 16)) {
       std::fwrite(buffer.data(), 1, buffer.size(), out);
       buffer.clear();
