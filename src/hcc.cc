@@ -364,7 +364,34 @@ struct Model {
   std::vector<Requirement> requirements;
   std::vector<HierarchyParent> parents;  // in the order of the hierarchy table
   Bits parent_mask;
+  // True when `parents` is in ascending HCC order (the CMS tables are): then
+  // Score visits only the parents present. parent_slot: dense index -> index
+  // into `parents`, -1 for none.
+  bool parents_ascending = true;
+  std::vector<int16_t> parent_slot;
   std::vector<Variable> variables;
+  // Per segment, the variables with a coefficient there, in table order.
+  std::array<std::vector<int>, kSegmentCount> scored_variables;
+
+  // A group or interaction's value for HCCs `kept` after hierarchies.
+  bool VariableOn(int v, const Bits& kept, bool disabled) const {
+    const Variable& var = variables[v];
+    if (var.is_group) return kept.Intersects(var.any_of);
+    for (const Variable::Factor& f : var.factors) {
+      switch (f.kind) {
+        case internal::InteractionFactor::Kind::kVariable:
+          if (!VariableOn(f.index, kept, disabled)) return false;
+          break;
+        case internal::InteractionFactor::Kind::kHcc:
+          if (!kept.Test(f.index)) return false;
+          break;
+        case internal::InteractionFactor::Kind::kDisabled:
+          if (!disabled) return false;
+          break;
+      }
+    }
+    return true;
+  }
 
   int count_top = 0;  // 10 for D1..D9 / D10P; 0 when the model has no count terms
   std::vector<Coef> count_coef;  // [segment * (count_top + 1) + n]
@@ -628,6 +655,11 @@ class ModelBuilder {
       m_->parents[it->second].children.Set(c);
       m_->parent_mask.Set(p);
     }
+    m_->parent_slot.assign(m_->hcc_numbers.size(), -1);
+    for (size_t i = 0; i < m_->parents.size(); ++i) {
+      m_->parent_slot[m_->parents[i].cc] = static_cast<int16_t>(i);
+      if (i > 0 && m_->parents[i].cc < m_->parents[i - 1].cc) m_->parents_ascending = false;
+    }
     return absl::OkStatus();
   }
 
@@ -752,6 +784,11 @@ class ModelBuilder {
       if (!segment_seen[s]) {
         return absl::DataLossError(StrCat("table hcc/ra_coefficients has no ", coef_version_,
                                           " coefficients for segment ", kSegmentCodes[s]));
+      }
+      for (size_t v = 0; v < m_->variables.size(); ++v) {
+        if (m_->variables[v].coef[s].present()) {
+          m_->scored_variables[s].push_back(static_cast<int>(v));
+        }
       }
     }
     return absl::OkStatus();
@@ -1150,16 +1187,24 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
   }
   // Hierarchies, parent by parent in table order, on the HCCs still present.
   Bits kept = present;
-  if (kept.Intersects(m.parent_mask)) {
+  auto apply_parent = [&](const HierarchyParent& p) {
+    const Bits drop = kept.And(p.children);
+    if (!drop.Any()) return;
+    drop.ForEach([&](int c) {
+      out->removed_hccs.push_back({m.hcc_numbers[c], m.hcc_labels[c], HccRemoval::kHierarchy,
+                                   m.hcc_numbers[p.cc], {}});
+    });
+    kept.Remove(p.children);
+  };
+  if (m.parents_ascending) {
+    // Only the parents present, ascending (= table order); one removed by an
+    // earlier parent no longer acts.
+    kept.And(m.parent_mask).ForEach([&](int c) {
+      if (kept.Test(c)) apply_parent(m.parents[m.parent_slot[c]]);
+    });
+  } else if (kept.Intersects(m.parent_mask)) {
     for (const HierarchyParent& p : m.parents) {
-      if (!kept.Test(p.cc)) continue;
-      const Bits drop = kept.And(p.children);
-      if (!drop.Any()) continue;
-      drop.ForEach([&](int c) {
-        out->removed_hccs.push_back({m.hcc_numbers[c], m.hcc_labels[c], HccRemoval::kHierarchy,
-                                     m.hcc_numbers[p.cc], {}});
-      });
-      kept.Remove(p.children);
+      if (kept.Test(p.cc)) apply_parent(p);
     }
   }
 
@@ -1173,35 +1218,18 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
                             coef.variable, coef.value, m.hcc_numbers[c]});
     }
   });
-  // Groups and interactions, on the HCCs after hierarchies.
-  std::array<bool, kMaxVariables> value{};
-  for (size_t v = 0; v < m.variables.size(); ++v) {
+  // Groups and interactions with a coefficient in the segment, on the HCCs
+  // after hierarchies.
+  for (int v : m.scored_variables[seg]) {
     const Variable& var = m.variables[v];
-    bool on;
-    if (var.is_group) {
-      on = kept.Intersects(var.any_of);
-    } else {
-      on = true;
-      for (const Variable::Factor& f : var.factors) {
-        switch (f.kind) {
-          case internal::InteractionFactor::Kind::kVariable:
-            on = on && value[f.index];
-            break;
-          case internal::InteractionFactor::Kind::kHcc:
-            on = on && kept.Test(f.index);
-            break;
-          case internal::InteractionFactor::Kind::kDisabled:
-            on = on && disabled;
-            break;
-        }
-      }
+    if ((var.institutional_only && segment != Segment::kInstitutional) ||
+        !m.VariableOn(v, kept, disabled)) {
+      continue;
     }
-    value[v] = on;
     const Coef& coef = var.coef[seg];
-    if (on && coef.present() && (!var.institutional_only || segment == Segment::kInstitutional)) {
-      out->terms.push_back({TermKind::kInteraction, coef.variable.substr(SegmentCode(segment).size() + 1),
-                            coef.variable, coef.value, 0});
-    }
+    out->terms.push_back({TermKind::kInteraction,
+                          coef.variable.substr(SegmentCode(segment).size() + 1), coef.variable,
+                          coef.value, 0});
   }
   // The number of payment HCCs, capped at the top bucket.
   const int n = kept.Count();

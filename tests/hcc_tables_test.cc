@@ -283,6 +283,32 @@ TEST(MiniModelTest, TheModelIsWhatItsTablesSay) {
             absl::StatusCode::kDataLoss);
 }
 
+// Hierarchies act in table order on the HCCs still present (CMS's macro): with
+// HCC1 > HCC37 > HCC38 (not closed), the order of the rows decides whether
+// HCC38 survives. Ascending order takes Score's fast path, the other the
+// general loop.
+TEST(MiniModelTest, HierarchiesActInTableOrder) {
+  const std::vector<std::string> codes = {"B20", "E11.22", "E11.9"};
+  struct Case {
+    std::string rows;
+    std::vector<int> kept;
+  } const cases[] = {
+      {"1,37,CMS-HCC,V28,H\n37,38,CMS-HCC,V28,H\n", {1, 38}},  // 1 removes 37 first
+      {"37,38,CMS-HCC,V28,H\n1,37,CMS-HCC,V28,H\n", {1}},      // 37 removes 38 first
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.rows);
+    MiniTables t = Mini();
+    t.hcc["ra_hierarchies_2030.csv"] =
+        "cc_parent,cc_child,model_domain,model_version,model_fullname\n" + c.rows;
+    MiniPack pack;
+    ASSERT_TRUE(pack.Build(t).ok());
+    std::unique_ptr<RiskModel> m = pack.Create().value();
+    RiskScore s = m->Score(codes, Member(72, Sex::kFemale)).value();
+    EXPECT_EQ(HccsOf(s), c.kept);
+  }
+}
+
 TEST(MiniModelTest, PublishedConstantsOfTheYearApply) {
   MiniPack pack;
   ASSERT_TRUE(pack.Build(Mini(2024)).ok());
