@@ -2,6 +2,7 @@
 // codes) or a CSV file of members, streamed.
 #include <sys/stat.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -168,15 +169,20 @@ std::optional<bool> ParseBool(std::string_view text) {
   return std::nullopt;
 }
 
-// Codes separated by spaces, commas or semicolons.
+// Codes separated by spaces, tabs, commas or semicolons.
 void SplitCodes(std::string_view text, std::vector<std::string_view>* out) {
-  size_t start = 0;
-  for (size_t i = 0; i <= text.size(); ++i) {
-    if (i == text.size() || text[i] == ' ' || text[i] == ';' || text[i] == ',' ||
-        text[i] == '\t') {
-      if (i > start) out->push_back(text.substr(start, i - start));
-      start = i + 1;
-    }
+  static constexpr auto kSeparator = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : {' ', '\t', ',', ';'}) t[c] = true;
+    return t;
+  }();
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    while (p < end && kSeparator[static_cast<unsigned char>(*p)]) ++p;
+    const char* start = p;
+    while (p < end && !kSeparator[static_cast<unsigned char>(*p)]) ++p;
+    if (p > start) out->emplace_back(start, static_cast<size_t>(p - start));
   }
 }
 
