@@ -158,6 +158,16 @@ TEST(RiskModelGoldenTest, ReproducesEveryHccinfhirCase) {
   EXPECT_EQ(checked, 50);
 }
 
+TEST(RiskModelTest, TakesCodesInEveryForm) {
+  const Demographics m = Member(72, Sex::kFemale);
+  const RiskModel& model = Model(HccModel::kV28);
+  const std::vector<std::string> strings = {"E11.9", "I50.9"};
+  const std::vector<std::string_view> views = {"E11.9", "I50.9"};
+  EXPECT_THAT(HccsOf(model.Score({"E11.9", "I50.9"}, m).value()), ElementsAre(38, 226));
+  EXPECT_THAT(HccsOf(model.Score(strings, m).value()), ElementsAre(38, 226));
+  EXPECT_THAT(HccsOf(model.Score(views, m).value()), ElementsAre(38, 226));
+}
+
 TEST(RiskModelTest, ScoresTheIssueExample) {
   RiskScore s = ScoreOrDie(HccModel::kV28, {"E11.9", "I50.9", "N18.4"}, Member(72, Sex::kFemale));
   EXPECT_EQ(s.segment, Segment::kCommunityNonDualAged);

@@ -27,6 +27,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -277,6 +278,10 @@ class RiskModel {
                                   const Demographics& demographics) const;
   absl::StatusOr<RiskScore> Score(const std::vector<std::string>& codes,
                                   const Demographics& demographics) const;
+  absl::StatusOr<RiskScore> Score(std::initializer_list<std::string_view> codes,
+                                  const Demographics& demographics) const {
+    return Score(absl::Span<const std::string_view>(codes.begin(), codes.size()), demographics);
+  }
   // The same, into `out`, reusing its storage: no allocation once `out` has
   // held a member with as many codes. `out` is overwritten (also on error).
   absl::Status ScoreInto(absl::Span<const std::string_view> codes,
