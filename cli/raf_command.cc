@@ -39,8 +39,8 @@ struct Plan {
 };
 
 // "V24=0.33,V28=0.67" -> per-model values.
-absl::StatusOr<std::vector<std::pair<HccModel, double>>> ParseModelValues(
-    std::string_view flag, std::string_view text) {
+absl::StatusOr<std::vector<std::pair<HccModel, double>>> ParseModelValues(std::string_view flag,
+                                                                          std::string_view text) {
   std::vector<std::pair<HccModel, double>> out;
   for (std::string_view part : internal::Split(text, ',', true)) {
     size_t eq = part.find('=');
@@ -57,8 +57,7 @@ absl::StatusOr<std::vector<std::pair<HccModel, double>>> ParseModelValues(
     }
     for (const auto& [m, unused] : out) {
       if (m == *model) {
-        return absl::InvalidArgumentError(
-            StrCat("--", flag, " names ", HccModelName(m), " twice"));
+        return absl::InvalidArgumentError(StrCat("--", flag, " names ", HccModelName(m), " twice"));
       }
     }
     out.emplace_back(*model, v);
@@ -82,9 +81,9 @@ absl::StatusOr<Plan> ParsePlan(const CommandLine& args, int payment_year) {
   if (blend == "published") {
     std::optional<PublishedBlend> p = PublishedBlendFor(payment_year);
     if (!p) {
-      return absl::InvalidArgumentError(StrCat(
-          "no published model blend for payment year ", payment_year,
-          " is known to chartcoder; give the weights: --blend V24=W,V28=W"));
+      return absl::InvalidArgumentError(
+          StrCat("no published model blend for payment year ", payment_year,
+                 " is known to chartcoder; give the weights: --blend V24=W,V28=W"));
     }
     plan.weights = p->weights;
     plan.blend_source = std::string(p->source);
@@ -222,8 +221,8 @@ void PrintScore(const RiskScore& s, const RiskModel& model) {
   if (s.hccs.empty()) std::printf("  none\n");
   for (const HccResult& h : s.hccs) {
     std::printf("  %-7s %8s  %s  [%s]\n", StrCat("HCC", h.hcc).c_str(),
-                h.scored ? Number(h.coefficient).c_str() : "unscored",
-                std::string(h.label).c_str(), internal::Join(s.CodesOf(h.hcc), " ").c_str());
+                h.scored ? Number(h.coefficient).c_str() : "unscored", std::string(h.label).c_str(),
+                internal::Join(s.CodesOf(h.hcc), " ").c_str());
   }
   if (!s.removed_hccs.empty()) {
     std::printf("\nRemoved HCCs\n");
@@ -249,8 +248,8 @@ void PrintScore(const RiskScore& s, const RiskModel& model) {
   for (const ScoreTerm& t : s.terms) {
     std::string note(TermKindName(t.kind));
     if (t.kind == TermKind::kHccCount) StrAppend(&note, " (", s.payment_hcc_count, " HCCs)");
-    std::printf("  %-32s %7s  %s\n", std::string(t.variable).c_str(),
-                Number(t.coefficient).c_str(), note.c_str());
+    std::printf("  %-32s %7s  %s\n", std::string(t.variable).c_str(), Number(t.coefficient).c_str(),
+                note.c_str());
   }
   std::printf("  %-32s %7s  (demographic %s, disease %s)\n", "raw score",
               Number(s.raw_score).c_str(), Number(s.demographic_score).c_str(),
@@ -261,9 +260,10 @@ void PrintScore(const RiskScore& s, const RiskModel& model) {
                 internal::StrCat(*s.normalization_factor).c_str(),
                 std::string(model.normalization_source()).c_str());
   } else {
-    std::printf("  %-32s %7s  (no published normalization factor for %d is known to "
-                "chartcoder: give --normalization)\n",
-                "normalized score", "-", s.payment_year);
+    std::printf(
+        "  %-32s %7s  (no published normalization factor for %d is known to "
+        "chartcoder: give --normalization)\n",
+        "normalized score", "-", s.payment_year);
   }
   if (s.payment_score) {
     std::printf("  %-32s %7s  (x (1 - %s); %s)\n", "payment score",
@@ -392,8 +392,8 @@ int RunOne(const CommandLine& args, const Plan& plan,
 // Columns of the input, by name (any order). member_id, age, sex and codes are
 // required; the others default as the flags do.
 struct Columns {
-  int member_id = -1, age = -1, sex = -1, codes = -1, dual = -1, orec = -1,
-      institutional = -1, new_enrollee = -1, csnp = -1, segment = -1;
+  int member_id = -1, age = -1, sex = -1, codes = -1, dual = -1, orec = -1, institutional = -1,
+      new_enrollee = -1, csnp = -1, segment = -1;
   size_t count = 0;
 };
 
@@ -403,11 +403,16 @@ absl::StatusOr<Columns> ParseHeader(const std::vector<std::string_view>& fields)
   struct {
     std::string_view name;
     int* slot;
-  } const known[] = {{"member_id", &c.member_id},       {"age", &c.age},
-                     {"sex", &c.sex},                   {"codes", &c.codes},
-                     {"dual", &c.dual},                 {"orec", &c.orec},
-                     {"institutional", &c.institutional}, {"new_enrollee", &c.new_enrollee},
-                     {"csnp", &c.csnp},                 {"segment", &c.segment}};
+  } const known[] = {{"member_id", &c.member_id},
+                     {"age", &c.age},
+                     {"sex", &c.sex},
+                     {"codes", &c.codes},
+                     {"dual", &c.dual},
+                     {"orec", &c.orec},
+                     {"institutional", &c.institutional},
+                     {"new_enrollee", &c.new_enrollee},
+                     {"csnp", &c.csnp},
+                     {"segment", &c.segment}};
   for (size_t i = 0; i < fields.size(); ++i) {
     const std::string name = internal::AsciiLower(internal::Trim(fields[i]));
     bool found = false;
@@ -418,14 +423,14 @@ absl::StatusOr<Columns> ParseHeader(const std::vector<std::string_view>& fields)
       found = true;
     }
     if (!found) {
-      return absl::InvalidArgumentError(StrCat(
-          "unknown column '", name, "' (known: member_id, age, sex, codes, dual, orec, "
-          "institutional, new_enrollee, csnp, segment)"));
+      return absl::InvalidArgumentError(StrCat("unknown column '", name,
+                                               "' (known: member_id, age, sex, codes, dual, orec, "
+                                               "institutional, new_enrollee, csnp, segment)"));
     }
   }
   for (const auto& k : known) {
-    if (*k.slot < 0 && (k.name == "member_id" || k.name == "age" || k.name == "sex" ||
-                        k.name == "codes")) {
+    if (*k.slot < 0 &&
+        (k.name == "member_id" || k.name == "age" || k.name == "sex" || k.name == "codes")) {
       return absl::InvalidArgumentError(StrCat("the header has no ", k.name, " column"));
     }
   }
@@ -441,7 +446,8 @@ absl::Status SplitCsvLine(std::string_view line, std::vector<std::string_view>* 
     size_t start = 0;
     while (true) {
       size_t comma = line.find(',', start);
-      fields->push_back(line.substr(start, comma == std::string_view::npos ? comma : comma - start));
+      fields->push_back(
+          line.substr(start, comma == std::string_view::npos ? comma : comma - start));
       if (comma == std::string_view::npos) break;
       start = comma + 1;
     }
@@ -460,8 +466,7 @@ absl::Status MemberFromRow(const Columns& c, const std::vector<std::string_view>
                            Demographics* d, std::vector<std::string_view>* codes) {
   *d = Demographics();
   if (f.size() != c.count) {
-    return absl::InvalidArgumentError(
-        StrCat("expected ", c.count, " fields, got ", f.size()));
+    return absl::InvalidArgumentError(StrCat("expected ", c.count, " fields, got ", f.size()));
   }
   if (internal::Trim(f[c.member_id]).empty()) return absl::InvalidArgumentError("no member_id");
   if (!internal::ParseInt(f[c.age], &d->age)) {
@@ -472,7 +477,8 @@ absl::Status MemberFromRow(const Columns& c, const std::vector<std::string_view>
   d->sex = *sex;
   if (c.dual >= 0) {
     absl::StatusOr<DualStatus> dual = ParseDualStatus(f[c.dual]);
-    if (!dual.ok()) return absl::InvalidArgumentError("dual is not none, partial, full or a CMS code");
+    if (!dual.ok())
+      return absl::InvalidArgumentError("dual is not none, partial, full or a CMS code");
     d->dual = *dual;
   }
   if (c.orec >= 0 && !internal::ParseInt(f[c.orec], &d->orec)) {
@@ -488,7 +494,8 @@ absl::Status MemberFromRow(const Columns& c, const std::vector<std::string_view>
   for (const auto& flag : flags) {
     if (flag.column < 0) continue;
     std::optional<bool> b = ParseBool(f[flag.column]);
-    if (!b) return absl::InvalidArgumentError(StrCat(flag.name, " is not 0/1, true/false or yes/no"));
+    if (!b)
+      return absl::InvalidArgumentError(StrCat(flag.name, " is not 0/1, true/false or yes/no"));
     *flag.value = *b;
   }
   if (c.segment >= 0 && !internal::Trim(f[c.segment]).empty()) {
@@ -527,7 +534,8 @@ void AppendScore(std::string* out, double v) {
   StrAppend(out, thousandths / 1000);
   const int frac = static_cast<int>(thousandths % 1000);
   const char digits[4] = {'.', static_cast<char>('0' + frac / 100),
-                          static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10)};
+                          static_cast<char>('0' + frac / 10 % 10),
+                          static_cast<char>('0' + frac % 10)};
   out->append(digits, 4);
 }
 
@@ -625,10 +633,11 @@ class Progress {
     if (!force && now - last_ < std::chrono::milliseconds(250)) return;
     last_ = now;
     if (total_ > 0) {
-      const int pct = static_cast<int>(100.0 * static_cast<double>(bytes) / static_cast<double>(total_));
+      const int pct =
+          static_cast<int>(100.0 * static_cast<double>(bytes) / static_cast<double>(total_));
       const int filled = pct / 4;
-      std::fprintf(stderr, "\r[%.*s%.*s] %3d%%  %llu scored", filled,
-                   "#########################", 25 - filled, "                         ", pct,
+      std::fprintf(stderr, "\r[%.*s%.*s] %3d%%  %llu scored", filled, "#########################",
+                   25 - filled, "                         ", pct,
                    static_cast<unsigned long long>(rows));
     } else {
       std::fprintf(stderr, "\r%llu scored", static_cast<unsigned long long>(rows));
@@ -725,8 +734,7 @@ int RunBatch(const CommandLine& args, const Plan& plan,
       ++bad;
       progress.Break();
       std::fprintf(stderr, "chartcoder: %s:%llu: %s\n", input_name.c_str(),
-                   static_cast<unsigned long long>(line_no),
-                   std::string(st_row.message()).c_str());
+                   static_cast<unsigned long long>(line_no), std::string(st_row.message()).c_str());
       continue;
     }
     ++scored;
@@ -791,7 +799,8 @@ int Run(const CommandLine& args) {
 
 const Command& RafCommand() {
   static const Command* const kCommand = new Command{
-      "raf", "CMS-HCC V24/V28 HCCs and risk scores for a member or a CSV of members",
+      "raf",
+      "CMS-HCC V24/V28 HCCs and risk scores for a member or a CSV of members",
       "Usage: chartcoder raf --model V24|V28 --age N --sex F|M [--dual none|partial|full]\n"
       "                      [--orec 0|1|2|3] [--institutional] [--new-enrollee] [--csnp]\n"
       "                      [--segment SEG] [--json] CODE...\n"
@@ -812,13 +821,15 @@ const Command& RafCommand() {
       "docs/raf.md describes the output columns and the model.",
       {DataFlag(),
        {"model", "MODEL", "the CMS-HCC model: V24 or V28"},
-       {"blend", "WEIGHTS", "score V24 and V28 and blend them: V24=0.33,V28=0.67, or "
-                            "'published' for the pack's payment year"},
+       {"blend", "WEIGHTS",
+        "score V24 and V28 and blend them: V24=0.33,V28=0.67, or "
+        "'published' for the pack's payment year"},
        {"age", "N", "age on February 1 of the payment year"},
        {"sex", "F|M", "sex"},
        {"dual", "STATUS", "dual eligibility: none (default), partial, full, or a CMS code"},
-       {"orec", "N", "original reason for entitlement: 0 age (default), 1 disability, "
-                     "2 ESRD, 3 both"},
+       {"orec", "N",
+        "original reason for entitlement: 0 age (default), 1 disability, "
+        "2 ESRD, 3 both"},
        {"institutional", "", "long-term institutional (INS segment)"},
        {"new-enrollee", "", "new enrollee (NE segment)"},
        {"csnp", "", "enrolled in a chronic-condition SNP (a new enrollee is SNPNE)"},

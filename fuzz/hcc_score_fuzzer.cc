@@ -63,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   d.institutional = data[1] & 0x40;
   d.new_enrollee = data[1] & 0x80;
   d.chronic_snp = data[2] & 0x20;
-  if (data[2] & 0x10) d.segment = static_cast<chartcoder::Segment>(data[2] % chartcoder::kSegmentCount);
+  if (data[2] & 0x10)
+    d.segment = static_cast<chartcoder::Segment>(data[2] % chartcoder::kSegmentCount);
   const chartcoder::RiskModel& model = (data[2] & 0x40) ? *models.v24 : *models.v28;
   std::string_view rest(reinterpret_cast<const char*>(data + 3), size - 3);
   std::vector<std::string_view> codes = chartcoder::internal::Split(rest, ' ');

@@ -28,8 +28,8 @@ using internal::StrCat;
 
 namespace {
 
-constexpr std::string_view kSegmentCodes[kSegmentCount] = {"CNA", "CND", "CFA", "CFD", "CPA",
-                                                            "CPD", "INS", "NE",  "SNPNE"};
+constexpr std::string_view kSegmentCodes[kSegmentCount] = {"CNA", "CND", "CFA", "CFD",  "CPA",
+                                                           "CPD", "INS", "NE",  "SNPNE"};
 constexpr std::string_view kSegmentDescriptions[kSegmentCount] = {
     "community, non-dual, aged",
     "community, non-dual, disabled",
@@ -48,9 +48,7 @@ bool IsNewEnrolleeSegment(Segment s) {
 
 }  // namespace
 
-std::string_view HccModelName(HccModel model) {
-  return model == HccModel::kV24 ? "V24" : "V28";
-}
+std::string_view HccModelName(HccModel model) { return model == HccModel::kV24 ? "V24" : "V28"; }
 
 std::string_view HccModelFullName(HccModel model) {
   return model == HccModel::kV24 ? "CMS-HCC Model V24" : "CMS-HCC Model V28";
@@ -61,8 +59,7 @@ absl::StatusOr<HccModel> ParseHccModel(std::string_view text) {
   if (t.starts_with("CMS-HCC MODEL ")) t = t.substr(14);
   if (t == "V24" || t == "24") return HccModel::kV24;
   if (t == "V28" || t == "28") return HccModel::kV28;
-  return absl::InvalidArgumentError(
-      StrCat("unknown CMS-HCC model '", text, "' (use V24 or V28)"));
+  return absl::InvalidArgumentError(StrCat("unknown CMS-HCC model '", text, "' (use V24 or V28)"));
 }
 
 std::string_view SexName(Sex sex) {
@@ -111,9 +108,7 @@ absl::StatusOr<DualStatus> ParseDualStatus(std::string_view text) {
       "unknown dual status '", text, "' (use none, partial, full or a CMS dual status code)"));
 }
 
-std::string_view SegmentCode(Segment segment) {
-  return kSegmentCodes[static_cast<int>(segment)];
-}
+std::string_view SegmentCode(Segment segment) { return kSegmentCodes[static_cast<int>(segment)]; }
 
 std::string_view SegmentDescription(Segment segment) {
   return kSegmentDescriptions[static_cast<int>(segment)];
@@ -124,8 +119,8 @@ absl::StatusOr<Segment> ParseSegment(std::string_view text) {
   for (int i = 0; i < kSegmentCount; ++i) {
     if (t == kSegmentCodes[i]) return static_cast<Segment>(i);
   }
-  return absl::InvalidArgumentError(StrCat(
-      "unknown segment '", text, "' (use CNA, CND, CFA, CFD, CPA, CPD, INS, NE or SNPNE)"));
+  return absl::InvalidArgumentError(
+      StrCat("unknown segment '", text, "' (use CNA, CND, CFA, CFD, CPA, CPD, INS, NE or SNPNE)"));
 }
 
 std::string_view CodeStatusName(CodeStatus status) {
@@ -292,9 +287,9 @@ struct Coef {
 };
 
 enum CodeFlags : uint8_t {
-  kInPack = 1,      // in the code set's tabular list
-  kBillable = 2,    // billable in the code set
-  kInMapping = 4,   // in ra_dx_to_cc for any model
+  kInPack = 1,     // in the code set's tabular list
+  kBillable = 2,   // billable in the code set
+  kInMapping = 4,  // in ra_dx_to_cc for any model
 };
 
 // 8 bytes (16 with its key), so the table of ~100,000 codes stays small
@@ -393,7 +388,7 @@ struct Model {
     return true;
   }
 
-  int count_top = 0;  // 10 for D1..D9 / D10P; 0 when the model has no count terms
+  int count_top = 0;             // 10 for D1..D9 / D10P; 0 when the model has no count terms
   std::vector<Coef> count_coef;  // [segment * (count_top + 1) + n]
   std::vector<Coef> hcc_coef;    // [segment * hcc count + dense index]
   std::array<Coef, kSegmentCount> orig_disabled_female{}, orig_disabled_male{}, origds{},
@@ -404,8 +399,7 @@ struct Model {
   std::vector<int16_t> cell_lookup;
 
   static size_t CellSlot(int segment, Sex sex, int age, bool medicaid, bool origdis) {
-    return ((((static_cast<size_t>(segment) * 2 + (sex == Sex::kFemale ? 1 : 0)) *
-                  (kMaxAge + 1) +
+    return ((((static_cast<size_t>(segment) * 2 + (sex == Sex::kFemale ? 1 : 0)) * (kMaxAge + 1) +
               static_cast<size_t>(age)) *
                  2 +
              (medicaid ? 1 : 0)) *
@@ -458,9 +452,9 @@ class ModelBuilder {
 
   absl::Status Build() {
     const HccModel model = m_->model;
-    version_ = HccModelName(model);                              // "V24"
-    full_name_ = HccModelFullName(model);                        // "CMS-HCC Model V24"
-    coef_version_ = model == HccModel::kV24 ? "C24" : "C28";     // coefficient table
+    version_ = HccModelName(model);                           // "V24"
+    full_name_ = HccModelFullName(model);                     // "CMS-HCC Model V24"
+    coef_version_ = model == HccModel::kV24 ? "C24" : "C28";  // coefficient table
     CC_RETURN_IF_ERROR(LoadLabels());
     CC_RETURN_IF_ERROR(LoadCodes());
     CC_RETURN_IF_ERROR(LoadEdits());
@@ -502,8 +496,8 @@ class ModelBuilder {
     std::sort(hccs.begin(), hccs.end());
     for (const auto& [n, label] : hccs) {
       if (!m_->hcc_index.emplace(n, static_cast<int>(m_->hcc_numbers.size())).second) {
-        return absl::DataLossError(StrCat("table hcc/ra_labels lists HCC ", n, " of ",
-                                          full_name_, " twice"));
+        return absl::DataLossError(
+            StrCat("table hcc/ra_labels lists HCC ", n, " of ", full_name_, " twice"));
       }
       m_->hcc_numbers.push_back(n);
       m_->hcc_labels.push_back(label);
@@ -524,8 +518,8 @@ class ModelBuilder {
       e.flags |= kInPack;
       if (c.billable()) e.flags |= kBillable;
     }
-    CC_ASSIGN_OR_RETURN(Table t, Table::Open(codes_, "hcc/ra_dx_to_cc",
-                                             {"diagnosis_code", "cc", "model_name"}));
+    CC_ASSIGN_OR_RETURN(
+        Table t, Table::Open(codes_, "hcc/ra_dx_to_cc", {"diagnosis_code", "cc", "model_name"}));
     for (size_t r = 0; r < t.rows(); ++r) {
       std::optional<uint64_t> key = internal::PackCodeKey(t.cell(r, 0));
       if (!key) return t.Error(r, StrCat("'", t.cell(r, 0), "' is not an ICD-10-CM code"));
@@ -541,8 +535,8 @@ class ModelBuilder {
         continue;  // the same pair twice
       }
       if (e.cc_count == kMaxCcsPerCode) {
-        return t.Error(r, StrCat(t.cell(r, 0), " maps to more than ", kMaxCcsPerCode,
-                                 " HCCs of ", full_name_));
+        return t.Error(r, StrCat(t.cell(r, 0), " maps to more than ", kMaxCcsPerCode, " HCCs of ",
+                                 full_name_));
       }
       e.cc[e.cc_count++] = static_cast<uint8_t>(index);
     }
@@ -568,8 +562,8 @@ class ModelBuilder {
       CodeEntry& e = m_->codes[key];
       if (e.edit_count() == 0) e.edit_first = static_cast<uint16_t>(m_->edits.size());
       if (e.edit_count() == kMaxEditsPerCode) {
-        return absl::DataLossError(StrCat("more than ", kMaxEditsPerCode,
-                                          " age/sex edits for one code of ", full_name_));
+        return absl::DataLossError(
+            StrCat("more than ", kMaxEditsPerCode, " age/sex edits for one code of ", full_name_));
       }
       e.flags = static_cast<uint8_t>(e.flags + (1 << 3));
       m_->edits.push_back(edit);
@@ -578,10 +572,10 @@ class ModelBuilder {
   }
 
   absl::StatusOr<bool> LoadEditsFrom(std::string_view name) {
-    CC_ASSIGN_OR_RETURN(Table t, Table::Open(codes_, name,
-                                             {"icd10", "edit_type", "sex", "age_min", "age_max",
-                                              "action", "cc_override", "model_name",
-                                              "description"}));
+    CC_ASSIGN_OR_RETURN(Table t,
+                        Table::Open(codes_, name,
+                                    {"icd10", "edit_type", "sex", "age_min", "age_max", "action",
+                                     "cc_override", "model_name", "description"}));
     bool found = false;
     for (size_t r = 0; r < t.rows(); ++r) {
       if (t.cell(r, 7) != full_name_) continue;
@@ -609,8 +603,9 @@ class ModelBuilder {
       if (!max_age.empty() && !internal::ParseInt(max_age, &edit.max_age)) {
         return t.Error(r, StrCat("age_max '", max_age, "' is not a whole number"));
       }
-      if (type == "sex" ? sex.empty()
-                        : type == "age" ? (min_age.empty() && max_age.empty()) : true) {
+      if (type == "sex"   ? sex.empty()
+          : type == "age" ? (min_age.empty() && max_age.empty())
+                          : true) {
         return t.Error(r, StrCat("edit_type '", type,
                                  "' needs sex (type 'sex') or age_min/age_max (type 'age')"));
       }
@@ -636,15 +631,14 @@ class ModelBuilder {
   // applied parent by parent in table order to the HCCs still present, as the
   // CMS hierarchy macro (V28115H1, V24H86H1) does.
   absl::Status LoadHierarchies() {
-    CC_ASSIGN_OR_RETURN(Table t, Table::Open(codes_, "hcc/ra_hierarchies",
-                                             {"cc_parent", "cc_child", "model_domain",
-                                              "model_version"}));
+    CC_ASSIGN_OR_RETURN(Table t,
+                        Table::Open(codes_, "hcc/ra_hierarchies",
+                                    {"cc_parent", "cc_child", "model_domain", "model_version"}));
     absl::flat_hash_map<int, size_t> parent_slot;
     for (size_t r = 0; r < t.rows(); ++r) {
       if (t.cell(r, 2) != "CMS-HCC" || t.cell(r, 3) != version_) continue;
       int parent = 0, child = 0;
-      if (!internal::ParseInt(t.cell(r, 0), &parent) ||
-          !internal::ParseInt(t.cell(r, 1), &child)) {
+      if (!internal::ParseInt(t.cell(r, 0), &parent) || !internal::ParseInt(t.cell(r, 1), &child)) {
         return t.Error(r, "cc_parent and cc_child must be HCC numbers");
       }
       CC_ASSIGN_OR_RETURN(int p, Index(parent, t, r));
@@ -753,9 +747,9 @@ class ModelBuilder {
   // hcc/ra_coefficients: every variable of the model, by segment. A variable
   // chartcoder cannot compute is an error, so no coefficient is ever ignored.
   absl::Status LoadCoefficients() {
-    CC_ASSIGN_OR_RETURN(Table t, Table::Open(codes_, "hcc/ra_coefficients",
-                                             {"coefficient", "value", "model_domain",
-                                              "model_version"}));
+    CC_ASSIGN_OR_RETURN(Table t,
+                        Table::Open(codes_, "hcc/ra_coefficients",
+                                    {"coefficient", "value", "model_domain", "model_version"}));
     const size_t n_hcc = m_->hcc_numbers.size();
     m_->hcc_coef.assign(kSegmentCount * n_hcc, Coef{});
     m_->count_coef.assign(kSegmentCount * (m_->count_top + 1), Coef{});
@@ -764,8 +758,8 @@ class ModelBuilder {
     for (size_t r = 0; r < t.rows(); ++r) {
       if (t.cell(r, 3) != coef_version_) continue;
       if (t.cell(r, 2) != "CMS-HCC") {
-        return t.Error(r, StrCat("model_domain '", t.cell(r, 2), "' for version ",
-                                 coef_version_, " (expected CMS-HCC)"));
+        return t.Error(r, StrCat("model_domain '", t.cell(r, 2), "' for version ", coef_version_,
+                                 " (expected CMS-HCC)"));
       }
       const std::string_view variable = t.cell(r, 0);
       Coef coef{0, variable};
@@ -774,7 +768,8 @@ class ModelBuilder {
       }
       std::optional<internal::CoefficientName> name = internal::SplitCoefficientName(variable);
       if (!name) {
-        return t.Error(r, StrCat("'", variable, "' does not start with a segment (CNA_ ... SNPNE_)"));
+        return t.Error(r,
+                       StrCat("'", variable, "' does not start with a segment (CNA_ ... SNPNE_)"));
       }
       const int seg = static_cast<int>(name->segment);
       segment_seen[seg] = true;
@@ -842,13 +837,18 @@ class ModelBuilder {
       }
       return absl::OkStatus();
     }
-    return t.Error(r, StrCat("chartcoder cannot compute variable '", term, "' of ",
-                             coef.variable, " (not an HCC, cell, count or defined variable)"));
+    return t.Error(r, StrCat("chartcoder cannot compute variable '", term, "' of ", coef.variable,
+                             " (not an HCC, cell, count or defined variable)"));
   }
 
   absl::Status AddCell(const Table& t, size_t r, int seg, const internal::AgeSexCell& cell,
                        bool medicaid, bool origdis, const Coef& coef, bool same_cell = false) {
-    if (!same_cell) m_->cells.push_back(coef);
+    if (!same_cell) {
+      if (m_->cells.size() == static_cast<size_t>(std::numeric_limits<int16_t>::max())) {
+        return t.Error(r, "too many age/sex cells");
+      }
+      m_->cells.push_back(coef);
+    }
     const int16_t index = static_cast<int16_t>(m_->cells.size() - 1);
     const int hi = std::min(cell.max_age, kMaxAge);
     for (int age = cell.min_age; age <= hi; ++age) {
@@ -894,7 +894,8 @@ absl::Status ValidateDemographics(const Demographics& d) {
   if (d.orec < 0 || d.orec > 3) {
     return absl::InvalidArgumentError(
         StrCat("OREC must be 0 (old age), 1 (disability), 2 (ESRD) or 3 (disability and "
-               "ESRD), got ", d.orec));
+               "ESRD), got ",
+               d.orec));
   }
   if (static_cast<int>(d.dual) > 2) return absl::InvalidArgumentError("unknown dual status");
   if (d.segment && static_cast<int>(*d.segment) >= kSegmentCount) {
@@ -941,9 +942,9 @@ absl::StatusOr<std::unique_ptr<RiskModel>> RiskModel::Create(const RiskModelOpti
   }
   const int pack_year = options.code_set->info().hcc_payment_year;
   if (options.payment_year != 0 && options.payment_year != pack_year) {
-    return absl::FailedPreconditionError(StrCat(
-        "the data pack holds the CMS-HCC tables of payment year ", pack_year,
-        ", not ", options.payment_year, "; build a pack from that year's tables"));
+    return absl::FailedPreconditionError(
+        StrCat("the data pack holds the CMS-HCC tables of payment year ", pack_year, ", not ",
+               options.payment_year, "; build a pack from that year's tables"));
   }
   auto impl = std::make_unique<Impl>();
   impl->code_set = options.code_set;
@@ -981,9 +982,7 @@ absl::StatusOr<std::unique_ptr<RiskModel>> RiskModel::Create(const RiskModelOpti
 HccModel RiskModel::model() const { return impl_->model; }
 int RiskModel::payment_year() const { return impl_->payment_year; }
 std::optional<double> RiskModel::normalization_factor() const { return impl_->normalization; }
-std::optional<double> RiskModel::coding_intensity_adjustment() const {
-  return impl_->adjustment;
-}
+std::optional<double> RiskModel::coding_intensity_adjustment() const { return impl_->adjustment; }
 std::string_view RiskModel::normalization_source() const { return impl_->normalization_source; }
 std::string_view RiskModel::coding_adjustment_source() const { return impl_->adjustment_source; }
 std::vector<int> RiskModel::Hccs() const { return impl_->hcc_numbers; }
@@ -1006,8 +1005,8 @@ absl::StatusOr<RiskScore> RiskModel::Score(const std::vector<std::string>& codes
   return Score(absl::MakeConstSpan(views), demographics);
 }
 
-absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
-                                  const Demographics& d, RiskScore* out) const {
+absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input, const Demographics& d,
+                                  RiskScore* out) const {
   const Impl& m = *impl_;
   out->codes.clear();
   out->hccs.clear();
@@ -1053,20 +1052,19 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
     if (d.age == 64 && d.orec == 0) cell_age = 65;
     cell_origdis = d.age >= 65 && d.orec == 1;
   }
-  const int16_t cell =
-      m.cell_lookup[Model::CellSlot(seg, d.sex, cell_age, medicaid, cell_origdis)];
+  const int16_t cell = m.cell_lookup[Model::CellSlot(seg, d.sex, cell_age, medicaid, cell_origdis)];
   if (cell < 0) {
-    const std::string what =
-        StrCat("segment ", SegmentCode(segment), " of ", HccModelName(m.model),
-               " has no age/sex cell for a ", d.age, "-year-old ",
-               d.sex == Sex::kFemale ? "female" : "male");
+    const std::string what = StrCat("segment ", SegmentCode(segment), " of ", HccModelName(m.model),
+                                    " has no age/sex cell for a ", d.age, "-year-old ",
+                                    d.sex == Sex::kFemale ? "female" : "male");
     if (d.segment) return absl::InvalidArgumentError(what);
     return absl::DataLossError(StrCat(what, " (hcc/ra_coefficients is incomplete)"));
   }
   {
     const Coef& c = m.cells[cell];
-    out->terms.push_back({TermKind::kDemographic, c.variable.substr(SegmentCode(segment).size() + 1),
-                          c.variable, c.value, 0});
+    out->terms.push_back({TermKind::kDemographic,
+                          c.variable.substr(SegmentCode(segment).size() + 1), c.variable, c.value,
+                          0});
   }
   auto add_demographic = [&](const Coef& c, TermKind kind) {
     if (c.present()) {
@@ -1075,8 +1073,7 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
     }
   };
   if (origds) {
-    add_demographic(d.sex == Sex::kFemale ? m.orig_disabled_female[seg]
-                                          : m.orig_disabled_male[seg],
+    add_demographic(d.sex == Sex::kFemale ? m.orig_disabled_female[seg] : m.orig_disabled_male[seg],
                     TermKind::kOriginallyDisabled);
     add_demographic(m.origds[seg], TermKind::kOriginallyDisabled);
   }
@@ -1181,8 +1178,8 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
   for (const Requirement& req : m.requirements) {
     if (present.Test(req.cc) && !present.Intersects(req.any_of)) {
       present.Reset(req.cc);
-      out->removed_hccs.push_back({m.hcc_numbers[req.cc], m.hcc_labels[req.cc],
-                                   HccRemoval::kRequirement, 0, req.rule});
+      out->removed_hccs.push_back(
+          {m.hcc_numbers[req.cc], m.hcc_labels[req.cc], HccRemoval::kRequirement, 0, req.rule});
     }
   }
   // Hierarchies, parent by parent in table order, on the HCCs still present.
@@ -1191,8 +1188,8 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
     const Bits drop = kept.And(p.children);
     if (!drop.Any()) return;
     drop.ForEach([&](int c) {
-      out->removed_hccs.push_back({m.hcc_numbers[c], m.hcc_labels[c], HccRemoval::kHierarchy,
-                                   m.hcc_numbers[p.cc], {}});
+      out->removed_hccs.push_back(
+          {m.hcc_numbers[c], m.hcc_labels[c], HccRemoval::kHierarchy, m.hcc_numbers[p.cc], {}});
     });
     kept.Remove(p.children);
   };
@@ -1211,8 +1208,8 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
   // HCC terms.
   kept.ForEach([&](int c) {
     const Coef& coef = m.HccCoef(segment, c);
-    out->hccs.push_back({m.hcc_numbers[c], m.hcc_labels[c], coef.present(),
-                         coef.present() ? coef.value : 0});
+    out->hccs.push_back(
+        {m.hcc_numbers[c], m.hcc_labels[c], coef.present(), coef.present() ? coef.value : 0});
     if (coef.present()) {
       out->terms.push_back({TermKind::kHcc, coef.variable.substr(SegmentCode(segment).size() + 1),
                             coef.variable, coef.value, m.hcc_numbers[c]});
@@ -1237,8 +1234,9 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input,
   if (m.count_top > 0 && n > 0) {
     const Coef& coef = m.count_coef[seg * (m.count_top + 1) + std::min(n, m.count_top)];
     if (coef.present()) {
-      out->terms.push_back({TermKind::kHccCount, coef.variable.substr(SegmentCode(segment).size() + 1),
-                            coef.variable, coef.value, 0});
+      out->terms.push_back({TermKind::kHccCount,
+                            coef.variable.substr(SegmentCode(segment).size() + 1), coef.variable,
+                            coef.value, 0});
     }
   }
 
@@ -1273,8 +1271,8 @@ absl::StatusOr<BlendedRiskScore> BlendScores(absl::Span<const RiskScore* const> 
   for (size_t i = 0; i < weights.size(); ++i) {
     const BlendWeight& w = weights[i];
     if (!std::isfinite(w.weight) || w.weight < 0 || w.weight > 1) {
-      return absl::InvalidArgumentError(StrCat("blend weight of ", HccModelName(w.model),
-                                               " must be in [0, 1], got ", w.weight));
+      return absl::InvalidArgumentError(
+          StrCat("blend weight of ", HccModelName(w.model), " must be in [0, 1], got ", w.weight));
     }
     for (size_t j = 0; j < i; ++j) {
       if (weights[j].model == w.model) {
@@ -1307,7 +1305,8 @@ absl::StatusOr<BlendedRiskScore> BlendScores(absl::Span<const RiskScore* const> 
   }
   for (const RiskScore* s : scores) {
     bool weighted = false;
-    for (const BlendWeight& w : weights) weighted = weighted || (s != nullptr && s->model == w.model);
+    for (const BlendWeight& w : weights)
+      weighted = weighted || (s != nullptr && s->model == w.model);
     if (!weighted) {
       return absl::InvalidArgumentError("a score is given for a model the blend does not weigh");
     }

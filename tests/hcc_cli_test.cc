@@ -11,11 +11,11 @@
 namespace chartcoder {
 namespace {
 
+using testing::CommandResult;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using ::testing::StartsWith;
-using testing::CommandResult;
 using testing::RunCli;
+using ::testing::StartsWith;
 using testing::TempDir;
 using testing::WriteFileOrDie;
 
@@ -66,9 +66,9 @@ TEST(RafCliTest, OneMemberJsonWithConstants) {
 }
 
 TEST(RafCliTest, Blends) {
-  CommandResult r = RunCli({"raf", "--blend", "V24=0.33,V28=0.67", "--normalization",
-                            "V24=1.146,V28=1.015", "--age", "50", "--sex", "M", "--orec", "1",
-                            "--json", "F10.20", "F20.0"});
+  CommandResult r =
+      RunCli({"raf", "--blend", "V24=0.33,V28=0.67", "--normalization", "V24=1.146,V28=1.015",
+              "--age", "50", "--sex", "M", "--orec", "1", "--json", "F10.20", "F20.0"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   simdjson::dom::parser p;
   simdjson::dom::element e;
@@ -88,11 +88,11 @@ TEST(RafCliTest, Blends) {
 
 TEST(RafCliTest, UsageErrors) {
   const std::vector<std::vector<std::string>> cases = {
-      {"raf", "--age", "72", "--sex", "F", "E11.9"},                          // no model
+      {"raf", "--age", "72", "--sex", "F", "E11.9"},  // no model
       {"raf", "--model", "V28", "--blend", "published", "--age", "72", "--sex", "F"},
       {"raf", "--model", "V22", "--age", "72", "--sex", "F"},
-      {"raf", "--model", "V28", "--sex", "F", "E11.9"},                       // no age
-      {"raf", "--model", "V28", "--age", "72", "E11.9"},                      // no sex
+      {"raf", "--model", "V28", "--sex", "F", "E11.9"},   // no age
+      {"raf", "--model", "V28", "--age", "72", "E11.9"},  // no sex
       {"raf", "--model", "V28", "--age", "200", "--sex", "F"},
       {"raf", "--model", "V28", "--age", "72", "--sex", "X"},
       {"raf", "--model", "V28", "--age", "72", "--sex", "F", "--dual", "maybe"},
@@ -129,12 +129,12 @@ TEST(RafCliTest, BatchScoresGoodRowsAndReportsBadOnes) {
   WriteFileOrDie(in,
                  "member_id,age,sex,dual,orec,institutional,new_enrollee,codes\n"
                  "m-secret-1,72,F,none,0,0,0,E11.9 I50.9 N18.4\n"
-                 "m-secret-2,abc,F,none,0,0,0,E11.9\n"             // line 3: bad age
+                 "m-secret-2,abc,F,none,0,0,0,E11.9\n"  // line 3: bad age
                  "\"m, 3\",50,M,full,1,no,no,\"F20.0;F10.20, XYZ\"\n"
-                 "m-secret-4,72,F,none,0,0\n"                      // line 5: too few fields
+                 "m-secret-4,72,F,none,0,0\n"  // line 5: too few fields
                  "\n"
                  "m5,88,F,NA,0,1,0,G30.9 L89.154 I50.9\r\n"
-                 "m-secret-6,70,F,none,9,0,0,E11.9\n"              // line 8: bad OREC
+                 "m-secret-6,70,F,none,9,0,0,E11.9\n"  // line 8: bad OREC
                  "m7,66,F,none,0,0,1,E11.9\n");
   const std::string out = dir.File("scores.csv");
   CommandResult r = RunCli({"raf", "--model", "V28", "--input", in, "--output", out});
@@ -160,11 +160,10 @@ TEST(RafCliTest, BatchScoresGoodRowsAndReportsBadOnes) {
 }
 
 TEST(RafCliTest, BatchFromStdinWithConstantsAndOptionalColumns) {
-  CommandResult r = RunCli(
-      {"raf", "--model", "V24", "--normalization", "1.146", "--input", "-"},
-      "\xEF\xBB\xBFMEMBER_ID,Age,Sex,Codes,segment\n"
-      "a,72,F,E11.9 I50.9 N18.4 I10,\n"
-      "b,72,F,E11.9,INS\n");
+  CommandResult r = RunCli({"raf", "--model", "V24", "--normalization", "1.146", "--input", "-"},
+                           "\xEF\xBB\xBFMEMBER_ID,Age,Sex,Codes,segment\n"
+                           "a,72,F,E11.9 I50.9 N18.4 I10,\n"
+                           "b,72,F,E11.9,INS\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<std::string> rows = Lines(r.out);
   ASSERT_EQ(rows.size(), 3u);

@@ -1,6 +1,8 @@
 // Tests of the CMS-HCC table languages (src/internal/hcc_tables.h) and of
 // RiskModel::Create on small hand-made packs: a model is only what its tables
 // say, and a table chartcoder cannot fully understand is refused, named.
+#include "src/internal/hcc_tables.h"
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -9,7 +11,6 @@
 #include "chartcoder/hcc.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/internal/hcc_tables.h"
 #include "tests/test_support.h"
 
 namespace chartcoder {
@@ -28,8 +29,8 @@ TEST(HccTablesTest, CodeKeys) {
   EXPECT_EQ(internal::DottedCode(*internal::PackCodeKey("s72001a")), "S72.001A");
   EXPECT_EQ(internal::DottedCode(*internal::PackCodeKey("I10")), "I10");
   EXPECT_EQ(internal::DottedCode(*internal::PackCodeKey("E11.")), "E11");
-  for (const char* bad : {"", "E1", "E1.19", "E11..9", "E11.9.", "11.9", "E11.99999", "E11-9",
-                          "E 119", "Ä11.9"}) {
+  for (const char* bad :
+       {"", "E1", "E1.19", "E11..9", "E11.9.", "11.9", "E11.99999", "E11-9", "E 119", "Ä11.9"}) {
     EXPECT_FALSE(internal::PackCodeKey(bad).has_value()) << bad;
   }
   EXPECT_NE(internal::PackCodeKey("E119"), internal::PackCodeKey("E1190"));
@@ -265,7 +266,8 @@ TEST(MiniModelTest, TheModelIsWhatItsTablesSay) {
   EXPECT_NEAR(s.raw_score, 0.4 + 0.401 + 0.2 + 0.5 + 0.05 + 0.1, 1e-12);
   EXPECT_FALSE(s.payment_score.has_value());
 
-  RiskScore two = m->Score(std::vector<std::string>{"B20", "E11.9"}, Member(72, Sex::kMale)).value();
+  RiskScore two =
+      m->Score(std::vector<std::string>{"B20", "E11.9"}, Member(72, Sex::kMale)).value();
   EXPECT_THAT(TermNames(two), ElementsAre("M70_74", "HCC1", "HCC38", "D2"));
   // The requirement rule: HCC223 without HCC226 is removed.
   RiskScore device = m->Score(std::vector<std::string>{"Z95.811"}, Member(72, Sex::kMale)).value();
@@ -421,8 +423,7 @@ TEST(MiniModelTest, CuratedEditsSupplementUncoveredModels) {
   EXPECT_THAT(HccsOf(m->Score(std::vector<std::string>{"E11.9"}, Member(72, Sex::kMale)).value()),
               ElementsAre(1));
   // With an official row for the model, the curated rows are not used.
-  t.hcc["ra_dx_edits.csv"] +=
-      "E1122,age,,,17,invalid,,CMS-HCC Model V28,official\n";
+  t.hcc["ra_dx_edits.csv"] += "E1122,age,,,17,invalid,,CMS-HCC Model V28,official\n";
   MiniPack official;
   ASSERT_TRUE(official.Build(t).ok());
   std::unique_ptr<RiskModel> o = official.Create().value();

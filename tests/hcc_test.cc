@@ -380,7 +380,8 @@ TEST(RiskModelInteractionTest, EachInteraction) {
 TEST(RiskModelInteractionTest, OnlyInSegmentsWithACoefficient) {
   // HF x arrhythmia has no institutional coefficient; psychiatric x substance
   // use is a community-disabled term only.
-  RiskScore ins = ScoreOrDie(HccModel::kV28, {"I48.91", "I50.9"}, Institutional(Member(75, Sex::kFemale)));
+  RiskScore ins =
+      ScoreOrDie(HccModel::kV28, {"I48.91", "I50.9"}, Institutional(Member(75, Sex::kFemale)));
   EXPECT_EQ(FindTerm(ins, "HF_HCC238_V28"), nullptr);
   RiskScore aged = ScoreOrDie(HccModel::kV28, {"F10.20", "F20.0"}, Member(70, Sex::kMale));
   EXPECT_EQ(FindTerm(aged, "gSubUseDisorder_gPsych_V28"), nullptr);
@@ -397,9 +398,9 @@ TEST(RiskModelInteractionTest, OnlyInSegmentsWithACoefficient) {
 // ---------------------------------------------------------------------------
 
 // Codes of twelve V28 HCCs in twelve different families.
-const std::vector<std::string_view> kTwelveV28Hccs = {
-    "B20", "A02.1", "B59", "C23", "E08.8", "E66.2", "K76.6", "M05.9", "F20.0", "G35", "I44.2",
-    "N18.4"};
+const std::vector<std::string_view> kTwelveV28Hccs = {"B20",   "A02.1", "B59",   "C23",
+                                                      "E08.8", "E66.2", "K76.6", "M05.9",
+                                                      "F20.0", "G35",   "I44.2", "N18.4"};
 
 TEST(RiskModelCountTest, CappedAtTheTopBucket) {
   const Demographics m = Member(72, Sex::kMale);
@@ -613,8 +614,7 @@ TEST(RiskModelEditTest, V24EditsFromTheCuratedTable) {
   // CMS V24 edit macro: D66/D67 in a female -> HCC48.
   RiskScore f = ScoreOrDie(HccModel::kV24, {"D66"}, Member(70, Sex::kFemale));
   EXPECT_THAT(HccsOf(f), ElementsAre(48));
-  EXPECT_THAT(HccsOf(ScoreOrDie(HccModel::kV24, {"D66"}, Member(70, Sex::kMale))),
-              ElementsAre(46));
+  EXPECT_THAT(HccsOf(ScoreOrDie(HccModel::kV24, {"D66"}, Member(70, Sex::kMale))), ElementsAre(46));
   // COPD under 18 -> HCC112.
   EXPECT_THAT(HccsOf(ScoreOrDie(HccModel::kV24, {"J44.9"}, Member(17, Sex::kMale))),
               ElementsAre(112));
@@ -640,20 +640,17 @@ TEST(RiskModelCodeTest, EveryCodeIsAccountedFor) {
                            Member(72, Sex::kFemale));
   std::vector<std::pair<std::string, CodeStatus>> got;
   for (const CodeResult& c : s.codes) got.emplace_back(c.code, c.status);
-  EXPECT_THAT(got, ElementsAre(Pair("E11.9", CodeStatus::kMapped),
-                               Pair("I10", CodeStatus::kNoHcc),
-                               Pair("I21.1", CodeStatus::kNotBillable),
-                               Pair("R05", CodeStatus::kNotBillable),
-                               Pair("XYZ", CodeStatus::kInvalid),
-                               Pair("E11.99999", CodeStatus::kInvalid),
-                               Pair("", CodeStatus::kInvalid),
-                               // FY2025 code, newer than the FY2023 tabular
-                               // list, valid because a CMS mapping has it.
-                               Pair("E66.813", CodeStatus::kMapped),
-                               Pair("I50.9", CodeStatus::kMapped),
-                               // FY2025 too, but in no mapping: the pack cannot
-                               // tell it from a made-up code (docs/raf.md).
-                               Pair("E66.811", CodeStatus::kInvalid)));
+  EXPECT_THAT(got,
+              ElementsAre(Pair("E11.9", CodeStatus::kMapped), Pair("I10", CodeStatus::kNoHcc),
+                          Pair("I21.1", CodeStatus::kNotBillable),
+                          Pair("R05", CodeStatus::kNotBillable), Pair("XYZ", CodeStatus::kInvalid),
+                          Pair("E11.99999", CodeStatus::kInvalid), Pair("", CodeStatus::kInvalid),
+                          // FY2025 code, newer than the FY2023 tabular
+                          // list, valid because a CMS mapping has it.
+                          Pair("E66.813", CodeStatus::kMapped), Pair("I50.9", CodeStatus::kMapped),
+                          // FY2025 too, but in no mapping: the pack cannot
+                          // tell it from a made-up code (docs/raf.md).
+                          Pair("E66.811", CodeStatus::kInvalid)));
   EXPECT_EQ(s.codes[0].input_index, 0u);
   EXPECT_EQ(s.codes[8].input_index, 10u);
   EXPECT_THAT(HccsOf(s), ElementsAre(38, 48, 226));
@@ -686,7 +683,8 @@ TEST(RiskModelCodeTest, ManyCodesAreFolded) {
   RiskScore folded = Model(HccModel::kV28).Score(long_list, Member(72, Sex::kFemale)).value();
   EXPECT_EQ(folded.codes.size(), 3u);
   std::vector<std::string> invalid_list;
-  for (int i = 0; i < 100; ++i) invalid_list.push_back(i % 3 == 0 ? "bad" : i % 3 == 1 ? "E11.9" : "worse");
+  for (int i = 0; i < 100; ++i)
+    invalid_list.push_back(i % 3 == 0 ? "bad" : i % 3 == 1 ? "E11.9" : "worse");
   RiskScore invalid = Model(HccModel::kV28).Score(invalid_list, Member(72, Sex::kFemale)).value();
   EXPECT_EQ(invalid.codes.size(), 3u);
   std::vector<std::string_view> too_many(RiskModel::kMaxCodes + 1, "E11.9");
@@ -757,8 +755,9 @@ TEST(RiskModelPaymentTest, GivenConstantsAndCmsRounding) {
   o.coding_intensity_adjustment = 0.059;
   std::unique_ptr<RiskModel> m = RiskModel::Create(o).value();
   EXPECT_EQ(m->normalization_source(), "option");
-  RiskScore s = m->Score(std::vector<std::string>{"E11.9", "I50.9", "N18.4"},
-                         Member(72, Sex::kFemale)).value();
+  RiskScore s =
+      m->Score(std::vector<std::string>{"E11.9", "I50.9", "N18.4"}, Member(72, Sex::kFemale))
+          .value();
   EXPECT_DOUBLE_EQ(Round3(s.raw_score), 1.723);
   // round(1.723 / 1.045, 3) = 1.649; round(1.649 * 0.941, 3) = 1.552.
   EXPECT_DOUBLE_EQ(s.normalized_score.value(), 1.649);
@@ -820,7 +819,7 @@ TEST(RiskModelBlendTest, BlendsNormalizedScoresThenAdjusts) {
   v28.normalized_score = 0.862;
   BlendedRiskScore b = BlendScores(both, weights).value();
   EXPECT_DOUBLE_EQ(b.normalized_score.value(), 0.809);  // 0.23166 + 0.57754
-  EXPECT_DOUBLE_EQ(b.payment_score.value(), 0.761);      // 0.809 * 0.941 = 0.761269
+  EXPECT_DOUBLE_EQ(b.payment_score.value(), 0.761);     // 0.809 * 0.941 = 0.761269
 
   const BlendWeight bad_sum[] = {{HccModel::kV24, 0.5}, {HccModel::kV28, 0.6}};
   EXPECT_EQ(BlendScores(both, bad_sum).status().code(), absl::StatusCode::kInvalidArgument);

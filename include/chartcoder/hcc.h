@@ -74,15 +74,15 @@ absl::StatusOr<DualStatus> ParseDualStatus(std::string_view text);
 
 // The nine CMS-HCC model segments (coefficient prefixes).
 enum class Segment : uint8_t {
-  kCommunityNonDualAged = 0,         // CNA
-  kCommunityNonDualDisabled = 1,     // CND
-  kCommunityFullDualAged = 2,        // CFA
-  kCommunityFullDualDisabled = 3,    // CFD
-  kCommunityPartialDualAged = 4,     // CPA
-  kCommunityPartialDualDisabled = 5, // CPD
-  kInstitutional = 6,                // INS: long-term institutional
-  kNewEnrollee = 7,                  // NE
-  kSnpNewEnrollee = 8,               // SNPNE: new enrollee in a chronic-condition SNP
+  kCommunityNonDualAged = 0,          // CNA
+  kCommunityNonDualDisabled = 1,      // CND
+  kCommunityFullDualAged = 2,         // CFA
+  kCommunityFullDualDisabled = 3,     // CFD
+  kCommunityPartialDualAged = 4,      // CPA
+  kCommunityPartialDualDisabled = 5,  // CPD
+  kInstitutional = 6,                 // INS: long-term institutional
+  kNewEnrollee = 7,                   // NE
+  kSnpNewEnrollee = 8,                // SNPNE: new enrollee in a chronic-condition SNP
 };
 inline constexpr int kSegmentCount = 9;
 std::string_view SegmentCode(Segment segment);         // "CNA"
@@ -141,10 +141,10 @@ struct CodeResult {
 
 // An HCC the member has after hierarchies.
 struct HccResult {
-  int hcc = 0;                 // 38
-  std::string_view label;      // "Diabetes with Glycemic, Unspecified, or No Complications"
-  bool scored = false;         // has a coefficient in the member's segment
-  double coefficient = 0;      // that coefficient (0 when not scored)
+  int hcc = 0;             // 38
+  std::string_view label;  // "Diabetes with Glycemic, Unspecified, or No Complications"
+  bool scored = false;     // has a coefficient in the member's segment
+  double coefficient = 0;  // that coefficient (0 when not scored)
 };
 
 enum class HccRemoval : uint8_t {
@@ -284,8 +284,8 @@ class RiskModel {
   }
   // The same, into `out`, reusing its storage: no allocation once `out` has
   // held a member with as many codes. `out` is overwritten (also on error).
-  absl::Status ScoreInto(absl::Span<const std::string_view> codes,
-                         const Demographics& demographics, RiskScore* out) const;
+  absl::Status ScoreInto(absl::Span<const std::string_view> codes, const Demographics& demographics,
+                         RiskScore* out) const;
 
   static constexpr size_t kMaxCodes = 100000;
 

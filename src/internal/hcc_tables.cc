@@ -82,8 +82,7 @@ absl::StatusOr<std::vector<int>> ParseHccGroup(std::string_view definition) {
     hccs.push_back(*n);
   }
   if (!any_of && hccs.size() != 1) {
-    return absl::InvalidArgumentError(
-        StrCat("several HCCs need 'any of' in '", definition, "'"));
+    return absl::InvalidArgumentError(StrCat("several HCCs need 'any of' in '", definition, "'"));
   }
   return hccs;
 }
@@ -94,16 +93,15 @@ absl::StatusOr<InteractionDefinition> ParseInteraction(std::string_view definiti
   if (size_t paren = body.find('('); paren != std::string_view::npos) {
     std::string_view note = body.substr(paren);
     if (note.back() != ')') {
-      return absl::InvalidArgumentError(
-          StrCat("unbalanced parenthesis in '", definition, "'"));
+      return absl::InvalidArgumentError(StrCat("unbalanced parenthesis in '", definition, "'"));
     }
     note = Trim(note.substr(1, note.size() - 2));
     // "(institutional segment)" or "(institutional segment; remark)".
     std::string_view restriction = Trim(note.substr(0, note.find(';')));
     if (restriction != "institutional segment") {
-      return absl::InvalidArgumentError(StrCat(
-          "unknown restriction '(", restriction, ")' in '", definition,
-          "' (only '(institutional segment)' is known)"));
+      return absl::InvalidArgumentError(StrCat("unknown restriction '(", restriction, ")' in '",
+                                               definition,
+                                               "' (only '(institutional segment)' is known)"));
     }
     def.institutional_only = true;
     body = Trim(body.substr(0, paren));
@@ -160,7 +158,8 @@ absl::StatusOr<CountVariables> ParseCountVariables(std::string_view variable) {
     return bad();
   }
   std::optional<int> n = ParseSmallNumber(last.substr(prefix.size()));
-  std::optional<int> t = ParseSmallNumber(top.substr(prefix.size(), top.size() - prefix.size() - 1));
+  std::optional<int> t =
+      ParseSmallNumber(top.substr(prefix.size(), top.size() - prefix.size() - 1));
   if (!n || !t || *n < 1 || *t != *n + 1) return bad();
   return CountVariables{std::string(prefix), *t};
 }
@@ -207,8 +206,7 @@ std::optional<NewEnrolleeCell> ParseNewEnrolleeCell(std::string_view term) {
     return std::nullopt;
   }
   ne.cell.sex = term[2] == 'F' ? Sex::kFemale : Sex::kMale;
-  if (!ParseAgeRange(term.substr(3), /*single_allowed=*/true, &ne.cell.min_age,
-                     &ne.cell.max_age)) {
+  if (!ParseAgeRange(term.substr(3), /*single_allowed=*/true, &ne.cell.min_age, &ne.cell.max_age)) {
     return std::nullopt;
   }
   return ne;
