@@ -3,7 +3,10 @@
 // interaction, edit and demographic macros), on the full data pack.
 #include "chartcoder/hcc.h"
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 #include <map>
 #include <set>
 #include <string>
@@ -16,6 +19,22 @@
 #include "src/internal/hcc_json.h"
 #include "src/internal/strings.h"
 #include "tests/test_support.h"
+
+// Counts heap allocations while `g_count_allocations` is set, to check that
+// ScoreInto with a reused result allocates nothing.
+namespace {
+std::atomic<bool> g_count_allocations{false};
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+// Not inlined, so the compiler pairs every new with this delete (not free).
+__attribute__((noinline)) void* operator new(size_t n) {
+  if (g_count_allocations) ++g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+__attribute__((noinline)) void operator delete(void* p) noexcept { std::free(p); }
+__attribute__((noinline)) void operator delete(void* p, size_t) noexcept { std::free(p); }
 
 namespace chartcoder {
 namespace {
@@ -858,6 +877,31 @@ TEST(RiskModelReuseTest, ScoreIntoOverwritesEverything) {
   EXPECT_FALSE(m.ScoreInto(small, Member(-3, Sex::kMale), &out).ok());
   EXPECT_TRUE(out.hccs.empty());
   EXPECT_DOUBLE_EQ(out.raw_score, 0);
+}
+
+TEST(RiskModelReuseTest, ScoreIntoAllocatesNothingOnceWarm) {
+  const RiskModel& m = Model(HccModel::kV28);
+  const std::vector<std::vector<std::string_view>> members = {
+      {"E11.22", "E11.9", "I50.9", "D66", "XYZ", "Z95.811", "N18.4", "J44.9", "F20.0", "F10.20",
+       "I48.91", "C34.90", "G35", "L89.154", "I10", "I21.1", "E66.01", "Z68.41", "A41.9", "K76.6"},
+      {"N18.4"},
+      {},
+      {"e119", " I50.23 ", "J96.11", "J44.9", "bad code", "E11.9"},
+  };
+  RiskScore out;
+  Demographics d = Member(72, Sex::kFemale);
+  ASSERT_TRUE(m.ScoreInto(members[0], d, &out).ok());  // warm: capacity for 20 codes
+  g_allocations = 0;
+  g_count_allocations = true;
+  for (int round = 0; round < 50; ++round) {
+    for (const auto& codes : members) {
+      d.age = 60 + round % 40;
+      d.institutional = round % 3 == 0;
+      if (!m.ScoreInto(codes, d, &out).ok()) break;
+    }
+  }
+  g_count_allocations = false;
+  EXPECT_EQ(g_allocations.load(), 0);
 }
 
 TEST(RiskModelJsonTest, WritesTheWholeExplanation) {

@@ -282,8 +282,9 @@ class RiskModel {
                                   const Demographics& demographics) const {
     return Score(absl::Span<const std::string_view>(codes.begin(), codes.size()), demographics);
   }
-  // The same, into `out`, reusing its storage: no allocation once `out` has
-  // held a member with as many codes. `out` is overwritten (also on error).
+  // The same, into `out`, reusing its storage: a member of up to 32 codes
+  // (each at most 15 characters) allocates nothing once `out` has held one
+  // with as many. `out` is overwritten (also on error).
   absl::Status ScoreInto(absl::Span<const std::string_view> codes, const Demographics& demographics,
                          RiskScore* out) const;
 
