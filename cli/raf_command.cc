@@ -68,8 +68,8 @@ absl::StatusOr<std::vector<std::pair<HccModel, double>>> ParseModelValues(std::s
 
 absl::StatusOr<Plan> ParsePlan(const CommandLine& args, int payment_year) {
   Plan plan;
-  if (args.Has("model") == args.Has("blend")) {
-    return absl::InvalidArgumentError("give --model V24|V28 or --blend (one of them)");
+  if (args.Has("model") && args.Has("blend")) {
+    return absl::InvalidArgumentError("give --model or --blend, not both");
   }
   if (args.Has("model")) {
     absl::StatusOr<HccModel> m = ParseHccModel(args.Get("model"));
@@ -77,13 +77,18 @@ absl::StatusOr<Plan> ParsePlan(const CommandLine& args, int payment_year) {
     plan.models.push_back(*m);
     return plan;
   }
-  const std::string blend = args.Get("blend");
+  const std::string blend = args.Get("blend", "published");
   if (blend == "published") {
     std::optional<PublishedBlend> p = PublishedBlendFor(payment_year);
     if (!p) {
       return absl::InvalidArgumentError(
           StrCat("no published model blend for payment year ", payment_year,
-                 " is known to chartcoder; give the weights: --blend V24=W,V28=W"));
+                 " is known to chartcoder; give --model V24|V28 or --blend V24=W,V28=W"));
+    }
+    // Without --blend, a year CMS pays with one model is scored as that model.
+    if (!args.Has("blend") && p->weights.size() == 1) {
+      plan.models.push_back(p->weights[0].model);
+      return plan;
     }
     plan.weights = p->weights;
     plan.blend_source = std::string(p->source);
@@ -801,11 +806,13 @@ const Command& RafCommand() {
   static const Command* const kCommand = new Command{
       "raf",
       "CMS-HCC V24/V28 HCCs and risk scores for a member or a CSV of members",
-      "Usage: chartcoder raf --model V24|V28 --age N --sex F|M [--dual none|partial|full]\n"
+      "Usage: chartcoder raf [--model V24|V28] --age N --sex F|M [--dual none|partial|full]\n"
       "                      [--orec 0|1|2|3] [--institutional] [--new-enrollee] [--csnp]\n"
       "                      [--segment SEG] [--json] CODE...\n"
-      "       chartcoder raf --model V28 --input members.csv [--output scores.csv]\n"
+      "       chartcoder raf [--model V24|V28] --input members.csv [--output scores.csv]\n"
       "       chartcoder raf --blend V24=0.33,V28=0.67|published ...\n\n"
+      "Without --model or --blend the model is the one CMS's published blend for the\n"
+      "pack's payment year uses (V28 alone for 2026; the blend for a blended year).\n"
       "Maps the ICD-10-CM codes (dotted or not, separated by spaces, commas or\n"
       "semicolons) to the model's HCCs, applies age/sex edits, hierarchies and\n"
       "interactions, and prints every score term, the raw score and, when the\n"
@@ -820,7 +827,9 @@ const Command& RafCommand() {
       "with its line number, the others are still scored, and the exit code is 2.\n"
       "docs/raf.md describes the output columns and the model.",
       {DataFlag(),
-       {"model", "MODEL", "the CMS-HCC model: V24 or V28"},
+       {"model", "MODEL",
+        "the CMS-HCC model: V24 or V28 (default: what CMS pays with in the pack's payment "
+        "year, if published: V28 for 2026)"},
        {"blend", "WEIGHTS",
         "score V24 and V28 and blend them: V24=0.33,V28=0.67, or "
         "'published' for the pack's payment year"},

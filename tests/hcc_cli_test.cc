@@ -86,9 +86,21 @@ TEST(RafCliTest, Blends) {
   EXPECT_THAT(pub.out, HasSubstr("weight V28                         1.000"));
 }
 
+// Without --model or --blend: the model CMS pays with in the pack's year
+// (2026: V28 alone), as in `chartcoder raf --input members.csv`.
+TEST(RafCliTest, DefaultModelIsThePaymentYears) {
+  CommandResult one = RunCli({"raf", "--age", "72", "--sex", "F", "E11.9"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_THAT(one.out, StartsWith("CMS-HCC V28, payment year 2026"));
+  EXPECT_THAT(one.out, Not(HasSubstr("Blend")));
+  CommandResult batch =
+      RunCli({"raf", "--input", "-"}, "member_id,age,sex,codes\nx,72,F,E11.9\n");
+  ASSERT_EQ(batch.exit_code, 0) << batch.err;
+  EXPECT_THAT(batch.out, HasSubstr("\nx,V28,CNA,0.561,"));
+}
+
 TEST(RafCliTest, UsageErrors) {
   const std::vector<std::vector<std::string>> cases = {
-      {"raf", "--age", "72", "--sex", "F", "E11.9"},  // no model
       {"raf", "--model", "V28", "--blend", "published", "--age", "72", "--sex", "F"},
       {"raf", "--model", "V22", "--age", "72", "--sex", "F"},
       {"raf", "--model", "V28", "--sex", "F", "E11.9"},   // no age
