@@ -812,7 +812,7 @@ const Command& RafCommand() {
       "       chartcoder raf [--model V24|V28] --input members.csv [--output scores.csv]\n"
       "       chartcoder raf --blend V24=0.33,V28=0.67|published ...\n\n"
       "Without --model or --blend the model is the one CMS's published blend for the\n"
-      "pack's payment year uses (V28 alone for 2026; the blend for a blended year).\n"
+      "pack's payment year uses (V28 alone for 2026; the blend for a blended year).\n\n"
       "Maps the ICD-10-CM codes (dotted or not, separated by spaces, commas or\n"
       "semicolons) to the model's HCCs, applies age/sex edits, hierarchies and\n"
       "interactions, and prints every score term, the raw score and, when the\n"
