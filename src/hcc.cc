@@ -928,6 +928,140 @@ Segment ChooseSegment(const Demographics& d) {
 // RiskModel
 // ---------------------------------------------------------------------------
 
+// Codes -> HCCs (with the member's age/sex edits when `d` is given), then the
+// rules that keep an HCC only with others, then hierarchies. Fills
+// out->codes, out->edits and out->removed_hccs; returns the HCCs kept.
+Bits MapCodesToHccs(const Model& m, absl::Span<const std::string_view> input,
+                    const Demographics* d, RiskScore* out) {
+  // Codes -> HCCs, with age/sex edits. First every code's key, prefetching
+  // its slot of the code table so the look-ups' cache misses overlap.
+  auto trim = [](std::string_view t) {
+    return !t.empty() && (t.front() <= ' ' || t.back() <= ' ') ? internal::Trim(t) : t;
+  };
+  absl::InlinedVector<uint64_t, 32> keys(input.size());  // 0: not shaped like a code
+  for (size_t i = 0; i < input.size(); ++i) {
+    keys[i] = internal::PackTrimmedCodeKey(trim(input[i])).value_or(0);
+    if (keys[i] != 0) m.codes.prefetch(keys[i]);
+  }
+  Bits present;
+  // Duplicates: a scan of the earlier keys for the first 64 codes, a hash set
+  // of keys after that.
+  constexpr size_t kScanned = 64;
+  absl::flat_hash_set<uint64_t> seen_many;
+  if (input.size() > kScanned) seen_many.insert(keys.begin(), keys.begin() + kScanned);
+  absl::flat_hash_set<std::string_view> seen_invalid;  // texts of invalid codes, past 64
+  bool seen_invalid_filled = false;
+  for (size_t i = 0; i < input.size(); ++i) {
+    const uint64_t key = keys[i];
+    if (key == 0) {
+      const std::string_view trimmed = trim(input[i]);
+      bool repeat = false;
+      if (i < kScanned) {
+        for (size_t j = 0; j < i && !repeat; ++j) {
+          repeat = keys[j] == 0 && trim(input[j]) == trimmed;
+        }
+      } else {
+        if (!seen_invalid_filled) {
+          for (size_t j = 0; j < kScanned; ++j) {
+            if (keys[j] == 0) seen_invalid.insert(trim(input[j]));
+          }
+          seen_invalid_filled = true;
+        }
+        repeat = !seen_invalid.insert(trimmed).second;
+      }
+      if (repeat) continue;
+      CodeResult& r = out->codes.emplace_back();
+      r.code.assign(trimmed);
+      r.status = CodeStatus::kInvalid;
+      r.input_index = static_cast<uint32_t>(i);
+      continue;
+    }
+    if (i < kScanned) {
+      if (std::find(keys.begin(), keys.begin() + i, key) != keys.begin() + i) continue;
+    } else if (!seen_many.insert(key).second) {
+      continue;
+    }
+    CodeResult& r = out->codes.emplace_back();
+    r.input_index = static_cast<uint32_t>(i);
+    auto it = m.codes.find(key);
+    const CodeEntry* e = it == m.codes.end() ? nullptr : &it->second;
+    if (e == nullptr || !(e->flags & (kInMapping | kBillable))) {
+      if (e != nullptr && (e->flags & kInPack)) {
+        r.status = CodeStatus::kNotBillable;
+        SetDottedCode(key, &r.code);
+      } else {
+        r.status = CodeStatus::kInvalid;
+        r.code.assign(trim(input[i]));
+      }
+      continue;
+    }
+    SetDottedCode(key, &r.code);
+    const Edit* edit = nullptr;
+    for (int k = 0; d != nullptr && k < e->edit_count(); ++k) {
+      const Edit& candidate = m.edits[e->edit_first + k];
+      if ((candidate.sex == Sex::kUnspecified || candidate.sex == d->sex) &&
+          d->age >= candidate.min_age && d->age <= candidate.max_age) {
+        edit = &candidate;
+        break;
+      }
+    }
+    if (edit != nullptr) {
+      const uint32_t code_index = static_cast<uint32_t>(out->codes.size() - 1);
+      if (edit->action == EditAction::kInvalid) {
+        r.status = CodeStatus::kRemovedByEdit;
+        out->edits.push_back({code_index, EditAction::kInvalid, 0, edit->description});
+        continue;
+      }
+      out->edits.push_back(
+          {code_index, EditAction::kOverride, m.hcc_numbers[edit->cc], edit->description});
+      r.status = CodeStatus::kMapped;
+      r.hcc_count = 1;
+      r.hccs[0] = static_cast<int16_t>(m.hcc_numbers[edit->cc]);
+      present.Set(edit->cc);
+      continue;
+    }
+    r.status = e->cc_count > 0 ? CodeStatus::kMapped : CodeStatus::kNoHcc;
+    r.hcc_count = e->cc_count;
+    for (int k = 0; k < e->cc_count; ++k) {
+      r.hccs[k] = static_cast<int16_t>(m.hcc_numbers[e->cc[k]]);
+      present.Set(e->cc[k]);
+    }
+  }
+
+  // Rules that keep an HCC only together with others (before hierarchies).
+  for (const Requirement& req : m.requirements) {
+    if (present.Test(req.cc) && !present.Intersects(req.any_of)) {
+      present.Reset(req.cc);
+      out->removed_hccs.push_back(
+          {m.hcc_numbers[req.cc], m.hcc_labels[req.cc], HccRemoval::kRequirement, 0, req.rule});
+    }
+  }
+  // Hierarchies, parent by parent in table order, on the HCCs still present.
+  Bits kept = present;
+  auto apply_parent = [&](const HierarchyParent& p) {
+    const Bits drop = kept.And(p.children);
+    if (!drop.Any()) return;
+    drop.ForEach([&](int c) {
+      out->removed_hccs.push_back(
+          {m.hcc_numbers[c], m.hcc_labels[c], HccRemoval::kHierarchy, m.hcc_numbers[p.cc], {}});
+    });
+    kept.Remove(p.children);
+  };
+  if (m.parents_ascending) {
+    // Only the parents present, ascending (= table order); one removed by an
+    // earlier parent no longer acts.
+    kept.And(m.parent_mask).ForEach([&](int c) {
+      if (kept.Test(c)) apply_parent(m.parents[m.parent_slot[c]]);
+    });
+  } else if (kept.Intersects(m.parent_mask)) {
+    for (const HierarchyParent& p : m.parents) {
+      if (kept.Test(p.cc)) apply_parent(p);
+    }
+  }
+
+  return kept;
+}
+
 struct RiskModel::Impl : Model {};
 
 RiskModel::RiskModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -1079,131 +1213,7 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input, cons
   }
   if (medicaid) add_demographic(m.ltimcaid[seg], TermKind::kMedicaid);
 
-  // Codes -> HCCs, with age/sex edits. First every code's key, prefetching
-  // its slot of the code table so the look-ups' cache misses overlap.
-  auto trim = [](std::string_view t) {
-    return !t.empty() && (t.front() <= ' ' || t.back() <= ' ') ? internal::Trim(t) : t;
-  };
-  absl::InlinedVector<uint64_t, 32> keys(input.size());  // 0: not shaped like a code
-  for (size_t i = 0; i < input.size(); ++i) {
-    keys[i] = internal::PackTrimmedCodeKey(trim(input[i])).value_or(0);
-    if (keys[i] != 0) m.codes.prefetch(keys[i]);
-  }
-  Bits present;
-  // Duplicates: a scan of the earlier keys for the first 64 codes, a hash set
-  // of keys after that.
-  constexpr size_t kScanned = 64;
-  absl::flat_hash_set<uint64_t> seen_many;
-  if (input.size() > kScanned) seen_many.insert(keys.begin(), keys.begin() + kScanned);
-  absl::flat_hash_set<std::string_view> seen_invalid;  // texts of invalid codes, past 64
-  bool seen_invalid_filled = false;
-  for (size_t i = 0; i < input.size(); ++i) {
-    const uint64_t key = keys[i];
-    if (key == 0) {
-      const std::string_view trimmed = trim(input[i]);
-      bool repeat = false;
-      if (i < kScanned) {
-        for (size_t j = 0; j < i && !repeat; ++j) {
-          repeat = keys[j] == 0 && trim(input[j]) == trimmed;
-        }
-      } else {
-        if (!seen_invalid_filled) {
-          for (size_t j = 0; j < kScanned; ++j) {
-            if (keys[j] == 0) seen_invalid.insert(trim(input[j]));
-          }
-          seen_invalid_filled = true;
-        }
-        repeat = !seen_invalid.insert(trimmed).second;
-      }
-      if (repeat) continue;
-      CodeResult& r = out->codes.emplace_back();
-      r.code.assign(trimmed);
-      r.status = CodeStatus::kInvalid;
-      r.input_index = static_cast<uint32_t>(i);
-      continue;
-    }
-    if (i < kScanned) {
-      if (std::find(keys.begin(), keys.begin() + i, key) != keys.begin() + i) continue;
-    } else if (!seen_many.insert(key).second) {
-      continue;
-    }
-    CodeResult& r = out->codes.emplace_back();
-    r.input_index = static_cast<uint32_t>(i);
-    auto it = m.codes.find(key);
-    const CodeEntry* e = it == m.codes.end() ? nullptr : &it->second;
-    if (e == nullptr || !(e->flags & (kInMapping | kBillable))) {
-      if (e != nullptr && (e->flags & kInPack)) {
-        r.status = CodeStatus::kNotBillable;
-        SetDottedCode(key, &r.code);
-      } else {
-        r.status = CodeStatus::kInvalid;
-        r.code.assign(trim(input[i]));
-      }
-      continue;
-    }
-    SetDottedCode(key, &r.code);
-    const Edit* edit = nullptr;
-    for (int k = 0; k < e->edit_count(); ++k) {
-      const Edit& candidate = m.edits[e->edit_first + k];
-      if ((candidate.sex == Sex::kUnspecified || candidate.sex == d.sex) &&
-          d.age >= candidate.min_age && d.age <= candidate.max_age) {
-        edit = &candidate;
-        break;
-      }
-    }
-    if (edit != nullptr) {
-      const uint32_t code_index = static_cast<uint32_t>(out->codes.size() - 1);
-      if (edit->action == EditAction::kInvalid) {
-        r.status = CodeStatus::kRemovedByEdit;
-        out->edits.push_back({code_index, EditAction::kInvalid, 0, edit->description});
-        continue;
-      }
-      out->edits.push_back(
-          {code_index, EditAction::kOverride, m.hcc_numbers[edit->cc], edit->description});
-      r.status = CodeStatus::kMapped;
-      r.hcc_count = 1;
-      r.hccs[0] = static_cast<int16_t>(m.hcc_numbers[edit->cc]);
-      present.Set(edit->cc);
-      continue;
-    }
-    r.status = e->cc_count > 0 ? CodeStatus::kMapped : CodeStatus::kNoHcc;
-    r.hcc_count = e->cc_count;
-    for (int k = 0; k < e->cc_count; ++k) {
-      r.hccs[k] = static_cast<int16_t>(m.hcc_numbers[e->cc[k]]);
-      present.Set(e->cc[k]);
-    }
-  }
-
-  // Rules that keep an HCC only together with others (before hierarchies).
-  for (const Requirement& req : m.requirements) {
-    if (present.Test(req.cc) && !present.Intersects(req.any_of)) {
-      present.Reset(req.cc);
-      out->removed_hccs.push_back(
-          {m.hcc_numbers[req.cc], m.hcc_labels[req.cc], HccRemoval::kRequirement, 0, req.rule});
-    }
-  }
-  // Hierarchies, parent by parent in table order, on the HCCs still present.
-  Bits kept = present;
-  auto apply_parent = [&](const HierarchyParent& p) {
-    const Bits drop = kept.And(p.children);
-    if (!drop.Any()) return;
-    drop.ForEach([&](int c) {
-      out->removed_hccs.push_back(
-          {m.hcc_numbers[c], m.hcc_labels[c], HccRemoval::kHierarchy, m.hcc_numbers[p.cc], {}});
-    });
-    kept.Remove(p.children);
-  };
-  if (m.parents_ascending) {
-    // Only the parents present, ascending (= table order); one removed by an
-    // earlier parent no longer acts.
-    kept.And(m.parent_mask).ForEach([&](int c) {
-      if (kept.Test(c)) apply_parent(m.parents[m.parent_slot[c]]);
-    });
-  } else if (kept.Intersects(m.parent_mask)) {
-    for (const HierarchyParent& p : m.parents) {
-      if (kept.Test(p.cc)) apply_parent(p);
-    }
-  }
+  Bits kept = MapCodesToHccs(m, input, &d, out);
 
   // HCC terms.
   kept.ForEach([&](int c) {
@@ -1253,6 +1263,23 @@ absl::Status RiskModel::ScoreInto(absl::Span<const std::string_view> input, cons
     if (m.adjustment) out->payment_score = Round3(*out->normalized_score * (1 - *m.adjustment));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<RiskScore> RiskModel::Categorize(absl::Span<const std::string_view> codes) const {
+  const Impl& m = *impl_;
+  if (codes.size() > kMaxCodes) {
+    return absl::ResourceExhaustedError(
+        StrCat(codes.size(), " codes for one member; at most ", kMaxCodes, " are mapped"));
+  }
+  RiskScore out;
+  out.model = m.model;
+  out.payment_year = m.payment_year;
+  Bits kept = MapCodesToHccs(m, codes, nullptr, &out);
+  kept.ForEach([&](int c) {
+    out.hccs.push_back({m.hcc_numbers[c], m.hcc_labels[c], false, 0});
+  });
+  out.payment_hcc_count = kept.Count();
+  return out;
 }
 
 // ---------------------------------------------------------------------------

@@ -953,3 +953,45 @@ TEST(RiskModelJsonTest, WritesTheWholeExplanation) {
 
 }  // namespace
 }  // namespace chartcoder
+
+namespace chartcoder {
+namespace {
+
+std::vector<int> HccNumbers(const RiskScore& s) {
+  std::vector<int> out;
+  for (const HccResult& h : s.hccs) out.push_back(h.hcc);
+  return out;
+}
+
+TEST(RiskModelCategorizeTest, MapsAndAppliesHierarchiesWithoutAMember) {
+  std::vector<std::string_view> codes = {"E11.9", "E11.22", "I50.9", "R05", "QQQ"};
+  absl::StatusOr<RiskScore> s = Model(HccModel::kV28).Categorize(codes);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_THAT(HccNumbers(*s), ::testing::ElementsAre(37, 226));
+  ASSERT_EQ(s->removed_hccs.size(), 1u);
+  EXPECT_EQ(s->removed_hccs[0].hcc, 38);
+  EXPECT_EQ(s->removed_hccs[0].removed_by, 37);
+  EXPECT_EQ(s->payment_hcc_count, 2);
+  EXPECT_TRUE(s->terms.empty());
+  EXPECT_EQ(s->raw_score, 0);
+  for (const HccResult& h : s->hccs) EXPECT_FALSE(h.scored);
+  ASSERT_EQ(s->codes.size(), 5u);
+  EXPECT_EQ(s->codes[3].status, CodeStatus::kNotBillable);
+  EXPECT_EQ(s->codes[4].status, CodeStatus::kInvalid);
+  // The same HCCs as scoring a member would give.
+  RiskScore scored = ScoreOrDie(HccModel::kV28, codes, Member(72, Sex::kFemale));
+  EXPECT_EQ(HccNumbers(scored), HccNumbers(*s));
+}
+
+TEST(RiskModelCategorizeTest, NoAgeSexEdits) {
+  // D66 (hemophilia A) is overridden to HCC 112 only for a female member.
+  std::vector<std::string_view> codes = {"D66"};
+  absl::StatusOr<RiskScore> s = Model(HccModel::kV28).Categorize(codes);
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->edits.empty());
+  RiskScore female = ScoreOrDie(HccModel::kV28, codes, Member(40, Sex::kFemale));
+  EXPECT_FALSE(female.edits.empty());
+}
+
+}  // namespace
+}  // namespace chartcoder

@@ -288,6 +288,13 @@ class RiskModel {
   absl::Status ScoreInto(absl::Span<const std::string_view> codes, const Demographics& demographics,
                          RiskScore* out) const;
 
+  // The HCCs of `codes` without a member: the mapping, the rules that keep an
+  // HCC only with others, and hierarchies, but no age/sex edits (they need
+  // age and sex) and no score. Fills codes, hccs (scored false),
+  // removed_hccs and payment_hcc_count of the result. ResourceExhausted:
+  // more than kMaxCodes codes.
+  absl::StatusOr<RiskScore> Categorize(absl::Span<const std::string_view> codes) const;
+
   static constexpr size_t kMaxCodes = 100000;
 
   HccModel model() const;
