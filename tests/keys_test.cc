@@ -18,6 +18,7 @@
 namespace chartcoder {
 namespace {
 
+using ::chartcoder::testing::FileMode;
 using ::chartcoder::testing::ReadFileOrDie;
 using ::chartcoder::testing::TempDir;
 using ::chartcoder::testing::WriteFileOrDie;
@@ -30,12 +31,6 @@ KeyringOptions FastOptions(std::string passphrase = "") {
   o.passphrase = std::move(passphrase);
   o.scrypt_log2_n = 10;
   return o;
-}
-
-mode_t ModeOf(const std::string& path) {
-  struct stat st;
-  EXPECT_EQ(::stat(path.c_str(), &st), 0);
-  return st.st_mode & 07777;
 }
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
@@ -186,7 +181,7 @@ TEST(KeyringTest, CreateMakesAPrivateFileWithOneActiveKeyEvenUnderAPermissiveUma
   auto ring = Keyring::Create(path, FastOptions());
   ::umask(old);
   ASSERT_TRUE(ring.ok()) << ring.status();
-  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_EQ(FileMode(path), 0600u);
   std::vector<KeyInfo> keys = (*ring)->List();
   ASSERT_EQ(keys.size(), 1u);
   EXPECT_TRUE(keys[0].active);
@@ -266,7 +261,7 @@ TEST(KeyringTest, AddAndRotateKeepOldKeysForReading) {
   ASSERT_TRUE(still.ok());
   EXPECT_EQ(std::string(still->data(), still->data() + 32),
             std::string(first->data(), first->data() + 32));
-  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_EQ(FileMode(path), 0600u);
 
   EXPECT_EQ(Keyring::AddKey(path, FastOptions(), {"first", false}).status().code(),
             absl::StatusCode::kFailedPrecondition);
@@ -302,7 +297,7 @@ TEST(KeyringTest, PassphraseProtectedRoundTrip) {
   const std::string text = ReadFileOrDie(path);
   EXPECT_THAT(text, HasSubstr("protection scrypt log2n=10 r=8 p=1 salt="));
   EXPECT_THAT(text, Not(HasSubstr(id)));  // even the ids are inside the sealed part
-  EXPECT_EQ(ModeOf(path), 0600u);
+  EXPECT_EQ(FileMode(path), 0600u);
 
   auto opened = Keyring::Open(path, FastOptions("correct horse"));
   ASSERT_TRUE(opened.ok()) << opened.status();

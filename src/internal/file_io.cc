@@ -101,7 +101,8 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-absl::StatusOr<AtomicFile> AtomicFile::Create(const std::string& path, mode_t mode) {
+absl::StatusOr<AtomicFile> AtomicFile::Create(const std::string& path, mode_t mode,
+                                              Staging staging) {
   if (path.empty()) return absl::InvalidArgumentError("empty output path");
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -111,7 +112,7 @@ absl::StatusOr<AtomicFile> AtomicFile::Create(const std::string& path, mode_t mo
   f.path_ = path;
   f.mode_ = mode;
   // An unnamed file needs /proc to be given a name at commit time.
-  if (::access("/proc/self/fd", X_OK) == 0) {
+  if (staging == Staging::kUnnamedIfPossible && ::access("/proc/self/fd", X_OK) == 0) {
     f.fd_ = ::open(DirName(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
   }
   if (f.fd_ < 0) {

@@ -37,10 +37,16 @@ absl::Status WriteFull(int fd, std::string_view data, std::string_view subject);
 // one per thread.
 class AtomicFile {
  public:
+  // How the data is kept until Commit.
+  enum class Staging {
+    kUnnamedIfPossible,  // O_TMPFILE where the file system supports it
+    kHiddenName,         // always a hidden ".<name>.<random>.tmp" file
+  };
   // Creates the hidden file in the directory of `path` with permissions
   // `mode` (applied exactly, whatever the umask). NotFound when the directory
   // does not exist; FailedPrecondition when it cannot be written.
-  static absl::StatusOr<AtomicFile> Create(const std::string& path, mode_t mode);
+  static absl::StatusOr<AtomicFile> Create(const std::string& path, mode_t mode,
+                                           Staging staging = Staging::kUnnamedIfPossible);
 
   AtomicFile(AtomicFile&& other) noexcept;
   AtomicFile& operator=(AtomicFile&& other) noexcept;
