@@ -79,6 +79,12 @@ const Command& VersionCommand();
 const Command& LookupCommand();
 const Command& SearchCommand();
 const Command& PackCommand();
+const Command& KeygenCommand();
+const Command& KeysCommand();
+const Command& EncryptCommand();
+const Command& DecryptCommand();
+const Command& InspectCommand();
+const Command& RewrapCommand();
 
 }  // namespace chartcoder::cli
 

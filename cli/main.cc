@@ -14,7 +14,9 @@ namespace chartcoder::cli {
 namespace {
 
 std::vector<const Command*> Commands() {
-  return {&VersionCommand(), &LookupCommand(), &SearchCommand(), &PackCommand()};
+  return {&VersionCommand(), &LookupCommand(),  &SearchCommand(),  &PackCommand(),
+          &KeygenCommand(),  &KeysCommand(),    &EncryptCommand(), &DecryptCommand(),
+          &InspectCommand(), &RewrapCommand()};
 }
 
 const Command* FindCommand(std::string_view name) {
