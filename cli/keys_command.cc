@@ -66,6 +66,17 @@ int Export(const std::string& path, const KeyringOptions& options, const Command
   return kExitOk;
 }
 
+int Remove(const std::string& path, const KeyringOptions& options, const CommandLine& args) {
+  if (!args.Has("id")) return UsageError("keys", "remove needs --id ID");
+  absl::Status s = Keyring::RemoveKey(path, options, args.Get("id"));
+  if (!s.ok()) return Fail(s);
+  std::fprintf(stderr,
+               "chartcoder: removed key %s from %s; files still sealed with it can no longer be "
+               "opened with this keyring\n",
+               args.Get("id").c_str(), path.c_str());
+  return kExitOk;
+}
+
 int Passwd(const std::string& path, const KeyringOptions& options, const CommandLine& args) {
   const bool remove = args.Has("remove-passphrase");
   if (remove == args.Has("new-passphrase-file")) {
@@ -90,7 +101,7 @@ int Passwd(const std::string& path, const KeyringOptions& options, const Command
 
 int Run(const CommandLine& args) {
   if (args.positional().size() != 1) {
-    return UsageError("keys", "give one action: list, rotate, export or passwd");
+    return UsageError("keys", "give one action: list, rotate, export, remove or passwd");
   }
   const std::string& action = args.positional()[0];
   const std::string path = KeyringPath(args);
@@ -101,18 +112,21 @@ int Run(const CommandLine& args) {
   if (action == "list") return List(path, *options, args.Has("json"));
   if (action == "rotate") return Rotate(path, *options);
   if (action == "export") return Export(path, *options, args);
+  if (action == "remove") return Remove(path, *options, args);
   if (action == "passwd") return Passwd(path, *options, args);
-  return UsageError("keys", "unknown action '" + action + "' (list, rotate, export, passwd)");
+  return UsageError("keys",
+                    "unknown action '" + action + "' (list, rotate, export, remove, passwd)");
 }
 
 }  // namespace
 
 const Command& KeysCommand() {
   static const Command* const kCommand = new Command{
-      "keys", "list, rotate, export keys of a keyring, or change its passphrase",
+      "keys", "list, rotate, export or remove keys, or change a keyring's passphrase",
       "Usage: chartcoder keys list   --keyring FILE [--json]\n"
       "       chartcoder keys rotate --keyring FILE\n"
       "       chartcoder keys export --keyring FILE [--id ID]\n"
+      "       chartcoder keys remove --keyring FILE --id ID\n"
       "       chartcoder keys passwd --keyring FILE (--new-passphrase-file F | "
       "--remove-passphrase)\n\n"
       "list    the keys' ids, creation times and which one is active (never key material)\n"
@@ -120,11 +134,12 @@ const Command& KeysCommand() {
       "        until 'chartcoder rewrap' moves those to the new key\n"
       "export  prints ID:BASE64KEY for $CHARTCODER_KEY or $CHARTCODER_KEY_FD (containers,\n"
       "        Lambda). This is the secret key itself: send it only to a secret store.\n"
+      "remove  deletes a retired key, once 'chartcoder rewrap' has moved every file off it\n"
       "passwd  protects the keyring with a new passphrase, or removes the protection\n\n"
       "A protected keyring needs its current passphrase (--passphrase-file) for every action.",
       Concat({KeyringFlags(),
               {{"json", "", "list as JSON"},
-               {"id", "ID", "export this key instead of the active one"},
+               {"id", "ID", "export: this key instead of the active one; remove: the key"},
                {"new-passphrase-file", "FILE", "passwd: file holding the new passphrase"},
                {"remove-passphrase", "", "passwd: store the keyring unprotected"}}}),
       &Run};

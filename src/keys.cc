@@ -643,6 +643,23 @@ absl::StatusOr<std::string> Keyring::Rotate(const std::string& path,
   return AddKey(path, options, key);
 }
 
+absl::Status Keyring::RemoveKey(const std::string& path, const KeyringOptions& options,
+                                std::string_view key_id) {
+  return ChangeKeyring(path, options, nullptr, [&](KeyringContent* c) {
+    for (auto it = c->keys.begin(); it != c->keys.end(); ++it) {
+      if (it->first.id != key_id) continue;
+      if (it->first.active) {
+        return absl::FailedPreconditionError(
+            StrCat("key ", key_id, " is the active key of keyring ", path,
+                   "; rotate first, then re-wrap the files that use it"));
+      }
+      c->keys.erase(it);
+      return absl::OkStatus();
+    }
+    return absl::NotFoundError(StrCat("key ", key_id, " is not in keyring ", path));
+  });
+}
+
 absl::Status Keyring::SetPassphrase(const std::string& path, const KeyringOptions& options,
                                     std::string_view new_passphrase) {
   return ChangeKeyring(path, options, &new_passphrase,

@@ -267,6 +267,24 @@ TEST(KeyringTest, AddAndRotateKeepOldKeysForReading) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(KeyringTest, RemoveKeyDeletesRetiredKeysOnly) {
+  TempDir dir;
+  const std::string path = dir.File("keyring");
+  ASSERT_TRUE(Keyring::Create(path, FastOptions(), {"old", true}).ok());
+  absl::StatusOr<std::string> current = Keyring::Rotate(path, FastOptions());
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(Keyring::RemoveKey(path, FastOptions(), *current).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Keyring::RemoveKey(path, FastOptions(), "nope").code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(Keyring::RemoveKey(path, FastOptions(), "old").ok());
+  auto ring = Keyring::Open(path, {});
+  ASSERT_TRUE(ring.ok());
+  ASSERT_EQ((*ring)->List().size(), 1u);
+  EXPECT_EQ((*ring)->List()[0].id, *current);
+  EXPECT_EQ((*ring)->GetKey("old").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(FileMode(path), 0600u);
+}
+
 TEST(KeyringTest, ConcurrentRotationsLoseNoKey) {
   TempDir dir;
   const std::string path = dir.File("keyring");

@@ -291,10 +291,19 @@ TEST_F(SealedCliTest, RotateThenRewrapMovesFilesToTheNewKey) {
   EXPECT_EQ(ReadFileOrDie(a).substr(kSealedHeaderSize), payload_before);
 
   // Only the new key is needed now.
-  ScopedEnv env("CHARTCODER_KEY", Exported(k2));
-  CommandResult d = RunCli({"decrypt", b, dir_.File("b.txt")});
-  ASSERT_EQ(d.exit_code, 0) << d.err;
-  EXPECT_EQ(ReadFileOrDie(dir_.File("b.txt")), kChart);
+  {
+    ScopedEnv env("CHARTCODER_KEY", Exported(k2));
+    CommandResult d = RunCli({"decrypt", b, dir_.File("b.txt")});
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_EQ(ReadFileOrDie(dir_.File("b.txt")), kChart);
+  }
+  // So the old key can go; the active one cannot.
+  EXPECT_EQ(RunCli({"keys", "remove", "--keyring", keyring_, "--id", k2}).exit_code, 2);
+  CommandResult rm = RunCli({"keys", "remove", "--keyring", keyring_, "--id", "k1"});
+  ASSERT_EQ(rm.exit_code, 0) << rm.err;
+  EXPECT_THAT(RunCli({"keys", "list", "--keyring", keyring_}).out, Not(HasSubstr("k1 ")));
+  EXPECT_EQ(RunCli({"decrypt", "--keyring", keyring_, a, dir_.File("a2.txt")}).exit_code, 0);
+  EXPECT_EQ(RunCli({"keys", "remove", "--keyring", keyring_}).exit_code, 1);
 }
 
 TEST_F(SealedCliTest, KeysFromTheEnvironmentAndAFileDescriptor) {

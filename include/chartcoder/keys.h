@@ -188,6 +188,11 @@ class Keyring : public KeyProvider {
                                             const AddKeyOptions& key);
   // Rotation: adds a new key and makes it active. Returns its id.
   static absl::StatusOr<std::string> Rotate(const std::string& path, const KeyringOptions& options);
+  // Removes a retired key (once no file needs it: see RewrapSealedFile).
+  // NotFound for an unknown id; FailedPrecondition for the active key; other
+  // codes as for Open.
+  static absl::Status RemoveKey(const std::string& path, const KeyringOptions& options,
+                                std::string_view key_id);
   // Rewrites the keyring protected by `new_passphrase` (empty: unprotected),
   // with the scrypt cost in `options`. Codes as for Open.
   static absl::Status SetPassphrase(const std::string& path, const KeyringOptions& options,
