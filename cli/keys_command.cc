@@ -85,12 +85,8 @@ int Passwd(const std::string& path, const KeyringOptions& options, const Command
   std::string next;
   internal::ScopedCleanse wipe(&next);
   if (!remove) {
-    // Read the new passphrase with the same rules as --passphrase-file.
-    absl::StatusOr<CommandLine> alias =
-        CommandLine::Parse({"--passphrase-file", args.Get("new-passphrase-file")}, KeyringFlags());
-    absl::StatusOr<KeyringOptions> fresh = KeyringOptionsFromFlags(*alias);
-    if (!fresh.ok()) return Fail(fresh.status());
-    next = std::move(fresh->passphrase);
+    absl::Status read = ReadPassphraseFile(args.Get("new-passphrase-file"), &next);
+    if (!read.ok()) return Fail(read);
   }
   absl::Status s = Keyring::SetPassphrase(path, options, next);
   if (!s.ok()) return Fail(s);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "src/internal/crypto.h"
 #include "src/internal/file_io.h"
@@ -46,13 +47,11 @@ std::string KeyringPath(const CommandLine& args) {
   return env != nullptr ? env : "";
 }
 
-absl::StatusOr<KeyringOptions> KeyringOptionsFromFlags(const CommandLine& args) {
-  KeyringOptions options;
-  if (!args.Has("passphrase-file")) return options;
-  const std::string path = args.Get("passphrase-file");
+absl::Status ReadPassphraseFile(const std::string& path, std::string* passphrase) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return internal::ErrnoStatus(errno, path, "cannot open passphrase file");
-  std::string& text = options.passphrase;
+  std::string& text = *passphrase;
+  internal::CleanseString(&text);
   text.reserve(kMaxPassphraseBytes + 1);
   text.resize(kMaxPassphraseBytes + 1);
   absl::StatusOr<size_t> n = internal::ReadFull(fd, text.data(), text.size(), path);
@@ -65,15 +64,31 @@ absl::StatusOr<KeyringOptions> KeyringOptionsFromFlags(const CommandLine& args) 
   if (text.size() > kMaxPassphraseBytes) {
     internal::CleanseString(&text);
     return absl::InvalidArgumentError(
-        internal::StrCat(path, ": passphrase longer than ", kMaxPassphraseBytes, " bytes"));
+        internal::StrCat(path, ": passphrase file longer than ", kMaxPassphraseBytes, " bytes"));
   }
-  // One line: drop the newline an editor or `echo` adds, nothing else.
-  if (!text.empty() && text.back() == '\n') text.pop_back();
+  // The first line, without the newline an editor or `echo` adds.
+  if (size_t nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
   if (!text.empty() && text.back() == '\r') text.pop_back();
   if (text.empty()) {
     return absl::InvalidArgumentError(internal::StrCat(path, ": the passphrase is empty"));
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<KeyringOptions> KeyringOptionsFromFlags(const CommandLine& args) {
+  KeyringOptions options;
+  if (args.Has("passphrase-file")) {
+    absl::Status s = ReadPassphraseFile(args.Get("passphrase-file"), &options.passphrase);
+    if (!s.ok()) return s;
+  }
   return options;
+}
+
+void ScrubKeyFromEnvironment() {
+  if (char* value = std::getenv(kKeyEnvVar); value != nullptr) {
+    internal::Cleanse(value, std::strlen(value));
+    ::unsetenv(kKeyEnvVar);
+  }
 }
 
 absl::StatusOr<std::unique_ptr<KeyProvider>> LoadKeyProvider(const CommandLine& args) {
@@ -87,6 +102,7 @@ absl::StatusOr<std::unique_ptr<KeyProvider>> LoadKeyProvider(const CommandLine& 
   };
   if (args.Has("keyring")) return open_keyring(args.Get("keyring"));
   absl::StatusOr<std::unique_ptr<KeyProvider>> env = KeyProviderFromEnvironment();
+  if (env.ok() && *env != nullptr) ScrubKeyFromEnvironment();
   if (!env.ok() || *env != nullptr) return env;
   if (std::string path = KeyringPath(args); !path.empty()) return open_keyring(path);
   if (args.Has("passphrase-file")) {

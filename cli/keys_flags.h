@@ -33,15 +33,23 @@ std::vector<FlagSpec> Concat(std::initializer_list<std::vector<FlagSpec>> lists)
 // The keyring path: --keyring, else $CHARTCODER_KEYRING, else "".
 std::string KeyringPath(const CommandLine& args);
 
-// KeyringOptions with the passphrase read from --passphrase-file (one line;
-// a trailing newline is dropped). InvalidArgument for an empty passphrase;
-// NotFound when the file does not exist.
+// Reads a passphrase: the first line of the file at `path`, without its line
+// end, into `*passphrase` (which the caller wipes). InvalidArgument for an
+// empty passphrase or a file over 4 KiB; NotFound when the file does not exist.
+absl::Status ReadPassphraseFile(const std::string& path, std::string* passphrase);
+// KeyringOptions with the passphrase from --passphrase-file, if given.
 absl::StatusOr<KeyringOptions> KeyringOptionsFromFlags(const CommandLine& args);
+
+// Wipes the value of $CHARTCODER_KEY in this process's environment (also what
+// /proc/PID/environ shows) and unsets it, so no child process inherits it.
+// LoadKeyProvider calls it after reading keys from that variable.
+void ScrubKeyFromEnvironment();
 
 // The keys the command line configures, in this order: --keyring FILE, then
 // $CHARTCODER_KEY_FD, $CHARTCODER_KEY, then $CHARTCODER_KEYRING. A null
 // pointer when none is configured. Errors of Keyring::Open and
-// KeyProviderFromEnvironment.
+// KeyProviderFromEnvironment. Call it once per process: the key file
+// descriptor is read and closed, and $CHARTCODER_KEY is scrubbed.
 absl::StatusOr<std::unique_ptr<KeyProvider>> LoadKeyProvider(const CommandLine& args);
 // As LoadKeyProvider, but FailedPrecondition (naming the flag and the
 // variables) when no key is configured.

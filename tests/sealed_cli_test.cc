@@ -364,12 +364,15 @@ TEST_F(SealedCliTest, PassphraseProtectedKeyring) {
   EXPECT_THAT(wrong.err, HasSubstr("wrong passphrase"));
   EXPECT_NE(::access(dir_.File("out.txt").c_str(), F_OK), 0);
 
-  WriteFileOrDie(dir_.File("new-pass"), "another passphrase");
+  // Only the first line counts, without its line end.
+  WriteFileOrDie(dir_.File("new-pass"), "another passphrase\r\nthis second line is ignored\n");
+  WriteFileOrDie(dir_.File("new-pass-bare"), "another passphrase");
   CommandResult pw = RunCli({"keys", "passwd", "--keyring", ring, "--passphrase-file",
                              dir_.File("pass"), "--new-passphrase-file", dir_.File("new-pass")});
   ASSERT_EQ(pw.exit_code, 0) << pw.err;
-  CommandResult d = RunCli({"decrypt", "--keyring", ring, "--passphrase-file",
-                            dir_.File("new-pass"), dir_.File("p.sealed"), dir_.File("out.txt")});
+  CommandResult d =
+      RunCli({"decrypt", "--keyring", ring, "--passphrase-file", dir_.File("new-pass-bare"),
+              dir_.File("p.sealed"), dir_.File("out.txt")});
   ASSERT_EQ(d.exit_code, 0) << d.err;
   EXPECT_EQ(ReadFileOrDie(dir_.File("out.txt")), kChart);
 }
