@@ -23,8 +23,9 @@ echo "cores: $(nproc), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== baseline (before)"
 speed
 
-echo "== Google Benchmark"
-"$build/bin/sealed_benchmark" --benchmark_counters_tabular=true
+echo "== Google Benchmark (median of 5 repetitions; bytes_per_second in GiB/s)"
+"$build/bin/sealed_benchmark" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_counters_tabular=true
 
 echo "== end to end: chartcoder encrypt / decrypt (files in $work, fsync included)"
 "$cli" keygen --keyring "$work/keyring" >/dev/null 2>&1
