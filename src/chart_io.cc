@@ -225,7 +225,7 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string
   int fd = STDOUT_FILENO;
   std::string name = "standard output";
   if (path != "-") {
-    absl::StatusOr<internal::AtomicFile> file = internal::AtomicFile::Create(path, options.mode);
+    absl::StatusOr<internal::AtomicFile> file = internal::AtomicFile::Create(path, options.mode & 07777);
     if (!file.ok()) return file.status();
     impl->file.emplace(*std::move(file));
     fd = impl->file->fd();

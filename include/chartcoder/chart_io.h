@@ -19,8 +19,6 @@
 #ifndef CHARTCODER_CHART_IO_H_
 #define CHARTCODER_CHART_IO_H_
 
-#include <sys/types.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -109,8 +107,9 @@ struct OutputOptions {
   std::string key_id;
   // Plaintext bytes per sealed segment.
   uint32_t segment_size = kDefaultSegmentSize;
-  // Permissions of the file. Results are PHI: private by default.
-  mode_t mode = 0600;
+  // Permission bits of the file (as for chmod). Results are PHI: private by
+  // default.
+  uint32_t mode = 0600;
 };
 
 // An output file, plain or sealed, that appears under its name only when
