@@ -19,6 +19,8 @@ namespace {
 using internal::StrCat;
 
 constexpr size_t kReadChunk = 1 << 20;
+// The most one FileSource::Read returns (the buffer it keeps).
+constexpr size_t kMaxFileRead = 16 << 20;
 constexpr size_t kWriteBuffer = 64 << 10;
 // Appends this large (a sealed segment) skip the buffer.
 constexpr size_t kDirectWrite = 32 << 10;
@@ -123,6 +125,7 @@ FileSource::~FileSource() {
 }
 
 absl::StatusOr<std::string_view> FileSource::Read(size_t max_bytes) {
+  max_bytes = std::min(max_bytes, kMaxFileRead);
   if (buffer_.size() < max_bytes) {
     internal::CleanseString(&buffer_);
     buffer_.resize(max_bytes);
@@ -136,8 +139,14 @@ absl::StatusOr<std::string_view> FileSource::Read(size_t max_bytes) {
 // ---------------------------------------------------------------------------
 // Reading charts
 
-absl::StatusOr<std::string> ReadChart(ByteSource* source, std::string_view name,
-                                      const ChartReadOptions& options, ChartSourceInfo* info) {
+namespace {
+
+// ReadChart, with the input's size when it is known (a regular file), so that
+// the result is allocated once: growing it would leave copies of the chart in
+// freed memory.
+absl::StatusOr<std::string> ReadChartSized(ByteSource* source, std::string_view name,
+                                           const ChartReadOptions& options, ChartSourceInfo* info,
+                                           std::optional<uint64_t> size) {
   absl::StatusOr<std::string> prefix = Sniff(source);
   if (!prefix.ok()) return Named(name, prefix.status());
   if (prefix->empty()) {
@@ -146,12 +155,15 @@ absl::StatusOr<std::string> ReadChart(ByteSource* source, std::string_view name,
   }
   PrefixedSource whole(*prefix, source);
   std::string out;
+  // A sealed file's plaintext is shorter than the file.
+  if (size.has_value()) out.reserve(std::min<uint64_t>(*size, options.max_bytes));
   auto too_big = [&] {
     internal::CleanseString(&out);
     return absl::ResourceExhaustedError(
         StrCat(name, ": larger than the limit of ", options.max_bytes, " bytes"));
   };
   if (!LooksSealed(*prefix)) {
+    if (size.has_value() && *size > options.max_bytes) return too_big();  // before reading it
     while (true) {
       absl::StatusOr<std::string_view> got = whole.Read(kReadChunk);
       if (!got.ok()) return Named(name, got.status());
@@ -188,16 +200,23 @@ absl::StatusOr<std::string> ReadChart(ByteSource* source, std::string_view name,
   return out;
 }
 
+}  // namespace
+
+absl::StatusOr<std::string> ReadChart(ByteSource* source, std::string_view name,
+                                      const ChartReadOptions& options, ChartSourceInfo* info) {
+  return ReadChartSized(source, name, options, info, std::nullopt);
+}
+
 absl::StatusOr<std::string> ReadChartFile(const std::string& path, const ChartReadOptions& options,
                                           ChartSourceInfo* info) {
   CC_ASSIGN_OR_RETURN(std::unique_ptr<FileSource> source, FileSource::Open(path));
-  return ReadChart(source.get(), source->name(), options, info);
+  return ReadChartSized(source.get(), source->name(), options, info, source->size());
 }
 
 absl::StatusOr<std::string> ReadChartBytes(std::string_view bytes, const ChartReadOptions& options,
                                            ChartSourceInfo* info) {
   StringSource source(bytes);
-  return ReadChart(&source, "input", options, info);
+  return ReadChartSized(&source, "input", options, info, bytes.size());
 }
 
 // ---------------------------------------------------------------------------
@@ -225,7 +244,8 @@ absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string
   int fd = STDOUT_FILENO;
   std::string name = "standard output";
   if (path != "-") {
-    absl::StatusOr<internal::AtomicFile> file = internal::AtomicFile::Create(path, options.mode & 07777);
+    absl::StatusOr<internal::AtomicFile> file =
+        internal::AtomicFile::Create(path, options.mode & 07777);
     if (!file.ok()) return file.status();
     impl->file.emplace(*std::move(file));
     fd = impl->file->fd();
