@@ -5,10 +5,11 @@
 //
 // The seeds (made at build time by fuzz/CMakeLists.txt) are sealed with the
 // key below, so mutations get past the header into the segments. A coverage-
-// guided run instruments the library sources too, e.g. from the repository:
-//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -I. \
-//     -Ibuild/generated fuzz/sealed_reader_fuzzer.cc src/sealed.cc src/keys.cc \
-//     src/chart_io.cc src/internal/{crypto,file_io,strings}.cc -o /tmp/sealed_fuzzer \
+// guided run instruments the library sources too; from the repository (one
+// command, split here):
+//   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude -I.
+//     -Ibuild/generated fuzz/sealed_reader_fuzzer.cc src/sealed.cc src/keys.cc
+//     src/chart_io.cc src/internal/{crypto,file_io,strings}.cc -o /tmp/sealed_fuzzer
 //     $(pkg-config --libs absl_status absl_statusor absl_strings absl_time) -lcrypto
 //   mkdir -p /tmp/corpus && cp build/fuzz/seeds/sealed_reader_fuzzer/* /tmp/corpus
 //   /tmp/sealed_fuzzer -max_total_time=180 /tmp/corpus
