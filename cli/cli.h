@@ -80,6 +80,12 @@ const Command& LookupCommand();
 const Command& SearchCommand();
 const Command& PackCommand();
 const Command& RafCommand();
+const Command& KeygenCommand();
+const Command& KeysCommand();
+const Command& EncryptCommand();
+const Command& DecryptCommand();
+const Command& InspectCommand();
+const Command& RewrapCommand();
 
 }  // namespace chartcoder::cli
 

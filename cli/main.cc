@@ -14,8 +14,9 @@ namespace chartcoder::cli {
 namespace {
 
 std::vector<const Command*> Commands() {
-  return {&VersionCommand(), &LookupCommand(), &SearchCommand(), &PackCommand(),
-          &RafCommand()};
+  return {&VersionCommand(), &LookupCommand(),  &SearchCommand(),  &PackCommand(),
+          &RafCommand(),     &KeygenCommand(),  &KeysCommand(),    &EncryptCommand(),
+          &DecryptCommand(), &InspectCommand(), &RewrapCommand()};
 }
 
 const Command* FindCommand(std::string_view name) {

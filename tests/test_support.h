@@ -33,6 +33,10 @@ class TempDir {
 
 std::string ReadFileOrDie(const std::string& path);
 void WriteFileOrDie(const std::string& path, const std::string& bytes);
+// The names in a folder, sorted (to check that no temporary file is left).
+std::vector<std::string> ListDir(const std::string& dir);
+// The permission bits of a file (0600), or a test failure and 0.
+unsigned FileMode(const std::string& path);
 
 struct CommandResult {
   int exit_code = -1;

@@ -1,9 +1,13 @@
 // Links the installed library, loads the installed data pack without being
-// told where it is, and looks codes up. Exit code 0 only if all checks pass.
+// told where it is, looks codes up, and seals and reads back a chart. Exit
+// code 0 only if all checks pass.
 #include <cstdio>
 #include <string>
 
+#include "chartcoder/chart_io.h"
 #include "chartcoder/codeset.h"
+#include "chartcoder/keys.h"
+#include "chartcoder/sealed.h"
 #include "chartcoder/version.h"
 
 int main() {
@@ -24,6 +28,25 @@ int main() {
   }
   if (!v28) {
     std::fprintf(stderr, "consumer: E11.9 does not map to V28 HCC38\n");
+    return 1;
+  }
+  // Sealed charts through the installed headers (built here as C++17).
+  auto keys = chartcoder::InMemoryKeyProvider::Parse(
+      "consumer:Y29uc3VtZXIta2V5LW1hdGVyaWFsLTMyLWJ5dGVzISE=", "consumer key");
+  if (!keys.ok()) {
+    std::fprintf(stderr, "consumer: %s\n", std::string(keys.status().message()).c_str());
+    return 1;
+  }
+  auto sealed = chartcoder::SealBytes("ASSESSMENT: CKD stage 4.", **keys);
+  if (!sealed.ok()) {
+    std::fprintf(stderr, "consumer: %s\n", std::string(sealed.status().message()).c_str());
+    return 1;
+  }
+  chartcoder::ChartReadOptions read;
+  read.keys = keys->get();
+  auto chart = chartcoder::ReadChartBytes(*sealed, read);
+  if (!chart.ok() || *chart != "ASSESSMENT: CKD stage 4.") {
+    std::fprintf(stderr, "consumer: sealed round trip failed\n");
     return 1;
   }
   std::printf("consumer: chartcoder %s, pack %s: %s %s\n",
