@@ -43,17 +43,17 @@ class CodeSet;
 
 // What a cue is. The first five are the attributes of an Assertion.
 enum class CueKind : uint8_t {
-  kNegation = 0,      // "no", "denies", "negative for", "ruled out" -> negated
-  kUncertainty = 1,   // "possible", "probable", "rule out", "questionable" -> uncertain
-  kHistorical = 2,    // "history of", "s/p", "previous", "remote" -> historical
-  kHypothetical = 3,  // "if", "return if", "should ... develop", "risk of" -> hypothetical
-  kFamily = 4,        // "mother", "family history of", "brother" -> family (not the patient)
-  kCurrent = 5,       // "currently on", "treated with", "on dialysis": clears historical
-  kPseudo = 6,        // a phrase holding a trigger that must not fire ("no increase")
-  kTerminator = 7,    // ends scopes ("but", "however", "reports", ";")
+  kNegation = 0,        // "no", "denies", "negative for", "ruled out" -> negated
+  kUncertainty = 1,     // "possible", "probable", "rule out", "questionable" -> uncertain
+  kHistorical = 2,      // "history of", "s/p", "previous", "remote" -> historical
+  kHypothetical = 3,    // "if", "return if", "should ... develop", "risk of" -> hypothetical
+  kFamily = 4,          // "mother", "family history of", "brother" -> family (not the patient)
+  kCurrent = 5,         // "currently on", "treated with", "on dialysis": clears historical
+  kPseudo = 6,          // a phrase holding a trigger that must not fire ("no increase")
+  kTerminator = 7,      // ends scopes ("but", "however", "reports", ";")
   kSectionDefault = 8,  // a section header whose default set an attribute
   kDoubleNegation = 9,  // a negation cancelled by another ("does not deny")
-  kIgnore = 10,       // rule files only: removes a built-in phrase
+  kIgnore = 10,         // rule files only: removes a built-in phrase
 };
 inline constexpr int kCueKindCount = 11;
 // "negation", "uncertainty", "historical", "hypothetical", "family", "current",
@@ -70,8 +70,7 @@ struct Cue {
   // triggers, == kind; for kCurrent, kHistorical.
   CueKind attribute = CueKind::kNegation;
   friend bool operator==(const Cue& a, const Cue& b) {
-    return a.kind == b.kind && a.begin == b.begin && a.end == b.end &&
-           a.attribute == b.attribute;
+    return a.kind == b.kind && a.begin == b.begin && a.end == b.end && a.attribute == b.attribute;
   }
 };
 

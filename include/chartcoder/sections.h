@@ -70,10 +70,10 @@ std::optional<SectionKind> ParseSectionKind(std::string_view name);
 // the document's text().
 struct Section {
   SectionKind kind = SectionKind::kNone;
-  uint32_t begin = 0;         // == header_begin; 0 for the leading section
-  uint32_t end = 0;           // the next section's begin, or text().size()
-  uint32_t header_begin = 0;  // the header phrase ("Past Medical History")
-  uint32_t header_end = 0;    // after the header and its colon, if any
+  uint32_t begin = 0;           // == header_begin; 0 for the leading section
+  uint32_t end = 0;             // the next section's begin, or text().size()
+  uint32_t header_begin = 0;    // the header phrase ("Past Medical History")
+  uint32_t header_end = 0;      // after the header and its colon, if any
   uint32_t first_sentence = 0;  // sentences [first_sentence, end_sentence)
   uint32_t end_sentence = 0;
 };

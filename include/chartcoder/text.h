@@ -53,6 +53,8 @@ struct ChartTextOptions {
   // UTF-8 input only: replace each ill-formed sequence (its maximal subpart,
   // as the Unicode standard recommends) by U+FFFD instead of failing. Default
   // false: invalid UTF-8 is InvalidArgument naming the first bad byte offset.
+  // (The single-byte encodings map every byte: Windows-1252's five undefined
+  // bytes become the C1 controls U+0081.., as in the WHATWG Encoding Standard.)
   bool repair_invalid_utf8 = false;
   // Largest input accepted, in bytes; larger is ResourceExhausted. Also bounds
   // the converted text. Default 64 MiB; at most 4 GiB - 1 (offsets are 32-bit).
@@ -82,7 +84,7 @@ struct ChartTextOptions {
 class ChartText {
  public:
   // InvalidArgument: invalid UTF-8 (message names the byte offset) when not
-  // repairing, or bytes that cannot be converted from the given encoding.
+  // repairing.
   // ResourceExhausted: input or converted text larger than max_bytes.
   // Internal: an ICU failure.
   static absl::StatusOr<ChartText> FromBytes(std::string_view bytes,

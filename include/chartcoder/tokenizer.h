@@ -57,15 +57,15 @@ std::string_view TokenKindName(TokenKind kind);
 
 // Bits of Token::flags.
 enum TokenFlag : uint16_t {
-  kTokenLineStart = 1 << 0,       // first token of its line
-  kTokenBlankLineBefore = 1 << 1, // a blank line (or the start of text) precedes this line
-  kTokenListMarker = 1 << 2,      // a bullet ("-", "*", "•") or enumerator ("1.", "2)", "(a)", "#3")
-  kTokenListItemStart = 1 << 3,   // first token after a list marker
-  kTokenSpaceBefore = 1 << 4,     // white space (or a line break) right before the token
-  kTokenHeader = 1 << 5,          // part of a section header (including its colon)
-  kTokenUpper = 1 << 6,           // all letters upper case in the text, at least two letters ("CHF")
-  kTokenCapitalized = 1 << 7,     // first letter upper case in the text ("Diabetes", "CHF")
-  kTokenSentenceStart = 1 << 8,   // first token of its sentence
+  kTokenLineStart = 1 << 0,        // first token of its line
+  kTokenBlankLineBefore = 1 << 1,  // a blank line (or the start of text) precedes this line
+  kTokenListMarker = 1 << 2,  // a bullet ("-", "*", "•") or enumerator ("1.", "2)", "(a)", "#3")
+  kTokenListItemStart = 1 << 3,  // first token after a list marker
+  kTokenSpaceBefore = 1 << 4,    // white space (or a line break) right before the token
+  kTokenHeader = 1 << 5,         // part of a section header (including its colon)
+  kTokenUpper = 1 << 6,          // all letters upper case in the text, at least two letters ("CHF")
+  kTokenCapitalized = 1 << 7,    // first letter upper case in the text ("Diabetes", "CHF")
+  kTokenSentenceStart = 1 << 8,  // first token of its sentence
 };
 
 struct Token {
@@ -88,10 +88,10 @@ struct Token {
 
 // Bits of Sentence::flags.
 enum SentenceFlag : uint16_t {
-  kSentenceHeader = 1 << 0,     // the sentence is a section header ("PAST MEDICAL HISTORY:")
-  kSentenceListItem = 1 << 1,   // begins with a list marker
-  kSentenceTableRow = 1 << 2,   // a line of a table (columns separated by tabs or wide spaces)
-  kSentenceLabeled = 1 << 3,    // begins "Label:" ("Dx2: ...", "BP: ...") that is not a header
+  kSentenceHeader = 1 << 0,    // the sentence is a section header ("PAST MEDICAL HISTORY:")
+  kSentenceListItem = 1 << 1,  // begins with a list marker
+  kSentenceTableRow = 1 << 2,  // a line of a table (columns separated by tabs or wide spaces)
+  kSentenceLabeled = 1 << 3,   // begins "Label:" ("Dx2: ...", "BP: ...") that is not a header
 };
 
 struct Sentence {
