@@ -70,7 +70,7 @@ std::optional<SectionKind> ParseSectionKind(std::string_view name);
 // the document's text().
 struct Section {
   SectionKind kind = SectionKind::kNone;
-  uint32_t begin = 0;           // == header_begin; 0 for the leading section
+  uint32_t begin = 0;           // header_begin; 0 for the first section
   uint32_t end = 0;             // the next section's begin, or text().size()
   uint32_t header_begin = 0;    // the header phrase ("Past Medical History")
   uint32_t header_end = 0;      // after the header and its colon, if any
@@ -93,6 +93,9 @@ struct SectionRule {
 // problem (unknown kind, empty header, wrong column count).
 absl::StatusOr<std::vector<SectionRule>> ParseSectionRules(std::string_view tsv,
                                                            std::string_view source_name);
+// Reads a rule file in that format. NotFound if it does not exist;
+// InvalidArgument if it is unreadable or malformed.
+absl::StatusOr<std::vector<SectionRule>> ReadSectionRuleFile(const std::string& path);
 
 // The built-in rules: the pack's `curated/section_headers` table when
 // `code_set` is given (NotFound if the pack has none; InvalidArgument if it is

@@ -44,7 +44,7 @@ class CodeSet;
 enum class TokenKind : uint8_t {
   kWord = 0,          // letters, possibly with digits or an apostrophe: "crohn's", "a1c", "t2dm"
   kNumber = 1,        // "3", "8.2", "1,000", "2nd"
-  kPunct = 2,         // one punctuation or symbol character, or a run of one ("---", "...")
+  kPunct = 2,         // punctuation or a symbol, a run of one ("---", "..."), a list marker ("1.")
   kIcdCode = 3,       // an ICD-10-CM code shape: "E11.9", "S72.001A", "I10"; norm lower case
   kMeasurement = 4,   // a value with its unit or ratio: "8.2%", "140/90", "98.6f", "5mg", "2+"
   kDate = 5,          // "3/14/2024", "2024-03-14", "03-14-24", "3/2024"
