@@ -952,7 +952,7 @@ class Analysis {
         size_t p = i - 1;
         while (p > start && IsClosing(p) && !T()[p].is(kTokenSpaceBefore)) --p;
         const bool closing_run = p < i - 1;
-        if (IsFinalPunct(p) && (t.is(kTokenSpaceBefore) || t.is(kTokenCapitalized)) &&
+        if (p > start && IsFinalPunct(p) && (t.is(kTokenSpaceBefore) || t.is(kTokenCapitalized)) &&
             !(closing_run && !t.is(kTokenSpaceBefore))) {
           const bool initial = p >= 1 && T()[p - 1].is_wordlike() && T()[p - 1].norm.size() == 1 &&
                                T()[p].norm == ".";

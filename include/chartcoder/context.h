@@ -119,6 +119,9 @@ struct TriggerRule {
 // InvalidArgument names `source_name`, the line and the problem.
 absl::StatusOr<std::vector<TriggerRule>> ParseTriggerRules(std::string_view tsv,
                                                            std::string_view source_name);
+// Reads a trigger file in that format. NotFound if it does not exist;
+// InvalidArgument if it is unreadable or malformed.
+absl::StatusOr<std::vector<TriggerRule>> ReadTriggerRuleFile(const std::string& path);
 
 // The built-in lexicon: the pack's `curated/context_triggers` table when
 // `code_set` is given (NotFound if the pack has none), else the copy of
