@@ -14,7 +14,8 @@ namespace chartcoder::cli {
 namespace {
 
 std::vector<const Command*> Commands() {
-  return {&VersionCommand(), &LookupCommand(), &SearchCommand(), &PackCommand()};
+  return {&VersionCommand(), &LookupCommand(), &SearchCommand(), &PackCommand(),
+          &ContextCommand()};
 }
 
 const Command* FindCommand(std::string_view name) {

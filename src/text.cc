@@ -170,6 +170,61 @@ uint32_t ChartText::ToNormalizedOffset(uint32_t text_offset) const {
   return rep_->norm.ToNormalizedOffset(text_offset, rep_->text.size());
 }
 
+namespace {
+
+bool IsSpace(char c) { return c == ' ' || c == '\n'; }
+bool IsWordByte(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
+}
+
+// End of `phrase` (single spaces, no edge spaces) matched at nt[pos], where a
+// space matches a run of white space; npos if it does not match.
+size_t MatchAt(std::string_view nt, size_t pos, std::string_view phrase) {
+  size_t i = pos;
+  for (size_t k = 0; k < phrase.size(); ++k) {
+    if (phrase[k] == ' ') {
+      if (i >= nt.size() || !IsSpace(nt[i])) return std::string_view::npos;
+      while (i < nt.size() && IsSpace(nt[i])) ++i;
+    } else {
+      if (i >= nt.size() || nt[i] != phrase[k]) return std::string_view::npos;
+      ++i;
+    }
+  }
+  return i;
+}
+
+}  // namespace
+
+std::optional<TextSpan> FindPhrase(const ChartText& text, std::string_view phrase) {
+  // The phrase as the view renders it, white space runs made single spaces.
+  std::string p;
+  for (char c : NormalizeForMatching(phrase)) {
+    if (IsSpace(c)) {
+      if (!p.empty() && p.back() != ' ') p.push_back(' ');
+    } else {
+      p.push_back(c);
+    }
+  }
+  while (!p.empty() && p.back() == ' ') p.pop_back();
+  if (p.empty()) return std::nullopt;
+  const std::string_view nt = text.normalized();
+  const std::string_view first = std::string_view(p).substr(0, p.find(' '));
+  std::optional<std::pair<size_t, size_t>> inside;
+  for (size_t pos = nt.find(first); pos != std::string_view::npos; pos = nt.find(first, pos + 1)) {
+    const size_t end = MatchAt(nt, pos, p);
+    if (end == std::string_view::npos) continue;
+    const bool starts = pos == 0 || !IsWordByte(nt[pos - 1]) || !IsWordByte(nt[pos]);
+    const bool ends = end == nt.size() || !IsWordByte(nt[end]) || !IsWordByte(nt[end - 1]);
+    if (starts && ends) {
+      return text.ToTextSpan(static_cast<uint32_t>(pos), static_cast<uint32_t>(end));
+    }
+    if (!inside.has_value()) inside.emplace(pos, end);
+  }
+  if (!inside.has_value()) return std::nullopt;
+  return text.ToTextSpan(static_cast<uint32_t>(inside->first),
+                         static_cast<uint32_t>(inside->second));
+}
+
 std::string NormalizeForMatching(std::string_view utf8) {
   std::string repaired;
   if (internal::FindInvalidUtf8(utf8) != utf8.size()) {

@@ -279,5 +279,34 @@ TEST(ChartTextTest, OffsetMapIsMonotonicOnRandomText) {
   }
 }
 
+TEST(FindPhraseTest, FirstOccurrenceAnyCaseAtWordBoundaries) {
+  ChartText t = Make("Family hx: MI in father.\nPatient had an MI in 2019.");
+  std::optional<TextSpan> s = FindPhrase(t, "mi");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(t.text().substr(s->begin, s->end - s->begin), "MI");
+  EXPECT_EQ(s->begin, t.text().find("MI"));  // not the "mi" of "Family"
+  // Inside a word only when there is nothing better.
+  ChartText u = Make("Hypertension");
+  std::optional<TextSpan> in = FindPhrase(u, "TENSION");
+  ASSERT_TRUE(in.has_value());
+  EXPECT_EQ(in->begin, 5u);
+  EXPECT_FALSE(FindPhrase(u, "diabetes").has_value());
+  EXPECT_FALSE(FindPhrase(u, "  \n ").has_value());
+  EXPECT_FALSE(FindPhrase(u, "").has_value());
+}
+
+TEST(FindPhraseTest, WhiteSpaceAndCharacterVariantsMatch) {
+  ChartText t = Make("Chronic  kidney\r\ndisease \xE2\x80\x93 stage 3; Crohn\xE2\x80\x99s");
+  std::optional<TextSpan> s = FindPhrase(t, " chronic kidney disease ");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(t.text().substr(s->begin, s->end - s->begin), "Chronic  kidney\r\ndisease");
+  std::optional<TextSpan> d = FindPhrase(t, "disease - stage 3");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(t.text().substr(d->begin, d->end - d->begin), "disease \xE2\x80\x93 stage 3");
+  std::optional<TextSpan> c = FindPhrase(t, "CROHN'S");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(t.text().substr(c->begin, c->end - c->begin), "Crohn\xE2\x80\x99s");
+}
+
 }  // namespace
 }  // namespace chartcoder

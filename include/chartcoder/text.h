@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -125,8 +126,16 @@ class ChartText {
 };
 
 // Lower-case NFKC form of a short phrase, as normalized() would render it
-// (used to compare user phrases with the normalized view).
+// (used to compare user phrases with the normalized view). Invalid UTF-8 is
+// repaired.
 std::string NormalizeForMatching(std::string_view utf8);
+
+// The first occurrence of `phrase` in `text`, compared in the normalized view
+// (any case, NFKC, unified dashes and quotes; any run of white space or line
+// breaks matches any other), as a span of text(). An occurrence that starts
+// and ends at word boundaries wins over an earlier one inside a word ("MI" in
+// "family"). nullopt when there is none or the phrase is blank.
+std::optional<TextSpan> FindPhrase(const ChartText& text, std::string_view phrase);
 
 }  // namespace chartcoder
 
