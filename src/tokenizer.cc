@@ -354,6 +354,10 @@ class Scanner {
   bool line_has_token_ = false;
 };
 
+// A line at least this long that ends without punctuation, followed by a line
+// starting in lower case, is prose wrapped at a fixed width.
+constexpr uint32_t kWrappedLineBytes = 40;
+
 // Per-token facts used by the sentence splitter (not public).
 enum TokenInfo : uint8_t {
   kInfoNonFinalAbbreviation = 1,  // "Dr.", "e.g.": never ends a sentence
@@ -981,6 +985,8 @@ class Analysis {
     BuildSections(header_sentences);
   }
 
+  // Whether the line break before token i (a line start) ends the sentence,
+  // or the line wraps a sentence that goes on.
   bool LineBreakEndsSentence(size_t i, const std::vector<uint8_t>& table_line) const {
     const Token& t = T()[i];
     if (t.is(kTokenBlankLineBefore) || t.is(kTokenListMarker)) return true;
@@ -992,14 +998,19 @@ class Analysis {
       if (c == ',' || c == '-' || c == '/' || c == '(' || c == '&' || c == '+') return false;
       if (IsClosing(i - 1) && i >= 2 && IsFinalPunct(i - 2)) return true;
     }
-    if (last.kind == TokenKind::kAbbreviation &&
-        (info_[i - 1] & (kInfoFinalAbbreviation | kInfoNonFinalAbbreviation)) &&
-        !(info_[i - 1] & kInfoNonFinalAbbreviation)) {
+    if (last.kind == TokenKind::kAbbreviation && (info_[i - 1] & kInfoFinalAbbreviation) &&
+        !StartsLower(i)) {
       return true;
     }
     if (LabelAt(i, T().size())) return true;
     if (InSet(a_.continuation, last.norm)) return false;
-    if ((last.is_wordlike() || last.kind == TokenKind::kNumber) && StartsLower(i)) return false;
+    // A lower-case line after a long one continues wrapped prose; after a
+    // short one it is the next item of an unbulleted list ("fever\ncough").
+    if (StartsLower(i)) {
+      size_t first = i - 1;
+      while (first > 0 && !LineStart(first)) --first;
+      return T()[i - 1].end - T()[first].begin < kWrappedLineBytes;
+    }
     return true;
   }
 
