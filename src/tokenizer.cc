@@ -732,19 +732,41 @@ class Analysis {
   // ---- pass 3 ---------------------------------------------------------------
   void MapOffsets() {
     const ChartText& ct = doc_.text;
-    const bool identity = ct.is_ascii();
-    for (Token& t : doc_.tokens) {
-      t.norm = nt_.substr(t.begin, t.end - t.begin);
-      if (!identity) {
+    std::vector<Token>& tokens = doc_.tokens;
+    for (Token& t : tokens) t.norm = nt_.substr(t.begin, t.end - t.begin);
+    for (const ArenaNorm& a : arena_norms_) {
+      tokens[a.token].norm = std::string_view(doc_.arena).substr(a.offset, a.length);
+    }
+    if (!ct.is_ascii()) {
+      // Tokens made from one unit of the offset map (a base character and
+      // the combining marks NFKC joined to it, split by ICU) would share
+      // text bytes: they become one token.
+      size_t w = 0;
+      for (size_t r = 0; r < tokens.size(); ++r) {
+        Token t = tokens[r];
         const TextSpan s = ct.ToTextSpan(t.begin, t.end);
         t.begin = s.begin;
         t.end = s.end;
+        if (w > 0 && t.begin < tokens[w - 1].end) {
+          Token& prev = tokens[w - 1];
+          prev.end = std::max(prev.end, t.end);
+          const char* nb = nt_.data();
+          const bool slices = prev.norm.data() >= nb && prev.norm.data() < nb + nt_.size() &&
+                              t.norm.data() >= nb && t.norm.data() < nb + nt_.size();
+          if (slices) {
+            prev.norm = std::string_view(prev.norm.data(),
+                                         t.norm.data() + t.norm.size() - prev.norm.data());
+          }
+          continue;
+        }
+        tokens[w] = t;
+        info_[w] = info_[r];
+        ++w;
       }
-      t.flags |= CaseFlags(t);
+      tokens.resize(w);
+      info_.resize(w);
     }
-    for (const ArenaNorm& a : arena_norms_) {
-      doc_.tokens[a.token].norm = std::string_view(doc_.arena).substr(a.offset, a.length);
-    }
+    for (Token& t : tokens) t.flags |= CaseFlags(t);
   }
 
   uint16_t CaseFlags(const Token& t) const {
