@@ -109,6 +109,17 @@ bool InSet(const absl::flat_hash_set<std::string>& set, std::string_view s) {
 // ---------------------------------------------------------------------------
 // Character classes of the normalized view (ASCII letters are lower case).
 // ---------------------------------------------------------------------------
+enum CharClass : uint8_t { kClassLower = 1, kClassDigit = 2, kClassUpper = 4 };
+constexpr std::array<uint8_t, 256> MakeClassTable() {
+  std::array<uint8_t, 256> t{};
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kClassLower;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kClassUpper;
+  for (int c = '0'; c <= '9'; ++c) t[c] = kClassDigit;
+  return t;
+}
+constexpr std::array<uint8_t, 256> kClass = MakeClassTable();
+inline uint8_t ClassOf(char c) { return kClass[static_cast<unsigned char>(c)]; }
+
 inline bool IsLowerA(char c) { return c >= 'a' && c <= 'z'; }
 inline bool IsDigitA(char c) { return c >= '0' && c <= '9'; }
 inline bool IsAlnumA(char c) { return IsLowerA(c) || IsDigitA(c); }
@@ -236,8 +247,9 @@ class Scanner {
     size_t j = i;
     size_t segment = i;  // start of the current period-separated segment
     r->cls = IsDigitA(nt_[i]) ? RawClass::kNumber : RawClass::kWord;
+    uint8_t seen = 0;
     while (true) {
-      while (j < n && IsAlnumA(nt_[j])) ++j;
+      for (uint8_t c; j < n && (c = ClassOf(nt_[j])) != 0; ++j) seen |= c;
       if (j < n && !IsAsciiB(nt_[j])) return 0;
       if (j + 1 >= n) break;
       const char d = nt_[j], e = nt_[j + 1];
@@ -274,10 +286,8 @@ class Scanner {
       }
       break;
     }
-    for (size_t k = i; k < j; ++k) {
-      r->has_alpha |= IsLowerA(nt_[k]);
-      r->has_digit |= IsDigitA(nt_[k]);
-    }
+    r->has_alpha = (seen & kClassLower) != 0;
+    r->has_digit = (seen & kClassDigit) != 0;
     return j;
   }
 
@@ -766,41 +776,42 @@ class Analysis {
       tokens.resize(w);
       info_.resize(w);
     }
-    for (Token& t : tokens) t.flags |= CaseFlags(t);
+    for (Token& t : tokens) {
+      if (t.kind != TokenKind::kPunct && t.kind != TokenKind::kNumber &&
+          t.kind != TokenKind::kDate && t.kind != TokenKind::kTime) {
+        t.flags |= CaseFlags(t);
+      }
+    }
   }
 
+  // kTokenCapitalized / kTokenUpper from the letters of the token in text().
   uint16_t CaseFlags(const Token& t) const {
     int letters = 0, upper = 0;
-    bool first_upper = false, first_seen = false;
+    int first = -1;  // 1 if the first letter is upper case, 0 if not
     size_t i = t.begin;
     while (i < t.end) {
       const unsigned char c = static_cast<unsigned char>(text_[i]);
-      bool is_upper = false, is_letter = false;
       if (c < 0x80) {
-        is_upper = c >= 'A' && c <= 'Z';
-        is_letter = is_upper || (c >= 'a' && c <= 'z');
+        const uint8_t k = kClass[c];
         ++i;
-      } else {
-        uint32_t cp;
-        size_t len = internal::DecodeUtf8(text_, i, &cp);
-        if (len == 0) {
-          len = cp;
-        } else {
-          is_letter = u_isalpha(static_cast<UChar32>(cp));
-          is_upper = u_isupper(static_cast<UChar32>(cp));
-        }
-        i += len;
+        if ((k & (kClassLower | kClassUpper)) == 0) continue;
+        const bool up = (k & kClassUpper) != 0;
+        ++letters;
+        upper += up;
+        if (first < 0) first = up;
+        continue;
       }
-      if (!is_letter) continue;
+      uint32_t cp;
+      size_t len = internal::DecodeUtf8(text_, i, &cp);
+      i += len == 0 ? cp : len;
+      if (len == 0 || !u_isalpha(static_cast<UChar32>(cp))) continue;
+      const bool up = u_isupper(static_cast<UChar32>(cp));
       ++letters;
-      upper += is_upper;
-      if (!first_seen) {
-        first_seen = true;
-        first_upper = is_upper;
-      }
+      upper += up;
+      if (first < 0) first = up;
     }
     uint16_t f = 0;
-    if (first_upper) f |= kTokenCapitalized;
+    if (first == 1) f |= kTokenCapitalized;
     if (letters >= 2 && upper == letters) f |= kTokenUpper;
     return f;
   }

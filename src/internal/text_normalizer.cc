@@ -189,15 +189,21 @@ absl::Status NormalizeText(std::string_view text, NormalizedText* out) {
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
-    // ASCII: one byte in, one byte out.
+    // ASCII: one byte in, one byte out, mapped in place.
     const size_t run = AsciiPrefix(text, i);
-    for (size_t end = i + run; i < end; ++i) {
-      const unsigned char c = static_cast<unsigned char>(text[i]);
-      if (c == '\r') {
-        norm.push_back(i + 1 < n && text[i + 1] == '\n' ? ' ' : '\n');
-      } else {
-        norm.push_back(kAsciiTable[c]);
+    if (run > 0) {
+      const size_t at = norm.size();
+      norm.append(text.data() + i, run);
+      char* dst = norm.data() + at;
+      for (size_t k = 0; k < run; ++k) {
+        const unsigned char c = static_cast<unsigned char>(dst[k]);
+        if (c == '\r') {
+          dst[k] = i + k + 1 < n && text[i + k + 1] == '\n' ? ' ' : '\n';
+        } else {
+          dst[k] = kAsciiTable[c];
+        }
       }
+      i += run;
     }
     if (i >= n) break;
     if (nfkc == nullptr) {
