@@ -166,6 +166,10 @@ TextSpan ChartText::ToTextSpan(uint32_t normalized_begin, uint32_t normalized_en
   return rep_->norm.ToTextSpan(normalized_begin, normalized_end, rep_->text.size());
 }
 
+void ChartText::ToTextSpans(std::span<TextSpan> ranges) const {
+  rep_->norm.ToTextSpans(ranges, rep_->text.size());
+}
+
 uint32_t ChartText::ToNormalizedOffset(uint32_t text_offset) const {
   return rep_->norm.ToNormalizedOffset(text_offset, rep_->text.size());
 }

@@ -172,12 +172,22 @@ struct Raw {
   bool has_alpha = false;
   bool has_digit = false;
   bool has_period = false;  // joined one-letter abbreviation periods ("b.i.d")
+  // ASCII documents only (the scanner reads the text's own case there):
+  uint8_t first_letter = 0;  // 0 none, 1 lower case, 2 upper case
+  uint8_t caps = 0;          // upper-case letters (at most 2) if no letter is lower case
 };
 
 class Scanner {
  public:
-  Scanner(std::string_view nt, const icu::BreakIterator& proto, std::vector<Raw>* out)
-      : nt_(nt), proto_(proto), out_(out) {}
+  // `text` is the original text when it is ASCII (then it has the offsets
+  // of `nt` and the scanner reads letter case from it), else empty.
+  Scanner(std::string_view nt, std::string_view ascii_text, const icu::BreakIterator& proto,
+          std::vector<Raw>* out)
+      : nt_(nt),
+        src_(ascii_text.empty() ? nt : ascii_text),
+        count_case_(!ascii_text.empty()),
+        proto_(proto),
+        out_(out) {}
 
   absl::Status Run() {
     const size_t n = nt_.size();
@@ -249,7 +259,7 @@ class Scanner {
     r->cls = IsDigitA(nt_[i]) ? RawClass::kNumber : RawClass::kWord;
     uint8_t seen = 0;
     while (true) {
-      for (uint8_t c; j < n && (c = ClassOf(nt_[j])) != 0; ++j) seen |= c;
+      for (uint8_t c; j < n && (c = ClassOf(src_[j])) != 0; ++j) seen |= c;
       if (j < n && !IsAsciiB(nt_[j])) return 0;
       if (j + 1 >= n) break;
       const char d = nt_[j], e = nt_[j + 1];
@@ -286,8 +296,17 @@ class Scanner {
       }
       break;
     }
-    r->has_alpha = (seen & kClassLower) != 0;
+    r->has_alpha = (seen & (kClassLower | kClassUpper)) != 0;
     r->has_digit = (seen & kClassDigit) != 0;
+    if (count_case_ && r->has_alpha) {
+      size_t f = i;
+      while (!(ClassOf(src_[f]) & (kClassLower | kClassUpper))) ++f;
+      r->first_letter = (ClassOf(src_[f]) & kClassUpper) ? 2 : 1;
+      if (!(seen & kClassLower)) {
+        for (size_t k = f; k < j && r->caps < 2; ++k)
+          r->caps += (ClassOf(src_[k]) & kClassUpper) != 0;
+      }
+    }
     return j;
   }
 
@@ -357,6 +376,8 @@ class Scanner {
   }
 
   std::string_view nt_;
+  std::string_view src_;  // the original text if ASCII, else nt_
+  bool count_case_;
   const icu::BreakIterator& proto_;
   std::vector<Raw>* out_;
   std::unique_ptr<icu::BreakIterator> bi_;  // cloned on the first non-ASCII run
@@ -381,6 +402,7 @@ struct AnalyzerData {
   TextAnalyzerOptions options;
   std::vector<SectionRule> rules;  // one per phrase
   internal::PhraseTrie headers;    // value: index into rules
+  size_t longest_header = 0;       // tokens of the longest header phrase
   absl::flat_hash_set<std::string> non_final;
   absl::flat_hash_set<std::string> final_abbreviations;
   absl::flat_hash_set<std::string> slash_words;
@@ -406,11 +428,12 @@ class Analysis {
         doc_(*doc),
         nt_(doc->text.normalized()),
         text_(doc->text.text()),
+        ascii_(doc->text.is_ascii()),
         want_sections_(sections) {}
 
   absl::Status Run() {
     raws_.reserve(nt_.size() / 4 + 8);
-    Scanner scanner(nt_, *a_.word_break, &raws_);
+    Scanner scanner(nt_, doc_.text.is_ascii() ? text_ : std::string_view(), *a_.word_break, &raws_);
     CC_RETURN_IF_ERROR(scanner.Run());
     Merge();
     MapOffsets();
@@ -533,6 +556,21 @@ class Analysis {
       after_marker_ = false;
     }
     if (extra_flags & kTokenListMarker) after_marker_ = true;
+    if (ascii_ && kind != TokenKind::kPunct && kind != TokenKind::kNumber &&
+        kind != TokenKind::kDate && kind != TokenKind::kTime) {
+      uint32_t caps = 0;
+      bool lower = false;
+      uint8_t first_letter = 0;
+      for (size_t k = first; k < end; ++k) {
+        const Raw& r = raws_[k];
+        if (r.first_letter == 0) continue;
+        if (first_letter == 0) first_letter = r.first_letter;
+        lower |= r.caps == 0;
+        caps += r.caps;
+      }
+      if (first_letter == 2) t.flags |= kTokenCapitalized;
+      if (!lower && caps >= 2) t.flags |= kTokenUpper;
+    }
     doc_.tokens.push_back(t);
     info_.push_back(info);
   }
@@ -694,6 +732,21 @@ class Analysis {
     size_t k = 0;
     while (k < raws_.size()) {
       const Raw& r = raws_[k];
+      // Fast path: punctuation and plain words that no rule below applies
+      // to (rules need a line start, digits, periods, or a '.' or '/' next).
+      if (!(r.flags & kTokenLineStart)) {
+        if (r.cls == RawClass::kPunct) {
+          Add(k, k + 1, TokenKind::kPunct);
+          ++k;
+          continue;
+        }
+        if (r.cls == RawClass::kWord && !r.has_period && !r.has_digit &&
+            !(Adjacent(k) && (IsPunct(k + 1, '.') || IsPunct(k + 1, '/')))) {
+          Add(k, k + 1, TokenKind::kWord);
+          ++k;
+          continue;
+        }
+      }
       const std::string_view t = RawText(k);
       size_t used = 0;
       if ((r.flags & kTokenLineStart) && (used = ListMarkerAt(k)) > 0) {
@@ -743,7 +796,7 @@ class Analysis {
   void MapOffsets() {
     const ChartText& ct = doc_.text;
     std::vector<Token>& tokens = doc_.tokens;
-    for (Token& t : tokens) t.norm = nt_.substr(t.begin, t.end - t.begin);
+    for (Token& t : tokens) t.norm = std::string_view(nt_.data() + t.begin, t.end - t.begin);
     for (const ArenaNorm& a : arena_norms_) {
       tokens[a.token].norm = std::string_view(doc_.arena).substr(a.offset, a.length);
     }
@@ -751,12 +804,14 @@ class Analysis {
       // Tokens made from one unit of the offset map (a base character and
       // the combining marks NFKC joined to it, split by ICU) would share
       // text bytes: they become one token.
+      std::vector<TextSpan> spans(tokens.size());
+      for (size_t r = 0; r < tokens.size(); ++r) spans[r] = {tokens[r].begin, tokens[r].end};
+      ct.ToTextSpans(spans);
       size_t w = 0;
       for (size_t r = 0; r < tokens.size(); ++r) {
         Token t = tokens[r];
-        const TextSpan s = ct.ToTextSpan(t.begin, t.end);
-        t.begin = s.begin;
-        t.end = s.end;
+        t.begin = spans[r].begin;
+        t.end = spans[r].end;
         if (w > 0 && t.begin < tokens[w - 1].end) {
           Token& prev = tokens[w - 1];
           prev.end = std::max(prev.end, t.end);
@@ -776,6 +831,7 @@ class Analysis {
       tokens.resize(w);
       info_.resize(w);
     }
+    if (ascii_) return;  // case flags were set from the raws
     for (Token& t : tokens) {
       if (t.kind != TokenKind::kPunct && t.kind != TokenKind::kNumber &&
           t.kind != TokenKind::kDate && t.kind != TokenKind::kTime) {
@@ -871,16 +927,23 @@ class Analysis {
   // forms; in mid-line only "Header:" capitalized.
   HeaderHit MatchHeader(size_t i, bool line_start) const {
     HeaderHit none;
-    const size_t n = T().size();
-    // Tokens of this line.
-    size_t line_end = i + 1;
-    while (line_end < n && !LineStart(line_end)) ++line_end;
+    if (!line_start && !T()[i].is(kTokenCapitalized)) return none;
+    const size_t line_end = line_end_[i];  // tokens of this line: [.., line_end)
+    // Cheap test first: a header is a word followed by a colon soon, alone on
+    // a short line, or in capitals.
+    if (!T()[i].is_wordlike()) return none;
+    if (!T()[i].is(kTokenUpper) && line_end - i > a_.longest_header) {
+      bool colon = false;
+      for (size_t j = i + 1; j < line_end && j <= i + a_.longest_header + 6 && !colon; ++j) {
+        colon = T()[j].norm == ":";
+      }
+      if (!colon) return none;
+    }
     const internal::PhraseTrie::Match m = a_.headers.LongestWith(
         [&](size_t k) { return a_.headers.WordId(T()[i + k].norm); }, line_end - i);
     if (m.length == 0) return none;
     const SectionRule& rule = a_.rules[static_cast<size_t>(m.value)];
     const size_t after = i + m.length;
-    if (!line_start && !T()[i].is(kTokenCapitalized)) return none;
     // "Header:" or "Header (extra words):"
     for (size_t j = after; j < line_end && j < after + 6; ++j) {
       const std::string_view nm = T()[j].norm;
@@ -917,8 +980,9 @@ class Analysis {
       int32_t rule;
     };
     std::vector<HeaderSentence> header_sentences;
-    // Per line: table-like?
+    // Per line: where it ends, and whether it is a table row.
     std::vector<uint8_t> table_line(n, 0);
+    line_end_.resize(n);
     for (size_t i = 0; i < n;) {
       size_t j = i + 1, wide = 0, tabs = 0;
       while (j < n && !LineStart(j)) {
@@ -930,6 +994,7 @@ class Analysis {
         ++j;
       }
       if (wide >= 2 || tabs >= 1) std::fill(table_line.begin() + i, table_line.begin() + j, 1);
+      std::fill(line_end_.begin() + i, line_end_.begin() + j, static_cast<uint32_t>(j));
       i = j;
     }
 
@@ -1087,9 +1152,11 @@ class Analysis {
   DocumentData& doc_;
   std::string_view nt_;
   std::string_view text_;
+  bool ascii_;  // text_ and nt_ have the same offsets
   bool want_sections_;
   std::vector<Raw> raws_;
-  std::vector<uint8_t> info_;  // TokenInfo bits per token
+  std::vector<uint8_t> info_;       // TokenInfo bits per token
+  std::vector<uint32_t> line_end_;  // per token: the first token of the next line
   std::vector<ArenaNorm> arena_norms_;
   bool after_marker_ = false;
 };
@@ -1228,6 +1295,7 @@ absl::StatusOr<std::unique_ptr<TextAnalyzer>> TextAnalyzer::Create(
       r.rules[it->second] = std::move(rule);
     }
     r.headers.Insert(norms, static_cast<int32_t>(it->second));
+    r.longest_header = std::max(r.longest_header, norms.size());
   }
   return analyzer;
 }

@@ -37,6 +37,38 @@ TEST(ChartTextTest, AsciiIsKeptAndLowerCasedOneToOne) {
   }
 }
 
+TEST(ChartTextTest, AsciiNormalizationMatchesTheRulesOnRandomText) {
+  // Every ASCII byte, in runs long enough for the eight-bytes-at-a-time path.
+  auto expected = [](const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const char c = s[i];
+      if (c == '\r') {
+        out += i + 1 < s.size() && s[i + 1] == '\n' ? ' ' : '\n';
+      } else if (c == '\n' || c == '\v' || c == '\f') {
+        out += '\n';
+      } else if (c < 0x20 || c == 0x7F) {
+        out += ' ';
+      } else if (c == '`') {
+        out += '\'';
+      } else if (c >= 'A' && c <= 'Z') {
+        out += static_cast<char>(c - 'A' + 'a');
+      } else {
+        out += c;
+      }
+    }
+    return out;
+  };
+  std::mt19937 rng(7);
+  for (int round = 0; round < 500; ++round) {
+    std::string s(rng() % 120, ' ');
+    const bool printable = round % 2 == 0;
+    for (char& c : s) c = static_cast<char>(printable ? 0x20 + rng() % 0x5F : rng() % 0x80);
+    ChartText t = Make(s);
+    EXPECT_EQ(t.normalized(), expected(s)) << ::testing::PrintToString(s);
+  }
+}
+
 TEST(ChartTextTest, LoneCarriageReturnIsALineBreak) {
   ChartText t = Make("HPI:\rcough\r\n\rfever");
   EXPECT_EQ(t.normalized(), "hpi:\ncough \n\nfever");
@@ -276,6 +308,14 @@ TEST(ChartTextTest, OffsetMapIsMonotonicOnRandomText) {
       EXPECT_LE(span.end, t.text().size());
     }
     EXPECT_EQ(t.ToTextOffset(static_cast<uint32_t>(t.normalized().size())), s.size());
+    // The batch form agrees with one call per range.
+    std::vector<TextSpan> ranges;
+    for (uint32_t k = 0; k + 2 <= t.normalized().size(); k += 2) ranges.push_back({k, k + 2});
+    std::vector<TextSpan> batch = ranges;
+    t.ToTextSpans(batch);
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      EXPECT_EQ(batch[i], t.ToTextSpan(ranges[i].begin, ranges[i].end)) << i;
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "src/internal/strings.h"
 #include "src/internal/utf8.h"
@@ -195,14 +196,35 @@ absl::Status NormalizeText(std::string_view text, NormalizedText* out) {
       const size_t at = norm.size();
       norm.append(text.data() + i, run);
       char* dst = norm.data() + at;
-      for (size_t k = 0; k < run; ++k) {
+      // One byte through the table; CR depends on the next byte.
+      auto scalar = [&](size_t k) {
         const unsigned char c = static_cast<unsigned char>(dst[k]);
         if (c == '\r') {
           dst[k] = i + k + 1 < n && text[i + k + 1] == '\n' ? ' ' : '\n';
         } else {
           dst[k] = kAsciiTable[c];
         }
+      };
+      size_t k = 0;
+      // Eight bytes at a time: when all are printable (no control character,
+      // '`' or DEL) only the upper-case letters change.
+      for (; k + 8 <= run; k += 8) {
+        uint64_t w;
+        std::memcpy(&w, dst + k, 8);
+        constexpr uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+        const uint64_t x60 = w ^ (kOnes * 0x60), x7f = w ^ (kOnes * 0x7F);
+        const uint64_t special = ((w - kOnes * 0x20) & ~w & kHigh) |
+                                 ((x60 - kOnes) & ~x60 & kHigh) | ((x7f - kOnes) & ~x7f & kHigh);
+        if (special != 0) {  // may be a false alarm; the table is always right
+          for (size_t b = k; b < k + 8; ++b) scalar(b);
+          continue;
+        }
+        const uint64_t ge_a = w + kOnes * (0x80 - 'A');      // high bit set: byte >= 'A'
+        const uint64_t gt_z = w + kOnes * (0x80 - 'Z' - 1);  // high bit set: byte > 'Z'
+        w |= ((ge_a & ~gt_z) & kHigh) >> 2;                  // A-Z: + 0x20
+        std::memcpy(dst + k, &w, 8);
       }
+      for (; k < run; ++k) scalar(k);
       i += run;
     }
     if (i >= n) break;
@@ -292,6 +314,37 @@ TextSpan NormalizedText::ToTextSpan(uint32_t nb, uint32_t ne, size_t text_size) 
     e = last < p.n + p.nl ? p.t + p.tl : p.t + p.tl + (last - (p.n + p.nl)) + 1;
   }
   return {b, std::max(b, std::min(e, static_cast<uint32_t>(text_size)))};
+}
+
+void NormalizedText::ToTextSpans(std::span<TextSpan> ranges, size_t text_size) const {
+  const uint32_t size = static_cast<uint32_t>(text.size());
+  size_t p = 0;  // pieces[0, p) start at or before the offset being mapped
+  // Where normalized byte n comes from: the start (or, for `after`, the end)
+  // of its source. Offsets given are nondecreasing, so p only moves forward.
+  auto map = [&](uint32_t n, bool after) -> uint32_t {
+    while (p < pieces.size() && pieces[p].n <= n) ++p;
+    if (p == 0) return n + (after ? 1 : 0);
+    const MapPiece& q = pieces[p - 1];
+    if (n < q.n + q.nl) return after ? q.t + q.tl : q.t;
+    return q.t + q.tl + (n - (q.n + q.nl)) + (after ? 1 : 0);
+  };
+  uint32_t floor = 0;
+  for (TextSpan& r : ranges) {
+    const uint32_t nb = std::max(std::min(r.begin, size), floor);
+    const uint32_t ne = std::min(std::max(r.end, nb), size);
+    floor = ne;
+    if (nb >= size) {
+      r = {static_cast<uint32_t>(text_size), static_cast<uint32_t>(text_size)};
+      continue;
+    }
+    const uint32_t b = map(nb, false);
+    if (ne == nb) {
+      r = {b, b};
+      continue;
+    }
+    const uint32_t e = map(ne - 1, true);
+    r = {b, std::max(b, std::min(e, static_cast<uint32_t>(text_size)))};
+  }
 }
 
 uint32_t NormalizedText::ToNormalizedOffset(uint32_t t, size_t text_size) const {

@@ -8,6 +8,7 @@
 #define CHARTCODER_SRC_INTERNAL_TEXT_NORMALIZER_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,9 @@ struct NormalizedText {
 
   uint32_t ToTextOffset(uint32_t n, size_t text_size) const;
   TextSpan ToTextSpan(uint32_t nb, uint32_t ne, size_t text_size) const;
+  // ToTextSpan of ordered ranges (each begin >= the previous end), in place,
+  // walking the pieces once.
+  void ToTextSpans(std::span<TextSpan> ranges, size_t text_size) const;
   uint32_t ToNormalizedOffset(uint32_t t, size_t text_size) const;
 };
 
