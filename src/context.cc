@@ -145,13 +145,9 @@ absl::StatusOr<std::vector<TriggerRule>> ReadTriggerRuleFile(const std::string& 
 }
 
 absl::StatusOr<std::vector<TriggerRule>> BuiltinTriggerRules(const CodeSet* code_set) {
-  if (code_set == nullptr) {
-    return ParseTriggerRules(internal::EmbeddedTable("context_triggers"),
-                             "data/context_triggers.tsv (built in)");
-  }
   CC_ASSIGN_OR_RETURN(
       std::vector<internal::RuleRow> rows,
-      internal::PackRuleTable(*code_set, "curated/context_triggers", kRequired, kOptional));
+      internal::BuiltinRuleTable(code_set, "context_triggers", kRequired, kOptional));
   return RulesFromRows(rows);
 }
 

@@ -105,13 +105,9 @@ absl::StatusOr<std::vector<SectionRule>> ReadSectionRuleFile(const std::string& 
 }
 
 absl::StatusOr<std::vector<SectionRule>> BuiltinSectionRules(const CodeSet* code_set) {
-  if (code_set == nullptr) {
-    return ParseSectionRules(internal::EmbeddedTable("section_headers"),
-                             "data/section_headers.tsv (built in)");
-  }
   CC_ASSIGN_OR_RETURN(
       std::vector<internal::RuleRow> rows,
-      internal::PackRuleTable(*code_set, "curated/section_headers", kRequired, kOptional));
+      internal::BuiltinRuleTable(code_set, "section_headers", kRequired, kOptional));
   return RulesFromRows(rows);
 }
 

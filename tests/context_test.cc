@@ -11,20 +11,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
+#include "tests/text_test_support.h"
 
 namespace chartcoder {
 namespace {
 
 using ::testing::HasSubstr;
 
-const TextAnalyzer& Analyzer() {
-  static const TextAnalyzer* const kAnalyzer = [] {
-    absl::StatusOr<std::unique_ptr<TextAnalyzer>> a = TextAnalyzer::Create({});
-    EXPECT_TRUE(a.ok()) << a.status();
-    return a->release();
-  }();
-  return *kAnalyzer;
-}
+const TextAnalyzer& Analyzer() { return testing::DefaultAnalyzer(); }
 
 const ContextAnalyzer& Context() {
   static const ContextAnalyzer* const kContext = [] {

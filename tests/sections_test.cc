@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
+#include "tests/text_test_support.h"
 
 namespace chartcoder {
 namespace {
@@ -24,10 +25,7 @@ std::unique_ptr<TextAnalyzer> MakeAnalyzer(TextAnalyzerOptions options = {}) {
   return a.ok() ? std::move(a).value() : nullptr;
 }
 
-const TextAnalyzer& Analyzer() {
-  static const TextAnalyzer* const kAnalyzer = MakeAnalyzer().release();
-  return *kAnalyzer;
-}
+const TextAnalyzer& Analyzer() { return testing::DefaultAnalyzer(); }
 
 // (kind name, header text) of every section.
 std::vector<std::pair<std::string, std::string>> Sections(const TextAnalyzer& a,

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/test_support.h"
+#include "tests/text_test_support.h"
 
 namespace chartcoder {
 namespace {
@@ -16,20 +17,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const TextAnalyzer& Analyzer() {
-  static const TextAnalyzer* const kAnalyzer = [] {
-    absl::StatusOr<std::unique_ptr<TextAnalyzer>> a = TextAnalyzer::Create({});
-    EXPECT_TRUE(a.ok()) << a.status();
-    return a->release();
-  }();
-  return *kAnalyzer;
-}
-
-Document Analyze(std::string_view text) {
-  absl::StatusOr<Document> d = Analyzer().Analyze(text);
-  EXPECT_TRUE(d.ok()) << d.status();
-  return std::move(d).value();
-}
+const TextAnalyzer& Analyzer() { return testing::DefaultAnalyzer(); }
+Document Analyze(std::string_view text) { return testing::AnalyzeOrFail(text); }
 
 std::vector<std::string> Norms(const Document& d) {
   std::vector<std::string> out;

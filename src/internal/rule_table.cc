@@ -121,6 +121,16 @@ absl::StatusOr<std::vector<RuleRow>> PackRuleTable(const CodeSet& code_set, std:
   return rows;
 }
 
+absl::StatusOr<std::vector<RuleRow>> BuiltinRuleTable(
+    const CodeSet* code_set, std::string_view name, const std::vector<std::string_view>& required,
+    const std::vector<std::string_view>& optional) {
+  if (code_set == nullptr) {
+    return ParseRuleTable(EmbeddedTable(name), StrCat("data/", name, ".tsv (built in)"), required,
+                          optional);
+  }
+  return PackRuleTable(*code_set, StrCat("curated/", name), required, optional);
+}
+
 std::string_view EmbeddedTable(std::string_view name) {
   for (const auto& t : kEmbeddedTables) {
     if (name == t.name) return {reinterpret_cast<const char*>(t.bytes), t.size};

@@ -47,6 +47,12 @@ absl::StatusOr<std::vector<RuleRow>> PackRuleTable(const CodeSet& code_set, std:
                                                    const std::vector<std::string_view>& required,
                                                    const std::vector<std::string_view>& optional);
 
+// The built-in table `name` ("section_headers"): the pack's curated/<name>
+// when `code_set` is given, else the copy compiled into the library.
+absl::StatusOr<std::vector<RuleRow>> BuiltinRuleTable(
+    const CodeSet* code_set, std::string_view name, const std::vector<std::string_view>& required,
+    const std::vector<std::string_view>& optional);
+
 // data/<name>.tsv as compiled into the library ("section_headers",
 // "context_triggers"); empty if there is no such table.
 std::string_view EmbeddedTable(std::string_view name);
