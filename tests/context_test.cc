@@ -116,6 +116,10 @@ TEST(ContextTest, Negation) {
       {"Fever - denies, cough - yes", "Fever", "N"},
       {"Without edema.", "edema", "N"},
       {"Denies SI/HI.", "SI", "N"},
+      {"Denies any history of seizures.", "seizures", "N"},
+      {"CT negative for pulmonary embolism.", "pulmonary embolism", "N"},
+      {"He denies tobacco, alcohol, or drug use.", "drug use", "N"},
+      {"Asthma: denies", "Asthma", "N"},
   });
 }
 
@@ -140,6 +144,9 @@ TEST(ContextTest, NotNegated) {
       {"No fever but has chills.", "chills", ""},
       {"COPD exacerbation, no improvement with nebulizers.", "COPD exacerbation", ""},
       {"Patient has diabetes.", "diabetes", ""},
+      {"The patient has no known drug allergies and has diabetes.", "diabetes", ""},
+      {"Patient reports his brother has schizophrenia; patient denies hallucinations.",
+       "schizophrenia", "F"},
   });
 }
 
@@ -229,6 +236,8 @@ TEST(ContextTest, CurrentTreatmentClearsHistorical) {
       {"History of DVT, now on warfarin.", "DVT", ""},
       {"Past Medical History:\n- ESRD on hemodialysis", "ESRD", ""},
       {"PMH: hypertension, well controlled", "hypertension", ""},
+      {"Hx of stroke with residual left-sided weakness.", "weakness", ""},
+      {"History of hypertension, on lisinopril.", "hypertension", ""},
   });
   std::string d;
   Assertion a =
@@ -248,6 +257,7 @@ TEST(ContextTest, NotHistorical) {
       {"67 year old male with diabetes.", "diabetes", ""},
       {"Pain started 2 days ago.", "Pain", ""},
       {"History of MI, presents with new chest pain.", "chest pain", ""},
+      {"Known CAD s/p PCI.", "CAD", ""},
   });
 }
 
