@@ -2,7 +2,9 @@
 // the hard cases, cue spans, spans of any shape, and the trigger lexicon.
 #include "chartcoder/context.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -430,6 +432,30 @@ TEST(ContextTest, ANoteWithSections) {
       {note, "chest pain develops", "Y"},
   };
   ExpectAll(cases);
+}
+
+TEST(ContextTest, AnalyzersAreSafeForConcurrentUse) {
+  // One TextAnalyzer and one ContextAnalyzer shared by four threads give the
+  // same answers as one thread (both are immutable; scratch is per call).
+  const std::vector<Case> cases = {
+      {"Denies chest pain but reports dyspnea.", "chest pain", "N"},
+      {"Sj\xC3\xB6gren syndrome, possible lupus.", "lupus", "U"},
+      {"Mother had diabetes.", "diabetes", "F"},
+      {"Return if fever develops.", "fever", "Y"},
+  };
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 200; ++round) {
+        for (const Case& c : cases) {
+          if (Flags(Assess(Context(), c.text, c.target)) != c.flags) ++mismatches;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(mismatches.load(), 0);
 }
 
 TEST(ContextRulesTest, ParsesAndRejectsTriggerTables) {
