@@ -9,6 +9,8 @@ void PhraseTrie::Insert(const std::vector<std::string>& norms, int32_t value) {
   uint32_t node = 0;
   for (const std::string& w : norms) {
     auto [wit, wnew] = words_.try_emplace(w, static_cast<int32_t>(words_.size()));
+    const uint32_t sig = Signature(w);
+    filter_[sig / 64] |= uint64_t{1} << (sig % 64);
     const uint64_t key = Key(node, static_cast<uint32_t>(wit->second));
     auto [eit, enew] = edges_.try_emplace(key, static_cast<uint32_t>(values_.size()));
     if (enew) values_.push_back(kNoValue);
@@ -33,6 +35,8 @@ void PhraseTrie::Erase(const std::vector<std::string>& norms) {
 }
 
 int32_t PhraseTrie::WordId(std::string_view norm) const {
+  const uint32_t sig = Signature(norm);
+  if ((filter_[sig / 64] & (uint64_t{1} << (sig % 64))) == 0) return kUnknownWord;
   auto it = words_.find(ToAbsl(norm));
   return it == words_.end() ? kUnknownWord : it->second;
 }

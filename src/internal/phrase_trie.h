@@ -65,8 +65,18 @@ class PhraseTrie {
 
  private:
   static uint64_t Key(uint32_t node, uint32_t word) { return (uint64_t{node} << 32) | word; }
+  // A cheap signature of a word (length, first and last bytes) for the
+  // filter in front of the hash map: most document words are in no phrase.
+  static uint32_t Signature(std::string_view w) {
+    if (w.empty()) return 0;
+    return (static_cast<uint32_t>(w.size()) * 0x9E37u + static_cast<unsigned char>(w[0]) * 0x3B1u +
+            static_cast<unsigned char>(w.back()) * 0x65u) &
+           (kFilterBits - 1);
+  }
+  static constexpr uint32_t kFilterBits = 1u << 16;
   int32_t Child(uint32_t node, int32_t word) const;
 
+  std::vector<uint64_t> filter_ = std::vector<uint64_t>(kFilterBits / 64, 0);
   absl::flat_hash_map<std::string, int32_t> words_;
   absl::flat_hash_map<uint64_t, uint32_t> edges_;
   std::vector<int32_t> values_ = {kNoValue};  // per node; node 0 is the root
