@@ -212,7 +212,14 @@ class Scanner {
           i = e;
         }
       } else if (!IsAsciiB(c)) {
-        CC_RETURN_IF_ERROR(ScanIcu(i, &i));
+        Raw r;
+        const size_t e = SimpleLetterAt(i) > 0 ? ScanAlnum(i, &r) : 0;
+        if (e == 0) {
+          CC_RETURN_IF_ERROR(ScanIcu(i, &i));
+        } else {
+          Emit(r, i, e);
+          i = e;
+        }
       } else {
         size_t e = i + 1;
         if (IsRunChar(c)) {
@@ -260,7 +267,15 @@ class Scanner {
     uint8_t seen = 0;
     while (true) {
       for (uint8_t c; j < n && (c = ClassOf(src_[j])) != 0; ++j) seen |= c;
-      if (j < n && !IsAsciiB(nt_[j])) return 0;
+      if (j < n && !IsAsciiB(nt_[j])) {
+        // Letters of alphabetic scripts break like ASCII letters; anything
+        // else goes to ICU.
+        const size_t len = SimpleLetterAt(j);
+        if (len == 0) return 0;
+        j += len;
+        seen |= kClassLower;
+        continue;
+      }
       if (j + 1 >= n) break;
       const char d = nt_[j], e = nt_[j + 1];
       if (d == '\'' && IsLowerA(nt_[j - 1]) && IsLowerA(e)) {  // crohn's, don't
@@ -308,6 +323,20 @@ class Scanner {
       }
     }
     return j;
+  }
+
+  // Length of the character at nt_[j] if it is a letter (or combining mark)
+  // of the Latin, Greek or Cyrillic scripts, which ICU's word rules treat
+  // like ASCII letters; else 0.
+  size_t SimpleLetterAt(size_t j) const {
+    uint32_t cp;
+    const size_t len = internal::DecodeUtf8(nt_, j, &cp);
+    if (len == 0) return 0;
+    const bool simple = (cp >= 0x00C0 && cp <= 0x024F) || (cp >= 0x0370 && cp <= 0x052F) ||
+                        (cp >= 0x1E00 && cp <= 0x1EFF);
+    if (simple && u_isalpha(static_cast<UChar32>(cp))) return len;
+    if (cp >= 0x0300 && cp <= 0x036F) return len;  // combining diacritics
+    return 0;
   }
 
   // A run holding non-ASCII characters, up to the next space or separating

@@ -332,6 +332,25 @@ TEST(TokenizerTest, TokensNeverShareTextBytes) {
   EXPECT_THAT(Texts(d), ElementsAre("12", "\x1f\xCD\x90\xD6\x94", "x"));
 }
 
+TEST(TokenizerTest, AccentedGreekAndCyrillicWordsStayWhole) {
+  Document d = Analyze(
+      "M\xC3\xA9ni\xC3\xA8re's disease, 5 \xC2\xB5g, \xC3\x89"
+      "CHO normal, "
+      "\xD0\x94\xD0\xB8\xD0\xB0\xD0\xB1\xD0\xB5\xD1\x82 2, na\xC3\xAFve.");
+  EXPECT_THAT(Norms(d),
+              ElementsAre("m\xC3\xA9ni\xC3\xA8re's", "disease", ",", "5", "\xCE\xBCg", ",",
+                          "\xC3\xA9"
+                          "cho",
+                          "normal", ",", "\xD0\xB4\xD0\xB8\xD0\xB0\xD0\xB1\xD0\xB5\xD1\x82", "2",
+                          ",", "na\xC3\xAFve", "."));
+  const Token* echo = Find(d,
+                           "\xC3\x89"
+                           "CHO");
+  ASSERT_NE(echo, nullptr);
+  EXPECT_TRUE(echo->is(kTokenUpper));
+  EXPECT_TRUE(Find(d, "M\xC3\xA9ni\xC3\xA8re's")->is(kTokenCapitalized));
+}
+
 TEST(TokenizerTest, InvalidUtf8IsAnErrorUnlessRepairing) {
   absl::StatusOr<Document> bad = Analyzer().Analyze("fever \xFF");
   ASSERT_FALSE(bad.ok());

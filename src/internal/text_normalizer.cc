@@ -187,6 +187,14 @@ absl::Status NormalizeText(std::string_view text, NormalizedText* out) {
   UErrorCode err = U_ZERO_ERROR;
   const icu::Normalizer2* nfkc = nullptr;  // fetched on the first non-ASCII character
   std::string scratch, mapped;
+  // Normalized forms of single characters, direct-mapped by code point: a
+  // note uses few distinct non-ASCII characters, many times.
+  constexpr size_t kCacheSize = 64;
+  struct Cached {
+    uint32_t cp = 0;  // 0: empty (U+0000 is ASCII, never cached)
+    std::string mapped;
+  };
+  std::array<Cached, kCacheSize> cache;
   const size_t n = text.size();
   size_t i = 0;
   while (i < n) {
@@ -262,6 +270,8 @@ absl::Status NormalizeText(std::string_view text, NormalizedText* out) {
       if (int m = SpecialMapping(cp); m > 0) mapped.push_back(static_cast<char>(m));
     } else if (single && nfkc->isInert(static_cast<UChar32>(cp))) {
       mapped.assign(unit);
+    } else if (single && cache[cp % kCacheSize].cp == cp) {
+      mapped = cache[cp % kCacheSize].mapped;  // a character seen before in this text
     } else {
       scratch.clear();
       icu::StringByteSink<std::string> sink(&scratch);
@@ -272,6 +282,7 @@ absl::Status NormalizeText(std::string_view text, NormalizedText* out) {
         return absl::InternalError(StrCat("ICU normalization failed: ", u_errorName(err)));
       }
       AppendMapped(scratch, &mapped);
+      if (single) cache[cp % kCacheSize] = {cp, mapped};
     }
     if (mapped != unit) {
       out->pieces.push_back({static_cast<uint32_t>(norm.size()),
