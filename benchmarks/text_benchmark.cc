@@ -139,6 +139,10 @@ void BM_IcuWordBreakBaselineAccented(benchmark::State& state) {
   IcuWordBreak(state, AccentedNotes());
 }
 BENCHMARK(BM_IcuWordBreakBaselineAccented);
+void BM_IcuWordBreakBaselineLargeDocument(benchmark::State& state) {
+  IcuWordBreak(state, std::vector<std::string>{LargeText()});
+}
+BENCHMARK(BM_IcuWordBreakBaselineLargeDocument)->Unit(benchmark::kMillisecond);
 
 // Creating the analyzer: section rules compiled into the header trie.
 void BM_TextAnalyzerCreate(benchmark::State& state) {

@@ -330,14 +330,25 @@ TextSpan NormalizedText::ToTextSpan(uint32_t nb, uint32_t ne, size_t text_size) 
 void NormalizedText::ToTextSpans(std::span<TextSpan> ranges, size_t text_size) const {
   const uint32_t size = static_cast<uint32_t>(text.size());
   size_t p = 0;  // pieces[0, p) start at or before the offset being mapped
+  // Between pieces a normalized offset n maps to n + delta; next_piece is
+  // where that stops holding.
+  int64_t delta = 0;
+  uint32_t next_piece = pieces.empty() ? size : pieces[0].n;
   // Where normalized byte n comes from: the start (or, for `after`, the end)
   // of its source. Offsets given are nondecreasing, so p only moves forward.
   auto map = [&](uint32_t n, bool after) -> uint32_t {
-    while (p < pieces.size() && pieces[p].n <= n) ++p;
+    if (n < next_piece && (p == 0 || n >= pieces[p - 1].n + pieces[p - 1].nl)) {
+      return static_cast<uint32_t>(n + delta) + (after ? 1 : 0);
+    }
+    while (p < pieces.size() && pieces[p].n <= n) {
+      const MapPiece& q = pieces[p++];
+      delta = int64_t{q.t} + q.tl - (int64_t{q.n} + q.nl);
+    }
+    next_piece = p < pieces.size() ? pieces[p].n : size;
     if (p == 0) return n + (after ? 1 : 0);
     const MapPiece& q = pieces[p - 1];
     if (n < q.n + q.nl) return after ? q.t + q.tl : q.t;
-    return q.t + q.tl + (n - (q.n + q.nl)) + (after ? 1 : 0);
+    return static_cast<uint32_t>(n + delta) + (after ? 1 : 0);
   };
   uint32_t floor = 0;
   for (TextSpan& r : ranges) {
