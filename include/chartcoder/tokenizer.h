@@ -13,8 +13,9 @@
 //   }
 //
 // The tokenizer reads the normalized view (see chartcoder/text.h) with a fast
-// scanner for ASCII and ICU's word BreakIterator for runs with other
-// characters, then applies clinical rules: abbreviations with periods
+// scanner for ASCII and the letters of the Latin, Greek and Cyrillic scripts,
+// and ICU's word BreakIterator for runs with other characters (symbols, CJK,
+// Thai, ...), then applies clinical rules: abbreviations with periods
 // ("b.i.d.", "Dr.", "q.d."), slash abbreviations ("s/p", "h/o", "w/o",
 // "mg/dL"), decimals and lab values ("8.2%", "140/90", "98.6F", "2+"), dates
 // and times, ICD-10-CM codes written in the text ("E11.9"), list bullets and
@@ -46,9 +47,9 @@ enum class TokenKind : uint8_t {
   kNumber = 1,        // "3", "8.2", "1,000", "2nd"
   kPunct = 2,         // punctuation or a symbol, a run of one ("---", "..."), a list marker ("1.")
   kIcdCode = 3,       // an ICD-10-CM code shape: "E11.9", "S72.001A", "I10"; norm lower case
-  kMeasurement = 4,   // a value with its unit or ratio: "8.2%", "140/90", "98.6f", "5mg", "2+"
-  kDate = 5,          // "3/14/2024", "2024-03-14", "03-14-24", "3/2024"
-  kTime = 6,          // "14:30", "2:30pm", "2:30 p.m." is "2:30" + "pm"
+  kMeasurement = 4,   // a value with a unit, a ratio: "8.2%", "140/90", "1/2", "98.6f", "5mg", "2+"
+  kDate = 5,          // "3/14/2024", "2024-03-14", "03-14-24", "3/2024" ("3/14" is a measurement)
+  kTime = 6,          // "14:30", "2:30pm", "08:15:00" ("2:30 p.m." is "2:30" then "p.m.")
   kAbbreviation = 7,  // with periods or a slash: "b.i.d." (norm "bid"), "dr." ("dr"), "s/p"
 };
 inline constexpr int kTokenKindCount = 8;
