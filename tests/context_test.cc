@@ -563,6 +563,8 @@ TEST(ContextRulesTest, BuiltinLexiconFromThePackMatchesTheCompiledInCopy) {
     EXPECT_EQ((*pack)[i].max_scope, (*embedded)[i].max_scope);
     EXPECT_EQ((*pack)[i].terminates, (*embedded)[i].terminates);
   }
+  // No two phrases of the lexicon tokenize alike (one would silently win).
+  EXPECT_EQ(Context().rules().size(), embedded->size());
   ContextOptions options;
   options.code_set = &testing::TestCodeSet();
   absl::StatusOr<std::unique_ptr<ContextAnalyzer>> c = ContextAnalyzer::Create(options);

@@ -266,6 +266,8 @@ TEST(SectionRulesTest, BuiltinRulesFromThePackMatchTheCompiledInCopy) {
     EXPECT_EQ((*pack)[i].kind, (*embedded)[i].kind);
     EXPECT_EQ((*pack)[i].strict, (*embedded)[i].strict);
   }
+  // No two header phrases tokenize alike (one would silently win).
+  EXPECT_EQ(Analyzer().section_rules().size(), embedded->size());
   // The copy compiled into the library is data/section_headers.tsv itself.
   absl::StatusOr<std::vector<SectionRule>> file =
       ReadSectionRuleFile(testing::SourceDir() + "/data/section_headers.tsv");
