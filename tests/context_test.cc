@@ -122,6 +122,7 @@ TEST(ContextTest, Negation) {
       {"CT negative for pulmonary embolism.", "pulmonary embolism", "N"},
       {"He denies tobacco, alcohol, or drug use.", "drug use", "N"},
       {"Asthma: denies", "Asthma", "N"},
+      {"Negative: fever, chills", "chills", "N"},
   });
 }
 
@@ -147,6 +148,8 @@ TEST(ContextTest, NotNegated) {
       {"COPD exacerbation, no improvement with nebulizers.", "COPD exacerbation", ""},
       {"Patient has diabetes.", "diabetes", ""},
       {"The patient has no known drug allergies and has diabetes.", "diabetes", ""},
+      {"Not a candidate for surgery given severe COPD.", "COPD", ""},
+      {"No chest pain; however, she has had worsening dyspnea.", "dyspnea", ""},
       {"Patient reports his brother has schizophrenia; patient denies hallucinations.",
        "schizophrenia", "F"},
   });
@@ -289,6 +292,7 @@ TEST(ContextTest, NotHypothetical) {
       {"Patient has fever.", "fever", ""},
       {"Fever developed yesterday.", "Fever", ""},
       {"Presented with fever and cough.", "cough", ""},
+      {"Told to avoid NSAIDs due to history of GI bleed.", "GI bleed", "H"},
   });
 }
 
@@ -329,6 +333,7 @@ TEST(ContextTest, ListHeadersNegateTheList) {
       {"Negative for:\n- fever\n- chills, but has cough", "cough", ""},
       {"Patient denies the following:\n* chest pain\n* palpitations", "palpitations", "N"},
       {"Positive for:\n- fatigue", "fatigue", ""},
+      {"Negative:\n- fever\n- chills", "chills", "N"},
       {"Negative for:\n- fever\n\nAssessment:\n- pneumonia", "pneumonia", ""},
   });
 }
