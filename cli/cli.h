@@ -79,6 +79,7 @@ const Command& VersionCommand();
 const Command& LookupCommand();
 const Command& SearchCommand();
 const Command& PackCommand();
+const Command& RafCommand();
 const Command& ContextCommand();
 
 }  // namespace chartcoder::cli

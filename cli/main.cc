@@ -15,7 +15,7 @@ namespace {
 
 std::vector<const Command*> Commands() {
   return {&VersionCommand(), &LookupCommand(), &SearchCommand(), &PackCommand(),
-          &ContextCommand()};
+          &RafCommand(), &ContextCommand()};
 }
 
 const Command* FindCommand(std::string_view name) {

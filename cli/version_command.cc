@@ -31,6 +31,12 @@ int Run(const CommandLine& args) {
     w.EndArray();
     w.Field("codes", static_cast<int64_t>(info.code_count));
     w.Field("billable_codes", static_cast<int64_t>(info.billable_code_count));
+    if (args.Has("metadata")) {
+      w.Key("metadata");
+      w.BeginObject();
+      for (const auto& [k, v] : info.metadata) w.Field(k, v);
+      w.EndObject();
+    }
     w.EndObject();
     std::printf("%s\n", out.c_str());
     return kExitOk;
@@ -44,6 +50,10 @@ int Run(const CommandLine& args) {
               info.billable_code_count);
   std::printf("HCC payment year:   %d\n", info.hcc_payment_year);
   std::printf("HCC models:         %s\n", internal::Join(info.hcc_models, ", ").c_str());
+  if (args.Has("metadata")) {
+    std::printf("\nmetadata:\n");
+    for (const auto& [k, v] : info.metadata) std::printf("  %-40s %s\n", k.c_str(), v.c_str());
+  }
   return kExitOk;
 }
 
@@ -52,10 +62,12 @@ int Run(const CommandLine& args) {
 const Command& VersionCommand() {
   static const Command* const kCommand = new Command{
       "version", "print the library version and what the data pack holds",
-      "Usage: chartcoder version [--json] [--data PACK]\n\n"
+      "Usage: chartcoder version [--json] [--metadata] [--data PACK]\n\n"
       "Prints the library version, the data pack's format version, the ICD-10-CM\n"
       "fiscal year and the CMS-HCC models and payment year it was built from.",
-      {DataFlag(), {"json", "", "print one JSON object"}},
+      {DataFlag(),
+       {"json", "", "print one JSON object"},
+       {"metadata", "", "also print every fact the pack builder recorded (sources, counts)"}},
       &Run};
   return *kCommand;
 }

@@ -25,6 +25,7 @@
 #include "src/internal/build_config.h"
 #include "src/internal/csv.h"
 #include "src/internal/icd10cm_xml.h"
+#include "src/internal/lexicon_builder.h"
 #include "src/internal/pack_format.h"
 #include "src/internal/pack_writer.h"
 #include "src/internal/search_words.h"
@@ -199,6 +200,7 @@ class Builder {
     }
     code_ids_.clear();
     for (size_t i = 0; i < n; ++i) code_ids_[keys[order[i]]] = static_cast<uint32_t>(i);
+    parsed_to_pack_ = new_id;
     w_.AddArray(SectionId::kChapters, chapters);
     w_.AddArray(SectionId::kBlocks, blocks);
     w_.AddArray(SectionId::kCodes, codes);
@@ -308,6 +310,19 @@ class Builder {
     return absl::OkStatus();
   }
 
+  absl::Status AddLexicon(const ParsedTabular& tabular, const ParsedIndex& index,
+                          const ParsedIndex& neoplasms,
+                          const std::map<std::string, DelimitedTable>& tables) {
+    LexiconSources src;
+    src.tabular = &tabular;
+    src.code_ids = &parsed_to_pack_;
+    src.code_by_key = &code_ids_;
+    src.index = &index;
+    src.neoplasms = &neoplasms;
+    src.tables = &tables;
+    return BuildLexicon(src, &w_, &meta_);
+  }
+
   absl::Status Finish(const std::string& output_path) {
     BuildSearchIndex();
     StringTableBuilder& s = w_.strings();
@@ -378,6 +393,7 @@ class Builder {
   std::vector<TableRecord> tables_;
   std::vector<StrRef> table_cells_;
   absl::flat_hash_map<std::string, uint32_t> code_ids_;
+  std::vector<uint32_t> parsed_to_pack_;
   size_t unresolved_index_codes_ = 0;
 };
 
@@ -391,7 +407,8 @@ bool LooksNumeric(std::string_view s) {
 // `years` by table name.
 absl::Status AddTablesFrom(Builder* b, const fs::path& root, const fs::path& dir,
                            const std::string& prefix, bool comments,
-                           std::map<std::string, int>* years) {
+                           std::map<std::string, int>* years,
+                           std::map<std::string, DelimitedTable>* parsed) {
   std::vector<fs::path> files;
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
@@ -442,6 +459,7 @@ absl::Status AddTablesFrom(Builder* b, const fs::path& root, const fs::path& dir
     }
     CC_RETURN_IF_ERROR(b->AddTable(name, t, has_header, f.string()));
     if (year > 0) (*years)[name] = year;
+    (*parsed)[name] = std::move(t);
   }
   return absl::OkStatus();
 }
@@ -470,20 +488,14 @@ absl::Status BuildPack(const DataPackSources& sources, const std::string& output
   CC_ASSIGN_OR_RETURN(FoundFile neo_file,
                       FindNewest(icd, R"(icd-?10-?cm[_-]neoplasm[_-](\d{4})\.xml)",
                                  "ICD-10-CM table of neoplasms XML"));
-  {
-    CC_ASSIGN_OR_RETURN(ParsedTabular tab, ParseTabularXml(tab_file.path.string()));
-    CC_RETURN_IF_ERROR(b.AddTabular(tab, tab_file.path.string()));
-  }
-  {
-    CC_ASSIGN_OR_RETURN(ParsedIndex idx, ParseIndexXml(idx_file.path.string()));
-    b.AddIndex(idx, SectionId::kIndexTerms, /*add_search_docs=*/true);
-    b.Meta("icd10cm.index_year", StrCat(idx.version));
-  }
-  {
-    CC_ASSIGN_OR_RETURN(ParsedIndex neo, ParseIndexXml(neo_file.path.string()));
-    b.AddIndex(neo, SectionId::kNeoplasmTerms, /*add_search_docs=*/false);
-    b.Meta("icd10cm.neoplasm_year", StrCat(neo.version));
-  }
+  CC_ASSIGN_OR_RETURN(ParsedTabular tab, ParseTabularXml(tab_file.path.string()));
+  CC_RETURN_IF_ERROR(b.AddTabular(tab, tab_file.path.string()));
+  CC_ASSIGN_OR_RETURN(ParsedIndex idx, ParseIndexXml(idx_file.path.string()));
+  b.AddIndex(idx, SectionId::kIndexTerms, /*add_search_docs=*/true);
+  b.Meta("icd10cm.index_year", StrCat(idx.version));
+  CC_ASSIGN_OR_RETURN(ParsedIndex neo, ParseIndexXml(neo_file.path.string()));
+  b.AddIndex(neo, SectionId::kNeoplasmTerms, /*add_search_docs=*/false);
+  b.Meta("icd10cm.neoplasm_year", StrCat(neo.version));
   for (const fs::path& f : {tab_file.path, idx_file.path, neo_file.path}) {
     CC_ASSIGN_OR_RETURN(std::string bytes, ReadFile(f));
     CC_RETURN_IF_ERROR(b.AddSourceDigest(root, f, bytes));
@@ -495,7 +507,8 @@ absl::Status BuildPack(const DataPackSources& sources, const std::string& output
   if (!fs::is_directory(hcc)) {
     return absl::NotFoundError(StrCat(hcc.string(), ": no CMS-HCC table folder"));
   }
-  CC_RETURN_IF_ERROR(AddTablesFrom(&b, root, hcc, "hcc", false, &years));
+  std::map<std::string, DelimitedTable> tables;
+  CC_RETURN_IF_ERROR(AddTablesFrom(&b, root, hcc, "hcc", false, &years, &tables));
   for (const char* required : {"hcc/ra_dx_to_cc", "hcc/ra_coefficients", "hcc/ra_hierarchies",
                                "hcc/ra_labels"}) {
     if (years.find(required) == years.end()) {
@@ -517,15 +530,16 @@ absl::Status BuildPack(const DataPackSources& sources, const std::string& output
   // Abbreviation inventories (optional) and curated tables.
   const fs::path abbr = root / "abbreviations";
   if (fs::is_directory(abbr)) {
-    CC_RETURN_IF_ERROR(AddTablesFrom(&b, root, abbr, "abbreviations", false, &years));
+    CC_RETURN_IF_ERROR(AddTablesFrom(&b, root, abbr, "abbreviations", false, &years, &tables));
   }
   if (!sources.curated_dir.empty()) {
     const fs::path curated(sources.curated_dir);
     if (!fs::is_directory(curated)) {
       return absl::NotFoundError(StrCat(curated.string(), ": no such folder"));
     }
-    CC_RETURN_IF_ERROR(AddTablesFrom(&b, curated, curated, "curated", true, &years));
+    CC_RETURN_IF_ERROR(AddTablesFrom(&b, curated, curated, "curated", true, &years, &tables));
   }
+  CC_RETURN_IF_ERROR(b.AddLexicon(tab, idx, neo, tables));
   return b.Finish(output_path);
 }
 

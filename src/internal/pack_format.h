@@ -23,7 +23,7 @@
 namespace chartcoder::internal {
 
 inline constexpr char kPackMagic[8] = {'\x89', 'C', 'C', 'P', 'A', 'C', 'K', '\n'};
-inline constexpr uint32_t kPackFormatVersion = 1;
+inline constexpr uint32_t kPackFormatVersion = 2;
 inline constexpr uint32_t kPackEndianMarker = 0x01020304;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 
@@ -56,6 +56,13 @@ enum class SectionId : uint32_t {
   kSearchPostings = 14, // uint32_t[]: doc ids per word, ascending
   kTables = 15,         // TableRecord[]: CSV/TSV tables (HCC model, abbreviations, curated)
   kTableCells = 16,     // StrRef[]: row-major cells of kTables
+  kLexWords = 17,       // LexWordRecord[], sorted by word; a word's id is its index
+  kLexEntries = 18,     // LexEntryRecord[]: phrases that name a code
+  kLexEntryWords = 19,  // uint32_t[]: word ids of entries (required, then optional)
+  kLexAnchors = 20,     // uint32_t[]: entry ids grouped by anchor word
+  kLexExpansions = 21,  // LexExpansionRecord[]: abbreviation/synonym rewrites
+  kLexExpansionWords = 22,  // uint32_t[]: word ids of variants and expansions
+  kLexEntryGroups = 23, // uint8_t[], parallel to kLexEntryWords: group of a required word
 };
 
 struct SectionEntry {
@@ -179,6 +186,62 @@ struct TableRecord {
 };
 
 inline constexpr uint32_t kTableSortedByFirstColumn = 1 << 0;
+
+// The clinical lexicon (see src/internal/lexicon.h). Words are normalized by
+// LexiconWords() (lexicon_words.h) on both sides.
+struct LexWordRecord {
+  StrRef word;
+  uint32_t entry_count;      // entries that contain the word (its document frequency)
+  uint32_t first_anchor;     // into kLexAnchors: entries whose rarest word this is
+  uint32_t anchor_count;
+  uint32_t first_expansion;  // into kLexExpansions: variants starting with this word
+  uint32_t expansion_count;  // longest variant first
+  uint32_t reserved;
+};
+static_assert(sizeof(LexWordRecord) == 32);
+
+// Where a lexicon entry comes from, in order of trust.
+enum class LexSource : uint8_t {
+  kCurated = 0,      // chartcoder's synonym table (a phrase that names a code)
+  kIndex = 1,        // Alphabetic Index path (main term and subterms)
+  kDescription = 2,  // tabular title
+  kInclusion = 3,    // tabular inclusion term
+  kNeoplasm = 4,     // Table of Neoplasms site and column
+  kIndexSee = 5,     // an index term resolved through its "see" reference
+};
+
+// LexEntryRecord::flags
+inline constexpr uint8_t kLexIncompleteCode = 1 << 0;  // target ends in "-": more characters needed
+
+struct LexEntryRecord {
+  uint32_t first_word;      // into kLexEntryWords
+  uint8_t required_count;   // words that must all be present
+  uint8_t optional_count;   // non-essential modifiers: a bonus when present
+  uint8_t source;           // LexSource
+  uint8_t flags;
+  uint32_t code;            // into kCodes: the code named (kNone if unresolved)
+  uint32_t code2;           // into kCodes: a paired manifestation code, or kNone
+  StrRef phrase;            // what the entry says, for evidence ("Failure, failed > heart")
+};
+static_assert(sizeof(LexEntryRecord) == 24);
+
+struct LexExpansionRecord {
+  uint32_t first_variant_word;    // into kLexExpansionWords
+  uint32_t first_expansion_word;  // into kLexExpansionWords
+  uint8_t variant_count;
+  uint8_t expansion_count;
+  uint8_t source;                 // 0 curated synonym, 1 abbreviation inventory
+  uint8_t flags;                  // kExpansion* bits
+  StrRef variant;                 // as written in the source ("CKD 3b")
+  StrRef expansion;               // "chronic kidney disease stage 3b"
+};
+static_assert(sizeof(LexExpansionRecord) == 28);
+
+// The variant's words are raw lower-cased forms (not stems), and the chart
+// must write every one of them in capitals: abbreviations from the
+// inventories ("RA", "DI", "HA") must not fire on ordinary words ("has",
+// "died").
+inline constexpr uint8_t kExpansionRawUpper = 1 << 0;
 
 }  // namespace chartcoder::internal
 

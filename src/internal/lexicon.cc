@@ -1,0 +1,310 @@
+#include "src/internal/lexicon.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "src/internal/pack_reader.h"
+#include "src/internal/status_macros.h"
+#include "src/internal/strings.h"
+
+namespace chartcoder::internal {
+namespace {
+
+bool InRange(uint64_t first, uint64_t count, size_t size) {
+  return first <= size && count <= size - first;
+}
+
+// How far apart an entry's words may be: the window around the anchor and the
+// words of other meaning allowed between the first and last matched word.
+int Window(int required) { return required + 3; }
+int AllowedGaps(int required) {
+  if (required <= 1) return 0;
+  if (required == 2) return 2;
+  return required;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
+  std::unique_ptr<Lexicon> lex(new Lexicon());
+  const PackReader& p = codes.pack();
+  lex->codes_ = &codes;
+  CC_ASSIGN_OR_RETURN(lex->words_, p.Array<LexWordRecord>(SectionId::kLexWords));
+  CC_ASSIGN_OR_RETURN(lex->entries_, p.Array<LexEntryRecord>(SectionId::kLexEntries));
+  CC_ASSIGN_OR_RETURN(lex->entry_words_, p.Array<uint32_t>(SectionId::kLexEntryWords));
+  CC_ASSIGN_OR_RETURN(lex->entry_groups_, p.Array<uint8_t>(SectionId::kLexEntryGroups));
+  if (lex->entry_groups_.size() != lex->entry_words_.size()) {
+    return absl::DataLossError(StrCat(p.name(), ": corrupted pack (lexicon groups)"));
+  }
+  CC_ASSIGN_OR_RETURN(lex->anchors_, p.Array<uint32_t>(SectionId::kLexAnchors));
+  CC_ASSIGN_OR_RETURN(lex->expansions_, p.Array<LexExpansionRecord>(SectionId::kLexExpansions));
+  CC_ASSIGN_OR_RETURN(lex->expansion_words_,
+                      p.Array<uint32_t>(SectionId::kLexExpansionWords));
+  auto bad = [&](std::string_view what, size_t i) {
+    return absl::DataLossError(
+        StrCat(p.name(), ": corrupted pack (lexicon ", what, " record ", i, ")"));
+  };
+  const size_t nw = lex->words_.size();
+  const size_t ncodes = codes.code_count();
+  lex->word_ids_.reserve(nw);
+  for (size_t i = 0; i < nw; ++i) {
+    const LexWordRecord& w = lex->words_[i];
+    if (!p.ValidRef(w.word) || !InRange(w.first_anchor, w.anchor_count, lex->anchors_.size()) ||
+        !InRange(w.first_expansion, w.expansion_count, lex->expansions_.size())) {
+      return bad("word", i);
+    }
+    lex->word_ids_.emplace(p.Str(w.word), static_cast<uint32_t>(i));
+  }
+  for (uint32_t e : lex->anchors_) {
+    if (e >= lex->entries_.size()) return bad("anchor", e);
+  }
+  for (uint32_t w : lex->entry_words_) {
+    if (w >= nw) return bad("entry word", w);
+  }
+  for (uint32_t w : lex->expansion_words_) {
+    if (w >= nw) return bad("expansion word", w);
+  }
+  for (size_t i = 0; i < lex->entries_.size(); ++i) {
+    const LexEntryRecord& e = lex->entries_[i];
+    if (e.required_count == 0 ||
+        !InRange(e.first_word, uint64_t{e.required_count} + e.optional_count,
+                 lex->entry_words_.size()) ||
+        e.code >= ncodes || (e.code2 != kNone && e.code2 >= ncodes) ||
+        e.source > static_cast<uint8_t>(LexSource::kIndexSee) || !p.ValidRef(e.phrase)) {
+      return bad("entry", i);
+    }
+  }
+  for (size_t i = 0; i < lex->expansions_.size(); ++i) {
+    const LexExpansionRecord& x = lex->expansions_[i];
+    if (x.variant_count == 0 ||
+        !InRange(x.first_variant_word, x.variant_count, lex->expansion_words_.size()) ||
+        !InRange(x.first_expansion_word, x.expansion_count, lex->expansion_words_.size()) ||
+        !p.ValidRef(x.variant) || !p.ValidRef(x.expansion)) {
+      return bad("expansion", i);
+    }
+  }
+  return lex;
+}
+
+uint32_t Lexicon::WordId(std::string_view stem) const {
+  auto it = word_ids_.find(stem);
+  return it == word_ids_.end() ? kNone : it->second;
+}
+
+std::string_view Lexicon::Word(uint32_t id) const {
+  return id < words_.size() ? codes_->pack().Str(words_[id].word) : std::string_view();
+}
+
+std::string_view Lexicon::phrase(uint32_t entry) const {
+  return codes_->pack().Str(entries_[entry].phrase);
+}
+
+// Length of the variant of expansion `e` at in[i], or 0 if it does not match.
+static uint32_t VariantMatch(const LexExpansionRecord& e, absl::Span<const uint32_t> xwords,
+                             absl::Span<const Lexicon::InputWord> in, size_t i) {
+  if (i + e.variant_count > in.size()) return 0;
+  const bool raw = e.flags & kExpansionRawUpper;
+  for (uint32_t k = 0; k < e.variant_count; ++k) {
+    const Lexicon::InputWord& w = in[i + k];
+    const uint32_t want = xwords[e.first_variant_word + k];
+    if (raw ? (w.raw_id != want || !w.upper) : w.id != want) return 0;
+  }
+  return e.variant_count;
+}
+
+void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
+  s->words.clear();
+  size_t i = 0;
+  while (i < in.size()) {
+    // The longest variant starting here, among those keyed by the stem and by
+    // the written form.
+    const LexExpansionRecord* best = nullptr;
+    for (uint32_t key : {in[i].id, in[i].raw_id}) {
+      if (key == kNone || (key == in[i].raw_id && key == in[i].id && best != nullptr)) continue;
+      const LexWordRecord& w = words_[key];
+      for (uint32_t x = 0; x < w.expansion_count; ++x) {
+        const LexExpansionRecord& e = expansions_[w.first_expansion + x];
+        if ((best == nullptr || e.variant_count > best->variant_count) &&
+            VariantMatch(e, expansion_words_, in, i) > 0) {
+          best = &e;
+        }
+      }
+    }
+    if (best == nullptr) {
+      s->words.push_back({in[i].id, in[i].begin, in[i].end, false});
+      ++i;
+      continue;
+    }
+    const uint32_t begin = in[i].begin;
+    const uint32_t end = in[i + best->variant_count - 1].end;
+    // The variant's own words stay (entries may name the abbreviation itself,
+    // as in "COPD NOS"); the expansion's words follow them.
+    for (uint32_t k = 0; k < best->variant_count; ++k) {
+      s->words.push_back({in[i + k].id, in[i + k].begin, in[i + k].end, false});
+    }
+    for (uint32_t k = 0; k < best->expansion_count; ++k) {
+      s->words.push_back({expansion_words_[best->first_expansion_word + k], begin, end, true});
+    }
+    i += best->variant_count;
+  }
+}
+
+bool Lexicon::GroupsCompact(const LexEntryRecord& e,
+                            const std::vector<uint32_t>& pos) const {
+  // Words of one group (a run of content words in the source phrase) must
+  // stand together: at most one other word between them, two for groups of
+  // three or more words.
+  const int k = e.required_count;
+  for (int a = 0; a < k; ++a) {
+    const uint8_t g = entry_groups_[e.first_word + a];
+    int lo = static_cast<int>(pos[a]), hi = lo, size = 0;
+    bool first = true;
+    for (int b = 0; b < k; ++b) {
+      if (entry_groups_[e.first_word + b] != g) continue;
+      if (b < a) {
+        first = false;
+        break;  // checked with the group's first word
+      }
+      lo = std::min(lo, static_cast<int>(pos[b]));
+      hi = std::max(hi, static_cast<int>(pos[b]));
+      ++size;
+    }
+    if (!first || size < 2) continue;
+    if ((hi - lo + 1) - size > (size >= 3 ? 2 : 1)) return false;
+  }
+  return true;
+}
+
+void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
+                          std::vector<Match>* out) const {
+  Expand(words, s);
+  const auto& w = s->words;
+  const int n = static_cast<int>(w.size());
+  for (auto& [id, list] : s->positions) list.clear();
+  for (int p = 0; p < n; ++p) {
+    if (w[p].id != kNone) s->positions[w[p].id].push_back(static_cast<uint32_t>(p));
+  }
+  auto nearest = [&](uint32_t id, int p, int window) -> int {
+    auto it = s->positions.find(id);
+    if (it == s->positions.end()) return -1;
+    int best = -1;
+    for (uint32_t q : it->second) {
+      const int d = std::abs(static_cast<int>(q) - p);
+      if (d <= window && (best < 0 || d < std::abs(best - p))) best = static_cast<int>(q);
+    }
+    return best;
+  };
+  s->candidates.clear();
+  s->candidate_pos.clear();
+  s->candidate_pos_begin.clear();
+  std::vector<uint32_t> pos;
+  for (int p = 0; p < n; ++p) {
+    const uint32_t id = w[p].id;
+    if (id == kNone) continue;
+    const LexWordRecord& wr = words_[id];
+    for (uint32_t a = 0; a < wr.anchor_count; ++a) {
+      const uint32_t e = anchors_[wr.first_anchor + a];
+      const LexEntryRecord& er = entries_[e];
+      const int k = er.required_count;
+      const int window = Window(k);
+      pos.clear();
+      bool ok = true;
+      for (int j = 0; j < k && ok; ++j) {
+        const uint32_t need = entry_words_[er.first_word + j];
+        const int q = need == id ? p : nearest(need, p, window);
+        if (q < 0) ok = false; else pos.push_back(static_cast<uint32_t>(q));
+      }
+      if (!ok || !GroupsCompact(er, pos)) continue;
+      std::sort(pos.begin(), pos.end());
+      if (std::adjacent_find(pos.begin(), pos.end()) != pos.end()) continue;
+      const int lo = static_cast<int>(pos.front());
+      const int hi = static_cast<int>(pos.back());
+      const int gaps = (hi - lo + 1) - k;
+      if (gaps > AllowedGaps(k)) continue;
+      // An anchor that occurs twice finds the same words twice: keep one.
+      bool duplicate = false;
+      for (const Match& m : s->candidates) {
+        if (m.entry == e && m.begin == w[lo].begin && m.end == w[hi].end) duplicate = true;
+      }
+      if (duplicate) continue;
+      Match m;
+      m.entry = e;
+      m.begin = w[lo].begin;
+      m.end = w[hi].end;
+      m.required = static_cast<uint8_t>(k);
+      m.gaps = static_cast<uint8_t>(gaps);
+      for (uint32_t q : pos) {
+        m.expanded |= w[q].expanded;
+        if (m.spans.empty() || m.spans.back() != std::make_pair(w[q].begin, w[q].end)) {
+          m.spans.emplace_back(w[q].begin, w[q].end);
+        }
+      }
+      // Non-essential words near the match.
+      int optional = 0;
+      for (int j = 0; j < er.optional_count; ++j) {
+        const uint32_t opt = entry_words_[er.first_word + k + j];
+        if (nearest(opt, (lo + hi) / 2, (hi - lo) / 2 + 2) >= 0) ++optional;
+      }
+      m.optional_matched = static_cast<uint8_t>(std::min(optional, 255));
+      s->candidates.push_back(std::move(m));
+      s->candidate_pos_begin.push_back(static_cast<uint32_t>(s->candidate_pos.size()));
+      s->candidate_pos.insert(s->candidate_pos.end(), pos.begin(), pos.end());
+    }
+  }
+  s->candidate_pos_begin.push_back(static_cast<uint32_t>(s->candidate_pos.size()));
+  // Longest first: more required words, then more non-essential words, fewer
+  // gaps, the more trusted source, the earlier entry.
+  const size_t nc = s->candidates.size();
+  s->order.resize(nc);
+  for (size_t c = 0; c < nc; ++c) s->order[c] = static_cast<uint32_t>(c);
+  std::sort(s->order.begin(), s->order.end(), [&](uint32_t a, uint32_t b) {
+    const Match& x = s->candidates[a];
+    const Match& y = s->candidates[b];
+    if (x.required != y.required) return x.required > y.required;
+    if (x.optional_matched != y.optional_matched) return x.optional_matched > y.optional_matched;
+    if (x.gaps != y.gaps) return x.gaps < y.gaps;
+    if (entries_[x.entry].source != entries_[y.entry].source) {
+      return entries_[x.entry].source < entries_[y.entry].source;
+    }
+    return x.entry < y.entry;
+  });
+  auto words_of = [&](uint32_t c) {
+    const LexEntryRecord& e = entries_[s->candidates[c].entry];
+    return entry_words_.subspan(e.first_word, e.required_count);  // sorted ids
+  };
+  auto range_of = [&](uint32_t c) {
+    const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[c];
+    const uint32_t n = s->candidate_pos_begin[c + 1] - s->candidate_pos_begin[c];
+    return std::make_pair(p[0], p[n - 1]);
+  };
+  std::vector<uint32_t>& accepted = s->accepted;
+  accepted.clear();
+  std::vector<uint32_t> subsumed;
+  for (uint32_t c : s->order) {
+    // Subsumed: its words are a subset of an accepted match's words, and the
+    // two overlap in the text.
+    absl::Span<const uint32_t> wc = words_of(c);
+    const auto [clo, chi] = range_of(c);
+    bool inside = false;
+    for (uint32_t a : accepted) {
+      absl::Span<const uint32_t> wa = words_of(a);
+      const auto [alo, ahi] = range_of(a);
+      if (clo <= ahi && alo <= chi && std::includes(wa.begin(), wa.end(), wc.begin(), wc.end())) {
+        inside = true;
+        break;
+      }
+    }
+    if (inside) {
+      subsumed.push_back(c);
+    } else {
+      accepted.push_back(c);
+    }
+  }
+  for (uint32_t c : accepted) out->push_back(std::move(s->candidates[c]));
+  for (uint32_t c : subsumed) {
+    out->push_back(std::move(s->candidates[c]));
+    out->back().subsumed = true;
+  }
+}
+
+}  // namespace chartcoder::internal

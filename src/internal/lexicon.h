@@ -1,0 +1,117 @@
+// The clinical lexicon read from the data pack, and the matcher that finds
+// its entries in a run of words.
+//
+//   CC_ASSIGN_OR_RETURN(std::unique_ptr<Lexicon> lex, Lexicon::Create(codes));
+//   std::vector<Lexicon::InputWord> words = ...;  // one clause, ids from WordId()
+//   Lexicon::Scratch scratch;
+//   std::vector<Lexicon::Match> matches;
+//   lex->MatchClause(words, &scratch, &matches);
+//
+// Matching is over bags of normalized words within a window, so word order,
+// inflections (stems), hyphenation and stop words do not matter; abbreviations
+// and synonyms are rewritten first (longest variant wins); among overlapping
+// matches the one covering more words wins. Work is proportional to the words
+// of the clause times the (short) lists of entries anchored at each word: no
+// per-term scanning.
+#ifndef CHARTCODER_SRC_INTERNAL_LEXICON_H_
+#define CHARTCODER_SRC_INTERNAL_LEXICON_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "chartcoder/codeset.h"
+#include "src/internal/pack_format.h"
+
+namespace chartcoder::internal {
+
+// Immutable; safe for concurrent use. Keeps a pointer to `codes`, which must
+// outlive it.
+class Lexicon {
+ public:
+  // DataLoss: the pack's lexicon sections are missing or corrupt.
+  static absl::StatusOr<std::unique_ptr<Lexicon>> Create(const CodeSet& codes);
+
+  // The id of a normalized word (see lexicon_words.h), or kNone.
+  uint32_t WordId(std::string_view stem) const;
+  std::string_view Word(uint32_t id) const;
+
+  struct InputWord {
+    uint32_t id;      // WordId() of the stem, or kNone for a word the lexicon does not know
+    uint32_t raw_id;  // WordId() of the written form lower-cased, or kNone
+    uint32_t begin;   // byte span in the chart
+    uint32_t end;
+    bool upper;       // written in capitals ("CHF")
+  };
+
+  struct Match {
+    uint32_t entry;
+    uint32_t begin;  // byte span from the first to the last matched word
+    uint32_t end;
+    // The matched words' byte spans, in text order (evidence).
+    std::vector<std::pair<uint32_t, uint32_t>> spans;
+    uint8_t required = 0;          // words the entry requires (all present)
+    uint8_t optional_matched = 0;  // of its non-essential words, how many are present
+    uint8_t gaps = 0;              // words in between that are not the entry's
+    bool expanded = false;         // used an abbreviation or synonym rewrite
+    bool subsumed = false;         // inside a longer match (kept for "use additional code")
+  };
+
+  // Per-call working memory; reuse it across calls on one thread.
+  struct Scratch {
+    struct Word {
+      uint32_t id;
+      uint32_t begin;
+      uint32_t end;
+      bool expanded;
+    };
+    std::vector<Word> words;
+    absl::flat_hash_map<uint32_t, std::vector<uint32_t>> positions;
+    std::vector<Match> candidates;
+    std::vector<uint32_t> candidate_pos;        // word positions of each candidate, sorted
+    std::vector<uint32_t> candidate_pos_begin;  // candidate c: [begin[c], begin[c+1])
+    std::vector<uint32_t> order;
+    std::vector<uint32_t> accepted;
+  };
+
+  // Appends the matches in one clause (a sentence or list item) to `out`:
+  // first the selected ones (longest first), then subsumed ones flagged.
+  void MatchClause(absl::Span<const InputWord> words, Scratch* scratch,
+                   std::vector<Match>* out) const;
+
+  // Entry accessors.
+  uint32_t code(uint32_t entry) const { return entries_[entry].code; }
+  uint32_t code2(uint32_t entry) const { return entries_[entry].code2; }
+  LexSource source(uint32_t entry) const {
+    return static_cast<LexSource>(entries_[entry].source);
+  }
+  bool incomplete_code(uint32_t entry) const {
+    return entries_[entry].flags & kLexIncompleteCode;
+  }
+  std::string_view phrase(uint32_t entry) const;
+  size_t entry_count() const { return entries_.size(); }
+  size_t word_count() const { return words_.size(); }
+
+ private:
+  Lexicon() = default;
+  void Expand(absl::Span<const InputWord> in, Scratch* s) const;
+  bool GroupsCompact(const LexEntryRecord& e, const std::vector<uint32_t>& pos) const;
+
+  const CodeSet* codes_ = nullptr;
+  absl::Span<const LexWordRecord> words_;
+  absl::Span<const LexEntryRecord> entries_;
+  absl::Span<const uint32_t> entry_words_;
+  absl::Span<const uint8_t> entry_groups_;
+  absl::Span<const uint32_t> anchors_;
+  absl::Span<const LexExpansionRecord> expansions_;
+  absl::Span<const uint32_t> expansion_words_;
+  absl::flat_hash_map<std::string_view, uint32_t> word_ids_;
+};
+
+}  // namespace chartcoder::internal
+
+#endif  // CHARTCODER_SRC_INTERNAL_LEXICON_H_

@@ -1,0 +1,815 @@
+#include "src/internal/lexicon_builder.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "src/internal/lexicon_words.h"
+#include "src/internal/pack_format.h"
+#include "src/internal/strings.h"
+
+namespace chartcoder::internal {
+namespace {
+
+// Words that say nothing once they follow "unspecified" in a title
+// ("unspecified part of", "unspecified site").
+bool IsVagueNoun(std::string_view stem) {
+  static constexpr std::string_view kVague[] = {"site", "part", "region", "portion", "locat",
+                                                "organ", "bodi", "side", "later", "sever",
+                                                "episod", "kind"};
+  for (std::string_view v : kVague) {
+    if (stem == v) return true;
+  }
+  return false;
+}
+
+// Words of a phrase. Required words come in groups: runs of content words
+// between connectors or commas ("chronic kidney disease", "stage 3b"); the
+// words of a group must stand close together in the text, different groups
+// need only be in the same window.
+struct PhraseWords {
+  std::vector<std::string> required;
+  std::vector<uint8_t> group;  // parallel to `required`
+  std::vector<std::string> optional;
+
+  uint8_t next_group() const { return group.empty() ? 0 : static_cast<uint8_t>(group.back() + 1); }
+  // Appends `other`'s words as new groups.
+  void Append(const PhraseWords& other) {
+    const uint8_t base = next_group();
+    for (size_t i = 0; i < other.required.size(); ++i) {
+      required.push_back(other.required[i]);
+      group.push_back(static_cast<uint8_t>(std::min(250, base + other.group[i])));
+    }
+    optional.insert(optional.end(), other.optional.begin(), other.optional.end());
+  }
+  void AppendOptional(const PhraseWords& other) {
+    optional.insert(optional.end(), other.required.begin(), other.required.end());
+    optional.insert(optional.end(), other.optional.begin(), other.optional.end());
+  }
+};
+
+// Turns a title or term into required and optional words: words in
+// parentheses or brackets are optional, a "without ..." clause is dropped (it
+// describes the default), "unspecified" and the vague noun after it go, and
+// connectors are skipped.
+PhraseWords PhraseToWords(std::string_view text, bool drop_without_clause) {
+  PhraseWords out;
+  std::string required_text;
+  std::string optional_text;
+  int depth = 0;
+  for (char c : text) {
+    if (c == '(' || c == '[') {
+      ++depth;
+      required_text.push_back(' ');
+      continue;
+    }
+    if (c == ')' || c == ']') {
+      if (depth > 0) --depth;
+      optional_text.push_back(' ');
+      continue;
+    }
+    (depth > 0 ? optional_text : required_text).push_back(c);
+    (depth > 0 ? required_text : optional_text).push_back(' ');
+  }
+  std::vector<LexWord> words;
+  LexiconWords(required_text, &words);
+  uint8_t group = 0;
+  bool group_open = false;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i].stem;
+    if (drop_without_clause && w == "without") break;
+    // A comma or semicolon between words closes the group.
+    if (i > 0 && group_open) {
+      std::string_view between = std::string_view(required_text)
+                                     .substr(words[i - 1].end, words[i].begin - words[i - 1].end);
+      if (between.find_first_of(",;:") != std::string_view::npos) {
+        ++group;
+        group_open = false;
+      }
+    }
+    if (w == "unspecifi") {
+      if (i + 1 < words.size() && IsVagueNoun(words[i + 1].stem)) ++i;
+      continue;
+    }
+    if (IsLexiconStopWord(w)) {
+      if (group_open) ++group;
+      group_open = false;
+      continue;
+    }
+    out.required.push_back(w);
+    out.group.push_back(group);
+    group_open = true;
+  }
+  if (!out.group.empty()) {
+    // Renumber groups densely from 0.
+    uint8_t next = 0;
+    uint8_t last = out.group[0];
+    for (uint8_t& g : out.group) {
+      if (g != last) {
+        ++next;
+        last = g;
+      }
+      g = next;
+    }
+  }
+  words.clear();
+  LexiconWords(optional_text, &words);
+  for (const LexWord& w : words) {
+    if (!IsLexiconStopWord(w.stem)) out.optional.push_back(w.stem);
+  }
+  return out;
+}
+
+// "Failure, failed" -> {"Failure", "failed"}: the comma-separated parts of an
+// index title. Whether a later part is another form of the first or a
+// modifier of it is decided by TitleWords().
+std::vector<std::string_view> Alternatives(std::string_view title) {
+  std::vector<std::string_view> out;
+  for (std::string_view part : Split(title, ',')) {
+    part = Trim(part);
+    if (!part.empty()) out.push_back(part);
+  }
+  if (out.empty()) out.push_back(title);
+  return out;
+}
+
+// True when `part` is another form of a word of `first` ("failed" of
+// "Failure", "abdominal" of "Abdomen", "diabetic" of "Diabetes"): they share
+// their first four letters.
+bool IsVariantOf(std::string_view part, std::string_view first) {
+  std::string p = AsciiLower(Trim(part));
+  if (p.size() < 4 || p.find(' ') != std::string::npos) return false;
+  std::vector<LexWord> words;
+  LexiconWords(first, &words);
+  for (const LexWord& w : words) {
+    std::string lw = AsciiLower(first.substr(w.begin, w.end - w.begin));
+    if (lw.size() >= 4 && lw.compare(0, 4, p, 0, 4) == 0) return true;
+  }
+  return false;
+}
+
+// The words of an index title, in up to two forms: "Failure, failed" gives
+// one form (the variant stems alike); "Abdomen, abdominal" gives "abdomen"
+// and "abdominal"; "Acroasphyxia, chronic" gives one form needing both
+// words (a comma part that is not a variant is a modifier).
+std::vector<PhraseWords> TitleWords(std::string_view title) {
+  std::vector<std::string_view> parts = Alternatives(title);
+  PhraseWords base = PhraseToWords(parts[0], false);
+  std::vector<std::string_view> variants;
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (IsVariantOf(parts[i], parts[0])) {
+      variants.push_back(parts[i]);
+    } else {
+      base.Append(PhraseToWords(parts[i], false));
+    }
+  }
+  std::vector<PhraseWords> out = {base};
+  if (!variants.empty()) {
+    // The first variant replaces the word it is a form of.
+    PhraseWords alt = PhraseToWords(variants[0], false);
+    PhraseWords first_alt = base;
+    if (!alt.required.empty() && !first_alt.required.empty()) {
+      std::vector<LexWord> words;
+      LexiconWords(parts[0], &words);
+      std::string v = AsciiLower(Trim(variants[0]));
+      for (size_t i = 0, k = 0; i < words.size() && k < first_alt.required.size(); ++i) {
+        if (first_alt.required[k] != words[i].stem) continue;
+        std::string lw = AsciiLower(parts[0].substr(words[i].begin, words[i].end - words[i].begin));
+        if (lw.size() >= 4 && lw.compare(0, 4, v, 0, 4) == 0) {
+          first_alt.required[k] = alt.required[0];
+          break;
+        }
+        ++k;
+      }
+      if (first_alt.required != base.required) out.push_back(first_alt);
+    }
+  }
+  return out;
+}
+
+std::string UndotUpper(std::string_view code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '.' || c == ' ') continue;
+    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  return out;
+}
+
+struct Entry {
+  std::vector<std::string> required;  // sorted, unique
+  std::vector<uint8_t> group;         // parallel to `required`
+  std::vector<std::string> optional;  // sorted, unique, disjoint from required
+  LexSource source;
+  uint8_t flags = 0;
+  uint32_t code = kNone;
+  uint32_t code2 = kNone;
+  std::string phrase;
+};
+
+class LexiconCompiler {
+ public:
+  explicit LexiconCompiler(const LexiconSources& src) : src_(src) {}
+
+  absl::Status Run(PackWriter* w, std::map<std::string, std::string>* meta) {
+    LoadExclusions();
+    AddTabular();
+    AddIndex();
+    AddNeoplasms();
+    absl::Status s = AddCurated();
+    if (!s.ok()) return s;
+    AddAbbreviations();
+    Write(w, meta);
+    return absl::OkStatus();
+  }
+
+ private:
+  // Resolves "E11.9", "S72.9-", "C34.9-" to a pack id (the code itself, or
+  // the code the dash hangs from). Returns kNone when unknown.
+  uint32_t Resolve(std::string_view code, uint8_t* flags) const {
+    std::string key = UndotUpper(code);
+    bool incomplete = false;
+    while (!key.empty() && key.back() == '-') {
+      key.pop_back();
+      incomplete = true;
+    }
+    auto it = src_.code_by_key->find(key);
+    if (it == src_.code_by_key->end()) return kNone;
+    if (incomplete && flags != nullptr) *flags |= kLexIncompleteCode;
+    return it->second;
+  }
+
+  std::string KeyOf(uint32_t id) const { return code_keys_.empty() ? "" : code_keys_[id]; }
+
+  bool Excluded(uint32_t code) const {
+    if (code == kNone) return true;
+    const std::string& key = code_keys_[code];
+    for (const std::string& prefix : excluded_prefixes_) {
+      if (key.compare(0, prefix.size(), prefix) == 0) return true;
+    }
+    return false;
+  }
+
+  void Add(PhraseWords words, LexSource source, uint32_t code, uint32_t code2, uint8_t flags,
+           std::string phrase) {
+    if (Excluded(code)) {
+      ++excluded_;
+      return;
+    }
+    if (source != LexSource::kCurated && !stoplist_.empty()) {
+      std::vector<std::string> key = words.required;
+      std::sort(key.begin(), key.end());
+      key.erase(std::unique(key.begin(), key.end()), key.end());
+      if (stoplist_.contains(Join(key, " "))) {
+        ++stopped_;
+        return;
+      }
+    }
+    Entry e;
+    std::vector<std::pair<std::string, uint8_t>> req;
+    for (size_t i = 0; i < words.required.size(); ++i) {
+      req.emplace_back(words.required[i], i < words.group.size() ? words.group[i] : 0);
+    }
+    std::sort(req.begin(), req.end());
+    req.erase(std::unique(req.begin(), req.end(),
+                          [](const auto& a, const auto& b) { return a.first == b.first; }),
+              req.end());
+    if (req.empty() || req.size() > 24) return;
+    words.required.clear();
+    for (auto& [word, g] : req) {
+      words.required.push_back(word);
+      e.group.push_back(g);
+    }
+    std::sort(words.optional.begin(), words.optional.end());
+    words.optional.erase(std::unique(words.optional.begin(), words.optional.end()),
+                         words.optional.end());
+    for (std::string& o : words.optional) {
+      if (!std::binary_search(words.required.begin(), words.required.end(), o) &&
+          e.optional.size() < 16) {
+        e.optional.push_back(std::move(o));
+      }
+    }
+    e.required = std::move(words.required);
+    e.source = source;
+    e.flags = flags;
+    e.code = code;
+    e.code2 = code2;
+    e.phrase = std::move(phrase);
+    // One entry per (word set, code): the most trusted source wins.
+    std::string sig = Join(e.required, " ");
+    StrAppend(&sig, "|", e.code, "|", e.code2);
+    auto [it, inserted] = seen_.emplace(sig, entries_.size());
+    if (!inserted) {
+      Entry& old = entries_[it->second];
+      if (static_cast<int>(source) < static_cast<int>(old.source)) old = std::move(e);
+      return;
+    }
+    entries_.push_back(std::move(e));
+  }
+
+  void LoadExclusions() {
+    code_keys_.assign(src_.code_by_key->size(), "");
+    for (const auto& [key, id] : *src_.code_by_key) {
+      if (id < code_keys_.size()) code_keys_[id] = key;
+    }
+    if (auto sl = src_.tables->find("curated/lexicon_stoplist"); sl != src_.tables->end()) {
+      for (size_t r = 1; r < sl->second.rows.size(); ++r) {
+        if (sl->second.rows[r].empty()) continue;
+        PhraseWords w = PhraseToWords(sl->second.rows[r][0], false);
+        std::sort(w.required.begin(), w.required.end());
+        w.required.erase(std::unique(w.required.begin(), w.required.end()), w.required.end());
+        if (!w.required.empty()) stoplist_.insert(Join(w.required, " "));
+      }
+    }
+    auto it = src_.tables->find("curated/lexicon_exclusions");
+    if (it == src_.tables->end() || it->second.rows.empty()) return;
+    for (size_t r = 1; r < it->second.rows.size(); ++r) {
+      if (!it->second.rows[r].empty() && !it->second.rows[r][0].empty()) {
+        excluded_prefixes_.push_back(UndotUpper(it->second.rows[r][0]));
+      }
+    }
+  }
+
+  void AddTabular() {
+    const ParsedTabular& t = *src_.tabular;
+    for (size_t i = 0; i < t.codes.size(); ++i) {
+      const ParsedCode& c = t.codes[i];
+      const uint32_t id = (*src_.code_ids)[i];
+      if (c.seventh_expansion) continue;  // the code above it carries the words
+      const bool residual = c.description.rfind("Other", 0) == 0 ||
+                            Contains(c.description, "classified elsewhere");
+      if (!residual) {
+        Add(PhraseToWords(c.description, true), LexSource::kDescription, id, kNone, 0,
+            c.description);
+      }
+      for (const ParsedNote& n : c.notes) {
+        if (n.kind == NoteKind::kInclusionTerm) {
+          Add(PhraseToWords(n.text, true), LexSource::kInclusion, id, kNone, 0, n.text);
+        }
+      }
+    }
+  }
+
+  // Index terms by folded title, for resolving "see" references.
+  const ParsedTerm* FindMain(std::string_view title) const {
+    std::string folded = AsciiLower(title);
+    auto it = main_by_title_.find(folded);
+    if (it != main_by_title_.end()) return it->second;
+    auto it2 = main_by_first_.find(folded);
+    return it2 == main_by_first_.end() ? nullptr : it2->second;
+  }
+
+  static const ParsedTerm* FindChild(const ParsedTerm& t, std::string_view title) {
+    const ParsedTerm* partial = nullptr;
+    for (const ParsedTerm& c : t.children) {
+      if (EqualsIgnoreCase(c.title, title)) return &c;
+      if (partial == nullptr && EqualsIgnoreCase(Alternatives(c.title)[0], title)) partial = &c;
+    }
+    return partial;
+  }
+
+  // "Failure, heart, congestive" -> the term at that path, or nullptr.
+  const ParsedTerm* ResolveSee(std::string_view see) const {
+    std::vector<std::string_view> parts = Alternatives(see);
+    for (size_t head = std::min<size_t>(2, parts.size()); head >= 1; --head) {
+      std::string main_title(parts[0]);
+      for (size_t k = 1; k < head; ++k) StrAppend(&main_title, ", ", parts[k]);
+      const ParsedTerm* t = FindMain(main_title);
+      for (size_t k = head; t != nullptr && k < parts.size(); ++k) t = FindChild(*t, parts[k]);
+      if (t != nullptr) return t;
+    }
+    return nullptr;
+  }
+
+  void AddIndex() {
+    for (const ParsedTerm& m : src_.index->main_terms) {
+      main_by_title_.emplace(AsciiLower(m.title), &m);
+      main_by_first_.emplace(AsciiLower(Alternatives(m.title)[0]), &m);
+    }
+    std::vector<std::string> path_titles;
+    for (const ParsedTerm& m : src_.index->main_terms) WalkIndex(m, &path_titles, {});
+  }
+
+  // `forms` holds the words of the ancestors, one entry per form of the main
+  // term ("Abdomen" / "abdominal").
+  void WalkIndex(const ParsedTerm& t, std::vector<std::string>* path,
+                 std::vector<PhraseWords> forms) {
+    const bool is_main = path->empty();
+    const std::string lower = AsciiLower(t.title);
+    if (lower.rfind("without", 0) == 0) return;  // "without X" restates the default
+    // "in diseases classified elsewhere": a manifestation reached through its
+    // etiology's own entry, never from these words.
+    if (!is_main && Contains(lower, "elsewhere")) return;
+    std::vector<PhraseWords> own = TitleWords(t.title);
+    PhraseWords nemod = PhraseToWords(t.nemod, false);
+    std::vector<PhraseWords> here;
+    if (is_main) {
+      here = own;
+    } else {
+      for (const PhraseWords& f : forms) {
+        for (size_t k = 0; k < own.size(); ++k) {
+          if (k > 0 && here.size() >= 4) break;
+          PhraseWords w = f;
+          w.Append(own[k]);
+          here.push_back(std::move(w));
+        }
+      }
+    }
+    for (PhraseWords& w : here) w.AppendOptional(nemod);
+    path->push_back(t.title);
+    // A subterm that adds no words ("specified NEC", "with") only groups its
+    // children: an entry for it would repeat its parent with a residual code.
+    const bool adds_words = !own[0].required.empty();
+    const std::string phrase = Join(*path, " > ");
+    uint32_t code = kNone;
+    uint32_t code2 = kNone;
+    uint8_t flags = 0;
+    if (!t.code.empty()) code = Resolve(t.code, &flags);
+    if (!t.manif.empty()) {
+      uint8_t f2 = 0;
+      code2 = Resolve(t.manif, &f2);
+      if (code == kNone) std::swap(code, code2);
+    }
+    if (adds_words && code != kNone) {
+      for (const PhraseWords& w : here) Add(w, LexSource::kIndex, code, code2, flags, phrase);
+    } else if (adds_words && !t.see.empty()) {
+      const ParsedTerm* target = ResolveSee(t.see);
+      if (target != nullptr && !target->code.empty()) {
+        uint8_t f = 0;
+        uint32_t c = Resolve(target->code, &f);
+        if (c != kNone) {
+          for (const PhraseWords& w : here) {
+            Add(w, LexSource::kIndexSee, c, kNone, f, StrCat(phrase, " (see ", t.see, ")"));
+          }
+        }
+      }
+    }
+    for (const ParsedTerm& c : t.children) WalkIndex(c, path, here);
+    path->pop_back();
+  }
+
+  void AddNeoplasms() {
+    // Words that stand for each column of the table.
+    static const char* const kColumnWords[6] = {
+        "malignant neoplasm", "secondary malignant neoplasm", "carcinoma in situ",
+        "benign neoplasm", "neoplasm of uncertain behavior", "neoplasm"};
+    for (const ParsedTerm& root : src_.neoplasms->main_terms) {
+      for (const ParsedTerm& site : root.children) {
+        WalkNeoplasm(site, PhraseWords{}, {}, kColumnWords);
+      }
+    }
+  }
+
+  void WalkNeoplasm(const ParsedTerm& t, const PhraseWords& base, std::vector<std::string> path,
+                    const char* const column_words[6]) {
+    std::vector<PhraseWords> own = TitleWords(t.title);
+    PhraseWords nemod = PhraseToWords(t.nemod, false);
+    path.push_back(t.title);
+    std::vector<PhraseWords> here;
+    for (const PhraseWords& o : own) {
+      PhraseWords w = base;
+      w.Append(o);
+      w.AppendOptional(nemod);
+      here.push_back(std::move(w));
+    }
+    for (size_t col = 0; col < t.cells.size() && col < 6; ++col) {
+      if (t.cells[col].empty()) continue;
+      uint8_t flags = 0;
+      uint32_t code = Resolve(t.cells[col], &flags);
+      if (code == kNone) continue;
+      const std::string phrase =
+          StrCat("Neoplasm > ", Join(path, " > "), " (", column_words[col], ")");
+      for (const PhraseWords& h : here) {
+        PhraseWords w = h;
+        w.Append(PhraseToWords(column_words[col], false));
+        Add(w, LexSource::kNeoplasm, code, kNone, flags, phrase);
+      }
+    }
+    for (const ParsedTerm& c : t.children) WalkNeoplasm(c, here[0], path, column_words);
+  }
+
+  // curated/synonyms: variant, expansion. An expansion of the form "=E11.9"
+  // (or "=E11.9 =Z79.4") names codes directly; any other expansion rewrites
+  // the variant's words before matching.
+  absl::Status AddCurated() {
+    auto it = src_.tables->find("curated/synonyms");
+    if (it == src_.tables->end()) return absl::OkStatus();
+    const DelimitedTable& t = it->second;
+    for (size_t r = 1; r < t.rows.size(); ++r) {
+      const std::vector<std::string>& row = t.rows[r];
+      if (row.size() < 2) {
+        return absl::InvalidArgumentError(
+            StrCat("curated/synonyms line ", t.line_numbers[r], ": needs variant and expansion"));
+      }
+      std::string_view variant = Trim(row[0]);
+      std::string_view expansion = Trim(row[1]);
+      if (variant.empty() || expansion.empty()) {
+        return absl::InvalidArgumentError(
+            StrCat("curated/synonyms line ", t.line_numbers[r], ": empty variant or expansion"));
+      }
+      if (expansion == "-") {
+        // Never expand this abbreviation from the inventories.
+        denied_.insert(AsciiLower(variant));
+        continue;
+      }
+      if (expansion.front() == '=') {
+        std::vector<uint32_t> codes;
+        for (std::string_view c : Split(expansion, ' ', true)) {
+          if (c.front() != '=') continue;
+          uint8_t f = 0;
+          uint32_t id = Resolve(c.substr(1), &f);
+          if (id == kNone) {
+            return absl::InvalidArgumentError(StrCat("curated/synonyms line ", t.line_numbers[r],
+                                                     ": unknown code ", c.substr(1)));
+          }
+          codes.push_back(id);
+        }
+        PhraseWords w = PhraseToWords(variant, false);
+        Add(w, LexSource::kCurated, codes[0], codes.size() > 1 ? codes[1] : kNone, 0,
+            std::string(variant));
+      } else {
+        AddExpansion(variant, expansion, 0);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  void AddExpansion(std::string_view variant, std::string_view expansion, uint8_t source) {
+    std::vector<LexWord> v, e;
+    LexiconWords(variant, &v);
+    LexiconWords(expansion, &e);
+    if (v.empty() || e.empty() || v.size() > 8 || e.size() > 24) return;
+    Expansion x;
+    // Inventory abbreviations match the written form, in capitals.
+    const bool raw = source == 1;
+    for (const LexWord& w : v) x.variant.push_back(raw ? w.raw : w.stem);
+    x.flags = raw ? kExpansionRawUpper : 0;
+    for (const LexWord& w : e) x.expansion.push_back(w.stem);
+    if (x.variant == x.expansion && source != 0) return;
+    x.source = source;
+    x.variant_text = std::string(variant);
+    x.expansion_text = std::string(expansion);
+    std::string sig = Join(x.variant, " ");
+    if (!expansion_seen_.insert(StrCat(sig, "|", x.flags)).second) return;  // first wins
+    expansions_.push_back(std::move(x));
+  }
+
+  // The abbreviation inventories: an abbreviation is expanded when one sense
+  // dominates (≥ 90% of its uses where frequencies are given; the only sense
+  // in the Wikipedia list), the abbreviation is not itself a word of the code
+  // set, and the sense names something the lexicon knows.
+  void AddAbbreviations() {
+    // Per source: abbreviation -> sense -> share of uses.
+    struct SourceSenses {
+      bool weighted = true;  // frequencies given (else: a list of long forms)
+      std::map<std::string, std::map<std::string, double>> senses;
+    };
+    std::vector<SourceSenses> sources;
+    for (const auto& [name, table] : *src_.tables) {
+      if (name.rfind("abbreviations/", 0) != 0 || table.rows.empty()) continue;
+      SourceSenses src;
+      const bool headerless = table.rows[0][0] != "abbreviation" && table.rows[0][0] != "abr";
+      for (size_t r = headerless ? 0 : 1; r < table.rows.size(); ++r) {
+        const auto& row = table.rows[r];
+        double f = 1.0;
+        std::string abbr, sense;
+        if (row.size() >= 5) {  // vanderbilt: abbreviation sense variation CUI frequency
+          ParseDouble(row[4], &f);
+          abbr = row[0];
+          sense = row[1];
+        } else if (row.size() == 3) {  // stetson: abbr sense frequency
+          ParseDouble(row[2], &f);
+          abbr = row[0];
+          sense = row[1];
+        } else if (row.size() == 2) {  // wikipedia: abr long_form
+          abbr = row[0];
+          sense = row[1];
+          src.weighted = false;
+        } else {
+          continue;
+        }
+        abbr = AsciiLower(Trim(abbr));
+        PhraseWords sw = PhraseToWords(sense, false);
+        if (abbr.size() < 2 || sw.required.empty()) continue;
+        std::sort(sw.required.begin(), sw.required.end());
+        // Senses that differ only in wording ("CHF" vs "congestive heart
+        // failure") count as one.
+        src.senses[abbr][Join(sw.required, " ") + "\t" + AsciiLower(Trim(sense))] += f;
+      }
+      sources.push_back(std::move(src));
+    }
+    // A sense dominates a source when it has ≥ 90% of the weight (weighted
+    // sources) or is the only one (lists). Weighted sources decide where they
+    // know the abbreviation; lists are used only otherwise.
+    std::map<std::string, std::set<std::string>> dominant_weighted, dominant_listed;
+    std::set<std::string> ambiguous;
+    for (const SourceSenses& src : sources) {
+      for (const auto& [abbr, senses] : src.senses) {
+        double total = 0, best = 0;
+        std::string best_sense;
+        std::set<std::string> keys;
+        for (const auto& [sense, f] : senses) {
+          keys.insert(sense.substr(0, sense.find('\t')));
+          total += f;
+          if (f > best) {
+            best = f;
+            best_sense = sense;
+          }
+        }
+        const bool dominant = src.weighted ? (total > 0 && best / total >= 0.9) : keys.size() == 1;
+        if (!dominant) {
+          if (src.weighted) ambiguous.insert(abbr);
+          continue;
+        }
+        (src.weighted ? dominant_weighted : dominant_listed)[abbr].insert(best_sense);
+      }
+    }
+    size_t added = 0;
+    auto consider = [&](const std::string& abbr, const std::set<std::string>& senses) {
+      std::set<std::string> keys;
+      for (const std::string& s : senses) keys.insert(s.substr(0, s.find('\t')));
+      if (keys.size() != 1) return;  // sources disagree
+      if (denied_.contains(AsciiLower(abbr))) return;
+      bool letters = false;
+      for (char c : abbr) letters |= (c >= 'a' && c <= 'z');
+      if (!letters) return;
+      const std::string& sense = *senses.begin();
+      std::string text = sense.substr(sense.find('\t') + 1);
+      PhraseWords sw = PhraseToWords(text, false);
+      if (!CoversAnEntry(sw.required)) return;
+      const size_t before = expansions_.size();
+      AddExpansion(abbr, text, 1);
+      added += expansions_.size() - before;
+    };
+    for (const auto& [abbr, senses] : dominant_weighted) {
+      if (!ambiguous.contains(abbr)) consider(abbr, senses);
+    }
+    for (const auto& [abbr, senses] : dominant_listed) {
+      if (!dominant_weighted.contains(abbr) && !ambiguous.contains(abbr)) consider(abbr, senses);
+    }
+    abbreviations_added_ = added;
+  }
+
+  bool CoversAnEntry(std::vector<std::string> words) {
+    std::sort(words.begin(), words.end());
+    if (entries_by_word_.empty()) {
+      for (size_t i = 0; i < entries_.size(); ++i) {
+        entries_by_word_[entries_[i].required[0]].push_back(static_cast<uint32_t>(i));
+      }
+    }
+    for (const std::string& w : words) {
+      auto it = entries_by_word_.find(w);
+      if (it == entries_by_word_.end()) continue;
+      for (uint32_t e : it->second) {
+        const auto& req = entries_[e].required;
+        if (std::includes(words.begin(), words.end(), req.begin(), req.end())) return true;
+      }
+    }
+    return false;
+  }
+
+  void Write(PackWriter* w, std::map<std::string, std::string>* meta) {
+    // Dictionary of every word used.
+    std::set<std::string> all;
+    for (const Entry& e : entries_) {
+      all.insert(e.required.begin(), e.required.end());
+      all.insert(e.optional.begin(), e.optional.end());
+    }
+    for (const Expansion& x : expansions_) {
+      all.insert(x.variant.begin(), x.variant.end());
+      all.insert(x.expansion.begin(), x.expansion.end());
+    }
+    std::vector<std::string> words(all.begin(), all.end());
+    absl::flat_hash_map<std::string, uint32_t> id;
+    for (size_t i = 0; i < words.size(); ++i) id[words[i]] = static_cast<uint32_t>(i);
+    std::vector<uint32_t> df(words.size(), 0);
+    for (const Entry& e : entries_) {
+      for (const std::string& r : e.required) ++df[id[r]];
+    }
+    // Entries, anchored at their rarest required word.
+    std::vector<LexEntryRecord> recs;
+    std::vector<uint32_t> entry_words;
+    std::vector<uint8_t> entry_groups;
+    std::vector<std::vector<uint32_t>> anchored(words.size());
+    StringTableBuilder& s = w->strings();
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      const Entry& e = entries_[i];
+      LexEntryRecord r{};
+      r.first_word = static_cast<uint32_t>(entry_words.size());
+      r.required_count = static_cast<uint8_t>(e.required.size());
+      r.optional_count = static_cast<uint8_t>(e.optional.size());
+      r.source = static_cast<uint8_t>(e.source);
+      r.flags = e.flags;
+      r.code = e.code;
+      r.code2 = e.code2;
+      r.phrase = s.Add(e.phrase);
+      uint32_t anchor = id[e.required[0]];
+      for (size_t q = 0; q < e.required.size(); ++q) {
+        uint32_t wid = id[e.required[q]];
+        entry_words.push_back(wid);
+        entry_groups.push_back(e.group[q]);
+        if (df[wid] < df[anchor] || (df[wid] == df[anchor] && wid < anchor)) anchor = wid;
+      }
+      for (const std::string& q : e.optional) {
+        entry_words.push_back(id[q]);
+        entry_groups.push_back(0xFF);
+      }
+      anchored[anchor].push_back(static_cast<uint32_t>(i));
+      recs.push_back(r);
+    }
+    // Expansions grouped by their first word, longest variant first.
+    std::vector<std::vector<uint32_t>> by_first(words.size());
+    for (size_t i = 0; i < expansions_.size(); ++i) {
+      by_first[id[expansions_[i].variant[0]]].push_back(static_cast<uint32_t>(i));
+    }
+    std::vector<LexExpansionRecord> xrecs;
+    std::vector<uint32_t> xwords;
+    std::vector<uint32_t> anchors;
+    std::vector<LexWordRecord> wrecs(words.size());
+    for (size_t wi = 0; wi < words.size(); ++wi) {
+      LexWordRecord& r = wrecs[wi];
+      r.word = s.Add(words[wi]);
+      r.entry_count = df[wi];
+      r.first_anchor = static_cast<uint32_t>(anchors.size());
+      r.anchor_count = static_cast<uint32_t>(anchored[wi].size());
+      anchors.insert(anchors.end(), anchored[wi].begin(), anchored[wi].end());
+      std::vector<uint32_t>& xs = by_first[wi];
+      std::stable_sort(xs.begin(), xs.end(), [&](uint32_t a, uint32_t b) {
+        return expansions_[a].variant.size() > expansions_[b].variant.size();
+      });
+      r.first_expansion = static_cast<uint32_t>(xrecs.size());
+      r.expansion_count = static_cast<uint32_t>(xs.size());
+      for (uint32_t xi : xs) {
+        const Expansion& x = expansions_[xi];
+        LexExpansionRecord xr{};
+        xr.first_variant_word = static_cast<uint32_t>(xwords.size());
+        for (const std::string& v : x.variant) xwords.push_back(id[v]);
+        xr.first_expansion_word = static_cast<uint32_t>(xwords.size());
+        for (const std::string& v : x.expansion) xwords.push_back(id[v]);
+        xr.variant_count = static_cast<uint8_t>(x.variant.size());
+        xr.expansion_count = static_cast<uint8_t>(x.expansion.size());
+        xr.source = x.source;
+        xr.flags = x.flags;
+        xr.variant = s.Add(x.variant_text);
+        xr.expansion = s.Add(x.expansion_text);
+        xrecs.push_back(xr);
+      }
+    }
+    w->AddArray(SectionId::kLexWords, wrecs);
+    w->AddArray(SectionId::kLexEntries, recs);
+    w->AddArray(SectionId::kLexEntryWords, entry_words);
+    w->AddArray(SectionId::kLexEntryGroups, entry_groups);
+    w->AddArray(SectionId::kLexAnchors, anchors);
+    w->AddArray(SectionId::kLexExpansions, xrecs);
+    w->AddArray(SectionId::kLexExpansionWords, xwords);
+    size_t by_source[6] = {0, 0, 0, 0, 0, 0};
+    for (const Entry& e : entries_) ++by_source[static_cast<int>(e.source)];
+    (*meta)["lexicon.words"] = StrCat(words.size());
+    (*meta)["lexicon.entries"] = StrCat(entries_.size());
+    (*meta)["lexicon.entries.curated"] = StrCat(by_source[0]);
+    (*meta)["lexicon.entries.index"] = StrCat(by_source[1] + by_source[5]);
+    (*meta)["lexicon.entries.description"] = StrCat(by_source[2]);
+    (*meta)["lexicon.entries.inclusion"] = StrCat(by_source[3]);
+    (*meta)["lexicon.entries.neoplasm"] = StrCat(by_source[4]);
+    (*meta)["lexicon.entries.excluded"] = StrCat(excluded_);
+    (*meta)["lexicon.entries.stoplisted"] = StrCat(stopped_);
+    (*meta)["lexicon.expansions"] = StrCat(expansions_.size());
+    (*meta)["lexicon.expansions.abbreviations"] = StrCat(abbreviations_added_);
+  }
+
+  struct Expansion {
+    std::vector<std::string> variant;
+    std::vector<std::string> expansion;
+    uint8_t source = 0;
+    uint8_t flags = 0;
+    std::string variant_text;
+    std::string expansion_text;
+  };
+
+  const LexiconSources& src_;
+  std::vector<std::string> code_keys_;
+  std::vector<std::string> excluded_prefixes_;
+  std::vector<Entry> entries_;
+  absl::flat_hash_map<std::string, size_t> seen_;
+  std::vector<Expansion> expansions_;
+  absl::flat_hash_set<std::string> expansion_seen_;
+  absl::flat_hash_map<std::string, std::vector<uint32_t>> entries_by_word_;
+  absl::flat_hash_map<std::string, const ParsedTerm*> main_by_title_;
+  absl::flat_hash_map<std::string, const ParsedTerm*> main_by_first_;
+  absl::flat_hash_set<std::string> denied_;
+  absl::flat_hash_set<std::string> stoplist_;
+  size_t stopped_ = 0;
+  size_t excluded_ = 0;
+  size_t abbreviations_added_ = 0;
+};
+
+}  // namespace
+
+absl::Status BuildLexicon(const LexiconSources& sources, PackWriter* writer,
+                          std::map<std::string, std::string>* meta) {
+  return LexiconCompiler(sources).Run(writer, meta);
+}
+
+}  // namespace chartcoder::internal

@@ -1,0 +1,166 @@
+#include "src/internal/lexicon_words.h"
+
+#include <array>
+#include <utility>
+
+#include "src/internal/porter_stemmer.h"
+
+namespace chartcoder::internal {
+namespace {
+
+bool IsWordByte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c >= 0x80;
+}
+
+// British spellings common in clinical text (and in machine-translated case
+// reports), folded to the American forms the code set uses.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kRespell = {{
+    {"haem", "hem"},       {"anaem", "anem"},     {"aemia", "emia"},   {"leukaem", "leukem"},
+    {"paed", "ped"},       {"aesth", "esth"},     {"caec", "cec"},     {"gynaec", "gynec"},
+    {"aetiol", "etiol"},   {"faec", "fec"},       {"oedem", "edem"},   {"oesoph", "esoph"},
+    {"rrhoea", "rrhea"},   {"pnoea", "pnea"},     {"foet", "fet"},     {"coeli", "celi"},
+    {"oestr", "estr"},     {"amoeb", "ameb"},     {"isation", "ization"},
+    {"ischaem", "ischem"}, {"orthopaed", "orthoped"}, {"haemat", "hemat"},
+}};
+
+void Respell(std::string* w) {
+  for (const auto& [from, to] : kRespell) {
+    size_t pos = w->find(from);
+    while (pos != std::string::npos) {
+      w->replace(pos, from.size(), to);
+      pos = w->find(from, pos + to.size());
+    }
+  }
+  const size_t n = w->size();
+  // tumour -> tumor, behaviour -> behavior (not four, hour, pour).
+  if (n > 4 && w->compare(n - 3, 3, "our") == 0) w->erase(n - 2, 1);
+  else if (n > 5 && w->compare(n - 4, 4, "ours") == 0) w->erase(n - 3, 1);
+  // centre -> center, fibre -> fiber.
+  const size_t m = w->size();
+  if (m > 4 && w->compare(m - 3, 3, "tre") == 0) w->replace(m - 3, 3, "ter");
+}
+
+bool AllLetters(std::string_view w) {
+  for (char c : w) {
+    if (c < 'a' || c > 'z') return false;
+  }
+  return !w.empty();
+}
+
+// "iv" -> "4", "iiib" -> "3b"; empty if `w` is not a roman numeral 1-10.
+std::string RomanToDigits(std::string_view w) {
+  static constexpr std::array<std::string_view, 10> kRoman = {
+      "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"};
+  std::string_view suffix;
+  std::string_view core = w;
+  if (!core.empty() && (core.back() == 'a' || core.back() == 'b' || core.back() == 'c') &&
+      core.size() > 1) {
+    suffix = core.substr(core.size() - 1);
+    core.remove_suffix(1);
+  }
+  for (size_t i = 0; i < kRoman.size(); ++i) {
+    if (core == kRoman[i]) {
+      std::string out = std::to_string(i + 1);
+      out.append(suffix.data(), suffix.size());
+      return out;
+    }
+  }
+  return "";
+}
+
+std::string NumberWordToDigits(std::string_view w) {
+  static constexpr std::array<std::string_view, 10> kWords = {
+      "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"};
+  for (size_t i = 0; i < kWords.size(); ++i) {
+    if (w == kWords[i]) return std::to_string(i + 1);
+  }
+  return "";
+}
+
+std::string AsciiLowerWord(std::string_view raw) {
+  std::string w(raw);
+  for (char& c : w) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return w;
+}
+
+bool TakesNumeral(std::string_view stem) {
+  return stem == "type" || stem == "stage" || stem == "grade" || stem == "class" ||
+         stem == "phase" || stem == "degre";
+}
+
+}  // namespace
+
+std::string NormalizeLexiconWord(std::string_view word) {
+  std::string w = AsciiLowerWord(word);
+  if (!AllLetters(w)) return w;  // numbers, "3b", "a1c", non-ASCII
+  Respell(&w);
+  // Short words are abbreviations more often than inflected words: "mis" is
+  // not "mi", "has" is not "ha".
+  if (w.size() <= 3) return w;
+  // Medical words whose suffix carries the meaning: Porter would strip
+  // "-itis" ("thyroiditis" -> "thyroid", "colitis" -> "col") and "-ism" of
+  // "alcoholism" ("alcohol").
+  const size_t n = w.size();
+  if ((n > 5 && w.compare(n - 4, 4, "itis") == 0) ||
+      (n > 7 && w.compare(n - 6, 6, "itides") == 0) || w == "alcoholism") {
+    return w;
+  }
+  return PorterStem(w);
+}
+
+bool IsLexiconStopWord(std::string_view s) {
+  static constexpr std::array<std::string_view, 52> kStop = {
+      "of",   "the",   "a",     "an",    "and",      "or",      "to",     "in",   "on",
+      "at",   "by",    "for",   "with",  "without",  "due",     "is",     "are",  "was",
+      "be",   "as",    "from",  "other", "specifi",  "unspecifi", "no",   "nec",  "elsewher",
+      "classifi", "not", "than", "that", "which", "its", "into", "her", "his", "him",
+      "he",   "she",   "they",  "them",  "their",    "our",     "we",     "you",  "your",
+      "my",   "me",    "it",    "this",  "these",    "were"};
+  for (std::string_view w : kStop) {
+    if (s == w) return true;
+  }
+  return false;
+}
+
+void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
+  const size_t first = out->size();
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && !IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
+    const size_t begin = i;
+    while (i < text.size() && IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
+    if (i == begin) break;
+    std::string_view raw = text.substr(begin, i - begin);
+    // Drop the possessive "'s" / "’s": "Alzheimer's" -> "Alzheimer".
+    if ((raw == "s" || raw == "S") && begin > 0 &&
+        (text[begin - 1] == '\'' ||
+         (begin >= 3 && text.substr(begin - 3, 3) == "\xE2\x80\x99"))) {
+      continue;
+    }
+    int letters = 0;
+    bool upper = true;
+    for (char c : raw) {
+      if (c >= 'a' && c <= 'z') upper = false;
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) ++letters;
+    }
+    upper = upper && letters >= 2;
+    std::string lower = AsciiLowerWord(raw);
+    // Numerals after "type", "stage", ...: "type II" -> "type 2".
+    if (out->size() > first && TakesNumeral(out->back().stem)) {
+      std::string digits = RomanToDigits(lower);
+      if (digits.empty()) digits = NumberWordToDigits(lower);
+      if (!digits.empty()) {
+        out->push_back({std::move(digits), static_cast<uint32_t>(begin),
+                        static_cast<uint32_t>(i), std::move(lower), upper});
+        continue;
+      }
+    }
+    out->push_back({NormalizeLexiconWord(raw), static_cast<uint32_t>(begin),
+                    static_cast<uint32_t>(i), std::move(lower), upper});
+  }
+}
+
+}  // namespace chartcoder::internal

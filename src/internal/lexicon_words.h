@@ -1,0 +1,45 @@
+// Word normalization for the clinical lexicon, shared by the pack builder
+// (lexicon entries) and the extractor (chart tokens), so both sides agree.
+//
+//   std::vector<LexWord> w;
+//   LexiconWords("Type II diabetes, haemorrhagic", &w);
+//   // stems: "type" "2" "diabet" "hemorrhag"
+#ifndef CHARTCODER_SRC_INTERNAL_LEXICON_WORDS_H_
+#define CHARTCODER_SRC_INTERNAL_LEXICON_WORDS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace chartcoder::internal {
+
+struct LexWord {
+  std::string stem;  // the normalized, stemmed form
+  uint32_t begin;    // byte offsets into the text given
+  uint32_t end;
+  std::string raw;   // the word as written, ASCII lower-cased ("has", "ras")
+  bool upper = false;  // written in capitals, at least two letters ("RA", "HTN")
+};
+
+// Splits `text` at anything but ASCII letters, digits and non-ASCII bytes
+// (so hyphens, slashes and apostrophes separate words; a trailing "'s" is
+// dropped), then normalizes each word with NormalizeLexiconWord(). Roman
+// numerals after "type", "stage", "grade", "class", "phase" and "degree"
+// become digits. Appends to `out`.
+void LexiconWords(std::string_view text, std::vector<LexWord>* out);
+
+// One word (letters/digits, any case): ASCII lower case, British spellings
+// folded to American ("haem" -> "hem", "oedema" -> "edema", "tumour" ->
+// "tumor"), then Porter-stemmed. Digits and mixed tokens ("3b", "a1c") are
+// only lower-cased.
+std::string NormalizeLexiconWord(std::string_view word);
+
+// Words that carry no meaning for matching (connectors such as "of", "with",
+// "due", "to", and the coding words "unspecified", "other", "nos"). Takes a
+// normalized stem.
+bool IsLexiconStopWord(std::string_view stem);
+
+}  // namespace chartcoder::internal
+
+#endif  // CHARTCODER_SRC_INTERNAL_LEXICON_WORDS_H_

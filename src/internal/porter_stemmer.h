@@ -1,0 +1,18 @@
+// The Porter (1980) suffix-stripping stemmer for lower-case English words.
+//
+//   PorterStem("hypertensive") == PorterStem("hypertension")  // "hypertens"
+#ifndef CHARTCODER_SRC_INTERNAL_PORTER_STEMMER_H_
+#define CHARTCODER_SRC_INTERNAL_PORTER_STEMMER_H_
+
+#include <string>
+#include <string_view>
+
+namespace chartcoder::internal {
+
+// Stems `word` (ASCII lower case letters; other input is returned as is).
+// Words of two letters or fewer are not changed.
+std::string PorterStem(std::string_view word);
+
+}  // namespace chartcoder::internal
+
+#endif  // CHARTCODER_SRC_INTERNAL_PORTER_STEMMER_H_

@@ -1,0 +1,156 @@
+// Tests of the clinical lexicon: word normalization, the Porter stemmer, and
+// matching over the full data pack.
+#include "src/internal/lexicon.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "src/internal/lexicon_words.h"
+#include "src/internal/porter_stemmer.h"
+#include "tests/test_support.h"
+
+namespace chartcoder::internal {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::Not;
+
+TEST(PorterStemmerTest, PublishedExamples) {
+  // Examples from Porter's paper and its reference vocabulary.
+  EXPECT_EQ(PorterStem("caresses"), "caress");
+  EXPECT_EQ(PorterStem("ponies"), "poni");
+  EXPECT_EQ(PorterStem("cats"), "cat");
+  EXPECT_EQ(PorterStem("feed"), "feed");
+  EXPECT_EQ(PorterStem("agreed"), "agre");
+  EXPECT_EQ(PorterStem("plastered"), "plaster");
+  EXPECT_EQ(PorterStem("motoring"), "motor");
+  EXPECT_EQ(PorterStem("hopping"), "hop");
+  EXPECT_EQ(PorterStem("filing"), "file");
+  EXPECT_EQ(PorterStem("happy"), "happi");
+  EXPECT_EQ(PorterStem("relational"), "relat");
+  EXPECT_EQ(PorterStem("generalization"), "gener");
+  EXPECT_EQ(PorterStem("electrical"), "electr");
+  EXPECT_EQ(PorterStem("adjustment"), "adjust");
+  EXPECT_EQ(PorterStem("controlling"), "control");
+  EXPECT_EQ(PorterStem("probate"), "probat");
+  EXPECT_EQ(PorterStem("rate"), "rate");
+}
+
+TEST(PorterStemmerTest, ClinicalInflectionsMeet) {
+  EXPECT_EQ(PorterStem("hypertensive"), PorterStem("hypertension"));
+  EXPECT_EQ(PorterStem("diabetic"), PorterStem("diabetes"));
+  EXPECT_EQ(PorterStem("infected"), PorterStem("infection"));
+  EXPECT_EQ(PorterStem("ulcerated"), PorterStem("ulcers"));
+  EXPECT_EQ(PorterStem("obese"), PorterStem("obesity"));
+}
+
+std::vector<std::string> Stems(std::string_view text) {
+  std::vector<LexWord> w;
+  LexiconWords(text, &w);
+  std::vector<std::string> out;
+  for (const LexWord& x : w) out.push_back(x.stem);
+  return out;
+}
+
+TEST(LexiconWordsTest, NormalizesClinicalText) {
+  EXPECT_THAT(Stems("Type II diabetes"), ElementsAre("type", "2", "diabet"));
+  EXPECT_THAT(Stems("stage IIIb CKD"), ElementsAre("stage", "3b", "ckd"));
+  EXPECT_THAT(Stems("type two"), ElementsAre("type", "2"));
+  EXPECT_THAT(Stems("haemorrhage, oedema, tumour"), ElementsAre("hemorrhag", "edema", "tumor"));
+  EXPECT_THAT(Stems("Alzheimer's disease"), ElementsAre("alzheim", "diseas"));
+  EXPECT_THAT(Stems("non-ST-elevation"), ElementsAre("non", "st", "elev"));
+  // -itis and short words keep their meaning.
+  EXPECT_THAT(Stems("thyroiditis thyroid"), ElementsAre("thyroiditis", "thyroid"));
+  EXPECT_THAT(Stems("has mis RAS"), ElementsAre("has", "mis", "ras"));
+  std::vector<LexWord> w;
+  LexiconWords("CHF chf", &w);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_TRUE(w[0].upper);
+  EXPECT_FALSE(w[1].upper);
+  EXPECT_EQ(w[0].raw, "chf");
+  EXPECT_EQ(w[0].begin, 0u);
+  EXPECT_EQ(w[1].begin, 4u);
+}
+
+class LexiconMatchTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto lex = Lexicon::Create(testing::TestCodeSet());
+    ASSERT_TRUE(lex.ok()) << lex.status();
+    lexicon_ = lex->release();
+  }
+
+  // Codes of the matches that are not subsumed.
+  std::set<std::string> Codes(std::string_view text, bool with_subsumed = false) {
+    std::vector<LexWord> lw;
+    LexiconWords(text, &lw);
+    std::vector<Lexicon::InputWord> in;
+    for (const LexWord& w : lw) {
+      in.push_back({lexicon_->WordId(w.stem), lexicon_->WordId(w.raw), w.begin, w.end, w.upper});
+    }
+    std::vector<Lexicon::Match> m;
+    Lexicon::Scratch scratch;
+    lexicon_->MatchClause(in, &scratch, &m);
+    std::set<std::string> out;
+    for (const Lexicon::Match& x : m) {
+      if (x.subsumed && !with_subsumed) continue;
+      out.emplace(testing::TestCodeSet().CodeAt(lexicon_->code(x.entry)).code());
+    }
+    return out;
+  }
+
+  static const Lexicon* lexicon_;
+};
+const Lexicon* LexiconMatchTest::lexicon_ = nullptr;
+
+TEST_F(LexiconMatchTest, IndexPathsAndTitles) {
+  EXPECT_THAT(Codes("acute on chronic diastolic congestive heart failure"), Contains("I50.33"));
+  EXPECT_THAT(Codes("chronic kidney disease stage 3b"), Contains("N18.32"));
+  EXPECT_THAT(Codes("major depressive disorder, recurrent, moderate"), Contains("F33.1"));
+  EXPECT_THAT(Codes("hypertension"), Contains("I10"));
+}
+
+TEST_F(LexiconMatchTest, WordOrderInflectionsAndHyphens) {
+  EXPECT_THAT(Codes("heart failure, diastolic, chronic"), Contains("I50.32"));
+  EXPECT_THAT(Codes("hypertensive"), Contains("I10"));
+  EXPECT_THAT(Codes("failure of the heart"), Contains("I50.9"));
+  EXPECT_THAT(Codes("chronic kidney-disease stage 4"), Contains("N18.4"));
+}
+
+TEST_F(LexiconMatchTest, SynonymsAndAbbreviations) {
+  EXPECT_THAT(Codes("CHF"), Contains("I50.9"));
+  EXPECT_THAT(Codes("chf"), Contains("I50.9"));
+  EXPECT_THAT(Codes("DM2 with CKD 3b"), Contains("N18.32"));
+  EXPECT_THAT(Codes("HTN"), Contains("I10"));
+  EXPECT_THAT(Codes("afib"), Contains("I48.91"));
+  // Inventory abbreviations fire only when written in capitals.
+  EXPECT_THAT(Codes("she has a cough"), Not(Contains("R51.9")));
+  // Ambiguous abbreviations stay unexpanded.
+  EXPECT_THAT(Codes("sat 86% on RA"), Not(Contains("M06.9")));
+}
+
+TEST_F(LexiconMatchTest, LongestMatchWins) {
+  std::set<std::string> top = Codes("acute on chronic diastolic heart failure");
+  EXPECT_THAT(top, Contains("I50.33"));
+  EXPECT_THAT(top, Not(Contains("I50.9")));
+  std::set<std::string> all = Codes("acute on chronic diastolic heart failure", true);
+  EXPECT_THAT(all, Contains("I50.9"));  // kept, flagged subsumed
+}
+
+TEST_F(LexiconMatchTest, GroupsMustStayTogether) {
+  // "stage" and "2" are far apart: not "CKD stage 2".
+  EXPECT_THAT(Codes("Type 2 diabetes mellitus with diabetic chronic kidney disease stage 3b"),
+              Not(Contains("N18.2")));
+}
+
+TEST_F(LexiconMatchTest, EverydayWordsAloneNameNothing) {
+  EXPECT_TRUE(Codes("patient declines audiology").empty());
+  EXPECT_TRUE(Codes("history of present illness").empty());
+}
+
+}  // namespace
+}  // namespace chartcoder::internal
