@@ -417,6 +417,9 @@ class Scanner {
 // A line at least this long that ends without punctuation, followed by a line
 // starting in lower case, is prose wrapped at a fixed width.
 constexpr uint32_t kWrappedLineBytes = 40;
+// A line at least this long that ends in a word continues on the next line
+// whatever the case of its first word.
+constexpr uint32_t kLongLineBytes = 64;
 
 // Per-token facts used by the sentence splitter (not public).
 enum TokenInfo : uint8_t {
@@ -1049,7 +1052,13 @@ class Analysis {
       if (h.rule < 0) return false;
       close(i, 0);
       for (size_t j = i; j < h.end; ++j) doc_.tokens[j].flags |= kTokenHeader;
-      header_sentences.push_back({out.size(), h.rule});
+      // A vitals header inside the physical exam ("PE:\nVS: ...\nLungs: ...")
+      // is a subheading: the exam section goes on.
+      const bool nested = !header_sentences.empty() &&
+                          a_.rules[static_cast<size_t>(header_sentences.back().rule)].kind ==
+                              SectionKind::kPhysicalExam &&
+                          a_.rules[static_cast<size_t>(h.rule)].kind == SectionKind::kVitals;
+      if (!nested) header_sentences.push_back({out.size(), h.rule});
       close(h.end, kSentenceHeader);
       header_end = h.end;
       return true;
@@ -1133,11 +1142,14 @@ class Analysis {
     if (InSet(a_.continuation, last.norm)) return false;
     // A lower-case line after a long one continues wrapped prose; after a
     // short one it is the next item of an unbulleted list ("fever\ncough").
-    if (StartsLower(i)) {
-      size_t first = i - 1;
-      while (first > 0 && !LineStart(first)) --first;
-      return T()[i - 1].end - T()[first].begin < kWrappedLineBytes;
-    }
+    size_t first = i - 1;
+    while (first > 0 && !LineStart(first)) --first;
+    const uint32_t line_bytes = T()[i - 1].end - T()[first].begin;
+    if (StartsLower(i)) return line_bytes < kWrappedLineBytes;
+    // After a line as long as prose wrapped at a fixed width, ending in a
+    // word, a word goes on the sentence whatever its case ("... given
+    // clear\nSTEMI.").
+    if (line_bytes >= kLongLineBytes && last.is_wordlike() && t.is_wordlike()) return false;
     return true;
   }
 

@@ -174,6 +174,21 @@ TEST(SectionsTest, NoLeadingSectionWhenTheTextStartsWithAHeader) {
   EXPECT_EQ(d->sections()[0].header_begin, 4u);
 }
 
+TEST(SectionsTest, VitalsInsideThePhysicalExamAreASubheading) {
+  absl::StatusOr<Document> d =
+      Analyzer().Analyze("PE:\nVS: T 37.1C HR 96\nLungs: clear\n\nVitals:\nBP 120/80");
+  ASSERT_TRUE(d.ok());
+  std::vector<std::string> kinds;
+  for (const Section& s : d->sections()) kinds.emplace_back(SectionKindName(s.kind));
+  EXPECT_THAT(kinds, ElementsAre("physical_exam"));
+  EXPECT_EQ(KindAt(*d, "Lungs"), "physical_exam");
+  // The subheading is still a header sentence.
+  EXPECT_TRUE(d->sentences()[1].is(kSentenceHeader));
+  // Outside an exam, "Vitals:" starts its own section.
+  EXPECT_THAT(Sections("HPI: cough\nVitals: BP 120/80"),
+              ElementsAre(Pair("history_of_present_illness", "HPI:"), Pair("vitals", "Vitals:")));
+}
+
 TEST(SectionsTest, KindNamesRoundTrip) {
   for (int i = 0; i < kSectionKindCount; ++i) {
     const SectionKind k = static_cast<SectionKind>(i);

@@ -255,6 +255,16 @@ TEST(SentenceTest, WrappedLinesContinue) {
                                         "No fever."));
 }
 
+TEST(SentenceTest, LongWrappedLinesContinueBeforeACapital) {
+  Document d = Analyze(
+      "Aortic dissection less likely, no mediastinal widening on CXR; CTA deferred given clear\n"
+      "STEMI. Cath lab activated.");
+  EXPECT_THAT(Sentences(d),
+              ElementsAre("Aortic dissection less likely, no mediastinal widening on CXR; CTA "
+                          "deferred given clear\nSTEMI.",
+                          "Cath lab activated."));
+}
+
 TEST(SentenceTest, LinesWithoutPunctuationAreSeparate) {
   Document d = Analyze("Fever\nCough\nShortness of breath");
   EXPECT_THAT(Sentences(d), ElementsAre("Fever", "Cough", "Shortness of breath"));
