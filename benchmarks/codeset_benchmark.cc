@@ -31,8 +31,8 @@ BENCHMARK(BM_CodeSetLoad)->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
 void BM_CodeSetFind(benchmark::State& state) {
   auto s = Load(true);
-  std::vector<std::string> queries = {"E11.9", "e1122", "I50.9", "S72.001A", "N18.4", "Z99.2",
-                                      "C34.90", "F32.9", "J44.9", "XYZ"};
+  std::vector<std::string> queries = {"E11.9", "e1122",  "I50.9", "S72.001A", "N18.4",
+                                      "Z99.2", "C34.90", "F32.9", "J44.9",    "XYZ"};
   size_t found = 0;
   for (auto _ : state) {
     for (const std::string& q : queries) found += s->Find(q).has_value();

@@ -86,6 +86,7 @@ const Command& EncryptCommand();
 const Command& DecryptCommand();
 const Command& InspectCommand();
 const Command& RewrapCommand();
+const Command& ContextCommand();
 
 }  // namespace chartcoder::cli
 

@@ -14,9 +14,9 @@ namespace chartcoder::cli {
 namespace {
 
 std::vector<const Command*> Commands() {
-  return {&VersionCommand(), &LookupCommand(),  &SearchCommand(),  &PackCommand(),
-          &RafCommand(),     &KeygenCommand(),  &KeysCommand(),    &EncryptCommand(),
-          &DecryptCommand(), &InspectCommand(), &RewrapCommand()};
+  return {&VersionCommand(), &LookupCommand(),  &SearchCommand(), &PackCommand(),
+          &ContextCommand(), &RafCommand(),     &KeygenCommand(), &KeysCommand(),
+          &EncryptCommand(), &DecryptCommand(), &InspectCommand(), &RewrapCommand()};
 }
 
 const Command* FindCommand(std::string_view name) {

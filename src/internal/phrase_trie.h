@@ -1,0 +1,88 @@
+// A trie over sequences of token norms: phrases of a lexicon (section
+// headers, ConText triggers) compiled once, matched longest-first against a
+// document's tokens without any regular expression.
+//
+//   PhraseTrie trie;
+//   trie.Insert({"negative", "for"}, 7);
+//   std::vector<int32_t> ids = trie.WordIds(tokens);  // once per sentence
+//   PhraseTrie::Match m = trie.Longest(ids, start);   // m.length == 2, m.value == 7
+#ifndef CHARTCODER_SRC_INTERNAL_PHRASE_TRIE_H_
+#define CHARTCODER_SRC_INTERNAL_PHRASE_TRIE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "chartcoder/tokenizer.h"
+
+namespace chartcoder::internal {
+
+// Immutable after building; lookups are const and thread-safe.
+class PhraseTrie {
+ public:
+  static constexpr int32_t kNoValue = -1;
+  static constexpr int32_t kUnknownWord = -1;
+
+  struct Match {
+    size_t length = 0;  // tokens matched; 0 when nothing matched
+    int32_t value = kNoValue;
+  };
+
+  // Adds (or replaces the value of) a phrase; an empty phrase is ignored.
+  void Insert(const std::vector<std::string>& norms, int32_t value);
+  // Removes a phrase (its value becomes kNoValue).
+  void Erase(const std::vector<std::string>& norms);
+
+  // The id of `norm` among the words of the phrases, or kUnknownWord.
+  int32_t WordId(std::string_view norm) const;
+  // Word ids of tokens [begin, end).
+  void WordIds(std::span<const Token> tokens, std::vector<int32_t>* ids) const;
+
+  // The longest phrase starting at ids[start] (ids from WordIds), among
+  // tokens [start, limit).
+  Match Longest(std::span<const int32_t> ids, size_t start, size_t limit) const;
+
+  // The same, with word ids computed on demand: word_at(i) is the id of the
+  // i-th token after the start (i < count).
+  template <typename WordAt>
+  Match LongestWith(WordAt word_at, size_t count) const {
+    Match best;
+    uint32_t node = 0;
+    for (size_t i = 0; i < count; ++i) {
+      const int32_t child = Child(node, word_at(i));
+      if (child < 0) break;
+      node = static_cast<uint32_t>(child);
+      if (values_[node] != kNoValue) best = {i + 1, values_[node]};
+    }
+    return best;
+  }
+
+  size_t phrase_count() const { return phrase_count_; }
+
+ private:
+  static uint64_t Key(uint32_t node, uint32_t word) { return (uint64_t{node} << 32) | word; }
+  // A cheap signature of a word (length, first and last bytes) for the
+  // filter in front of the hash map: most document words are in no phrase.
+  static uint32_t Signature(std::string_view w) {
+    if (w.empty()) return 0;
+    return (static_cast<uint32_t>(w.size()) * 0x9E37u + static_cast<unsigned char>(w[0]) * 0x3B1u +
+            static_cast<unsigned char>(w.back()) * 0x65u) &
+           (kFilterBits - 1);
+  }
+  static constexpr uint32_t kFilterBits = 1u << 16;
+  int32_t Child(uint32_t node, int32_t word) const;
+
+  std::vector<uint64_t> filter_ = std::vector<uint64_t>(kFilterBits / 64, 0);
+  absl::flat_hash_map<std::string, int32_t> words_;
+  absl::flat_hash_map<uint64_t, uint32_t> edges_;
+  std::vector<int32_t> values_ = {kNoValue};  // per node; node 0 is the root
+  size_t phrase_count_ = 0;
+};
+
+}  // namespace chartcoder::internal
+
+#endif  // CHARTCODER_SRC_INTERNAL_PHRASE_TRIE_H_
