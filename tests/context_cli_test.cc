@@ -12,24 +12,13 @@ namespace chartcoder {
 namespace {
 
 using testing::CommandResult;
+using testing::Lines;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::RunCli;
 using ::testing::StartsWith;
 using testing::TempDir;
 using testing::WriteFileOrDie;
-
-std::vector<std::string> Lines(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t end = s.find('\n', start);
-    if (end == std::string::npos) end = s.size();
-    out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
 
 TEST(ContextCliTest, AssessesEachLine) {
   const std::string input =

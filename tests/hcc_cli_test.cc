@@ -12,24 +12,13 @@ namespace chartcoder {
 namespace {
 
 using testing::CommandResult;
+using testing::Lines;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::RunCli;
 using ::testing::StartsWith;
 using testing::TempDir;
 using testing::WriteFileOrDie;
-
-std::vector<std::string> Lines(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < s.size()) {
-    size_t nl = s.find('\n', start);
-    if (nl == std::string::npos) nl = s.size();
-    out.push_back(s.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return out;
-}
 
 TEST(RafCliTest, OneMemberReadable) {
   CommandResult r = RunCli({"raf", "--model", "V28", "--age", "72", "--sex", "F", "E11.9", "I50.9",

@@ -45,6 +45,8 @@ struct CommandResult {
 };
 // Runs the built `chartcoder` with `args` (no shell), feeding `stdin_data`.
 CommandResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data = "");
+// The lines of `s` (a command's output), without their '\n'.
+std::vector<std::string> Lines(const std::string& s);
 
 }  // namespace chartcoder::testing
 
