@@ -87,6 +87,8 @@ const Command& DecryptCommand();
 const Command& InspectCommand();
 const Command& RewrapCommand();
 const Command& ContextCommand();
+const Command& CodeCommand();
+const Command& EvalCommand();
 
 }  // namespace chartcoder::cli
 

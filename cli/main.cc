@@ -14,9 +14,10 @@ namespace chartcoder::cli {
 namespace {
 
 std::vector<const Command*> Commands() {
-  return {&VersionCommand(), &LookupCommand(),  &SearchCommand(), &PackCommand(),
-          &ContextCommand(), &RafCommand(),     &KeygenCommand(), &KeysCommand(),
-          &EncryptCommand(), &DecryptCommand(), &InspectCommand(), &RewrapCommand()};
+  return {&CodeCommand(),    &EvalCommand(),    &RafCommand(),     &LookupCommand(),
+          &SearchCommand(),  &ContextCommand(), &VersionCommand(), &PackCommand(),
+          &KeygenCommand(),  &KeysCommand(),    &EncryptCommand(), &DecryptCommand(),
+          &InspectCommand(), &RewrapCommand()};
 }
 
 const Command* FindCommand(std::string_view name) {

@@ -14,6 +14,8 @@
 #include "chartcoder/codeset.h"
 #include "chartcoder/hcc.h"
 #include "cli/cli.h"
+#include "cli/keys_flags.h"
+#include "cli/member_flags.h"
 #include "src/internal/csv.h"
 #include "src/internal/hcc_json.h"
 #include "src/internal/json_writer.h"
@@ -296,35 +298,6 @@ void PrintScore(const RiskScore& s, const RiskModel& model) {
     header = true;
     std::printf("  %-38s %s\n", l.title, codes.c_str());
   }
-}
-
-absl::StatusOr<Demographics> DemographicsFromFlags(const CommandLine& args) {
-  Demographics d;
-  if (!args.Has("age")) return absl::InvalidArgumentError("--age is required");
-  if (!args.Has("sex")) return absl::InvalidArgumentError("--sex is required (F or M)");
-  absl::StatusOr<long long> age = args.GetInt("age", -1, 0, 130);
-  if (!age.ok()) return age.status();
-  d.age = static_cast<int>(*age);
-  absl::StatusOr<Sex> sex = ParseSex(args.Get("sex"));
-  if (!sex.ok()) return sex.status();
-  d.sex = *sex;
-  if (args.Has("dual")) {
-    absl::StatusOr<DualStatus> dual = ParseDualStatus(args.Get("dual"));
-    if (!dual.ok()) return dual.status();
-    d.dual = *dual;
-  }
-  absl::StatusOr<long long> orec = args.GetInt("orec", 0, 0, 3);
-  if (!orec.ok()) return orec.status();
-  d.orec = static_cast<int>(*orec);
-  d.institutional = args.Has("institutional");
-  d.new_enrollee = args.Has("new-enrollee");
-  d.chronic_snp = args.Has("csnp");
-  if (args.Has("segment")) {
-    absl::StatusOr<Segment> seg = ParseSegment(args.Get("segment"));
-    if (!seg.ok()) return seg.status();
-    d.segment = *seg;
-  }
-  return d;
 }
 
 int RunOne(const CommandLine& args, const Plan& plan,
@@ -826,28 +799,19 @@ const Command& RafCommand() {
       "or semicolons. Rows are scored as they stream; a bad row is reported on stderr\n"
       "with its line number, the others are still scored, and the exit code is 2.\n"
       "docs/raf.md describes the output columns and the model.",
-      {DataFlag(),
+      Concat({{DataFlag(),
        {"model", "MODEL",
         "the CMS-HCC model: V24 or V28 (default: what CMS pays with in the pack's payment "
         "year, if published: V28 for 2026)"},
        {"blend", "WEIGHTS",
         "score V24 and V28 and blend them: V24=0.33,V28=0.67, or "
         "'published' for the pack's payment year"},
-       {"age", "N", "age on February 1 of the payment year"},
-       {"sex", "F|M", "sex"},
-       {"dual", "STATUS", "dual eligibility: none (default), partial, full, or a CMS code"},
-       {"orec", "N",
-        "original reason for entitlement: 0 age (default), 1 disability, "
-        "2 ESRD, 3 both"},
-       {"institutional", "", "long-term institutional (INS segment)"},
-       {"new-enrollee", "", "new enrollee (NE segment)"},
-       {"csnp", "", "enrolled in a chronic-condition SNP (a new enrollee is SNPNE)"},
-       {"segment", "SEG", "force the segment: CNA CND CFA CFD CPA CPD INS NE SNPNE"},
        {"normalization", "F", "normalization factor (V24=F,V28=F for a blend)"},
        {"coding-adjustment", "A", "MA coding-intensity adjustment: 0.059 or 5.9%"},
        {"input", "FILE", "score the members of a CSV file ('-' for stdin)"},
        {"output", "FILE", "where --input's scores go (default stdout)"},
        {"json", "", "print JSON"}},
+              MemberFlags()}),
       &Run};
   return *kCommand;
 }

@@ -1,0 +1,48 @@
+#include "cli/pipeline_flags.h"
+
+#include <thread>
+
+#include "src/internal/strings.h"
+
+namespace chartcoder::cli {
+
+std::vector<FlagSpec> PipelineFlags() {
+  return {DataFlag(),
+          {"models", "LIST", "HCC models to report: V24,V28 (default both)"},
+          {"min-score", "S", "assign codes scoring at least S in [0,1] (default 0.5)"},
+          {"inpatient", "",
+           "code uncertain diagnoses as established (inpatient rule, guideline II.H)"},
+          {"keep-symptoms", "", "keep symptom codes a diagnosis of the same sentence explains"},
+          {"threads", "N", "charts coded at once (default: every core)"}};
+}
+
+absl::StatusOr<int> ThreadsFromFlags(const CommandLine& args) {
+  const long long cores = std::max(1u, std::thread::hardware_concurrency());
+  absl::StatusOr<long long> n = args.GetInt("threads", cores, 1, 1024);
+  if (!n.ok()) return n.status();
+  return static_cast<int>(*n);
+}
+
+absl::StatusOr<std::unique_ptr<Pipeline>> PipelineFromFlags(const CommandLine& args) {
+  PipelineOptions o;
+  o.data_pack = args.Get("data");
+  if (args.Has("models")) {
+    o.models.clear();
+    for (std::string_view m : internal::Split(args.Get("models"), ',', true)) {
+      absl::StatusOr<HccModel> model = ParseHccModel(internal::Trim(m));
+      if (!model.ok()) return model.status();
+      o.models.push_back(*model);
+    }
+  }
+  absl::StatusOr<double> min_score = args.GetDouble("min-score", 0.5);
+  if (!min_score.ok()) return min_score.status();
+  if (*min_score < 0 || *min_score > 1) {
+    return absl::InvalidArgumentError("--min-score must be in [0, 1]");
+  }
+  o.coder.min_score = *min_score;
+  o.coder.code_uncertain_diagnoses = args.Has("inpatient");
+  o.coder.keep_integral_symptoms = args.Has("keep-symptoms");
+  return Pipeline::Create(o);
+}
+
+}  // namespace chartcoder::cli

@@ -1,0 +1,624 @@
+#include "chartcoder/coder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "src/internal/lexicon_words.h"
+#include "src/internal/status_macros.h"
+#include "src/internal/strings.h"
+
+namespace chartcoder {
+
+using internal::Contains;
+using internal::StrCat;
+
+namespace {
+
+std::string Undot(std::string_view code) {
+  std::string out;
+  for (char c : code) {
+    if (c == '.' || c == ' ') continue;
+    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  return out;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// The content words of `text` (stems, stop words removed).
+std::vector<std::string> ContentStems(std::string_view text) {
+  std::vector<internal::LexWord> words;
+  internal::LexiconWords(text, &words);
+  std::vector<std::string> out;
+  for (internal::LexWord& w : words) {
+    if (!internal::IsLexiconStopWord(w.stem)) out.push_back(std::move(w.stem));
+  }
+  return out;
+}
+
+struct CombinationRule {
+  std::string when;  // undotted prefixes
+  std::string with;
+  uint32_t assign = kNoCode;
+  std::vector<std::string> drop;
+  std::string note;
+};
+
+enum class HistoryKind { kCode, kCurrent, kKeep, kKeepIfCurrent };
+
+struct HistoryRule {
+  std::string prefix;  // undotted
+  HistoryKind kind = HistoryKind::kKeep;
+  uint32_t code = kNoCode;
+};
+
+struct BmiRange {
+  double lo = 0;
+  double hi = 0;
+  uint32_t code = kNoCode;
+};
+
+// One code being considered, with what supports it.
+struct Candidate {
+  uint32_t code = kNoCode;
+  std::vector<CodeEvidence> evidence;
+  std::string derivation;
+  bool dropped = false;
+};
+
+double SectionWeight(SectionKind s) {
+  switch (s) {
+    case SectionKind::kAssessment:
+    case SectionKind::kPlan:
+    case SectionKind::kAssessmentAndPlan:
+    case SectionKind::kDiagnoses:
+    case SectionKind::kProblemList:
+      return 1.0;
+    case SectionKind::kNone:
+    case SectionKind::kChiefComplaint:
+    case SectionKind::kHistoryOfPresentIllness:
+    case SectionKind::kHospitalCourse:
+    case SectionKind::kPastMedicalHistory:
+    case SectionKind::kPastSurgicalHistory:
+    case SectionKind::kOther:
+      return 0.88;
+    case SectionKind::kSocialHistory:
+      return 0.75;
+    case SectionKind::kDischargeInstructions:
+    case SectionKind::kProcedures:
+      return 0.6;
+    case SectionKind::kReviewOfSystems:
+    case SectionKind::kPhysicalExam:
+    case SectionKind::kVitals:
+      return 0.5;
+    case SectionKind::kLabs:
+    case SectionKind::kImaging:
+      return 0.45;
+    case SectionKind::kFamilyHistory:
+    case SectionKind::kImmunizations:
+      return 0.3;
+    case SectionKind::kMedications:
+      return 0.3;
+    case SectionKind::kAllergies:
+      return 0.15;
+  }
+  return 0.8;
+}
+
+double SourceWeight(LexiconSource s) {
+  switch (s) {
+    case LexiconSource::kCurated: return 0.93;
+    case LexiconSource::kIndex: return 0.92;
+    case LexiconSource::kDescription: return 0.92;
+    case LexiconSource::kInclusionTerm: return 0.88;
+    case LexiconSource::kNeoplasmTable: return 0.88;
+    case LexiconSource::kIndexSee: return 0.8;
+    case LexiconSource::kCodeInText: return 0.85;
+  }
+  return 0.8;
+}
+
+}  // namespace
+
+struct Coder::Rep {
+  CoderOptions options;
+  std::vector<CombinationRule> combinations;
+  std::vector<HistoryRule> history;  // longest prefix first
+  std::vector<BmiRange> bmi;         // adult BMI codes (Z68.1 .. Z68.45)
+  std::vector<std::string> weight_diagnoses = {"E66", "E40", "E41", "E42", "E43",
+                                               "E44", "E45", "E46", "R63.6", "R64"};
+
+  const CodeSet& codes() const { return *options.code_set; }
+  Code At(uint32_t id) const { return codes().CodeAt(id); }
+
+  const HistoryRule* HistoryFor(std::string_view key) const {
+    for (const HistoryRule& h : history) {
+      if (StartsWith(key, h.prefix)) return &h;
+    }
+    return nullptr;
+  }
+
+  // The billable code that `id` stands for in this sentence: itself, or the
+  // descendant whose extra title words the sentence has (laterality, type,
+  // the 7th character), or its default (unspecified / initial encounter).
+  std::pair<uint32_t, std::string> Specify(uint32_t id,
+                                           const std::set<std::string>& sentence_words) const {
+    Code c = At(id);
+    if (c.billable()) return {id, ""};
+    std::vector<std::string> base = ContentStems(c.description());
+    std::set<std::string> base_set(base.begin(), base.end());
+    double best_score = -1e9;
+    uint32_t best = kNoCode;
+    for (const Code& d : c.descendants()) {
+      if (!d.billable()) continue;
+      std::vector<std::string> extra;
+      for (std::string& w : ContentStems(d.description())) {
+        if (!base_set.contains(w)) extra.push_back(std::move(w));
+      }
+      std::sort(extra.begin(), extra.end());
+      extra.erase(std::unique(extra.begin(), extra.end()), extra.end());
+      int matched = 0;
+      for (const std::string& w : extra) matched += sentence_words.contains(w);
+      const std::string_view desc = d.description();
+      const bool initial = Contains(desc, "initial encounter");
+      const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
+      double score = 2.0 * matched - 0.05 * (static_cast<double>(extra.size()) - matched);
+      if (matched == 0) score += (initial ? 0.6 : 0) + (unspecified ? 0.5 : 0);
+      score -= 0.001 * d.depth();
+      if (score > best_score) {
+        best_score = score;
+        best = d.id();
+      }
+    }
+    if (best == kNoCode) return {id, ""};
+    return {best, StrCat("specified from ", c.code())};
+  }
+};
+
+Coder::Coder(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Coder::~Coder() = default;
+
+absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options) {
+  if (options.code_set == nullptr) {
+    return absl::InvalidArgumentError("Coder needs a code set (CoderOptions::code_set)");
+  }
+  auto rep = std::make_unique<Rep>();
+  rep->options = options;
+  const CodeSet& codes = *options.code_set;
+  auto resolve = [&](std::string_view table, size_t row,
+                     std::string_view code) -> absl::StatusOr<uint32_t> {
+    std::optional<Code> c = codes.Find(code);
+    if (!c) {
+      return absl::InvalidArgumentError(
+          StrCat("curated/", table, " row ", row + 1, ": unknown code ", code));
+    }
+    return c->id();
+  };
+  {
+    CC_ASSIGN_OR_RETURN(ReferenceTable t, codes.Table("curated/combination_rules"));
+    const int when = t.ColumnIndex("when"), with = t.ColumnIndex("with"),
+              assign = t.ColumnIndex("assign"), drop = t.ColumnIndex("drop"),
+              note = t.ColumnIndex("note");
+    if (when < 0 || with < 0 || assign < 0 || drop < 0) {
+      return absl::InvalidArgumentError(
+          "curated/combination_rules needs columns when, with, assign, drop");
+    }
+    for (size_t r = 0; r < t.row_count(); ++r) {
+      CombinationRule rule;
+      rule.when = Undot(t.cell(r, when));
+      rule.with = Undot(t.cell(r, with));
+      CC_ASSIGN_OR_RETURN(rule.assign, resolve("combination_rules", r, t.cell(r, assign)));
+      for (std::string_view d : internal::Split(t.cell(r, drop), ' ', true)) {
+        rule.drop.push_back(Undot(d));
+      }
+      if (note >= 0) rule.note = std::string(t.cell(r, note));
+      if (rule.when.empty() || rule.with.empty() || !rep->At(rule.assign).billable()) {
+        return absl::InvalidArgumentError(StrCat(
+            "curated/combination_rules row ", r + 1, ": empty prefix or non-billable result"));
+      }
+      rep->combinations.push_back(std::move(rule));
+    }
+  }
+  {
+    CC_ASSIGN_OR_RETURN(ReferenceTable t, codes.Table("curated/history_codes"));
+    const int prefix = t.ColumnIndex("prefix"), hist = t.ColumnIndex("historical");
+    if (prefix < 0 || hist < 0) {
+      return absl::InvalidArgumentError("curated/history_codes needs columns prefix, historical");
+    }
+    for (size_t r = 0; r < t.row_count(); ++r) {
+      HistoryRule h;
+      h.prefix = Undot(t.cell(r, prefix));
+      std::string_view v = t.cell(r, hist);
+      if (v == "current") {
+        h.kind = HistoryKind::kCurrent;
+      } else if (v == "keep") {
+        h.kind = HistoryKind::kKeep;
+      } else if (v == "keep_if_current") {
+        h.kind = HistoryKind::kKeepIfCurrent;
+      } else {
+        h.kind = HistoryKind::kCode;
+        CC_ASSIGN_OR_RETURN(h.code, resolve("history_codes", r, v));
+      }
+      rep->history.push_back(std::move(h));
+    }
+    std::stable_sort(rep->history.begin(), rep->history.end(),
+                     [](const HistoryRule& a, const HistoryRule& b) {
+                       return a.prefix.size() > b.prefix.size();
+                     });
+  }
+  // Adult BMI codes, from their titles: "Body mass index [BMI] 40.0-44.9,
+  // adult", "... 19.9 or less, adult", "... 70 or greater, adult".
+  if (std::optional<Code> z68 = codes.Find("Z68")) {
+    for (const Code& d : z68->descendants()) {
+      std::string_view desc = d.description();
+      if (!d.billable() || !Contains(desc, "adult")) continue;
+      std::vector<double> numbers;
+      size_t i = 0;
+      while (i < desc.size()) {
+        if (desc[i] >= '0' && desc[i] <= '9') {
+          size_t j = i;
+          while (j < desc.size() && ((desc[j] >= '0' && desc[j] <= '9') || desc[j] == '.')) ++j;
+          double v = 0;
+          if (internal::ParseDouble(desc.substr(i, j - i), &v)) numbers.push_back(v);
+          i = j;
+        } else {
+          ++i;
+        }
+      }
+      BmiRange range;
+      range.code = d.id();
+      if (numbers.size() == 2) {
+        range.lo = numbers[0];
+        range.hi = numbers[1] + 0.0999;
+      } else if (numbers.size() == 1 && Contains(desc, "less")) {
+        range.lo = 0;
+        range.hi = numbers[0] + 0.0999;
+      } else if (numbers.size() == 1 && Contains(desc, "greater")) {
+        range.lo = numbers[0];
+        range.hi = 1e9;
+      } else {
+        continue;
+      }
+      rep->bmi.push_back(range);
+    }
+  }
+  return std::unique_ptr<Coder>(new Coder(std::move(rep)));
+}
+
+std::vector<AssignedCode> Coder::Assign(const Document& doc,
+                                        const std::vector<Mention>& mentions) const {
+  const Rep& r = *rep_;
+  const CodeSet& codes = r.codes();
+  const auto sentences = doc.sentences();
+  // Sentence words, computed once per sentence that needs them.
+  absl::flat_hash_map<uint32_t, std::set<std::string>> sentence_words;
+  auto words_of = [&](uint32_t si) -> const std::set<std::string>& {
+    auto it = sentence_words.find(si);
+    if (it != sentence_words.end()) return it->second;
+    std::vector<std::string> w = ContentStems(doc.text_of(sentences[si]));
+    return sentence_words.emplace(si, std::set<std::string>(w.begin(), w.end())).first->second;
+  };
+  std::map<uint32_t, Candidate> candidates;
+  auto add = [&](uint32_t code, CodeEvidence ev, std::string derivation) {
+    Candidate& c = candidates[code];
+    c.code = code;
+    if (c.derivation.empty() || c.derivation == "lexicon") c.derivation = std::move(derivation);
+    c.evidence.push_back(std::move(ev));
+  };
+  auto evidence_of = [&](const Mention& m, double weight) {
+    CodeEvidence ev;
+    ev.begin = m.begin;
+    ev.end = m.end;
+    ev.spans = m.spans;
+    ev.sentence_begin = sentences[m.sentence].begin;
+    ev.sentence_end = sentences[m.sentence].end;
+    ev.section = m.section;
+    ev.assertion = m.assertion;
+    ev.lexicon_phrase = m.lexicon_phrase;
+    ev.source = m.source;
+    ev.mention_code = m.code;
+    ev.weight = weight;
+    return ev;
+  };
+  static const std::set<std::string> kResolved = {"resolv", "resolut", "cure", "remit"};
+
+  for (const Mention& m : mentions) {
+    if (m.subsumed || m.code_id == kNoCode) continue;
+    const Assertion& a = m.assertion;
+    if (a.negated || a.hypothetical || a.family) continue;
+    if (a.uncertain && !r.options.code_uncertain_diagnoses) continue;
+    double w = SourceWeight(m.source) * SectionWeight(m.section);
+    w *= std::max(0.5, 1.0 - 0.07 * m.gaps);
+    if (m.words == 1) w *= 0.92;
+    w *= std::min(1.06, 1.0 + 0.02 * m.optional_words);
+    uint32_t code = m.code_id;
+    std::string derivation = "lexicon";
+    const std::string key(codes.CodeAt(code).key());
+    if (key[0] == 'R') w *= 0.85;  // a sign or symptom
+    if (a.historical) {
+      const HistoryRule* h = r.HistoryFor(key);
+      if (h == nullptr || h->kind == HistoryKind::kKeepIfCurrent) continue;
+      if (h->kind == HistoryKind::kCode) {
+        derivation = StrCat("history of ", m.code);
+        code = h->code;
+      } else if (h->kind == HistoryKind::kCurrent) {
+        const std::set<std::string>& sw = words_of(m.sentence);
+        bool resolved = false;
+        for (const std::string& x : kResolved) resolved |= sw.contains(x);
+        if (resolved) continue;
+        w *= 0.95;
+      }
+    }
+    auto [billable, how] = r.Specify(code, words_of(m.sentence));
+    if (!how.empty() && derivation == "lexicon") derivation = how;
+    w = std::clamp(w, 0.0, 0.99);
+    add(billable, evidence_of(m, w), derivation);
+    if (m.manifestation_code_id != kNoCode) {
+      auto [manif, how2] = r.Specify(m.manifestation_code_id, words_of(m.sentence));
+      add(manif, evidence_of(m, w), StrCat("manifestation paired with ", m.code));
+    }
+  }
+
+  // "Use additional code": a subsumed mention whose code a candidate's note
+  // asks for ("E11.22: use additional code to identify stage of CKD
+  // (N18.1-N18.6)") is added, with the candidate's assertion.
+  {
+    std::vector<std::pair<uint32_t, std::vector<CodeRange>>> asks;
+    for (const auto& [code, c] : candidates) {
+      std::vector<CodeRange> refs;
+      for (const Note& n : codes.CodeAt(code).NotesInEffect(NoteKind::kUseAdditionalCode)) {
+        refs.insert(refs.end(), n.refs.begin(), n.refs.end());
+      }
+      if (!refs.empty()) asks.emplace_back(code, std::move(refs));
+    }
+    for (const Mention& m : mentions) {
+      if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
+      const std::string key(codes.CodeAt(m.code_id).key());
+      for (const auto& [code, refs] : asks) {
+        const Candidate& c = candidates[code];
+        bool same_sentence = false;
+        for (const CodeEvidence& ev : c.evidence) {
+          same_sentence |= ev.sentence_begin == sentences[m.sentence].begin;
+        }
+        if (!same_sentence) continue;
+        bool asked = false;
+        for (const CodeRange& ref : refs) {
+          // Compare by category: "N18.1-N18.6" asks for an N18 code.
+          std::string first = Undot(ref.first);
+          while (!first.empty() && first.back() == '-') first.pop_back();
+          asked |= StartsWith(key, first.substr(0, 3));
+        }
+        if (!asked) continue;
+        auto [billable, how] = r.Specify(m.code_id, words_of(m.sentence));
+        double w = c.evidence.front().weight * 0.95;
+        CodeEvidence ev = evidence_of(m, w);
+        ev.assertion = c.evidence.front().assertion;
+        add(billable, std::move(ev), StrCat("use additional code of ", codes.CodeAt(code).code()));
+        break;
+      }
+    }
+  }
+
+  auto live = [&](const std::string& prefix) {
+    std::vector<uint32_t> out;
+    for (const auto& [code, c] : candidates) {
+      if (!c.dropped && StartsWith(codes.CodeAt(code).key(), prefix)) out.push_back(code);
+    }
+    return out;
+  };
+  // Combination codes, until nothing changes.
+  for (int round = 0; round < 8; ++round) {
+    bool changed = false;
+    for (const CombinationRule& rule : r.combinations) {
+      std::vector<uint32_t> when = live(rule.when);
+      std::vector<uint32_t> with = live(rule.with);
+      if (when.empty() || with.empty()) continue;
+      if (when.size() == 1 && with.size() == 1 && when[0] == with[0]) continue;
+      if (candidates.contains(rule.assign) && !candidates[rule.assign].dropped) {
+        bool drops_left = false;
+        for (const std::string& d : rule.drop) {
+          for (uint32_t x : live(d)) drops_left |= x != rule.assign;
+        }
+        if (!drops_left) continue;
+      }
+      std::vector<CodeEvidence> evidence;
+      for (uint32_t x : when) {
+        for (const CodeEvidence& ev : candidates[x].evidence) evidence.push_back(ev);
+      }
+      for (uint32_t x : with) {
+        for (const CodeEvidence& ev : candidates[x].evidence) evidence.push_back(ev);
+      }
+      const std::string derivation =
+          StrCat("combination of ", codes.CodeAt(when[0]).code(), " and ",
+                 codes.CodeAt(with[0]).code(), ": ", rule.note);
+      Candidate& target = candidates[rule.assign];
+      target.code = rule.assign;
+      target.dropped = false;
+      if (target.evidence.empty()) target.derivation = derivation;
+      for (CodeEvidence& ev : evidence) target.evidence.push_back(std::move(ev));
+      for (const std::string& d : rule.drop) {
+        for (uint32_t x : live(d)) {
+          if (x != rule.assign) candidates[x].dropped = true;
+        }
+      }
+      changed = true;
+    }
+    if (!changed) break;
+  }
+
+  // Scores.
+  auto score_of = [](const Candidate& c) {
+    double miss = 1.0;
+    // Several mentions raise confidence; the same words twice count once.
+    std::set<std::pair<uint32_t, uint32_t>> seen;
+    for (const CodeEvidence& ev : c.evidence) {
+      if (!seen.insert({ev.begin, ev.end}).second) continue;
+      miss *= 1.0 - ev.weight;
+    }
+    return std::min(0.99, 1.0 - miss);
+  };
+
+  // An unspecified code gives way to a more specific one of its category.
+  for (auto& [code, c] : candidates) {
+    if (c.dropped) continue;
+    Code x = codes.CodeAt(code);
+    std::string_view desc = x.description();
+    const bool vague = Contains(desc, "unspecified") || Contains(desc, "Unspecified") ||
+                       Contains(desc, "without complications");
+    if (!vague) continue;
+    const std::string cat(x.key().substr(0, 3));
+    for (const auto& [other, o] : candidates) {
+      if (other == code || o.dropped) continue;
+      if (codes.CodeAt(other).key().substr(0, 3) != cat) continue;
+      std::string_view odesc = codes.CodeAt(other).description();
+      const bool other_vague = Contains(odesc, "unspecified") || Contains(odesc, "Unspecified") ||
+                               Contains(odesc, "without complications");
+      if (!other_vague || codes.CodeAt(other).depth() > x.depth()) {
+        c.dropped = true;
+        break;
+      }
+    }
+  }
+
+  // Excludes1: two codes that may not be reported together; the weaker goes.
+  {
+    std::vector<uint32_t> live_codes;
+    for (const auto& [code, c] : candidates) {
+      if (!c.dropped) live_codes.push_back(code);
+    }
+    for (uint32_t a : live_codes) {
+      if (candidates[a].dropped) continue;
+      for (const Note& n : codes.CodeAt(a).NotesInEffect(NoteKind::kExcludes1)) {
+        for (const CodeRange& ref : n.refs) {
+          std::string first = Undot(ref.first);
+          while (!first.empty() && first.back() == '-') first.pop_back();
+          std::string last = Undot(ref.last);
+          for (uint32_t b : live_codes) {
+            if (b == a || candidates[b].dropped) continue;
+            const std::string bk(codes.CodeAt(b).key());
+            const bool hit = last.empty()
+                                 ? StartsWith(bk, first)
+                                 : (bk.substr(0, first.size()) >= first &&
+                                    bk.substr(0, last.size()) <= last);
+            if (!hit) continue;
+            // Codes of one category exclude each other only as alternatives.
+            if (score_of(candidates[b]) <= score_of(candidates[a])) {
+              candidates[b].dropped = true;
+            } else {
+              candidates[a].dropped = true;
+            }
+          }
+          if (candidates[a].dropped) break;
+        }
+        if (candidates[a].dropped) break;
+      }
+    }
+  }
+
+  // Symptoms explained by a diagnosis of the same sentence are not coded.
+  if (!r.options.keep_integral_symptoms) {
+    std::set<uint32_t> diagnosis_sentences;
+    for (const auto& [code, c] : candidates) {
+      if (c.dropped || codes.CodeAt(code).key()[0] == 'R' ||
+          codes.CodeAt(code).key()[0] == 'Z') {
+        continue;
+      }
+      for (const CodeEvidence& ev : c.evidence) diagnosis_sentences.insert(ev.sentence_begin);
+    }
+    for (auto& [code, c] : candidates) {
+      if (c.dropped || codes.CodeAt(code).key()[0] != 'R') continue;
+      bool alone = false;
+      for (const CodeEvidence& ev : c.evidence) {
+        alone |= !diagnosis_sentences.contains(ev.sentence_begin);
+      }
+      if (!alone) c.dropped = true;
+    }
+  }
+
+  // BMI, reported with a weight diagnosis (guideline I.B.14).
+  if (!r.bmi.empty()) {
+    bool weight_dx = false;
+    for (const auto& [code, c] : candidates) {
+      if (c.dropped) continue;
+      const std::string_view key = codes.CodeAt(code).key();
+      for (const std::string& p : r.weight_diagnoses) weight_dx |= StartsWith(key, Undot(p));
+    }
+    if (weight_dx) {
+      const auto tokens = doc.tokens();
+      for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+        if (tokens[i].norm != "bmi") continue;
+        for (size_t j = i + 1; j < tokens.size() && j <= i + 3; ++j) {
+          if (tokens[j].kind != TokenKind::kNumber && tokens[j].kind != TokenKind::kMeasurement) {
+            continue;
+          }
+          double v = 0;
+          std::string_view num = tokens[j].norm;
+          size_t k = 0;
+          while (k < num.size() && ((num[k] >= '0' && num[k] <= '9') || num[k] == '.')) ++k;
+          if (!internal::ParseDouble(num.substr(0, k), &v) || v < 10 || v > 150) break;
+          for (const BmiRange& b : r.bmi) {
+            if (v >= b.lo && v <= b.hi) {
+              CodeEvidence ev;
+              ev.begin = tokens[i].begin;
+              ev.end = tokens[j].end;
+              ev.spans = {{tokens[i].begin, tokens[i].end}, {tokens[j].begin, tokens[j].end}};
+              const size_t si = doc.SentenceAt(tokens[i].begin);
+              if (si < sentences.size()) {
+                ev.sentence_begin = sentences[si].begin;
+                ev.sentence_end = sentences[si].end;
+                ev.section = doc.section_of(sentences[si]).kind;
+              }
+              ev.lexicon_phrase = "Body mass index [BMI]";
+              ev.source = LexiconSource::kDescription;
+              ev.weight = 0.9;
+              add(b.code, std::move(ev), StrCat("BMI ", num.substr(0, k)));
+              break;
+            }
+          }
+          break;
+        }
+        break;  // the first BMI given
+      }
+    }
+  }
+
+  std::vector<AssignedCode> out;
+  for (auto& [code, c] : candidates) {
+    if (c.dropped) continue;
+    Code x = codes.CodeAt(code);
+    if (!x.billable()) continue;
+    const double score = score_of(c);
+    if (score < r.options.min_score) continue;
+    AssignedCode a;
+    a.code_id = code;
+    a.code = std::string(x.code());
+    a.description = std::string(x.description());
+    a.score = score;
+    a.derivation = c.derivation.empty() ? "lexicon" : c.derivation;
+    std::stable_sort(c.evidence.begin(), c.evidence.end(),
+                     [](const CodeEvidence& p, const CodeEvidence& q) {
+                       return p.weight > q.weight;
+                     });
+    // One piece of evidence per distinct span.
+    std::set<std::pair<uint32_t, uint32_t>> seen;
+    for (CodeEvidence& ev : c.evidence) {
+      if (seen.insert({ev.begin, ev.end}).second) a.evidence.push_back(std::move(ev));
+    }
+    out.push_back(std::move(a));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const AssignedCode& p, const AssignedCode& q) {
+    if (p.score != q.score) return p.score > q.score;
+    return p.code < q.code;
+  });
+  return out;
+}
+
+}  // namespace chartcoder

@@ -1,0 +1,152 @@
+#include "chartcoder/extractor.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "src/internal/lexicon.h"
+#include "src/internal/lexicon_words.h"
+#include "src/internal/status_macros.h"
+#include "src/internal/strings.h"
+
+namespace chartcoder {
+
+using internal::Lexicon;
+using internal::LexSource;
+
+std::string_view LexiconSourceName(LexiconSource source) {
+  switch (source) {
+    case LexiconSource::kCurated: return "curated";
+    case LexiconSource::kIndex: return "index";
+    case LexiconSource::kDescription: return "description";
+    case LexiconSource::kInclusionTerm: return "inclusion_term";
+    case LexiconSource::kNeoplasmTable: return "neoplasm_table";
+    case LexiconSource::kIndexSee: return "index_see";
+    case LexiconSource::kCodeInText: return "code_in_text";
+  }
+  return "unknown";
+}
+
+struct Extractor::Rep {
+  ExtractorOptions options;
+  std::unique_ptr<Lexicon> lexicon;
+};
+
+Extractor::Extractor(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Extractor::~Extractor() = default;
+
+absl::StatusOr<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorOptions& options) {
+  if (options.code_set == nullptr) {
+    return absl::InvalidArgumentError("Extractor needs a code set (ExtractorOptions::code_set)");
+  }
+  auto rep = std::make_unique<Rep>();
+  rep->options = options;
+  CC_ASSIGN_OR_RETURN(rep->lexicon, Lexicon::Create(*options.code_set));
+  return std::unique_ptr<Extractor>(new Extractor(std::move(rep)));
+}
+
+size_t Extractor::lexicon_entries() const { return rep_->lexicon->entry_count(); }
+size_t Extractor::lexicon_words() const { return rep_->lexicon->word_count(); }
+
+namespace {
+
+bool IsAscii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<Mention> Extractor::Extract(const Document& doc) const {
+  const Lexicon& lex = *rep_->lexicon;
+  const CodeSet& codes = *rep_->options.code_set;
+  std::vector<Mention> out;
+  std::vector<Lexicon::InputWord> words;
+  std::vector<internal::LexWord> pieces;
+  std::vector<Lexicon::Match> matches;
+  Lexicon::Scratch scratch;
+  const auto sentences = doc.sentences();
+  for (uint32_t si = 0; si < sentences.size(); ++si) {
+    const Sentence& s = sentences[si];
+    if (s.is(kSentenceHeader)) continue;
+    const SectionKind section = doc.section_of(s).kind;
+    words.clear();
+    for (const Token& t : doc.tokens_of(s)) {
+      if (t.kind == TokenKind::kIcdCode) {
+        if (std::optional<Code> c = codes.Find(t.norm)) {
+          Mention m;
+          m.begin = t.begin;
+          m.end = t.end;
+          m.spans.emplace_back(t.begin, t.end);
+          m.sentence = si;
+          m.section = section;
+          m.code_id = c->id();
+          m.code = std::string(c->code());
+          m.source = LexiconSource::kCodeInText;
+          m.lexicon_phrase = c->code();
+          m.words = 1;
+          out.push_back(std::move(m));
+        }
+        continue;
+      }
+      if (!(t.kind == TokenKind::kWord || t.kind == TokenKind::kAbbreviation ||
+            t.kind == TokenKind::kNumber)) {
+        continue;
+      }
+      // Written form for ASCII tokens (keeps capitals, which abbreviations
+      // need); the normalized form otherwise.
+      std::string_view written = doc.text_of(t);
+      const bool use_written = IsAscii(written);
+      std::string_view src = use_written ? written : t.norm;
+      pieces.clear();
+      internal::LexiconWords(src, &pieces);
+      for (const internal::LexWord& p : pieces) {
+        uint32_t begin = t.begin, end = t.end;
+        if (use_written) {
+          begin = t.begin + p.begin;
+          end = t.begin + p.end;
+        }
+        words.push_back({lex.WordId(p.stem), lex.WordId(p.raw), begin, end, p.upper});
+      }
+    }
+    if (words.empty()) continue;
+    matches.clear();
+    lex.MatchClause(words, &scratch, &matches);
+    for (Lexicon::Match& match : matches) {
+      if (match.subsumed && !rep_->options.keep_subsumed) continue;
+      Mention m;
+      m.begin = match.begin;
+      m.end = match.end;
+      m.spans = std::move(match.spans);
+      m.sentence = si;
+      m.section = section;
+      m.code_id = lex.code(match.entry);
+      m.code = std::string(codes.CodeAt(m.code_id).code());
+      const uint32_t code2 = lex.code2(match.entry);
+      m.manifestation_code_id = code2 == internal::kNone ? kNoCode : code2;
+      m.source = static_cast<LexiconSource>(lex.source(match.entry));
+      m.lexicon_phrase = lex.phrase(match.entry);
+      m.incomplete_code = lex.incomplete_code(match.entry);
+      m.expanded = match.expanded;
+      m.words = match.required;
+      m.optional_words = match.optional_matched;
+      m.gaps = match.gaps;
+      m.subsumed = match.subsumed;
+      out.push_back(std::move(m));
+    }
+  }
+  if (rep_->options.context != nullptr) {
+    for (Mention& m : out) {
+      if (!m.subsumed) m.assertion = rep_->options.context->Assess(doc, m.begin, m.end);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Mention& a, const Mention& b) {
+    if (a.begin != b.begin) return a.begin < b.begin;
+    return a.subsumed < b.subsumed;
+  });
+  return out;
+}
+
+}  // namespace chartcoder
