@@ -113,6 +113,28 @@ double SectionWeight(SectionKind s) {
   return 0.8;
 }
 
+bool IsAssessmentSection(SectionKind s) {
+  return s == SectionKind::kAssessment || s == SectionKind::kPlan ||
+         s == SectionKind::kAssessmentAndPlan || s == SectionKind::kDiagnoses ||
+         s == SectionKind::kProblemList;
+}
+
+// How much a section outside the assessment supports a condition when the
+// chart has an assessment: the history sections state chronic conditions, the
+// rest mostly findings.
+double SupportingSectionFactor(SectionKind s) {
+  switch (s) {
+    case SectionKind::kPastMedicalHistory:
+    case SectionKind::kPastSurgicalHistory:
+    case SectionKind::kHistoryOfPresentIllness:
+    case SectionKind::kChiefComplaint:
+    case SectionKind::kHospitalCourse:
+      return 0.9;
+    default:
+      return 0.75;
+  }
+}
+
 double SourceWeight(LexiconSource s) {
   switch (s) {
     case LexiconSource::kCurated: return 0.93;
@@ -170,8 +192,15 @@ struct Coder::Rep {
       const std::string_view desc = d.description();
       const bool initial = Contains(desc, "initial encounter");
       const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
+      // The default a coder takes when the chart says no more: "uncomplicated"
+      // (F17.210), then "unspecified", and the initial encounter for a 7th
+      // character.
+      const bool uncomplicated =
+          Contains(desc, "uncomplicated") || Contains(desc, "without complication");
       double score = 2.0 * matched - 0.05 * (static_cast<double>(extra.size()) - matched);
-      if (matched == 0) score += (initial ? 0.6 : 0) + (unspecified ? 0.5 : 0);
+      if (matched == 0) {
+        score += (initial ? 0.6 : 0) + (unspecified ? 0.5 : 0) + (uncomplicated ? 0.7 : 0);
+      }
       score -= 0.001 * d.depth();
       if (score > best_score) {
         best_score = score;
@@ -215,12 +244,17 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
       CombinationRule rule;
       rule.when = Undot(t.cell(r, when));
       rule.with = Undot(t.cell(r, with));
-      CC_ASSIGN_OR_RETURN(rule.assign, resolve("combination_rules", r, t.cell(r, assign)));
+      if (t.cell(r, assign) == "-") {
+        rule.assign = kNoCode;  // a pure exclusion: only `drop`
+      } else {
+        CC_ASSIGN_OR_RETURN(rule.assign, resolve("combination_rules", r, t.cell(r, assign)));
+      }
       for (std::string_view d : internal::Split(t.cell(r, drop), ' ', true)) {
         rule.drop.push_back(Undot(d));
       }
       if (note >= 0) rule.note = std::string(t.cell(r, note));
-      if (rule.when.empty() || rule.with.empty() || !rep->At(rule.assign).billable()) {
+      if (rule.when.empty() || rule.with.empty() ||
+          (rule.assign != kNoCode && !rep->At(rule.assign).billable())) {
         return absl::InvalidArgumentError(StrCat(
             "curated/combination_rules row ", r + 1, ": empty prefix or non-billable result"));
       }
@@ -330,6 +364,14 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   };
   static const std::set<std::string> kResolved = {"resolv", "resolut", "cure", "remit"};
 
+  // A chart with an assessment, plan, diagnosis list or problem list states
+  // its diagnoses there; a symptom named only elsewhere (a screen, the HPI,
+  // the exam) is not coded, and other conditions named only elsewhere count
+  // for less.
+  bool has_assessment = false;
+  for (const Section& sec : doc.sections()) {
+    has_assessment |= IsAssessmentSection(sec.kind);
+  }
   for (const Mention& m : mentions) {
     if (m.subsumed || m.code_id == kNoCode) continue;
     const Assertion& a = m.assertion;
@@ -343,6 +385,9 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     std::string derivation = "lexicon";
     const std::string key(codes.CodeAt(code).key());
     if (key[0] == 'R') w *= 0.85;  // a sign or symptom
+    if (has_assessment && !IsAssessmentSection(m.section)) {
+      w *= key[0] == 'R' ? 0.6 : SupportingSectionFactor(m.section);
+    }
     if (a.historical) {
       const HistoryRule* h = r.HistoryFor(key);
       if (h == nullptr || h->kind == HistoryKind::kKeepIfCurrent) continue;
@@ -422,6 +467,15 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       std::vector<uint32_t> with = live(rule.with);
       if (when.empty() || with.empty()) continue;
       if (when.size() == 1 && with.size() == 1 && when[0] == with[0]) continue;
+      if (rule.assign == kNoCode) {
+        for (const std::string& d : rule.drop) {
+          for (uint32_t x : live(d)) {
+            candidates[x].dropped = true;
+            changed = true;
+          }
+        }
+        continue;
+      }
       if (candidates.contains(rule.assign) && !candidates[rule.assign].dropped) {
         bool drops_left = false;
         for (const std::string& d : rule.drop) {

@@ -57,6 +57,14 @@ bool IsAscii(std::string_view s) {
   return true;
 }
 
+// Words that negate what follows within the sentence.
+bool IsClauseBreak(const Token& t) {
+  if (t.kind == TokenKind::kPunct) return t.norm == ";";
+  const std::string_view n = t.norm;
+  return n == "no" || n == "not" || n == "without" || n == "w/o" || n == "denies" ||
+         n == "denied" || n == "deny" || n == "negative" || n == "neg" || n == "nor";
+}
+
 }  // namespace
 
 std::vector<Mention> Extractor::Extract(const Document& doc) const {
@@ -68,6 +76,34 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
   std::vector<Lexicon::Match> matches;
   Lexicon::Scratch scratch;
   const auto sentences = doc.sentences();
+  auto flush = [&](uint32_t si, SectionKind section) {
+    if (words.empty()) return;
+    matches.clear();
+    lex.MatchClause(words, &scratch, &matches);
+    words.clear();
+    for (Lexicon::Match& match : matches) {
+      if (match.subsumed && !rep_->options.keep_subsumed) continue;
+      Mention m;
+      m.begin = match.begin;
+      m.end = match.end;
+      m.spans = std::move(match.spans);
+      m.sentence = si;
+      m.section = section;
+      m.code_id = lex.code(match.entry);
+      m.code = std::string(codes.CodeAt(m.code_id).code());
+      const uint32_t code2 = lex.code2(match.entry);
+      m.manifestation_code_id = code2 == internal::kNone ? kNoCode : code2;
+      m.source = static_cast<LexiconSource>(lex.source(match.entry));
+      m.lexicon_phrase = lex.phrase(match.entry);
+      m.incomplete_code = lex.incomplete_code(match.entry);
+      m.expanded = match.expanded;
+      m.words = match.required;
+      m.optional_words = match.optional_matched;
+      m.gaps = match.gaps;
+      m.subsumed = match.subsumed;
+      out.push_back(std::move(m));
+    }
+  };
   for (uint32_t si = 0; si < sentences.size(); ++si) {
     const Sentence& s = sentences[si];
     if (s.is(kSentenceHeader)) continue;
@@ -91,6 +127,13 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
         }
         continue;
       }
+      // A negation inside a sentence starts a new clause: "hyperglycemia (no
+      // diabetes)" must not match "diabetes with hyperglycemia", nor "DM
+      // without complication" a diabetes complication.
+      if (IsClauseBreak(t)) {
+        flush(si, section);
+        continue;
+      }
       if (!(t.kind == TokenKind::kWord || t.kind == TokenKind::kAbbreviation ||
             t.kind == TokenKind::kNumber)) {
         continue;
@@ -111,31 +154,7 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
         words.push_back({lex.WordId(p.stem), lex.WordId(p.raw), begin, end, p.upper});
       }
     }
-    if (words.empty()) continue;
-    matches.clear();
-    lex.MatchClause(words, &scratch, &matches);
-    for (Lexicon::Match& match : matches) {
-      if (match.subsumed && !rep_->options.keep_subsumed) continue;
-      Mention m;
-      m.begin = match.begin;
-      m.end = match.end;
-      m.spans = std::move(match.spans);
-      m.sentence = si;
-      m.section = section;
-      m.code_id = lex.code(match.entry);
-      m.code = std::string(codes.CodeAt(m.code_id).code());
-      const uint32_t code2 = lex.code2(match.entry);
-      m.manifestation_code_id = code2 == internal::kNone ? kNoCode : code2;
-      m.source = static_cast<LexiconSource>(lex.source(match.entry));
-      m.lexicon_phrase = lex.phrase(match.entry);
-      m.incomplete_code = lex.incomplete_code(match.entry);
-      m.expanded = match.expanded;
-      m.words = match.required;
-      m.optional_words = match.optional_matched;
-      m.gaps = match.gaps;
-      m.subsumed = match.subsumed;
-      out.push_back(std::move(m));
-    }
+    flush(si, section);
   }
   if (rep_->options.context != nullptr) {
     for (Mention& m : out) {

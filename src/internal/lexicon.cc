@@ -103,11 +103,12 @@ std::string_view Lexicon::phrase(uint32_t entry) const {
 static uint32_t VariantMatch(const LexExpansionRecord& e, absl::Span<const uint32_t> xwords,
                              absl::Span<const Lexicon::InputWord> in, size_t i) {
   if (i + e.variant_count > in.size()) return 0;
-  const bool raw = e.flags & kExpansionRawUpper;
+  const bool upper = e.flags & kExpansionRawUpper;
+  const bool raw = upper || (e.flags & kExpansionRaw);
   for (uint32_t k = 0; k < e.variant_count; ++k) {
     const Lexicon::InputWord& w = in[i + k];
     const uint32_t want = xwords[e.first_variant_word + k];
-    if (raw ? (w.raw_id != want || !w.upper) : w.id != want) return 0;
+    if (raw ? (w.raw_id != want || (upper && !w.upper)) : w.id != want) return 0;
   }
   return e.variant_count;
 }
@@ -137,6 +138,14 @@ void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
     }
     const uint32_t begin = in[i].begin;
     const uint32_t end = in[i + best->variant_count - 1].end;
+    if (best->flags & kExpansionBlock) {
+      // A phrase that names nothing: its words take part in no match.
+      for (uint32_t k = 0; k < best->variant_count; ++k) {
+        s->words.push_back({kNone, in[i + k].begin, in[i + k].end, false});
+      }
+      i += best->variant_count;
+      continue;
+    }
     // The variant's own words stay (entries may name the abbreviation itself,
     // as in "COPD NOS"); the expansion's words follow them.
     for (uint32_t k = 0; k < best->variant_count; ++k) {

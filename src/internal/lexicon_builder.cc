@@ -529,24 +529,36 @@ class LexiconCompiler {
         PhraseWords w = PhraseToWords(variant, false);
         Add(w, LexSource::kCurated, codes[0], codes.size() > 1 ? codes[1] : kNone, 0,
             std::string(variant));
+      } else if (expansion == "~") {
+        AddExpansion(variant, variant, 0, kExpansionBlock);
       } else {
-        AddExpansion(variant, expansion, 0);
+        AddExpansion(variant, expansion, 0, 0);
       }
     }
     return absl::OkStatus();
   }
 
-  void AddExpansion(std::string_view variant, std::string_view expansion, uint8_t source) {
+  void AddExpansion(std::string_view variant, std::string_view expansion, uint8_t source,
+                    uint8_t flags) {
     std::vector<LexWord> v, e;
     LexiconWords(variant, &v);
     LexiconWords(expansion, &e);
     if (v.empty() || e.empty() || v.size() > 8 || e.size() > 24) return;
     Expansion x;
-    // Inventory abbreviations match the written form, in capitals.
-    const bool raw = source == 1;
+    // Inventory abbreviations match the written form, in capitals; a short
+    // one-word curated variant matches the written form in any case (its
+    // stem could be an everyday word: "mets" -> "met").
+    x.flags = flags;
+    if (source == 1) {
+      x.flags |= kExpansionRawUpper;
+    } else if (v.size() == 1 && v[0].raw.size() <= 5) {
+      x.flags |= kExpansionRaw;
+    }
+    const bool raw = x.flags & (kExpansionRawUpper | kExpansionRaw);
     for (const LexWord& w : v) x.variant.push_back(raw ? w.raw : w.stem);
-    x.flags = raw ? kExpansionRawUpper : 0;
-    for (const LexWord& w : e) x.expansion.push_back(w.stem);
+    if (!(x.flags & kExpansionBlock)) {
+      for (const LexWord& w : e) x.expansion.push_back(w.stem);
+    }
     if (x.variant == x.expansion && source != 0) return;
     x.source = source;
     x.variant_text = std::string(variant);
@@ -632,15 +644,17 @@ class LexiconCompiler {
       for (const std::string& s : senses) keys.insert(s.substr(0, s.find('\t')));
       if (keys.size() != 1) return;  // sources disagree
       if (denied_.contains(AsciiLower(abbr))) return;
-      bool letters = false;
-      for (char c : abbr) letters |= (c >= 'a' && c <= 'z');
-      if (!letters) return;
+      // Two-letter abbreviations are too ambiguous in charts ("TA", "ID",
+      // "PE"); the curated table names the few that are not.
+      int letters = 0;
+      for (char c : abbr) letters += (c >= 'a' && c <= 'z');
+      if (letters < 3) return;
       const std::string& sense = *senses.begin();
       std::string text = sense.substr(sense.find('\t') + 1);
       PhraseWords sw = PhraseToWords(text, false);
       if (!CoversAnEntry(sw.required)) return;
       const size_t before = expansions_.size();
-      AddExpansion(abbr, text, 1);
+      AddExpansion(abbr, text, 1, 0);
       added += expansions_.size() - before;
     };
     for (const auto& [abbr, senses] : dominant_weighted) {

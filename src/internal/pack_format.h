@@ -242,6 +242,12 @@ static_assert(sizeof(LexExpansionRecord) == 28);
 // inventories ("RA", "DI", "HA") must not fire on ordinary words ("has",
 // "died").
 inline constexpr uint8_t kExpansionRawUpper = 1 << 0;
+// The variant's words are raw lower-cased forms, any case in the chart:
+// short curated variants ("mets" must not match "met", "doe" not "does").
+inline constexpr uint8_t kExpansionRaw = 1 << 1;
+// The variant names nothing: its words are taken out of matching ("flu shot"
+// is not influenza, "GAD-7" is a questionnaire). No expansion words.
+inline constexpr uint8_t kExpansionBlock = 1 << 2;
 
 }  // namespace chartcoder::internal
 
