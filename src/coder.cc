@@ -113,6 +113,52 @@ double SectionWeight(SectionKind s) {
   return 0.8;
 }
 
+// A discharge summary or inpatient record: it has a hospital course or
+// discharge instructions, or says so at its top. Uncertain diagnoses at
+// discharge are coded there as if established (guideline Section II.H).
+bool IsInpatientRecord(const Document& doc) {
+  for (const Section& s : doc.sections()) {
+    if (s.kind == SectionKind::kHospitalCourse ||
+        s.kind == SectionKind::kDischargeInstructions) {
+      return true;
+    }
+  }
+  const std::string top = internal::AsciiLower(doc.text().substr(0, 400));
+  return Contains(top, "discharge summary") || Contains(top, "inpatient");
+}
+
+// The year a token names: a bare year ("2019") or the year of a date
+// ("3/2019", "03/14/2019"); 0 otherwise.
+int YearOf(const Token& t) {
+  if (t.kind != TokenKind::kNumber && t.kind != TokenKind::kDate) return 0;
+  std::string_view n = t.norm;
+  if (n.size() > 4 && (n[n.size() - 5] == '/' || n[n.size() - 5] == '-')) {
+    n = n.substr(n.size() - 4);
+  }
+  int year = 0;
+  if (n.size() == 4 && internal::ParseInt(n, &year) && year >= 1950 && year <= 2100) return year;
+  return 0;
+}
+
+// The latest year the chart names (its date of service, as a rule).
+int LatestYear(const Document& doc) {
+  int latest = 0;
+  for (const Token& t : doc.tokens()) latest = std::max(latest, YearOf(t));
+  return latest;
+}
+
+// True when a year before the chart's latest is written within a few words
+// of the mention ("2019", "in 2019", "(2019)"): the condition happened then.
+bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
+  const Sentence& sentence = doc.sentences()[m.sentence];
+  for (const Token& t : doc.tokens_of(sentence)) {
+    if (t.end + 40 < m.begin || t.begin > m.end + 40) continue;
+    const int year = YearOf(t);
+    if (year > 0 && year < latest_year) return true;
+  }
+  return false;
+}
+
 bool IsAssessmentSection(SectionKind s) {
   return s == SectionKind::kAssessment || s == SectionKind::kPlan ||
          s == SectionKind::kAssessmentAndPlan || s == SectionKind::kDiagnoses ||
@@ -179,6 +225,8 @@ struct Coder::Rep {
     std::set<std::string> base_set(base.begin(), base.end());
     double best_score = -1e9;
     uint32_t best = kNoCode;
+    double default_score = -1e9;
+    uint32_t default_id = kNoCode;
     for (const Code& d : c.descendants()) {
       if (!d.billable()) continue;
       std::vector<std::string> extra;
@@ -197,16 +245,28 @@ struct Coder::Rep {
       // character.
       const bool uncomplicated =
           Contains(desc, "uncomplicated") || Contains(desc, "without complication");
-      double score = 2.0 * matched - 0.05 * (static_cast<double>(extra.size()) - matched);
-      if (matched == 0) {
-        score += (initial ? 0.6 : 0) + (unspecified ? 0.5 : 0) + (uncomplicated ? 0.7 : 0);
+      // A descendant is chosen for its words only when the sentence has at
+      // least half of what its title adds (laterality, type, stage...);
+      // otherwise the default child stands.
+      const double support =
+          extra.empty() ? 0 : static_cast<double>(matched) / static_cast<double>(extra.size());
+      const double depth_penalty = 0.001 * d.depth();
+      if (matched > 0 && support >= 0.5) {
+        const double score = 2.0 * matched + support - 0.05 * (extra.size() - matched) -
+                             depth_penalty;
+        if (score > best_score) {
+          best_score = score;
+          best = d.id();
+        }
       }
-      score -= 0.001 * d.depth();
-      if (score > best_score) {
-        best_score = score;
-        best = d.id();
+      const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.5 : 0) +
+                            (uncomplicated ? 0.7 : 0) - 0.05 * extra.size() - depth_penalty;
+      if (dscore > default_score) {
+        default_score = dscore;
+        default_id = d.id();
       }
     }
+    if (best == kNoCode) best = default_id;
     if (best == kNoCode) return {id, ""};
     return {best, StrCat("specified from ", c.code())};
   }
@@ -372,11 +432,56 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   for (const Section& sec : doc.sections()) {
     has_assessment |= IsAssessmentSection(sec.kind);
   }
+  // Sections whose header says their conditions are ruled out ("CONDITIONS
+  // RULED OUT", "Excluded diagnoses").
+  std::set<uint32_t> ruled_out_sections;
+  {
+    const auto sections = doc.sections();
+    for (uint32_t i = 0; i < sections.size(); ++i) {
+      const std::string header = internal::AsciiLower(doc.text().substr(
+          sections[i].header_begin, sections[i].header_end - sections[i].header_begin));
+      if (Contains(header, "ruled out") || Contains(header, "rule out") ||
+          Contains(header, "excluded") || Contains(header, "negative")) {
+        ruled_out_sections.insert(i);
+      }
+    }
+  }
+  auto ruled_out = [&](const Mention& m) {
+    return !ruled_out_sections.empty() &&
+           ruled_out_sections.contains(sentences[m.sentence].section);
+  };
+  auto affirmed = [&](const Mention& m, bool uncertain_ok) {
+    const Assertion& a = m.assertion;
+    return !(a.negated || a.hypothetical || a.family || ruled_out(m) ||
+             (a.uncertain && !uncertain_ok));
+  };
+  const bool uncertain_ok = r.options.code_uncertain_diagnoses || IsInpatientRecord(doc);
+  const int latest_year = LatestYear(doc);
+  // The assessment is the authority: a condition the assessment names only
+  // as ruled out, possible or a relative's is not coded from the other
+  // sections.
+  std::set<uint32_t> doubted_in_assessment, affirmed_in_assessment;
+  for (const Mention& m : mentions) {
+    if (m.subsumed || m.code_id == kNoCode || !IsAssessmentSection(m.section)) continue;
+    (affirmed(m, uncertain_ok) ? affirmed_in_assessment : doubted_in_assessment)
+        .insert(m.code_id);
+  }
   for (const Mention& m : mentions) {
     if (m.subsumed || m.code_id == kNoCode) continue;
-    const Assertion& a = m.assertion;
-    if (a.negated || a.hypothetical || a.family) continue;
-    if (a.uncertain && !r.options.code_uncertain_diagnoses) continue;
+    if (!affirmed(m, uncertain_ok)) continue;
+    if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&
+        !affirmed_in_assessment.contains(m.code_id)) {
+      continue;
+    }
+    Assertion a = m.assertion;
+    // An acute condition dated to a past year ("R AKA 2020 for wet
+    // gangrene", "anterior STEMI 2019") is history.
+    if (!a.historical && NearPastYear(doc, m, latest_year)) {
+      const HistoryRule* h = r.HistoryFor(codes.CodeAt(m.code_id).key());
+      if (h != nullptr && h->kind != HistoryKind::kCurrent && h->kind != HistoryKind::kKeep) {
+        a.historical = true;
+      }
+    }
     double w = SourceWeight(m.source) * SectionWeight(m.section);
     w *= std::max(0.5, 1.0 - 0.07 * m.gaps);
     if (m.words == 1) w *= 0.92;
@@ -405,11 +510,13 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     auto [billable, how] = r.Specify(code, words_of(m.sentence));
     if (!how.empty() && derivation == "lexicon") derivation = how;
     w = std::clamp(w, 0.0, 0.99);
-    add(billable, evidence_of(m, w), derivation);
+    CodeEvidence ev = evidence_of(m, w);
+    ev.assertion = a;
     if (m.manifestation_code_id != kNoCode) {
       auto [manif, how2] = r.Specify(m.manifestation_code_id, words_of(m.sentence));
-      add(manif, evidence_of(m, w), StrCat("manifestation paired with ", m.code));
+      add(manif, ev, StrCat("manifestation paired with ", m.code));
     }
+    add(billable, std::move(ev), derivation);
   }
 
   // "Use additional code": a subsumed mention whose code a candidate's note
