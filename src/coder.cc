@@ -251,7 +251,7 @@ struct Coder::Rep {
       const double support =
           extra.empty() ? 0 : static_cast<double>(matched) / static_cast<double>(extra.size());
       const double depth_penalty = 0.001 * d.depth();
-      if (matched > 0 && support >= 0.5) {
+      if (matched > 0 && support >= 0.66) {
         const double score = 2.0 * matched + support - 0.05 * (extra.size() - matched) -
                              depth_penalty;
         if (score > best_score) {
@@ -313,8 +313,7 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
         rule.drop.push_back(Undot(d));
       }
       if (note >= 0) rule.note = std::string(t.cell(r, note));
-      if (rule.when.empty() || rule.with.empty() ||
-          (rule.assign != kNoCode && !rep->At(rule.assign).billable())) {
+      if (rule.when.empty() || rule.with.empty()) {
         return absl::InvalidArgumentError(StrCat(
             "curated/combination_rules row ", r + 1, ": empty prefix or non-billable result"));
       }
@@ -446,9 +445,26 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       }
     }
   }
+  // A list under a header line that rules its items out ("CONDITIONS RULED
+  // OUT", "Excluded:"), within a section.
+  auto under_ruled_out_header = [&](uint32_t si) {
+    uint32_t h = si;
+    int steps = 0;
+    while (h > 0 && steps++ < 60) {
+      --h;
+      const Sentence& prev = sentences[h];
+      if (prev.section != sentences[si].section) return false;
+      if (prev.is(kSentenceListItem)) continue;
+      const std::string line = internal::AsciiLower(doc.text_of(prev));
+      return Contains(line, "ruled out") || Contains(line, "rule out") ||
+             Contains(line, "excluded");
+    }
+    return false;
+  };
   auto ruled_out = [&](const Mention& m) {
-    return !ruled_out_sections.empty() &&
-           ruled_out_sections.contains(sentences[m.sentence].section);
+    return (!ruled_out_sections.empty() &&
+            ruled_out_sections.contains(sentences[m.sentence].section)) ||
+           (sentences[m.sentence].is(kSentenceListItem) && under_ruled_out_header(m.sentence));
   };
   auto affirmed = [&](const Mention& m, bool uncertain_ok) {
     const Assertion& a = m.assertion;
@@ -478,7 +494,8 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     // gangrene", "anterior STEMI 2019") is history.
     if (!a.historical && NearPastYear(doc, m, latest_year)) {
       const HistoryRule* h = r.HistoryFor(codes.CodeAt(m.code_id).key());
-      if (h != nullptr && h->kind != HistoryKind::kCurrent && h->kind != HistoryKind::kKeep) {
+      if (h == nullptr || h->kind == HistoryKind::kCode ||
+          h->kind == HistoryKind::kKeepIfCurrent) {
         a.historical = true;
       }
     }
@@ -600,14 +617,28 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       const std::string derivation =
           StrCat("combination of ", codes.CodeAt(when[0]).code(), " and ",
                  codes.CodeAt(with[0]).code(), ": ", rule.note);
-      Candidate& target = candidates[rule.assign];
-      target.code = rule.assign;
+      // A rule may name a subcategory ("I69.35"): the words of the evidence
+      // sentences choose the code (the side, here).
+      uint32_t assign = rule.assign;
+      if (!codes.CodeAt(assign).billable()) {
+        std::set<std::string> words;
+        for (const CodeEvidence& ev : evidence) {
+          const size_t si = doc.SentenceAt(ev.sentence_begin);
+          if (si < sentences.size()) {
+            const std::set<std::string>& sw = words_of(static_cast<uint32_t>(si));
+            words.insert(sw.begin(), sw.end());
+          }
+        }
+        assign = r.Specify(assign, words).first;
+      }
+      Candidate& target = candidates[assign];
+      target.code = assign;
       target.dropped = false;
       if (target.evidence.empty()) target.derivation = derivation;
       for (CodeEvidence& ev : evidence) target.evidence.push_back(std::move(ev));
       for (const std::string& d : rule.drop) {
         for (uint32_t x : live(d)) {
-          if (x != rule.assign) candidates[x].dropped = true;
+          if (x != assign) candidates[x].dropped = true;
         }
       }
       changed = true;

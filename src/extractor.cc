@@ -151,7 +151,8 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
           begin = t.begin + p.begin;
           end = t.begin + p.end;
         }
-        words.push_back({lex.WordId(p.stem), lex.WordId(p.raw), begin, end, p.upper});
+        words.push_back({lex.WordId(p.stem), lex.WordId(p.raw), begin, end, p.upper,
+                         internal::IsLexiconStopWord(p.stem)});
       }
     }
     flush(si, section);

@@ -132,7 +132,7 @@ void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
       }
     }
     if (best == nullptr) {
-      s->words.push_back({in[i].id, in[i].begin, in[i].end, false});
+      s->words.push_back({in[i].id, in[i].begin, in[i].end, false, in[i].stop});
       ++i;
       continue;
     }
@@ -149,13 +149,18 @@ void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
     // The variant's own words stay (entries may name the abbreviation itself,
     // as in "COPD NOS"); the expansion's words follow them.
     for (uint32_t k = 0; k < best->variant_count; ++k) {
-      s->words.push_back({in[i + k].id, in[i + k].begin, in[i + k].end, false});
+      s->words.push_back({in[i + k].id, in[i + k].begin, in[i + k].end, false, in[i + k].stop});
     }
     for (uint32_t k = 0; k < best->expansion_count; ++k) {
       s->words.push_back({expansion_words_[best->first_expansion_word + k], begin, end, true});
     }
     i += best->variant_count;
   }
+  // Connectors have done their part (variants such as "on dialysis"): no
+  // entry holds one, so they leave, and do not count as distance or gaps.
+  s->words.erase(std::remove_if(s->words.begin(), s->words.end(),
+                                [](const Scratch::Word& w) { return w.stop; }),
+                 s->words.end());
 }
 
 bool Lexicon::GroupsCompact(const LexEntryRecord& e,
@@ -228,7 +233,17 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
       if (std::adjacent_find(pos.begin(), pos.end()) != pos.end()) continue;
       const int lo = static_cast<int>(pos.front());
       const int hi = static_cast<int>(pos.back());
-      const int gaps = (hi - lo + 1) - k;
+      // Gaps: other words between the first and the last matched word that
+      // the lexicon knows, once per written word (an abbreviation and its
+      // expansion share one).
+      int gaps = 0;
+      for (int q = lo + 1, j = 1; q < hi; ++q) {
+        while (j < k && static_cast<int>(pos[j]) < q) ++j;
+        if (j < k && static_cast<int>(pos[j]) == q) continue;
+        if (w[q].id == kNone) continue;
+        if (q > lo + 1 && w[q].begin == w[q - 1].begin) continue;
+        ++gaps;
+      }
       if (gaps > AllowedGaps(k)) continue;
       // An anchor that occurs twice finds the same words twice: keep one.
       bool duplicate = false;

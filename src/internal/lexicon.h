@@ -46,6 +46,7 @@ class Lexicon {
     uint32_t begin;   // byte span in the chart
     uint32_t end;
     bool upper;       // written in capitals ("CHF")
+    bool stop = false;  // a connector ("of", "with"): only variants use it
   };
 
   struct Match {
@@ -68,6 +69,7 @@ class Lexicon {
       uint32_t begin;
       uint32_t end;
       bool expanded;
+      bool stop = false;
     };
     std::vector<Word> words;
     absl::flat_hash_map<uint32_t, std::vector<uint32_t>> positions;
