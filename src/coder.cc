@@ -44,6 +44,34 @@ std::vector<std::string> ContentStems(std::string_view text) {
   return out;
 }
 
+// The content words of a sentence that are not negated within it: after
+// "without", "no", "not", "w/o" or "negative", words up to the next comma,
+// semicolon or period do not count ("hypoglycemia without coma").
+std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s) {
+  std::set<std::string> out;
+  std::vector<internal::LexWord> words;
+  bool negated = false;
+  for (const Token& t : doc.tokens_of(s)) {
+    if (t.kind == TokenKind::kPunct) {
+      if (t.norm == "," || t.norm == ";" || t.norm == "." || t.norm == ":") negated = false;
+      continue;
+    }
+    const std::string_view n = t.norm;
+    if (n == "without" || n == "no" || n == "not" || n == "w/o" || n == "negative" ||
+        n == "denies") {
+      negated = true;
+      continue;
+    }
+    if (negated) continue;
+    words.clear();
+    internal::LexiconWords(doc.text_of(t), &words);
+    for (internal::LexWord& w : words) {
+      if (!internal::IsLexiconStopWord(w.stem)) out.insert(std::move(w.stem));
+    }
+  }
+  return out;
+}
+
 struct CombinationRule {
   std::string when;  // undotted prefixes
   std::string with;
@@ -159,6 +187,18 @@ bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
   return false;
 }
 
+// True when a resolution word follows the mention closely in its sentence
+// ("pneumonia 2019, resolved"; "foot ulcer ...... healed").
+bool ResolvedAfter(const Document& doc, const Mention& m) {
+  const Sentence& sentence = doc.sentences()[m.sentence];
+  for (const Token& t : doc.tokens_of(sentence)) {
+    if (t.begin < m.end || t.begin > m.end + 48) continue;
+    const std::string_view n = t.norm;
+    if (n == "resolved" || n == "healed" || n == "cured" || n == "resolution") return true;
+  }
+  return false;
+}
+
 bool IsAssessmentSection(SectionKind s) {
   return s == SectionKind::kAssessment || s == SectionKind::kPlan ||
          s == SectionKind::kAssessmentAndPlan || s == SectionKind::kDiagnoses ||
@@ -196,6 +236,10 @@ double SourceWeight(LexiconSource s) {
 
 }  // namespace
 
+bool IsDefaultTitle(std::string_view d) {
+  return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
+}
+
 struct Coder::Rep {
   CoderOptions options;
   std::vector<CombinationRule> combinations;
@@ -214,13 +258,47 @@ struct Coder::Rep {
     return nullptr;
   }
 
+  // A billable code that is a default of its category ("without
+  // complications", "unspecified severity") gives way to a code of the same
+  // category whose added title words the sentence all has (E11.9 with
+  // "hyperglycemia" in the sentence is E11.65; F02.80 with "moderate" and
+  // "agitation" is F02.B11).
+  std::pair<uint32_t, std::string> Refine(uint32_t id,
+                                          const std::set<std::string>& sentence_words) const {
+    Code c = At(id);
+    if (!IsDefaultTitle(c.description())) return {id, ""};
+    Code category = c;
+    while (auto p = category.parent()) category = *p;
+    std::vector<std::string> base = ContentStems(c.description());
+    std::set<std::string> base_set(base.begin(), base.end());
+    uint32_t best = id;
+    size_t best_matched = 0;
+    for (const Code& d : category.descendants()) {
+      if (!d.billable() || d.id() == id) continue;
+      std::vector<std::string> words = ContentStems(d.description());
+      std::set<std::string> extra;
+      for (std::string& w : words) {
+        if (!base_set.contains(w)) extra.insert(std::move(w));
+      }
+      if (extra.empty() || extra.size() > 4) continue;
+      bool all = true;
+      for (const std::string& w : extra) all = all && sentence_words.contains(w);
+      if (all && extra.size() > best_matched) {
+        best = d.id();
+        best_matched = extra.size();
+      }
+    }
+    if (best == id) return {id, ""};
+    return {best, StrCat("specified from ", c.code(), " by the words of its sentence")};
+  }
+
   // The billable code that `id` stands for in this sentence: itself, or the
   // descendant whose extra title words the sentence has (laterality, type,
   // the 7th character), or its default (unspecified / initial encounter).
   std::pair<uint32_t, std::string> Specify(uint32_t id,
                                            const std::set<std::string>& sentence_words) const {
     Code c = At(id);
-    if (c.billable()) return {id, ""};
+    if (c.billable()) return Refine(id, sentence_words);
     std::vector<std::string> base = ContentStems(c.description());
     std::set<std::string> base_set(base.begin(), base.end());
     double best_score = -1e9;
@@ -396,8 +474,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   auto words_of = [&](uint32_t si) -> const std::set<std::string>& {
     auto it = sentence_words.find(si);
     if (it != sentence_words.end()) return it->second;
-    std::vector<std::string> w = ContentStems(doc.text_of(sentences[si]));
-    return sentence_words.emplace(si, std::set<std::string>(w.begin(), w.end())).first->second;
+    return sentence_words.emplace(si, AffirmedStems(doc, sentences[si])).first->second;
   };
   std::map<uint32_t, Candidate> candidates;
   auto add = [&](uint32_t code, CodeEvidence ev, std::string derivation) {
@@ -482,7 +559,40 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     (affirmed(m, uncertain_ok) ? affirmed_in_assessment : doubted_in_assessment)
         .insert(m.code_id);
   }
-  for (const Mention& m : mentions) {
+  // A code written in the chart ("E11.22") takes the assertion of the words
+  // around it, and counts for less unless those words name a condition of
+  // its category (typed codes are often stale or wrong).
+  std::vector<Mention> adjusted;
+  const std::vector<Mention>* all = &mentions;
+  bool any_code_in_text = false;
+  for (const Mention& m : mentions) any_code_in_text |= m.source == LexiconSource::kCodeInText;
+  std::set<size_t> uncorroborated;
+  if (any_code_in_text) {
+    adjusted = mentions;
+    for (size_t i = 0; i < adjusted.size(); ++i) {
+      Mention& m = adjusted[i];
+      if (m.source != LexiconSource::kCodeInText) continue;
+      bool corroborated = false;
+      for (const Mention& o : mentions) {
+        if (o.sentence != m.sentence || o.source == LexiconSource::kCodeInText || o.subsumed) {
+          continue;
+        }
+        const Assertion& oa = o.assertion;
+        if (oa.negated || oa.uncertain || oa.historical || oa.hypothetical || oa.family) {
+          m.assertion.negated |= oa.negated;
+          m.assertion.uncertain |= oa.uncertain;
+          m.assertion.historical |= oa.historical;
+          m.assertion.hypothetical |= oa.hypothetical;
+          m.assertion.family |= oa.family;
+        }
+        corroborated |= o.code.substr(0, 3) == m.code.substr(0, 3);
+      }
+      if (!corroborated) uncorroborated.insert(i);
+    }
+    all = &adjusted;
+  }
+  for (size_t mi = 0; mi < all->size(); ++mi) {
+    const Mention& m = (*all)[mi];
     if (m.subsumed || m.code_id == kNoCode) continue;
     if (!affirmed(m, uncertain_ok)) continue;
     if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&
@@ -490,6 +600,8 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       continue;
     }
     Assertion a = m.assertion;
+    // "healed", "resolved", "cured" right after a condition make it history.
+    if (!a.historical && ResolvedAfter(doc, m)) a.historical = true;
     // An acute condition dated to a past year ("R AKA 2020 for wet
     // gangrene", "anterior STEMI 2019") is history.
     if (!a.historical && NearPastYear(doc, m, latest_year)) {
@@ -502,6 +614,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     double w = SourceWeight(m.source) * SectionWeight(m.section);
     w *= std::max(0.5, 1.0 - 0.07 * m.gaps);
     if (m.words == 1) w *= 0.92;
+    if (uncorroborated.contains(mi)) w *= 0.7;
     w *= std::min(1.06, 1.0 + 0.02 * m.optional_words);
     uint32_t code = m.code_id;
     std::string derivation = "lexicon";
