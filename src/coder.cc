@@ -33,13 +33,28 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// The content words of `text` (stems, stop words removed).
+// The content words of a code title (stems, stop words removed), without
+// what a "without ..." clause names: "with hypoglycemia without coma" adds
+// "hypoglycemia", not "coma".
 std::vector<std::string> ContentStems(std::string_view text) {
   std::vector<internal::LexWord> words;
   internal::LexiconWords(text, &words);
   std::vector<std::string> out;
-  for (internal::LexWord& w : words) {
-    if (!internal::IsLexiconStopWord(w.stem)) out.push_back(std::move(w.stem));
+  bool without = false;
+  for (size_t i = 0; i < words.size(); ++i) {
+    internal::LexWord& w = words[i];
+    if (w.stem == "without") {
+      without = true;
+      continue;
+    }
+    // The clause ends at a comma or at "with".
+    if (without && (w.stem == "with" ||
+                    (i > 0 && text.substr(words[i - 1].end, w.begin - words[i - 1].end)
+                                      .find(',') != std::string_view::npos))) {
+      without = false;
+    }
+    if (without || internal::IsLexiconStopWord(w.stem)) continue;
+    out.push_back(std::move(w.stem));
   }
   return out;
 }
@@ -47,11 +62,13 @@ std::vector<std::string> ContentStems(std::string_view text) {
 // The content words of a sentence that are not negated within it: after
 // "without", "no", "not", "w/o" or "negative", words up to the next comma,
 // semicolon or period do not count ("hypoglycemia without coma").
-std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s) {
+std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
+                                    uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) {
   std::set<std::string> out;
   std::vector<internal::LexWord> words;
   bool negated = false;
   for (const Token& t : doc.tokens_of(s)) {
+    if (t.end <= from || t.begin >= to) continue;
     if (t.kind == TokenKind::kPunct) {
       if (t.norm == "," || t.norm == ";" || t.norm == "." || t.norm == ":") negated = false;
       continue;
@@ -321,8 +338,7 @@ struct Coder::Rep {
       // The default a coder takes when the chart says no more: "uncomplicated"
       // (F17.210), then "unspecified", and the initial encounter for a 7th
       // character.
-      const bool uncomplicated =
-          Contains(desc, "uncomplicated") || Contains(desc, "without complication");
+      const bool uncomplicated = Contains(desc, "uncomplicated") || Contains(desc, "without");
       // A descendant is chosen for its words only when the sentence has at
       // least half of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.
@@ -637,7 +653,12 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
         w *= 0.95;
       }
     }
-    auto [billable, how] = r.Specify(code, words_of(m.sentence));
+    // Refining a code that is already billable looks only near the mention;
+    // completing a header code may use the whole sentence.
+    const std::set<std::string> near = AffirmedStems(
+        doc, sentences[m.sentence], m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+    auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
+                                                          : r.Specify(code, words_of(m.sentence));
     if (!how.empty() && derivation == "lexicon") derivation = how;
     w = std::clamp(w, 0.0, 0.99);
     CodeEvidence ev = evidence_of(m, w);
