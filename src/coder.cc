@@ -338,7 +338,9 @@ struct Coder::Rep {
       // The default a coder takes when the chart says no more: "uncomplicated"
       // (F17.210), then "unspecified", and the initial encounter for a 7th
       // character.
-      const bool uncomplicated = Contains(desc, "uncomplicated") || Contains(desc, "without");
+      const bool uncomplicated =
+          Contains(desc, "uncomplicated") || Contains(desc, "without complication");
+      const bool without = Contains(desc, "without");
       // A descendant is chosen for its words only when the sentence has at
       // least half of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.
@@ -353,8 +355,10 @@ struct Coder::Rep {
           best = d.id();
         }
       }
-      const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.5 : 0) +
-                            (uncomplicated ? 0.7 : 0) - 0.05 * extra.size() - depth_penalty;
+      // Each word a child adds that the chart does not say counts against it.
+      const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
+                            (uncomplicated ? 0.7 : without ? 0.3 : 0) -
+                            0.35 * static_cast<double>(extra.size()) - depth_penalty;
       if (dscore > default_score) {
         default_score = dscore;
         default_id = d.id();
