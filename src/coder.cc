@@ -83,7 +83,12 @@ std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
     words.clear();
     internal::LexiconWords(doc.text_of(t), &words);
     for (internal::LexWord& w : words) {
-      if (!internal::IsLexiconStopWord(w.stem)) out.insert(std::move(w.stem));
+      if (internal::IsLexiconStopWord(w.stem)) continue;
+      // Laterality as charts write it ("R hemiparesis", "L heel", "OU").
+      if (w.raw == "r" || w.raw == "rt") w.stem = "right";
+      else if (w.raw == "l" || w.raw == "lt") w.stem = "left";
+      else if (w.raw == "bilat" || w.raw == "ou" || w.raw == "bil") w.stem = "bilater";
+      out.insert(std::move(w.stem));
     }
   }
   return out;
@@ -293,6 +298,11 @@ struct Coder::Rep {
     for (const Code& d : category.descendants()) {
       if (!d.billable() || d.id() == id) continue;
       std::vector<std::string> words = ContentStems(d.description());
+      // It must say everything `c` says, and more.
+      std::set<std::string> word_set(words.begin(), words.end());
+      if (!std::includes(word_set.begin(), word_set.end(), base_set.begin(), base_set.end())) {
+        continue;
+      }
       std::set<std::string> extra;
       for (std::string& w : words) {
         if (!base_set.contains(w)) extra.insert(std::move(w));
@@ -805,9 +815,17 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
                        Contains(desc, "without complications");
     if (!vague) continue;
     const std::string cat(x.key().substr(0, 3));
+    // Only a code that is the category's default (directly under it, or in
+    // its ".9" subcategory) or whose parent also holds the other code gives
+    // way: I69.359 (hemiplegia, side unspecified) stays beside I69.320
+    // (aphasia), while E11.9, I50.9, N18.9 and J96.90 give way.
+    const std::optional<Code> parent = x.parent();
+    const bool category_default =
+        !parent || parent->depth() == 0 || (x.key().size() > 3 && x.key()[3] == '9');
     for (const auto& [other, o] : candidates) {
       if (other == code || o.dropped) continue;
       if (codes.CodeAt(other).key().substr(0, 3) != cat) continue;
+      if (!category_default && !(parent && parent->Contains(codes.CodeAt(other)))) continue;
       std::string_view odesc = codes.CodeAt(other).description();
       const bool other_vague = Contains(odesc, "unspecified") || Contains(odesc, "Unspecified") ||
                                Contains(odesc, "without complications");
