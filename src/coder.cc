@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
@@ -54,6 +55,10 @@ std::vector<std::string> ContentStems(std::string_view text) {
       without = false;
     }
     if (without || internal::IsLexiconStopWord(w.stem)) continue;
+    if (w.stem == "unspecifi") {
+      if (i + 1 < words.size() && internal::IsVagueNoun(words[i + 1].stem)) ++i;
+      continue;
+    }
     out.push_back(std::move(w.stem));
   }
   return out;
@@ -62,10 +67,23 @@ std::vector<std::string> ContentStems(std::string_view text) {
 // The content words of a sentence that are not negated within it: after
 // "without", "no", "not", "w/o" or "negative", words up to the next comma,
 // semicolon or period do not count ("hypoglycemia without coma").
+// Abbreviations and synonyms count as the words they stand for ("R" is
+// "right", "sacrum" is "sacral region"), through the lexicon.
 std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
-                                    uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) {
+                                    const internal::Lexicon& lex, uint32_t from = 0,
+                                    uint32_t to = 0xFFFFFFFFu) {
   std::set<std::string> out;
   std::vector<internal::LexWord> words;
+  std::vector<internal::Lexicon::InputWord> run;
+  std::vector<uint32_t> ids;
+  internal::Lexicon::Scratch scratch;
+  auto flush = [&] {
+    if (run.empty()) return;
+    ids.clear();
+    lex.ExpandedWordIds(run, &scratch, &ids);
+    for (uint32_t id : ids) out.emplace(lex.Word(id));
+    run.clear();
+  };
   bool negated = false;
   for (const Token& t : doc.tokens_of(s)) {
     if (t.end <= from || t.begin >= to) continue;
@@ -76,6 +94,7 @@ std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
     const std::string_view n = t.norm;
     if (n == "without" || n == "no" || n == "not" || n == "w/o" || n == "negative" ||
         n == "denies") {
+      flush();
       negated = true;
       continue;
     }
@@ -83,14 +102,13 @@ std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
     words.clear();
     internal::LexiconWords(doc.text_of(t), &words);
     for (internal::LexWord& w : words) {
-      if (internal::IsLexiconStopWord(w.stem)) continue;
-      // Laterality as charts write it ("R hemiparesis", "L heel", "OU").
-      if (w.raw == "r" || w.raw == "rt") w.stem = "right";
-      else if (w.raw == "l" || w.raw == "lt") w.stem = "left";
-      else if (w.raw == "bilat" || w.raw == "ou" || w.raw == "bil") w.stem = "bilater";
-      out.insert(std::move(w.stem));
+      const bool stop = internal::IsLexiconStopWord(w.stem);
+      if (!stop) out.insert(w.stem);
+      run.push_back({lex.WordId(w.stem), lex.WordId(w.raw), t.begin + w.begin, t.begin + w.end,
+                     w.upper, stop});
     }
   }
+  flush();
   return out;
 }
 
@@ -214,7 +232,7 @@ bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
 bool ResolvedAfter(const Document& doc, const Mention& m) {
   const Sentence& sentence = doc.sentences()[m.sentence];
   for (const Token& t : doc.tokens_of(sentence)) {
-    if (t.begin < m.end || t.begin > m.end + 48) continue;
+    if (t.begin < m.end || t.begin > m.end + 80) continue;
     const std::string_view n = t.norm;
     if (n == "resolved" || n == "healed" || n == "cured" || n == "resolution") return true;
   }
@@ -264,6 +282,7 @@ bool IsDefaultTitle(std::string_view d) {
 
 struct Coder::Rep {
   CoderOptions options;
+  std::unique_ptr<internal::Lexicon> lexicon;  // abbreviation and synonym rewriting
   std::vector<CombinationRule> combinations;
   std::vector<HistoryRule> history;  // longest prefix first
   std::vector<BmiRange> bmi;         // adult BMI codes (Z68.1 .. Z68.45)
@@ -390,6 +409,7 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
   auto rep = std::make_unique<Rep>();
   rep->options = options;
   const CodeSet& codes = *options.code_set;
+  CC_ASSIGN_OR_RETURN(rep->lexicon, internal::Lexicon::Create(codes));
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
     std::optional<Code> c = codes.Find(code);
@@ -504,7 +524,8 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   auto words_of = [&](uint32_t si) -> const std::set<std::string>& {
     auto it = sentence_words.find(si);
     if (it != sentence_words.end()) return it->second;
-    return sentence_words.emplace(si, AffirmedStems(doc, sentences[si])).first->second;
+    return sentence_words.emplace(si, AffirmedStems(doc, sentences[si], *r.lexicon))
+        .first->second;
   };
   std::map<uint32_t, Candidate> candidates;
   auto add = [&](uint32_t code, CodeEvidence ev, std::string derivation) {
@@ -670,7 +691,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
     const std::set<std::string> near = AffirmedStems(
-        doc, sentences[m.sentence], m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+        doc, sentences[m.sentence], *r.lexicon, m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence));
     if (!how.empty() && derivation == "lexicon") derivation = how;

@@ -125,6 +125,16 @@ bool IsLexiconStopWord(std::string_view s) {
   return false;
 }
 
+bool IsVagueNoun(std::string_view stem) {
+  static constexpr std::string_view kVague[] = {"site", "part", "region", "portion", "locat",
+                                                "organ", "bodi", "side", "later", "sever",
+                                                "episod", "kind"};
+  for (std::string_view v : kVague) {
+    if (stem == v) return true;
+  }
+  return false;
+}
+
 void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
   const size_t first = out->size();
   size_t i = 0;
