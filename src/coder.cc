@@ -650,6 +650,14 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
         !affirmed_in_assessment.contains(m.code_id)) {
       continue;
     }
+    // A drug named in the hospital course or a procedure note (sliding-scale
+    // insulin, a dose given) is not long-term use.
+    if (m.source == LexiconSource::kCurated && codes.CodeAt(m.code_id).key().starts_with("Z79") &&
+        (m.section == SectionKind::kHospitalCourse || m.section == SectionKind::kProcedures ||
+         m.section == SectionKind::kLabs || m.section == SectionKind::kImaging ||
+         m.section == SectionKind::kPhysicalExam || m.section == SectionKind::kVitals)) {
+      continue;
+    }
     Assertion a = m.assertion;
     // "healed", "resolved", "cured" right after a condition make it history.
     if (!a.historical && ResolvedAfter(doc, m)) a.historical = true;
@@ -717,9 +725,16 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       }
       if (!refs.empty()) asks.emplace_back(code, std::move(refs));
     }
+    std::set<std::string> categories;
+    for (const auto& [code, c] : candidates) {
+      categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
+    }
     for (const Mention& m : mentions) {
       if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
+      // The instruction is met when the chart already gave a code of the
+      // category it asks for ("CKD 4" beside "diabetic CKD").
+      if (categories.contains(key.substr(0, 3))) continue;
       for (const auto& [code, refs] : asks) {
         const Candidate& c = candidates[code];
         bool same_sentence = false;
@@ -740,6 +755,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
         CodeEvidence ev = evidence_of(m, w);
         ev.assertion = c.evidence.front().assertion;
         add(billable, std::move(ev), StrCat("use additional code of ", codes.CodeAt(code).code()));
+        categories.insert(key.substr(0, 3));
         break;
       }
     }
