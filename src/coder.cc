@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
+#include "src/internal/profile_builder.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
 
@@ -270,6 +271,7 @@ double SourceWeight(LexiconSource s) {
     case LexiconSource::kNeoplasmTable: return 0.88;
     case LexiconSource::kIndexSee: return 0.8;
     case LexiconSource::kCodeInText: return 0.85;
+    case LexiconSource::kLearned: return 1.0;
   }
   return 0.8;
 }
@@ -280,8 +282,22 @@ bool IsDefaultTitle(std::string_view d) {
   return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
 }
 
+struct LearnedCode {
+  uint32_t code = kNoCode;
+  double precision = 0;
+  int documents = 0;
+};
+
+// How much a learned word group supports its code: its precision in the
+// corpus, discounted when it was seen in few documents.
+double Weight(const LearnedCode& lc) {
+  return std::clamp(lc.precision * std::min(1.0, lc.documents / 5.0), 0.0, 0.95);
+}
+
 struct Coder::Rep {
   CoderOptions options;
+  // The coding profile: word group -> codes it predicted in the corpus.
+  absl::flat_hash_map<std::string, std::vector<LearnedCode>> learned;
   std::unique_ptr<internal::Lexicon> lexicon;  // abbreviation and synonym rewriting
   std::vector<CombinationRule> combinations;
   std::vector<HistoryRule> history;  // longest prefix first
@@ -474,6 +490,29 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
                      [](const HistoryRule& a, const HistoryRule& b) {
                        return a.prefix.size() > b.prefix.size();
                      });
+  }
+  if (!options.profile.empty()) {
+    const std::string name = StrCat("profile/", options.profile);
+    absl::StatusOr<ReferenceTable> t = codes.Table(name);
+    if (!t.ok()) {
+      return absl::NotFoundError(StrCat("no coding profile '", options.profile,
+                                        "' in the data pack (build it with chartcoder pack "
+                                        "--train ", options.profile, "=FILE)"));
+    }
+    const int gram = t->ColumnIndex("gram"), code = t->ColumnIndex("code"),
+              docs = t->ColumnIndex("documents"), prec = t->ColumnIndex("precision");
+    if (gram < 0 || code < 0 || docs < 0 || prec < 0) {
+      return absl::DataLossError(StrCat(name, " lacks gram, code, documents or precision"));
+    }
+    for (size_t row = 0; row < t->row_count(); ++row) {
+      std::optional<Code> c = codes.Find(t->cell(row, code));
+      if (!c) continue;  // a code of another edition
+      LearnedCode lc;
+      lc.code = c->id();
+      internal::ParseDouble(t->cell(row, prec), &lc.precision);
+      internal::ParseInt(t->cell(row, docs), &lc.documents);
+      rep->learned[std::string(t->cell(row, gram))].push_back(lc);
+    }
   }
   // Adult BMI codes, from their titles: "Body mass index [BMI] 40.0-44.9,
   // adult", "... 19.9 or less, adult", "... 70 or greater, adult".
@@ -711,6 +750,74 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       add(manif, ev, StrCat("manifestation paired with ", m.code));
     }
     add(billable, std::move(ev), derivation);
+  }
+
+  // The coding profile: word groups of affirmed clauses that predicted codes
+  // in its corpus. A code takes the support of its best word group in the
+  // chart (repeating a common word does not make a code more likely).
+  if (!r.learned.empty()) {
+    struct Best {
+      const LearnedCode* learned;
+      const std::string* gram;
+      uint32_t begin, end, sentence;
+    };
+    std::map<uint32_t, Best> best;
+    std::vector<std::string> grams;
+    for (uint32_t si = 0; si < sentences.size(); ++si) {
+      const Sentence& s = sentences[si];
+      if (s.is(kSentenceHeader)) continue;
+      auto learn = [&](uint32_t begin, uint32_t end) {
+        if (end <= begin) return;
+        grams.clear();
+        internal::TextGrams(doc.text().substr(begin, end - begin), 3, &grams);
+        for (const std::string& g : grams) {
+          auto it = r.learned.find(g);
+          if (it == r.learned.end()) continue;
+          for (const LearnedCode& lc : it->second) {
+            auto [b, inserted] = best.emplace(lc.code, Best{&lc, &it->first, begin, end, si});
+            if (!inserted && Weight(lc) > Weight(*b->second.learned)) {
+              b->second = Best{&lc, &it->first, begin, end, si};
+            }
+          }
+        }
+      };
+      // Clauses between negations, so that "no fever" does not predict R50.9.
+      uint32_t clause_begin = s.begin;
+      constexpr uint32_t kSkipping = 0xFFFFFFFFu;
+      for (const Token& t : doc.tokens_of(s)) {
+        const std::string_view n = t.norm;
+        if (n == "no" || n == "not" || n == "without" || n == "w/o" || n == "denies" ||
+            n == "negative") {
+          if (clause_begin != kSkipping) learn(clause_begin, t.begin);
+          clause_begin = kSkipping;  // the negated words up to the next comma
+          continue;
+        }
+        if (clause_begin == kSkipping && t.kind == TokenKind::kPunct &&
+            (n == "," || n == ";" || n == ".")) {
+          clause_begin = t.end;
+        }
+      }
+      if (clause_begin != kSkipping) learn(clause_begin, s.end);
+    }
+    for (const auto& [code_id, b] : best) {
+      const Sentence& s = sentences[b.sentence];
+      CodeEvidence ev;
+      ev.begin = b.begin;
+      ev.end = b.end;
+      ev.spans = {{b.begin, b.end}};
+      ev.sentence_begin = s.begin;
+      ev.sentence_end = s.end;
+      ev.section = doc.section_of(s).kind;
+      ev.lexicon_phrase = *b.gram;
+      ev.source = LexiconSource::kLearned;
+      ev.mention_code = std::string(codes.CodeAt(code_id).code());
+      ev.weight = Weight(*b.learned);
+      auto [billable, how] = r.Specify(code_id, {});
+      add(billable, std::move(ev),
+          StrCat("learned (profile ", r.options.profile, "): '", *b.gram, "' in ",
+                 b.learned->documents, " documents, right ",
+                 static_cast<int>(b.learned->precision * 100 + 0.5), "%"));
+    }
   }
 
   // "Use additional code": a subsumed mention whose code a candidate's note
