@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/internal/demographics_json.h"
@@ -66,16 +67,15 @@ TEST(ThreadPoolExecutorTest, RunAllReturnsOutcomesInInputOrder) {
   ASSERT_TRUE(pool.ok());
   std::vector<ChartJob> jobs;
   for (int i = 0; i < 200; ++i) {
-    jobs.push_back(Job("c" + std::to_string(i),
-                       (i % 7 == 3 ? "fail" : "sleep " + std::to_string(i % 3) + " x") +
-                           std::to_string(i)));
+    jobs.push_back(Job(absl::StrCat("c", i), i % 7 == 3 ? absl::StrCat("fail", i)
+                                                         : absl::StrCat("sleep ", i % 3, " x", i)));
   }
   auto outcomes = RunAll(**pool, jobs);
   ASSERT_TRUE(outcomes.ok()) << outcomes.status();
   ASSERT_EQ(outcomes->size(), 200u);
   for (int i = 0; i < 200; ++i) {
     const JobOutcome& o = (*outcomes)[i];
-    EXPECT_EQ(o.id, "c" + std::to_string(i));
+    EXPECT_EQ(o.id, absl::StrCat("c", i));
     if (i % 7 == 3) {
       EXPECT_TRUE(absl::IsInvalidArgument(o.result.status()));
     } else {
@@ -164,7 +164,7 @@ TEST(InOrderDeliveryTest, DeliversInSubmissionOrderOneAtATime) {
   for (int i = 0; i < 100; ++i) {
     // Later jobs finish first: the delivery must still follow input order.
     ASSERT_TRUE((*pool)
-                    ->Submit(Job(std::to_string(i), "sleep " + std::to_string((100 - i) % 4)),
+                    ->Submit(Job(absl::StrCat(i), absl::StrCat("sleep ", (100 - i) % 4)),
                              in_order.Callback())
                     .ok());
   }
