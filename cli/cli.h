@@ -86,6 +86,11 @@ const Command& EncryptCommand();
 const Command& DecryptCommand();
 const Command& InspectCommand();
 const Command& RewrapCommand();
+const Command& DbCommand();
+const Command& SubmitCommand();
+const Command& WorkerCommand();
+const Command& StatusCommand();
+const Command& ResultsCommand();
 
 }  // namespace chartcoder::cli
 

@@ -16,7 +16,8 @@ namespace {
 std::vector<const Command*> Commands() {
   return {&VersionCommand(), &LookupCommand(),  &SearchCommand(),  &PackCommand(),
           &RafCommand(),     &KeygenCommand(),  &KeysCommand(),    &EncryptCommand(),
-          &DecryptCommand(), &InspectCommand(), &RewrapCommand()};
+          &DecryptCommand(), &InspectCommand(), &RewrapCommand(),
+          &DbCommand(),      &SubmitCommand(),  &WorkerCommand(),  &StatusCommand(),  &ResultsCommand()};
 }
 
 const Command* FindCommand(std::string_view name) {
