@@ -94,6 +94,8 @@ const Command& SubmitCommand();
 const Command& WorkerCommand();
 const Command& StatusCommand();
 const Command& ResultsCommand();
+const Command& TokensCommand();
+const Command& ServeCommand();
 
 }  // namespace chartcoder::cli
 

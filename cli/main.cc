@@ -18,7 +18,8 @@ std::vector<const Command*> Commands() {
           &SearchCommand(),  &ContextCommand(), &VersionCommand(), &PackCommand(),
           &KeygenCommand(),  &KeysCommand(),    &EncryptCommand(), &DecryptCommand(),
           &InspectCommand(), &RewrapCommand(),  &DbCommand(),      &SubmitCommand(),
-          &WorkerCommand(),  &StatusCommand(),  &ResultsCommand()};
+          &WorkerCommand(),  &StatusCommand(),  &ResultsCommand(), &ServeCommand(),
+          &TokensCommand()};
 }
 
 const Command* FindCommand(std::string_view name) {

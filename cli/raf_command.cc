@@ -327,18 +327,7 @@ int RunOne(const CommandLine& args, const Plan& plan,
   if (args.Has("json")) {
     std::string out;
     internal::JsonWriter w(&out);
-    if (blend) {
-      w.BeginObject();
-      w.Key("blend");
-      internal::WriteBlendedRiskScoreJson(*blend, &w);
-      w.Key("scores");
-      w.BeginArray();
-      for (const RiskScore& s : scores) internal::WriteRiskScoreJson(s, &w);
-      w.EndArray();
-      w.EndObject();
-    } else {
-      internal::WriteRiskScoreJson(scores[0], &w);
-    }
+    internal::WriteRafResultJson(scores, blend ? &*blend : nullptr, &w);
     std::printf("%s\n", out.c_str());
     return kExitOk;
   }

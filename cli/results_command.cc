@@ -5,7 +5,7 @@
 #include "cli/cli.h"
 #include "cli/db_flags.h"
 #include "cli/keys_flags.h"
-#include "src/internal/json_writer.h"
+#include "src/internal/result_codec.h"
 
 namespace chartcoder::cli {
 namespace {
@@ -39,15 +39,7 @@ int RunResults(const CommandLine& args) {
   std::string out;
   for (const StoredResult& r : *results) {
     internal::JsonWriter w(&out);
-    w.BeginObject();
-    w.Field("chart_id", r.record.chart_id);
-    w.Field("patient_id", r.record.patient_id);
-    w.Field("digest", r.record.digest);
-    w.Field("created_at", r.created_at);
-    w.Field("sealed", r.sealed);
-    w.Key("result");
-    w.Raw(r.record.result_json);
-    w.EndObject();
+    internal::WriteStoredResultJson(r, &w);
     out.push_back('\n');
   }
   std::fwrite(out.data(), 1, out.size(), stdout);

@@ -1,16 +1,13 @@
 #include "chartcoder/result_store.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <mutex>
 
 #include "src/internal/pg.h"
 #include "src/internal/pg_schema.h"
 #include "src/internal/result_codec.h"
+#include "src/internal/sqlite.h"
 #include "src/internal/strings.h"
 
 namespace chartcoder {
@@ -45,79 +42,22 @@ CREATE INDEX IF NOT EXISTS cc_results_patient ON cc_results (patient_id) WHERE p
 PRAGMA user_version = 1;
 )sql";
 
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  bool ok() const { return rc_ == SQLITE_OK; }
-  sqlite3_stmt* get() const { return stmt_; }
-  void Text(int i, std::string_view v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  void Blob(int i, std::string_view v) {
-    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  }
-  void Null(int i) { sqlite3_bind_null(stmt_, i); }
-  std::string Column(int i) const {
-    const void* p = sqlite3_column_blob(stmt_, i);
-    int n = sqlite3_column_bytes(stmt_, i);
-    return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
-  }
-  bool IsNull(int i) const { return sqlite3_column_type(stmt_, i) == SQLITE_NULL; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_ = SQLITE_ERROR;
-};
+using Statement = internal::SqliteStatement;
 
 absl::Status SqliteError(sqlite3* db, std::string_view what) {
-  int code = sqlite3_errcode(db);
-  std::string text = StrCat("SQLite result store: ", what, ": ", sqlite3_errmsg(db));
-  switch (code & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return absl::UnavailableError(text);
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
-      return absl::DataLossError(text);
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-    case SQLITE_PERM:
-      return absl::FailedPreconditionError(text);
-    case SQLITE_FULL:
-      return absl::ResourceExhaustedError(text);
-    default:
-      return absl::InternalError(text);
-  }
+  return internal::SqliteError(db, StrCat("SQLite result store: ", what));
 }
 
 class SqliteResultStore final : public ResultStore {
  public:
   static absl::StatusOr<std::unique_ptr<ResultStore>> Open(const ResultStoreOptions& options,
                                                            std::string path) {
-    if (path.empty()) return absl::InvalidArgumentError("sqlite: needs a file path");
-    // Results are PHI: create the file private before SQLite opens it (the
-    // -wal and -shm files take the same mode).
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return absl::FailedPreconditionError(
-          StrCat("cannot open the result store ", path, ": ", std::strerror(errno)));
-    }
-    ::close(fd);
-    sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             nullptr);
-    std::unique_ptr<SqliteResultStore> store(new SqliteResultStore(options, path, db));
-    if (rc != SQLITE_OK) return SqliteError(db, StrCat("cannot open ", path));
-    sqlite3_busy_timeout(db, 10000);
-    char* err = nullptr;
-    rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", nullptr,
-                      nullptr, &err);
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) return SqliteError(db, StrCat(path, " is not a usable SQLite database"));
+    absl::StatusOr<internal::SqliteDb> opened =
+        internal::SqliteDb::Open(path, "SQLite result store");
+    if (!opened.ok()) return opened.status();
+    std::unique_ptr<SqliteResultStore> store(
+        new SqliteResultStore(options, path, std::move(*opened)));
+    sqlite3* db = store->db_.get();
     Statement version(db, "PRAGMA user_version");
     if (!version.ok() || sqlite3_step(version.get()) != SQLITE_ROW) {
       return SqliteError(db, "cannot read the schema version");
@@ -129,32 +69,30 @@ class SqliteResultStore final : public ResultStore {
                  ", newer than this chartcoder: upgrade chartcoder"));
     }
     if (v < kSqliteSchemaVersion) {
-      rc = sqlite3_exec(db, kSqliteSchema, nullptr, nullptr, &err);
-      sqlite3_free(err);
-      if (rc != SQLITE_OK) return SqliteError(db, "cannot create the schema");
+      absl::Status created =
+          store->db_.Exec(kSqliteSchema, "SQLite result store: cannot create the schema");
+      if (!created.ok()) return created;
     }
     return std::unique_ptr<ResultStore>(store.release());
   }
-
-  ~SqliteResultStore() override { sqlite3_close_v2(db_); }
 
   absl::StatusOr<bool> Put(const ResultRecord& record) const override {
     absl::StatusOr<EncodedResult> e = internal::EncodeResult(record, keys_, key_id_);
     if (!e.ok()) return e.status();
     std::lock_guard<std::mutex> lock(mu_);
-    Statement st(db_,
+    Statement st(db_.get(),
                  "INSERT INTO cc_results (chart_id, digest, patient_id, result_json, "
                  "result_sealed, key_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                  "ON CONFLICT (chart_id, digest) DO NOTHING");
-    if (!st.ok()) return SqliteError(db_, "cannot prepare an insert");
+    if (!st.ok()) return SqliteError(db_.get(), "cannot prepare an insert");
     st.Text(1, e->chart_id);
     st.Text(2, e->digest);
     st.Text(3, e->patient_id);
     if (e->json) st.Text(4, *e->json); else st.Null(4);
     if (e->sealed) st.Blob(5, *e->sealed); else st.Null(5);
     if (e->key_id.empty()) st.Null(6); else st.Text(6, e->key_id);
-    if (sqlite3_step(st.get()) != SQLITE_DONE) return SqliteError(db_, "cannot store a result");
-    return sqlite3_changes(db_) == 1;
+    if (sqlite3_step(st.get()) != SQLITE_DONE) return SqliteError(db_.get(), "cannot store a result");
+    return sqlite3_changes(db_.get()) == 1;
   }
 
   absl::StatusOr<std::vector<StoredResult>> GetByChart(std::string_view chart_id) const override {
@@ -169,16 +107,16 @@ class SqliteResultStore final : public ResultStore {
 
   absl::StatusOr<int64_t> Count() const override {
     std::lock_guard<std::mutex> lock(mu_);
-    Statement st(db_, "SELECT count(*) FROM cc_results");
-    if (!st.ok() || sqlite3_step(st.get()) != SQLITE_ROW) return SqliteError(db_, "cannot count");
+    Statement st(db_.get(), "SELECT count(*) FROM cc_results");
+    if (!st.ok() || sqlite3_step(st.get()) != SQLITE_ROW) return SqliteError(db_.get(), "cannot count");
     return sqlite3_column_int64(st.get(), 0);
   }
 
   std::string Describe() const override { return "sqlite " + path_; }
 
  private:
-  SqliteResultStore(const ResultStoreOptions& o, std::string path, sqlite3* db)
-      : keys_(o.keys), key_id_(o.key_id), path_(std::move(path)), db_(db) {}
+  SqliteResultStore(const ResultStoreOptions& o, std::string path, internal::SqliteDb db)
+      : keys_(o.keys), key_id_(o.key_id), path_(std::move(path)), db_(std::move(db)) {}
 
   absl::StatusOr<std::vector<StoredResult>> Read(const char* where, std::string_view key) const {
     std::vector<StoredResult> out;
@@ -189,8 +127,8 @@ class SqliteResultStore final : public ResultStore {
           "SELECT chart_id, digest, patient_id, result_json, result_sealed, "
           "coalesce(key_id, ''), created_at FROM cc_results WHERE ",
           where);
-      Statement st(db_, sql.c_str());
-      if (!st.ok()) return SqliteError(db_, "cannot prepare a query");
+      Statement st(db_.get(), sql.c_str());
+      if (!st.ok()) return SqliteError(db_.get(), "cannot prepare a query");
       st.Text(1, key);
       int rc;
       while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
@@ -205,7 +143,7 @@ class SqliteResultStore final : public ResultStore {
         s.created_at = st.Column(6);
         out.push_back(std::move(s));
       }
-      if (rc != SQLITE_DONE) return SqliteError(db_, "cannot read results");
+      if (rc != SQLITE_DONE) return SqliteError(db_.get(), "cannot read results");
     }
     for (size_t i = 0; i < out.size(); ++i) {
       if (!out[i].sealed) continue;
@@ -222,7 +160,7 @@ class SqliteResultStore final : public ResultStore {
   const KeyProvider* keys_;
   std::string key_id_;
   std::string path_;
-  sqlite3* db_;
+  internal::SqliteDb db_;
   mutable std::mutex mu_;
 };
 
@@ -319,9 +257,7 @@ absl::StatusOr<std::unique_ptr<ResultStore>> OpenResultStore(const ResultStoreOp
         "no result store given: a PostgreSQL URL, or sqlite:PATH for a local file");
   }
   if (IsSqliteLocation(options.location)) {
-    std::string path = options.location;
-    if (path.rfind("sqlite:", 0) == 0) path = path.substr(7);
-    return SqliteResultStore::Open(options, path);
+    return SqliteResultStore::Open(options, internal::SqlitePath(options.location));
   }
   return PostgresResultStore::Open(options);
 }

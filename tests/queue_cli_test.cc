@@ -20,7 +20,7 @@ class QueueCliTest : public testing::PgServerSuite {
     url_ = server_->Url(db);
     auto m = RunCli({"db", "migrate", "--db", url_});
     ASSERT_EQ(m.exit_code, 0) << m.err;
-    EXPECT_EQ(m.out, "schema at version 1\n");
+    EXPECT_EQ(m.out, "schema at version 2\n");
   }
   std::string url_;
   testing::TempDir dir_;

@@ -61,7 +61,7 @@ class WorkQueueTest : public testing::PgServerSuite {
 };
 
 TEST_F(WorkQueueTest, MigrateIsIdempotentAndWorkersNeedIt) {
-  EXPECT_THAT(queue_->Migrate().value_or(-1), 1);
+  EXPECT_THAT(queue_->Migrate().value_or(-1), 2);
   EXPECT_TRUE(queue_->CheckSchema().ok());
   ASSERT_TRUE(server_->CreateDatabase("unmigrated").ok());
   WorkQueueOptions o;

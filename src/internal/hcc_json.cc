@@ -167,4 +167,24 @@ void WriteBlendedRiskScoreJson(const BlendedRiskScore& blend, JsonWriter* w) {
   w->EndObject();
 }
 
+void WriteRafResultJson(absl::Span<const RiskScore> scores, const BlendedRiskScore* blend,
+                        JsonWriter* w) {
+  if (blend == nullptr && scores.size() == 1) {
+    WriteRiskScoreJson(scores[0], w);
+    return;
+  }
+  w->BeginObject();
+  w->Key("blend");
+  if (blend != nullptr) {
+    WriteBlendedRiskScoreJson(*blend, w);
+  } else {
+    w->Null();
+  }
+  w->Key("scores");
+  w->BeginArray();
+  for (const RiskScore& s : scores) WriteRiskScoreJson(s, w);
+  w->EndArray();
+  w->EndObject();
+}
+
 }  // namespace chartcoder::internal

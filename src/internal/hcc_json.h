@@ -7,6 +7,7 @@
 #ifndef CHARTCODER_SRC_INTERNAL_HCC_JSON_H_
 #define CHARTCODER_SRC_INTERNAL_HCC_JSON_H_
 
+#include "absl/types/span.h"
 #include "chartcoder/hcc.h"
 #include "src/internal/json_writer.h"
 
@@ -22,6 +23,12 @@ void WriteRiskScoreJson(const RiskScore& score, JsonWriter* w);
 // One object: weights, raw_score, normalized_score, coding_intensity_adjustment,
 // payment_score (null when unknown).
 void WriteBlendedRiskScoreJson(const BlendedRiskScore& blend, JsonWriter* w);
+
+// What `chartcoder raf --json` prints and POST /v1/raf answers: the one
+// score as WriteRiskScoreJson writes it, or with a blend {"blend": ...,
+// "scores": [...]}.
+void WriteRafResultJson(absl::Span<const RiskScore> scores, const BlendedRiskScore* blend,
+                        JsonWriter* w);
 
 }  // namespace chartcoder::internal
 

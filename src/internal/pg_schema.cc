@@ -67,6 +67,17 @@ CREATE TABLE cc_dead_letter (
   dead_at timestamptz NOT NULL DEFAULT now()
 );
 )sql"},
+    {2, "API tokens",
+     R"sql(
+CREATE TABLE cc_api_tokens (
+  id text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{16}$'),
+  name text NOT NULL DEFAULT '' CHECK (octet_length(name) <= 256),
+  scope text NOT NULL CHECK (scope IN ('read', 'code', 'admin')),
+  secret_sha256 text NOT NULL CHECK (secret_sha256 ~ '^[0-9a-f]{64}$'),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  revoked_at timestamptz
+);
+)sql"},
 };
 
 constexpr char kCreateMigrations[] = R"sql(

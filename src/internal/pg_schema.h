@@ -12,6 +12,8 @@
 //              key_id, job_id, created_at)   UNIQUE (chart_id, digest)
 //   cc_dead_letter(job_id, chart_id, patient_id, ref, digest, sealed_payload,
 //                  demographics, attempts, error, created_at, dead_at)
+//   cc_api_tokens(id, name, scope, secret_sha256, created_at, revoked_at)
+//                  (version 2: the API's bearer tokens, chartcoder/tokens.h)
 // available_at is when a job may next be claimed: the next attempt's time
 // while it is queued (backoff), the lease's expiry while it is leased (the
 // visibility timeout), so one partial index serves every claim.

@@ -93,5 +93,17 @@ absl::StatusOr<std::string> OpenStoredResult(std::string_view sealed, const KeyP
   return ReadChartBytes(sealed, read);
 }
 
+void WriteStoredResultJson(const StoredResult& r, JsonWriter* w) {
+  w->BeginObject();
+  w->Field("chart_id", r.record.chart_id);
+  w->Field("patient_id", r.record.patient_id);
+  w->Field("digest", r.record.digest);
+  w->Field("created_at", r.created_at);
+  w->Field("sealed", r.sealed);
+  w->Key("result");
+  w->Raw(r.record.result_json);
+  w->EndObject();
+}
+
 }  // namespace internal
 }  // namespace chartcoder

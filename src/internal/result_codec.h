@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "chartcoder/keys.h"
 #include "chartcoder/result_store.h"
+#include "src/internal/json_writer.h"
 
 namespace chartcoder::internal {
 
@@ -38,6 +39,11 @@ absl::StatusOr<std::string> OpenStoredResult(std::string_view sealed, const KeyP
 // Seals `plaintext` into a string (key `key_id` or the active key).
 absl::StatusOr<std::string> SealBytes(std::string_view plaintext, const KeyProvider& keys,
                                       std::string_view key_id);
+
+// A stored result as `chartcoder results` prints it and GET /v1/charts/{id}
+// lists it: {"chart_id", "patient_id", "digest", "created_at", "sealed",
+// "result": {...the coded chart...}}.
+void WriteStoredResultJson(const StoredResult& result, JsonWriter* w);
 
 }  // namespace chartcoder::internal
 
