@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "xxhash.h"
 #include "src/internal/hcc_json.h"
 #include "src/internal/json_writer.h"
 #include "src/internal/strings.h"
@@ -92,6 +93,42 @@ std::set<std::pair<uint32_t, uint32_t>> CodedSpans(const ChartResult& r) {
     for (const CodeEvidence& ev : c.evidence) out.emplace(ev.begin, ev.end);
   }
   return out;
+}
+
+// FHIR R4 'id': letters, digits, '-' and '.', 1 to 64 characters. Chart ids
+// (paths, "line 7") often are not; those go into an identifier instead.
+bool IsFhirId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+constexpr std::string_view kFhirBase = "https://chartcoder.dev/fhir/";
+
+// A stable urn:uuid for entry `n` of a chart's Bundle: the same chart id,
+// text and code give the same URN on every run, and different charts differ.
+// Name-based in the spirit of RFC 9562 version 8 (custom), from XXH3-128.
+std::string EntryUrn(std::string_view id, std::string_view text, std::string_view code, int n) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  const char sep = 0;
+  XXH3_128bits_update(state, id.data(), id.size());
+  XXH3_128bits_update(state, &sep, 1);
+  XXH3_128bits_update(state, text.data(), text.size());
+  XXH3_128bits_update(state, &sep, 1);
+  XXH3_128bits_update(state, code.data(), code.size());
+  XXH3_128bits_update(state, &n, sizeof(n));
+  const XXH128_hash_t h = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  uint64_t hi = h.high64, lo = h.low64;
+  hi = (hi & ~uint64_t{0xF000}) | uint64_t{0x8000};                 // version 8
+  lo = (lo & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);       // variant 10
+  return absl::StrFormat("urn:uuid:%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xFFFF,
+                         hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFull);
 }
 
 }  // namespace
@@ -232,7 +269,14 @@ std::string ChartResultFhir(const ChartResult& r) {
   JsonWriter w(&out);
   w.BeginObject();
   w.Field("resourceType", "Bundle");
-  if (!r.id.empty()) w.Field("id", r.id);
+  if (IsFhirId(r.id)) w.Field("id", r.id);
+  if (!r.id.empty()) {
+    w.Key("identifier");
+    w.BeginObject();
+    w.Field("system", StrCat(kFhirBase, "chart-id"));
+    w.Field("value", r.id);
+    w.EndObject();
+  }
   w.Field("type", "collection");
   w.Key("entry");
   w.BeginArray();
@@ -241,7 +285,7 @@ std::string ChartResultFhir(const ChartResult& r) {
     ++n;
     const std::string rid = StrCat("condition-", n);
     w.BeginObject();
-    w.Field("fullUrl", StrCat("urn:chartcoder:", r.id.empty() ? "chart" : r.id, ":", rid));
+    w.Field("fullUrl", EntryUrn(r.id, text, c.code, n));
     w.Key("resource");
     w.BeginObject();
     w.Field("resourceType", "Condition");
@@ -290,7 +334,7 @@ std::string ChartResultFhir(const ChartResult& r) {
       w.Key("extension");
       w.BeginArray();
       w.BeginObject();
-      w.Field("url", "https://chartcoder.dev/fhir/StructureDefinition/evidence-offsets");
+      w.Field("url", StrCat(kFhirBase, "StructureDefinition/evidence-offsets"));
       w.Key("extension");
       w.BeginArray();
       w.BeginObject();
@@ -550,7 +594,16 @@ std::string ErrorRecord(std::string_view id, const absl::Status& status, OutputF
   w.BeginObject();
   if (format == OutputFormat::kFhir) {
     w.Field("resourceType", "OperationOutcome");
-    if (!id.empty()) w.Field("id", id);
+    if (IsFhirId(id)) w.Field("id", id);
+    if (!id.empty()) {
+      w.Key("extension");
+      w.BeginArray();
+      w.BeginObject();
+      w.Field("url", StrCat(kFhirBase, "StructureDefinition/chart-id"));
+      w.Field("valueString", id);
+      w.EndObject();
+      w.EndArray();
+    }
     w.Key("issue");
     w.BeginArray();
     w.BeginObject();
