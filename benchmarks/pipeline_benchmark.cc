@@ -2,12 +2,22 @@
 // without RAF, plus the JSON Lines writer; the text front end over the same
 // charts is the baseline. Pipeline::Create (start-up) is measured too.
 //   build/bin/pipeline_benchmark
+//
+// BM_PipelineFile/STAGE runs the stages over the charts of a JSON Lines file
+// (scripts/gen-charts.py output; scripts/bench-code.sh sets it up), one
+// thread, one pass: 0 front end (TextAnalyzer), 1 + Extractor (with
+// assertions), 2 + Coder, 3 Pipeline::Code (+ HCCs), 4 + the JSON Lines record.
+//   export CHARTCODER_BENCH_JSONL=build/bench/charts.jsonl CHARTCODER_BENCH_MB=20
+//   build/bin/pipeline_benchmark --benchmark_filter=File
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
 #include "benchmarks/charts.h"
 #include "chartcoder/result.h"
+#include "simdjson.h"
 
 namespace {
 
@@ -83,5 +93,65 @@ void BM_PipelineCreate(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PipelineCreate)->Unit(benchmark::kMillisecond)->Iterations(5);
+
+// The "text" of each line of $CHARTCODER_BENCH_JSONL, up to
+// $CHARTCODER_BENCH_MB megabytes (default all); empty when unset.
+const std::vector<std::string>& FileCharts() {
+  static const std::vector<std::string>* const kCharts = [] {
+    auto* out = new std::vector<std::string>;
+    const char* path = std::getenv("CHARTCODER_BENCH_JSONL");
+    if (path == nullptr) return out;
+    const char* mb = std::getenv("CHARTCODER_BENCH_MB");
+    const size_t limit = mb ? static_cast<size_t>(std::atof(mb) * 1e6) : SIZE_MAX;
+    simdjson::dom::parser parser;
+    simdjson::dom::document_stream stream;
+    simdjson::padded_string json;
+    if (simdjson::padded_string::load(path).get(json) != simdjson::SUCCESS ||
+        parser.parse_many(json).get(stream) != simdjson::SUCCESS) {
+      std::fprintf(stderr, "cannot read %s\n", path);
+      std::abort();
+    }
+    size_t total = 0;
+    for (auto doc : stream) {
+      std::string_view text;
+      if (doc["text"].get_string().get(text) != simdjson::SUCCESS) std::abort();
+      out->emplace_back(text);
+      total += text.size();
+      if (total >= limit) break;
+    }
+    return out;
+  }();
+  return *kCharts;
+}
+
+void BM_PipelineFile(benchmark::State& state) {
+  const std::vector<std::string>& charts = FileCharts();
+  if (charts.empty()) {
+    state.SkipWithError("set CHARTCODER_BENCH_JSONL to a JSON Lines file of charts");
+    return;
+  }
+  const auto& c = Get();
+  const int stage = static_cast<int>(state.range(0));
+  size_t bytes = 0;
+  for (auto _ : state) {
+    for (const std::string& chart : charts) {
+      bytes += chart.size();
+      if (stage >= 3) {
+        absl::StatusOr<chartcoder::ChartResult> r = c.pipeline->Code("bench", chart);
+        if (!r.ok()) std::abort();
+        if (stage == 4) benchmark::DoNotOptimize(chartcoder::ChartResultJson(*r));
+        continue;
+      }
+      absl::StatusOr<chartcoder::Document> d = c.analyzer->Analyze(chart);
+      if (!d.ok()) std::abort();
+      if (stage == 0) continue;
+      std::vector<chartcoder::Mention> m = c.extractor->Extract(*d);
+      if (stage == 2) benchmark::DoNotOptimize(c.coder->Assign(*d, m));
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * charts.size()));
+}
+BENCHMARK(BM_PipelineFile)->DenseRange(0, 4)->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
