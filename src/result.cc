@@ -416,6 +416,7 @@ span.badge{display:inline-block;font:600 10px/1.6 system-ui,sans-serif;border-ra
 .b-fam{background:#c9365b;color:#fff}.b-hyp{background:#2e8b57;color:#fff}.b-code{background:#d9a400;color:#1c2430}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:5px 6px;border-bottom:1px solid #eef1f4;vertical-align:top}
 th{color:#56606b;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.hcc{white-space:nowrap}
 code{font:600 12.5px ui-monospace,Menlo,Consolas,monospace}
 .muted{color:#6b7682;font-size:12px}
 )";
@@ -507,7 +508,7 @@ std::string ChartResultHtml(const ChartResult& r) {
     auto it = hccs_by_code.find(c.code);
     if (it != hccs_by_code.end()) {
       for (const auto& [model, hcc] : it->second) {
-        if (!hccs.empty()) hccs += ", ";
+        if (!hccs.empty()) hccs += "<br>";  // one model per line
         StrAppend(&hccs, HccModelName(model), " ", hcc);
       }
     }
@@ -520,7 +521,7 @@ std::string ChartResultHtml(const ChartResult& r) {
     }
     StrAppend(&out, "<tr class=\"code-row\" data-code=\"", Esc(c.code), "\"><td><code>",
               Esc(c.code), "</code></td><td>", Esc(c.description), "<br><span class=\"muted\">",
-              evidence, "<br>", Esc(c.derivation), "</span></td><td>", Esc(hccs),
+              evidence, "<br>", Esc(c.derivation), "</span></td><td class=\"hcc\">", hccs,
               "</td><td class=\"num\">", absl::StrFormat("%.2f", c.score), "</td></tr>");
   }
   out.append("</tbody></table></section>\n");
