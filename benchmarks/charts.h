@@ -4,16 +4,13 @@
 #ifndef CHARTCODER_BENCHMARKS_CHARTS_H_
 #define CHARTCODER_BENCHMARKS_CHARTS_H_
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "benchmarks/notes.h"
 #include "chartcoder/coder.h"
 #include "chartcoder/codeset.h"
 #include "chartcoder/context.h"
@@ -34,21 +31,8 @@ T* OrDie(absl::StatusOr<std::unique_ptr<T>> v, const char* what) {
 
 // Every examples/charts/*.txt, in name order.
 inline const std::vector<std::string>& ExampleCharts() {
-  static const std::vector<std::string>* const kCharts = [] {
-    auto* charts = new std::vector<std::string>;
-    std::vector<std::filesystem::path> files;
-    for (const auto& e :
-         std::filesystem::directory_iterator(CHARTCODER_SOURCE_DIR "/examples/charts")) {
-      if (e.path().extension() == ".txt") files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) {
-      std::ifstream in(f, std::ios::binary);
-      charts->emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
-    if (charts->empty()) std::abort();
-    return charts;
-  }();
+  static const std::vector<std::string>* const kCharts =
+      new std::vector<std::string>(ReadTextFiles(CHARTCODER_SOURCE_DIR "/examples/charts"));
   return *kCharts;
 }
 
