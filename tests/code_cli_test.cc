@@ -3,6 +3,9 @@
 // sealed input and output, usage errors, and evaluation figures computed by
 // hand. The output formats themselves are checked in tests/output/ (schema,
 // FHIR, HTML in Chromium).
+#include <fcntl.h>
+#include <pty.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -320,6 +323,59 @@ TEST_F(CodeCliTest, SealedChartsInAndSealedResultsOut) {
   CommandResult dec = RunCli({"decrypt", "--keyring", keyring, out, opened});
   ASSERT_EQ(dec.exit_code, 0) << dec.err;
   EXPECT_EQ(ReadFileOrDie(opened), r.out);
+}
+
+// Runs the CLI with stderr on a terminal (a pseudo-terminal), stdin and
+// stdout on /dev/null; returns what the terminal showed and the exit code.
+std::pair<int, std::string> RunWithTerminalStderr(const std::vector<std::string>& args) {
+  int master = -1, slave = -1;
+  if (::openpty(&master, &slave, nullptr, nullptr, nullptr) != 0) return {-1, "openpty failed"};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(slave, 2);
+    ::close(master);
+    std::vector<std::string> copy = args;
+    std::vector<char*> argv;
+    std::string cli = CHARTCODER_CLI;
+    argv.push_back(cli.data());
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(cli.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(slave);
+  std::string shown;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = ::read(master, buf, sizeof(buf));
+    if (n <= 0) break;  // EIO once the child has exited and closed the terminal
+    shown.append(buf, static_cast<size_t>(n));
+  }
+  ::close(master);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, shown};
+}
+
+TEST_F(CodeCliTest, ProgressBarOnlyOnATerminal) {
+  WriteFileOrDie(dir_.File("charts/c_bad.txt"), "Assessment: Zoebrightwater\xff CHF.\n");
+  auto [rc, shown] = RunWithTerminalStderr({"code", "--output", dir_.File("out.jsonl"),
+                                            dir_.File("charts")});
+  EXPECT_EQ(rc, 2) << shown;
+  // The bar counts the charts, by the file count of the folder.
+  EXPECT_THAT(shown, HasSubstr("] 3/3 charts")) << shown;
+  EXPECT_THAT(shown, HasSubstr("(some failed)"));
+  // The error line starts a fresh line over the bar and names the chart only.
+  EXPECT_THAT(shown, HasSubstr("\rchartcoder: " + dir_.File("charts/c_bad.txt") + ": "));
+  EXPECT_THAT(shown, Not(HasSubstr("Zoebrightwater")));
+  EXPECT_EQ(Lines(ReadFileOrDie(dir_.File("out.jsonl"))).size(), 3u);
+  // Not a terminal: no bar (the other tests check stderr is empty on success).
+  CommandResult piped = RunCli({"code", "--output", dir_.File("out.jsonl"), dir_.File("charts")});
+  EXPECT_THAT(piped.err, Not(HasSubstr("charts  ")));
+  EXPECT_THAT(piped.err, Not(HasSubstr("\r")));
 }
 
 // --- eval ---------------------------------------------------------------------
