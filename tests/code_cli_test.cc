@@ -264,6 +264,18 @@ TEST_F(CodeCliTest, FailedChartsGiveErrorRecordsAndTheOthersGoOn) {
   EXPECT_THAT(j.err, HasSubstr(input + ":2:"));
 }
 
+TEST_F(CodeCliTest, UnreadableJsonLinesInputIsAnErrorNotAnEmptyRun) {
+  // A folder given as the JSON Lines file opens but cannot be read.
+  CommandResult r = RunCli({"code", "--input-format", "jsonl", dir_.File("charts")});
+  EXPECT_EQ(r.exit_code, 2);
+  std::vector<std::string> lines = Lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  EXPECT_EQ(Str(Parse(lines[0])->root["error"].value(), "code"), "DATA_LOSS");
+  EXPECT_THAT(Str(Parse(lines[0])->root["error"].value(), "message"),
+              HasSubstr("Is a directory"));
+  ExpectErrorLines(r, {dir_.File("charts")}, {});
+}
+
 TEST_F(CodeCliTest, MissingPathFailsWithOneLine) {
   CommandResult r = RunCli({"code", dir_.File("nope.txt")});
   EXPECT_EQ(r.exit_code, 2);
