@@ -165,6 +165,28 @@ TEST(CoderTest, HypertensionWithHeartFailureAndCkdIsI13) {
                                     Not(Contains("I12.9"))));
 }
 
+TEST(CoderTest, HypertensiveHeartAndKidneyDiseaseWithHeartFailure) {
+  // Known (2026-11-26): with heart failure documented the combination is
+  // I13.10 ("without heart failure") instead of I13.0, and "acute on chronic
+  // diastolic" adds I50.31 and I50.32 beside I50.33. Seen in
+  // examples/charts/discharge_hfpef_ckd4_aki.txt.
+  GTEST_SKIP() << "known: hypertensive heart and CKD with heart failure is coded I13.10";
+  std::vector<std::string> codes =
+      Codes("Assessment: Hypertensive heart and chronic kidney disease with heart failure, CKD "
+            "stage 4, acute on chronic diastolic heart failure.");
+  EXPECT_THAT(codes, IsSupersetOf({"I13.0", "I50.33", "N18.4"}));
+  EXPECT_THAT(codes, AllOf(Not(Contains("I13.10")), Not(Contains("I50.31")),
+                           Not(Contains("I50.32"))));
+}
+
+TEST(CoderTest, ProstateHyperplasiaWithUrinarySymptoms) {
+  // Known (2026-11-26): "BPH with nocturia" is N40.0 (without lower urinary
+  // tract symptoms); N40.1 is the code with them.
+  GTEST_SKIP() << "known: 'BPH with nocturia' is coded N40.0, not N40.1";
+  EXPECT_THAT(Codes("Assessment: BPH with nocturia."), Contains("N40.1"));
+  EXPECT_THAT(Codes("Assessment: BPH with nocturia."), Not(Contains("N40.0")));
+}
+
 TEST(CoderTest, BelowKneeAmputationStatus) {
   EXPECT_THAT(Codes("Assessment: status post left below knee amputation."), Contains("Z89.512"));
 }
@@ -183,6 +205,54 @@ TEST(CoderTest, BelowKneeAmputationIsNotAKneeAmputation) {
   GTEST_SKIP() << "known: 'left below knee amputation' also assigns Z89.522";
   EXPECT_THAT(Codes("Assessment: status post left below knee amputation."),
               Not(Contains("Z89.522")));
+}
+
+TEST(CoderTest, StatusCodesBesideTheirConditions) {
+  EXPECT_THAT(Codes("Assessment: A-fib on Eliquis."), IsSupersetOf({"I48.91", "Z79.01"}));
+  EXPECT_THAT(Codes("Assessment: ESRD on HD MWF."), IsSupersetOf({"N18.6", "Z99.2"}));
+  EXPECT_THAT(Codes("Assessment: COPD on 2L home O2."), IsSupersetOf({"J44.9", "Z99.81"}));
+}
+
+TEST(CoderTest, ClinicalShorthandReachesTheSpecificCode) {
+  EXPECT_THAT(Codes("Assessment: acute on chronic systolic CHF exacerbation."),
+              ElementsAre("I50.23"));
+  EXPECT_THAT(Codes("Assessment: DM2 w/ peripheral neuropathy."), ElementsAre("E11.42"));
+  EXPECT_THAT(Codes("Assessment: Major depressive disorder, recurrent, severe without psychotic "
+                    "features."),
+              ElementsAre("F33.2"));
+  EXPECT_THAT(Codes("Assessment: Hypertension with stage 3a CKD."),
+              IsSupersetOf({"I12.9", "N18.31"}));
+}
+
+TEST(CoderTest, HistoryOfCancerAbbreviated) {
+  // Known (2026-11-26): "ca" for cancer is not recognised; "h/o breast ca"
+  // yields no mention at all.
+  GTEST_SKIP() << "known: 'h/o breast ca' is not coded Z85.3";
+  EXPECT_THAT(Codes("Assessment: h/o breast ca."), ElementsAre("Z85.3"));
+}
+
+TEST(CoderTest, PressureUlcerSiteAndStage) {
+  // Known (2026-11-26): the site is lost: L89.94 (unspecified site, stage 4).
+  GTEST_SKIP() << "known: 'Stage 4 pressure ulcer of sacrum' is coded L89.94, not L89.154";
+  EXPECT_THAT(Codes("Assessment: Stage 4 pressure ulcer of sacrum."), ElementsAre("L89.154"));
+}
+
+TEST(CoderTest, StrokeSequelaWithLaterality) {
+  // Known (2026-11-26): "left" is not used: I69.359 (unspecified side). With
+  // dominance not documented, the left side is non-dominant (I69.354).
+  GTEST_SKIP() << "known: 'residual left hemiparesis' after CVA is coded I69.359, not I69.354";
+  EXPECT_THAT(Codes("Assessment: Hx of CVA with residual left hemiparesis."),
+              ElementsAre("I69.354"));
+}
+
+TEST(CoderTest, BurningPainIsNotABurn) {
+  // Known (2026-11-26): "burning" matches burn injuries (T25.02xA, T24.00xA);
+  // seen in examples/charts/office_ra_bka_breast_history.txt ("shooting/
+  // burning 'in the foot'" of phantom limb pain) as T25.021A and T24.009A.
+  GTEST_SKIP() << "known: 'burning pain in the foot' assigns a burn code (T25.029A)";
+  std::vector<std::string> codes = Codes("Assessment: Burning pain in the foot from neuropathy.");
+  EXPECT_THAT(codes, Not(Contains(StartsWith("T2"))));
+  EXPECT_THAT(codes, Contains("G62.9"));
 }
 
 TEST(CoderTest, MorbidObesityWithBmiAddsTheBmiCode) {
