@@ -9,7 +9,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
+#include "src/internal/profile_builder.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
 
@@ -54,6 +56,10 @@ std::vector<std::string> ContentStems(std::string_view text) {
       without = false;
     }
     if (without || internal::IsLexiconStopWord(w.stem)) continue;
+    if (w.stem == "unspecifi") {
+      if (i + 1 < words.size() && internal::IsVagueNoun(words[i + 1].stem)) ++i;
+      continue;
+    }
     out.push_back(std::move(w.stem));
   }
   return out;
@@ -62,10 +68,23 @@ std::vector<std::string> ContentStems(std::string_view text) {
 // The content words of a sentence that are not negated within it: after
 // "without", "no", "not", "w/o" or "negative", words up to the next comma,
 // semicolon or period do not count ("hypoglycemia without coma").
+// Abbreviations and synonyms count as the words they stand for ("R" is
+// "right", "sacrum" is "sacral region"), through the lexicon.
 std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
-                                    uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) {
+                                    const internal::Lexicon& lex, uint32_t from = 0,
+                                    uint32_t to = 0xFFFFFFFFu) {
   std::set<std::string> out;
   std::vector<internal::LexWord> words;
+  std::vector<internal::Lexicon::InputWord> run;
+  std::vector<uint32_t> ids;
+  internal::Lexicon::Scratch scratch;
+  auto flush = [&] {
+    if (run.empty()) return;
+    ids.clear();
+    lex.ExpandedWordIds(run, &scratch, &ids);
+    for (uint32_t id : ids) out.emplace(lex.Word(id));
+    run.clear();
+  };
   bool negated = false;
   for (const Token& t : doc.tokens_of(s)) {
     if (t.end <= from || t.begin >= to) continue;
@@ -76,6 +95,7 @@ std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
     const std::string_view n = t.norm;
     if (n == "without" || n == "no" || n == "not" || n == "w/o" || n == "negative" ||
         n == "denies") {
+      flush();
       negated = true;
       continue;
     }
@@ -83,14 +103,13 @@ std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
     words.clear();
     internal::LexiconWords(doc.text_of(t), &words);
     for (internal::LexWord& w : words) {
-      if (internal::IsLexiconStopWord(w.stem)) continue;
-      // Laterality as charts write it ("R hemiparesis", "L heel", "OU").
-      if (w.raw == "r" || w.raw == "rt") w.stem = "right";
-      else if (w.raw == "l" || w.raw == "lt") w.stem = "left";
-      else if (w.raw == "bilat" || w.raw == "ou" || w.raw == "bil") w.stem = "bilater";
-      out.insert(std::move(w.stem));
+      const bool stop = internal::IsLexiconStopWord(w.stem);
+      if (!stop) out.insert(w.stem);
+      run.push_back({lex.WordId(w.stem), lex.WordId(w.raw), t.begin + w.begin, t.begin + w.end,
+                     w.upper, stop});
     }
   }
+  flush();
   return out;
 }
 
@@ -214,7 +233,7 @@ bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
 bool ResolvedAfter(const Document& doc, const Mention& m) {
   const Sentence& sentence = doc.sentences()[m.sentence];
   for (const Token& t : doc.tokens_of(sentence)) {
-    if (t.begin < m.end || t.begin > m.end + 48) continue;
+    if (t.begin < m.end || t.begin > m.end + 80) continue;
     const std::string_view n = t.norm;
     if (n == "resolved" || n == "healed" || n == "cured" || n == "resolution") return true;
   }
@@ -252,6 +271,7 @@ double SourceWeight(LexiconSource s) {
     case LexiconSource::kNeoplasmTable: return 0.88;
     case LexiconSource::kIndexSee: return 0.8;
     case LexiconSource::kCodeInText: return 0.85;
+    case LexiconSource::kLearned: return 1.0;
   }
   return 0.8;
 }
@@ -262,8 +282,23 @@ bool IsDefaultTitle(std::string_view d) {
   return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
 }
 
+struct LearnedCode {
+  uint32_t code = kNoCode;
+  double precision = 0;
+  int documents = 0;
+};
+
+// How much a learned word group supports its code: its precision in the
+// corpus, discounted when it was seen in few documents.
+double Weight(const LearnedCode& lc) {
+  return std::clamp(lc.precision * std::min(1.0, lc.documents / 5.0), 0.0, 0.95);
+}
+
 struct Coder::Rep {
   CoderOptions options;
+  // The coding profile: word group -> codes it predicted in the corpus.
+  absl::flat_hash_map<std::string, std::vector<LearnedCode>> learned;
+  std::unique_ptr<internal::Lexicon> lexicon;  // abbreviation and synonym rewriting
   std::vector<CombinationRule> combinations;
   std::vector<HistoryRule> history;  // longest prefix first
   std::vector<BmiRange> bmi;         // adult BMI codes (Z68.1 .. Z68.45)
@@ -390,6 +425,7 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
   auto rep = std::make_unique<Rep>();
   rep->options = options;
   const CodeSet& codes = *options.code_set;
+  CC_ASSIGN_OR_RETURN(rep->lexicon, internal::Lexicon::Create(codes));
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
     std::optional<Code> c = codes.Find(code);
@@ -455,6 +491,29 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
                        return a.prefix.size() > b.prefix.size();
                      });
   }
+  if (!options.profile.empty()) {
+    const std::string name = StrCat("profile/", options.profile);
+    absl::StatusOr<ReferenceTable> t = codes.Table(name);
+    if (!t.ok()) {
+      return absl::NotFoundError(StrCat("no coding profile '", options.profile,
+                                        "' in the data pack (build it with chartcoder pack "
+                                        "--train ", options.profile, "=FILE)"));
+    }
+    const int gram = t->ColumnIndex("gram"), code = t->ColumnIndex("code"),
+              docs = t->ColumnIndex("documents"), prec = t->ColumnIndex("precision");
+    if (gram < 0 || code < 0 || docs < 0 || prec < 0) {
+      return absl::DataLossError(StrCat(name, " lacks gram, code, documents or precision"));
+    }
+    for (size_t row = 0; row < t->row_count(); ++row) {
+      std::optional<Code> c = codes.Find(t->cell(row, code));
+      if (!c) continue;  // a code of another edition
+      LearnedCode lc;
+      lc.code = c->id();
+      internal::ParseDouble(t->cell(row, prec), &lc.precision);
+      internal::ParseInt(t->cell(row, docs), &lc.documents);
+      rep->learned[std::string(t->cell(row, gram))].push_back(lc);
+    }
+  }
   // Adult BMI codes, from their titles: "Body mass index [BMI] 40.0-44.9,
   // adult", "... 19.9 or less, adult", "... 70 or greater, adult".
   if (std::optional<Code> z68 = codes.Find("Z68")) {
@@ -504,7 +563,8 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   auto words_of = [&](uint32_t si) -> const std::set<std::string>& {
     auto it = sentence_words.find(si);
     if (it != sentence_words.end()) return it->second;
-    return sentence_words.emplace(si, AffirmedStems(doc, sentences[si])).first->second;
+    return sentence_words.emplace(si, AffirmedStems(doc, sentences[si], *r.lexicon))
+        .first->second;
   };
   std::map<uint32_t, Candidate> candidates;
   auto add = [&](uint32_t code, CodeEvidence ev, std::string derivation) {
@@ -629,6 +689,14 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
         !affirmed_in_assessment.contains(m.code_id)) {
       continue;
     }
+    // A drug named in the hospital course or a procedure note (sliding-scale
+    // insulin, a dose given) is not long-term use.
+    if (m.source == LexiconSource::kCurated && codes.CodeAt(m.code_id).key().starts_with("Z79") &&
+        (m.section == SectionKind::kHospitalCourse || m.section == SectionKind::kProcedures ||
+         m.section == SectionKind::kLabs || m.section == SectionKind::kImaging ||
+         m.section == SectionKind::kPhysicalExam || m.section == SectionKind::kVitals)) {
+      continue;
+    }
     Assertion a = m.assertion;
     // "healed", "resolved", "cured" right after a condition make it history.
     if (!a.historical && ResolvedAfter(doc, m)) a.historical = true;
@@ -670,7 +738,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
     const std::set<std::string> near = AffirmedStems(
-        doc, sentences[m.sentence], m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+        doc, sentences[m.sentence], *r.lexicon, m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence));
     if (!how.empty() && derivation == "lexicon") derivation = how;
@@ -682,6 +750,74 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       add(manif, ev, StrCat("manifestation paired with ", m.code));
     }
     add(billable, std::move(ev), derivation);
+  }
+
+  // The coding profile: word groups of affirmed clauses that predicted codes
+  // in its corpus. A code takes the support of its best word group in the
+  // chart (repeating a common word does not make a code more likely).
+  if (!r.learned.empty()) {
+    struct Best {
+      const LearnedCode* learned;
+      const std::string* gram;
+      uint32_t begin, end, sentence;
+    };
+    std::map<uint32_t, Best> best;
+    std::vector<std::string> grams;
+    for (uint32_t si = 0; si < sentences.size(); ++si) {
+      const Sentence& s = sentences[si];
+      if (s.is(kSentenceHeader)) continue;
+      auto learn = [&](uint32_t begin, uint32_t end) {
+        if (end <= begin) return;
+        grams.clear();
+        internal::TextGrams(doc.text().substr(begin, end - begin), 3, &grams);
+        for (const std::string& g : grams) {
+          auto it = r.learned.find(g);
+          if (it == r.learned.end()) continue;
+          for (const LearnedCode& lc : it->second) {
+            auto [b, inserted] = best.emplace(lc.code, Best{&lc, &it->first, begin, end, si});
+            if (!inserted && Weight(lc) > Weight(*b->second.learned)) {
+              b->second = Best{&lc, &it->first, begin, end, si};
+            }
+          }
+        }
+      };
+      // Clauses between negations, so that "no fever" does not predict R50.9.
+      uint32_t clause_begin = s.begin;
+      constexpr uint32_t kSkipping = 0xFFFFFFFFu;
+      for (const Token& t : doc.tokens_of(s)) {
+        const std::string_view n = t.norm;
+        if (n == "no" || n == "not" || n == "without" || n == "w/o" || n == "denies" ||
+            n == "negative") {
+          if (clause_begin != kSkipping) learn(clause_begin, t.begin);
+          clause_begin = kSkipping;  // the negated words up to the next comma
+          continue;
+        }
+        if (clause_begin == kSkipping && t.kind == TokenKind::kPunct &&
+            (n == "," || n == ";" || n == ".")) {
+          clause_begin = t.end;
+        }
+      }
+      if (clause_begin != kSkipping) learn(clause_begin, s.end);
+    }
+    for (const auto& [code_id, b] : best) {
+      const Sentence& s = sentences[b.sentence];
+      CodeEvidence ev;
+      ev.begin = b.begin;
+      ev.end = b.end;
+      ev.spans = {{b.begin, b.end}};
+      ev.sentence_begin = s.begin;
+      ev.sentence_end = s.end;
+      ev.section = doc.section_of(s).kind;
+      ev.lexicon_phrase = *b.gram;
+      ev.source = LexiconSource::kLearned;
+      ev.mention_code = std::string(codes.CodeAt(code_id).code());
+      ev.weight = Weight(*b.learned);
+      auto [billable, how] = r.Specify(code_id, {});
+      add(billable, std::move(ev),
+          StrCat("learned (profile ", r.options.profile, "): '", *b.gram, "' in ",
+                 b.learned->documents, " documents, right ",
+                 static_cast<int>(b.learned->precision * 100 + 0.5), "%"));
+    }
   }
 
   // "Use additional code": a subsumed mention whose code a candidate's note
@@ -696,9 +832,16 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       }
       if (!refs.empty()) asks.emplace_back(code, std::move(refs));
     }
+    std::set<std::string> categories;
+    for (const auto& [code, c] : candidates) {
+      categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
+    }
     for (const Mention& m : mentions) {
       if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
+      // The instruction is met when the chart already gave a code of the
+      // category it asks for ("CKD 4" beside "diabetic CKD").
+      if (categories.contains(key.substr(0, 3))) continue;
       for (const auto& [code, refs] : asks) {
         const Candidate& c = candidates[code];
         bool same_sentence = false;
@@ -719,6 +862,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
         CodeEvidence ev = evidence_of(m, w);
         ev.assertion = c.evidence.front().assertion;
         add(billable, std::move(ev), StrCat("use additional code of ", codes.CodeAt(code).code()));
+        categories.insert(key.substr(0, 3));
         break;
       }
     }
