@@ -81,16 +81,18 @@ TEST_F(SchemaEnumTest, SectionNamesMatchTheLibrary) {
 }
 
 TEST_F(SchemaEnumTest, LexiconSourcesMatchTheLibrary) {
+  // Every named source (values are dense from 0; the first unnamed one ends
+  // the list).
   std::set<std::string> names;
-  for (int i = 0; i <= static_cast<int>(LexiconSource::kCodeInText); ++i) {
-    names.emplace(LexiconSourceName(static_cast<LexiconSource>(i)));
+  for (int i = 0; i < 256; ++i) {
+    const std::string_view name = LexiconSourceName(static_cast<LexiconSource>(i));
+    if (name == "unknown") break;
+    names.emplace(name);
   }
-  EXPECT_EQ(names.count("unknown"), 0u) << "a source without a name";
-  EXPECT_EQ(LexiconSourceName(static_cast<LexiconSource>(
-                static_cast<int>(LexiconSource::kCodeInText) + 1)),
-            "unknown")
-      << "a new LexiconSource: add it to the schema's 'source' enum and to this test";
-  EXPECT_EQ(Enum("source"), names);
+  EXPECT_GE(names.size(), 7u);
+  EXPECT_EQ(Enum("source"), names)
+      << "a LexiconSource was added or renamed: update the 'source' enum of "
+         "docs/chart-result.schema.json and docs/output-schema.md";
 }
 
 TEST_F(SchemaEnumTest, CueKindsMatchTheLibrary) {
