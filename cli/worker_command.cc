@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/db_flags.h"
 #include "cli/keys_flags.h"
+#include "cli/pipeline_flags.h"
 #include "src/internal/default_processor.h"
 #include "src/internal/strings.h"
 
@@ -82,10 +83,12 @@ int RunWorkerCommand(const CommandLine& args) {
   }
   absl::StatusOr<std::unique_ptr<KeyProvider>> keys = LoadKeyProvider(args);
   if (!keys.ok()) return Fail(keys.status());
+  absl::StatusOr<PipelineOptions> coding = PipelineOptionsFromFlags(args);
+  if (!coding.ok()) return UsageError("worker", coding.status());
   absl::StatusOr<std::unique_ptr<CodeSet>> codes = LoadCodeSet(args);
   if (!codes.ok()) return Fail(codes.status());
-  absl::StatusOr<std::shared_ptr<const ChartProcessor>> processor =
-      internal::MakeDefaultProcessor(std::shared_ptr<const CodeSet>(std::move(*codes)));
+  absl::StatusOr<std::shared_ptr<const ChartProcessor>> processor = internal::MakeDefaultProcessor(
+      std::shared_ptr<const CodeSet>(std::move(*codes)), *std::move(coding));
   if (!processor.ok()) return Fail(processor.status());
   absl::StatusOr<std::unique_ptr<WorkQueue>> queue = OpenQueue(args);
   if (!queue.ok()) {
@@ -132,7 +135,7 @@ const Command& WorkerCommand() {
       "SIGTERM or SIGINT drains: no new claims; the running charts finish (or are released\n"
       "after --drain-seconds); then it exits 0. Results are sealed when a key is configured.\n"
       "Logs one line per job on stderr (job ids and errors, never chart ids or text).",
-      Concat({DbFlags(), {DataFlag()}, KeyringFlags(),
+      Concat({DbFlags(), {DataFlag()}, CodingFlags(), KeyringFlags(),
               {{"key-id", "ID", "key to seal results with (default: the active key)"},
                {"concurrency", "N", "charts coded at once (default 1)"},
                {"lease-seconds", "S", "lease (visibility timeout), renewed every S/3 (default 60)"},
