@@ -197,13 +197,9 @@ TEST(ExtractorTest, EveryMentionOfTheExamplesLiesInItsText) {
 }
 
 TEST(ExtractorTest, MentionSpanCoversItsWords) {
-  // Known extractor problem (2026-11-26, main 6a34e79): when a synonym or
-  // abbreviation stands for several words, Mention::begin/end start at a
-  // later word than the first matched span: "Severe obesity" (span
-  // "obesity"), "COPD exacerbation" (span "exacerbation"), "HIV disease"
-  // (span "disease"). Evidence spans in the output inherit it. Remove the skip
-  // when fixed.
-  GTEST_SKIP() << "known: Mention begin/end do not cover multi-word synonym spans";
+  // When a synonym or abbreviation stands for several words, the mention
+  // still covers every matched span: "Severe obesity", "COPD exacerbation",
+  // "HIV disease" (the span once began at the last word).
   for (const char* text : {"Assessment: Severe obesity.", "Assessment: COPD exacerbation.",
                            "Assessment: HIV disease, on ART."}) {
     Extracted x = Extract(text);

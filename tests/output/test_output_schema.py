@@ -73,10 +73,6 @@ def test_every_example_validates(schema, coded_examples):
         assert scores == sorted(scores, reverse=True), f"{path.name}: codes not ranked by score"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known: a mention's span does not cover its words when a synonym or abbreviation "
-    "expands over several words ('Severe obesity' -> span 'obesity'; 'COPD exacerbation' -> "
-    "'exacerbation'): Mention::begin/end in the extractor; see tests/extractor_test.cc"))
 def test_evidence_words_lie_inside_the_evidence_span(coded_examples):
     outside = []
     for path, record in coded_examples.items():
