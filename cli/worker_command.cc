@@ -2,8 +2,12 @@
 #include <signal.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cstdio>
+#include <string>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "chartcoder/work_queue.h"
 #include "cli/cli.h"
 #include "cli/db_flags.h"
@@ -90,7 +94,19 @@ int RunWorkerCommand(const CommandLine& args) {
   absl::StatusOr<std::shared_ptr<const ChartProcessor>> processor = internal::MakeDefaultProcessor(
       std::shared_ptr<const CodeSet>(std::move(*codes)), *std::move(coding));
   if (!processor.ok()) return Fail(processor.status());
+  // A worker started while the database restarts waits for it, as a running
+  // worker does; bad URLs and schema problems still fail at once.
   absl::StatusOr<std::unique_ptr<WorkQueue>> queue = OpenQueue(args);
+  absl::Duration wait = absl::Milliseconds(200);
+  while (!queue.ok() && absl::IsUnavailable(queue.status()) && !g_stop.load()) {
+    std::fprintf(stderr, "chartcoder worker: database unreachable at start, retrying in %lld ms: %s\n",
+                 static_cast<long long>(absl::ToInt64Milliseconds(wait)),
+                 std::string(queue.status().message()).c_str());
+    absl::SleepFor(wait);
+    wait = std::min(wait * 2, absl::Seconds(10));
+    queue = OpenQueue(args);
+  }
+  if (!queue.ok() && g_stop.load()) return kExitOk;  // stopped before it could start
   if (!queue.ok()) {
     return absl::IsInvalidArgument(queue.status()) ? UsageError("worker", queue.status())
                                                    : Fail(queue.status());
