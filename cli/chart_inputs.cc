@@ -1,6 +1,11 @@
 #include "cli/chart_inputs.h"
 
+#include <stdio.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -126,6 +131,7 @@ absl::StatusOr<std::unique_ptr<ChartInputReader>> ChartInputReader::Open(
 
 ChartInputReader::~ChartInputReader() {
   if (jsonl_ != nullptr && !jsonl_is_stdin_) std::fclose(jsonl_);
+  std::free(line_buf_);
 }
 
 bool ChartInputReader::Next(ChartInput* out) {
@@ -161,7 +167,7 @@ bool ChartInputReader::NextFile(ChartInput* out) {
 }
 
 bool ChartInputReader::NextLine(ChartInput* out) {
-  std::string line;
+  std::string_view line;
   while (true) {
     if (jsonl_ == nullptr) {
       if (next_jsonl_ >= jsonl_paths_.size()) return false;
@@ -180,30 +186,34 @@ bool ChartInputReader::NextLine(ChartInput* out) {
         }
       }
     }
-    line.clear();
-    int c;
-    bool any = false;
-    while ((c = std::fgetc(jsonl_)) != EOF) {
-      any = true;
-      if (c == '\n') break;
-      line.push_back(static_cast<char>(c));
-    }
-    if (!any) {
+    // getline, not a loop of fgetc: reading byte by byte cost 2 s per 100 MB.
+    const ssize_t n = ::getline(&line_buf_, &line_cap_, jsonl_);
+    if (n < 0) {
+      const int error = errno;
+      const bool failed = std::ferror(jsonl_) != 0;
       if (!jsonl_is_stdin_) std::fclose(jsonl_);
       jsonl_ = nullptr;
+      if (failed) {  // a read error is not the end of the file: say so
+        out->id = jsonl_name_;
+        out->status = absl::DataLossError(
+            StrCat(jsonl_name_, ": cannot read after line ", line_, ": ", std::strerror(error)));
+        return true;
+      }
       continue;
     }
     ++line_;
-    bytes_read_ += line.size() + 1;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
+    bytes_read_ += static_cast<size_t>(n);
+    line = std::string_view(line_buf_, static_cast<size_t>(n));
+    if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (internal::Trim(line).empty()) continue;
     break;
   }
   const std::string where = StrCat(jsonl_name_, ":", line_);
   out->id = StrCat("line ", line_);
-  simdjson::dom::parser parser;
+  if (parser_ == nullptr) parser_ = std::make_unique<simdjson::dom::parser>();
   simdjson::dom::element doc;
-  if (auto err = parser.parse(line).get(doc); err != simdjson::SUCCESS) {
+  if (auto err = parser_->parse(line.data(), line.size()).get(doc); err != simdjson::SUCCESS) {
     out->status = absl::InvalidArgumentError(
         StrCat(where, ": not a JSON object (", simdjson::error_message(err), ")"));
     return true;

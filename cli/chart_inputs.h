@@ -16,6 +16,10 @@
 #include "chartcoder/hcc.h"
 #include "chartcoder/keys.h"
 
+namespace simdjson::dom {
+class parser;
+}  // namespace simdjson::dom
+
 namespace chartcoder::cli {
 
 struct ChartInput {
@@ -70,6 +74,11 @@ class ChartInputReader {
   size_t next_jsonl_ = 0;
   FILE* jsonl_ = nullptr;
   bool jsonl_is_stdin_ = false;
+  // The current JSON line (getline's buffer, reused) and the parser, reused
+  // so a line costs no allocation once they are large enough.
+  char* line_buf_ = nullptr;
+  size_t line_cap_ = 0;
+  std::unique_ptr<simdjson::dom::parser> parser_;
   std::string jsonl_name_;
   size_t line_ = 0;
   size_t bytes_read_ = 0;

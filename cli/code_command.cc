@@ -77,7 +77,9 @@ int Run(const CommandLine& args) {
   absl::StatusOr<std::unique_ptr<ChartInputReader>> reader =
       ChartInputReader::Open(args.positional(), in_options);
   if (!reader.ok()) return Fail(reader.status());
-  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = PipelineFromFlags(args);
+  absl::StatusOr<PipelineOptions> pipeline_options = PipelineOptionsFromFlags(args);
+  if (!pipeline_options.ok()) return UsageError("code", pipeline_options.status());
+  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = Pipeline::Create(*pipeline_options);
   if (!pipeline.ok()) return Fail(pipeline.status());
 
   // Where results go: one stream (JSON Lines, FHIR), or one HTML file per

@@ -89,7 +89,9 @@ int Run(const CommandLine& args) {
   io.keys = keys->get();
   absl::StatusOr<std::unique_ptr<ChartInputReader>> reader = ChartInputReader::Open({input}, io);
   if (!reader.ok()) return Fail(reader.status());
-  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = PipelineFromFlags(args);
+  absl::StatusOr<PipelineOptions> pipeline_options = PipelineOptionsFromFlags(args);
+  if (!pipeline_options.ok()) return UsageError("eval", pipeline_options.status());
+  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = Pipeline::Create(*pipeline_options);
   if (!pipeline.ok()) return Fail(pipeline.status());
   RiskModelOptions ro;
   ro.code_set = (*pipeline)->shared_code_set();

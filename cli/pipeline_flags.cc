@@ -6,9 +6,8 @@
 
 namespace chartcoder::cli {
 
-std::vector<FlagSpec> PipelineFlags() {
-  return {DataFlag(),
-          {"models", "LIST", "HCC models to report: V24,V28 (default both)"},
+std::vector<FlagSpec> CodingFlags() {
+  return {{"models", "LIST", "HCC models to report: V24,V28 (default both)"},
           {"min-score", "S", "assign codes scoring at least S in [0,1] (default 0.5)"},
           {"inpatient", "",
            "code uncertain diagnoses as established (inpatient rule, guideline II.H)"},
@@ -16,7 +15,16 @@ std::vector<FlagSpec> PipelineFlags() {
           {"profile", "NAME",
            "apply the coding profile NAME learned from a coded corpus (see chartcoder pack "
            "--train; the build learns 'codiesp' when ../shared/data/codiesp is present)"},
-          {"threads", "N", "charts coded at once (default: every core)"}};
+          {"max-evidence", "N",
+           "list at most N evidence mentions per code (default 20; 0 lists all; "
+           "evidence_count always counts all)"}};
+}
+
+std::vector<FlagSpec> PipelineFlags() {
+  std::vector<FlagSpec> flags = {DataFlag()};
+  for (FlagSpec& f : CodingFlags()) flags.push_back(std::move(f));
+  flags.push_back({"threads", "N", "charts coded at once (default: every core)"});
+  return flags;
 }
 
 absl::StatusOr<int> ThreadsFromFlags(const CommandLine& args) {
@@ -26,7 +34,7 @@ absl::StatusOr<int> ThreadsFromFlags(const CommandLine& args) {
   return static_cast<int>(*n);
 }
 
-absl::StatusOr<std::unique_ptr<Pipeline>> PipelineFromFlags(const CommandLine& args) {
+absl::StatusOr<PipelineOptions> PipelineOptionsFromFlags(const CommandLine& args) {
   PipelineOptions o;
   o.data_pack = args.Get("data");
   if (args.Has("models")) {
@@ -46,7 +54,11 @@ absl::StatusOr<std::unique_ptr<Pipeline>> PipelineFromFlags(const CommandLine& a
   o.coder.code_uncertain_diagnoses = args.Has("inpatient");
   o.coder.keep_integral_symptoms = args.Has("keep-symptoms");
   o.coder.profile = args.Get("profile");
-  return Pipeline::Create(o);
+  absl::StatusOr<long long> max_evidence =
+      args.GetInt("max-evidence", static_cast<long long>(o.max_evidence), 0, 1 << 30);
+  if (!max_evidence.ok()) return max_evidence.status();
+  o.max_evidence = static_cast<uint32_t>(*max_evidence);
+  return o;
 }
 
 }  // namespace chartcoder::cli

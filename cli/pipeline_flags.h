@@ -11,12 +11,16 @@
 
 namespace chartcoder::cli {
 
-// --data, --models, --min-score, --inpatient, --keep-symptoms, --threads.
+// How charts are coded: --models, --min-score, --inpatient, --keep-symptoms,
+// --profile, --max-evidence.
+std::vector<FlagSpec> CodingFlags();
+
+// --data, the CodingFlags and --threads.
 std::vector<FlagSpec> PipelineFlags();
 
-// The pipeline the flags describe. InvalidArgument names a bad flag; the
-// errors of Pipeline::Create.
-absl::StatusOr<std::unique_ptr<Pipeline>> PipelineFromFlags(const CommandLine& args);
+// The options the --data and CodingFlags describe. InvalidArgument names a
+// bad flag.
+absl::StatusOr<PipelineOptions> PipelineOptionsFromFlags(const CommandLine& args);
 
 // --threads N (default: every core). InvalidArgument names the flag.
 absl::StatusOr<int> ThreadsFromFlags(const CommandLine& args);

@@ -2,12 +2,17 @@
 #include <signal.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cstdio>
+#include <string>
 
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "chartcoder/work_queue.h"
 #include "cli/cli.h"
 #include "cli/db_flags.h"
 #include "cli/keys_flags.h"
+#include "cli/pipeline_flags.h"
 #include "src/internal/default_processor.h"
 #include "src/internal/strings.h"
 
@@ -82,12 +87,26 @@ int RunWorkerCommand(const CommandLine& args) {
   }
   absl::StatusOr<std::unique_ptr<KeyProvider>> keys = LoadKeyProvider(args);
   if (!keys.ok()) return Fail(keys.status());
+  absl::StatusOr<PipelineOptions> coding = PipelineOptionsFromFlags(args);
+  if (!coding.ok()) return UsageError("worker", coding.status());
   absl::StatusOr<std::unique_ptr<CodeSet>> codes = LoadCodeSet(args);
   if (!codes.ok()) return Fail(codes.status());
-  absl::StatusOr<std::shared_ptr<const ChartProcessor>> processor =
-      internal::MakeDefaultProcessor(std::shared_ptr<const CodeSet>(std::move(*codes)));
+  absl::StatusOr<std::shared_ptr<const ChartProcessor>> processor = internal::MakeDefaultProcessor(
+      std::shared_ptr<const CodeSet>(std::move(*codes)), *std::move(coding));
   if (!processor.ok()) return Fail(processor.status());
+  // A worker started while the database restarts waits for it, as a running
+  // worker does; bad URLs and schema problems still fail at once.
   absl::StatusOr<std::unique_ptr<WorkQueue>> queue = OpenQueue(args);
+  absl::Duration wait = absl::Milliseconds(200);
+  while (!queue.ok() && absl::IsUnavailable(queue.status()) && !g_stop.load()) {
+    std::fprintf(stderr, "chartcoder worker: database unreachable at start, retrying in %lld ms: %s\n",
+                 static_cast<long long>(absl::ToInt64Milliseconds(wait)),
+                 std::string(queue.status().message()).c_str());
+    absl::SleepFor(wait);
+    wait = std::min(wait * 2, absl::Seconds(10));
+    queue = OpenQueue(args);
+  }
+  if (!queue.ok() && g_stop.load()) return kExitOk;  // stopped before it could start
   if (!queue.ok()) {
     return absl::IsInvalidArgument(queue.status()) ? UsageError("worker", queue.status())
                                                    : Fail(queue.status());
@@ -132,7 +151,7 @@ const Command& WorkerCommand() {
       "SIGTERM or SIGINT drains: no new claims; the running charts finish (or are released\n"
       "after --drain-seconds); then it exits 0. Results are sealed when a key is configured.\n"
       "Logs one line per job on stderr (job ids and errors, never chart ids or text).",
-      Concat({DbFlags(), {DataFlag()}, KeyringFlags(),
+      Concat({DbFlags(), {DataFlag()}, CodingFlags(), KeyringFlags(),
               {{"key-id", "ID", "key to seal results with (default: the active key)"},
                {"concurrency", "N", "charts coded at once (default 1)"},
                {"lease-seconds", "S", "lease (visibility timeout), renewed every S/3 (default 60)"},

@@ -278,14 +278,89 @@ struct Coder::Rep {
   std::vector<std::string> weight_diagnoses = {"E66", "E40", "E41", "E42", "E43",
                                                "E44", "E45", "E46", "R63.6", "R64"};
 
+  // Word ids for the dominance default (Official Guidelines I.C.6.a: a
+  // paralysis of the left side is of the non-dominant side and of the right
+  // side of the dominant one, when dominance is not documented).
+  uint32_t left_id = internal::kNone, right_id = internal::kNone, non_id = internal::kNone,
+           dominant_id = internal::kNone;
+  std::vector<uint32_t> side_ids;  // "affecting ... side", implied by "left hemiparesis"
+  std::vector<uint32_t> paralysis_ids;  // hemiplegia, hemiparesis, monoplegia, ...
+
   const CodeSet& codes() const { return *options.code_set; }
   Code At(uint32_t id) const { return codes().CodeAt(id); }
+
+  void InitDominance() {
+    auto id = [&](std::string_view w) { return lexicon->WordId(internal::NormalizeLexiconWord(w)); };
+    left_id = id("left");
+    right_id = id("right");
+    non_id = id("non");
+    dominant_id = id("dominant");
+    for (std::string_view w : {"affecting", "side"}) {
+      const uint32_t i = id(w);
+      if (i != internal::kNone) side_ids.push_back(i);
+    }
+    for (std::string_view w : {"hemiplegia", "hemiparesis", "monoplegia", "monoparesis",
+                               "paralysis", "paralytic", "hemiplegic", "weakness"}) {
+      const uint32_t i = id(w);
+      if (i != internal::kNone) paralysis_ids.push_back(i);
+    }
+  }
+
+  // The affirmed words of sentence `s` (in [from, to)), with the dominance
+  // default added to a paralysis of one side.
+  WordIds SentenceWords(const Document& doc, const Sentence& s, uint32_t from = 0,
+                        uint32_t to = 0xFFFFFFFFu) const {
+    WordIds w = AffirmedWords(doc, s, *lexicon, from, to);
+    if (Has(w, dominant_id) || dominant_id == internal::kNone) return w;
+    bool paralysis = false;
+    for (uint32_t p : paralysis_ids) paralysis = paralysis || Has(w, p);
+    if (!paralysis) return w;
+    const bool left = Has(w, left_id), right = Has(w, right_id);
+    if (left == right) return w;  // neither side, or both
+    w.push_back(dominant_id);
+    if (left && non_id != internal::kNone) w.push_back(non_id);
+    w.insert(w.end(), side_ids.begin(), side_ids.end());
+    std::sort(w.begin(), w.end());
+    w.erase(std::unique(w.begin(), w.end()), w.end());
+    return w;
+  }
 
   const HistoryRule* HistoryFor(std::string_view key) const {
     for (const HistoryRule& h : history) {
       if (StartsWith(key, h.prefix)) return &h;
     }
     return nullptr;
+  }
+
+  // The word ids of the "without ..." phrase of a title, up to a comma or
+  // the next "with", "and", "or", "in" ("... without heart failure, with
+  // stage 5" -> heart, failure), stop words left out.
+  WordIds WithoutPhrase(std::string_view desc) const {
+    WordIds out;
+    const size_t at = desc.find("without ");
+    if (at == std::string_view::npos) return out;
+    std::string_view phrase = desc.substr(at + 8);
+    for (std::string_view stop : {",", " with ", " and ", " or ", " in "}) {
+      phrase = phrase.substr(0, phrase.find(stop));
+    }
+    std::vector<internal::LexWord> words;
+    internal::LexiconWords(phrase, &words);
+    for (const internal::LexWord& w : words) {
+      if (!internal::IsLexiconStopWord(w.stem)) out.push_back(lexicon->WordId(w.stem));
+    }
+    return out;
+  }
+
+  // True when `d`'s title denies what the sentence affirms: every word of its
+  // "without ..." phrase is among `sentence_words` ("... without heart
+  // failure" when the sentence says "with heart failure").
+  bool TitleDenies(const Code& d, const WordIds& sentence_words) const {
+    if (sentence_words.empty()) return false;
+    const WordIds without = WithoutPhrase(d.description());
+    for (uint32_t w : without) {
+      if (!Has(sentence_words, w)) return false;
+    }
+    return !without.empty();
   }
 
   // A billable code that is a default of its category ("without
@@ -298,12 +373,27 @@ struct Coder::Rep {
     if (!IsDefaultTitle(c.description())) return {id, ""};
     Code category = c;
     while (auto p = category.parent()) category = *p;
-    const absl::Span<const uint32_t> base = lexicon->TitleWords(id);
+    // What the default says, less what it says is absent and its
+    // "unspecified severity": a refinement may say the opposite ("F02.80 ...
+    // unspecified severity, without behavioral disturbance" gives way to
+    // "F02.B18 ... moderate, with other behavioral disturbance").
+    std::vector<uint32_t> base;
+    {
+      const absl::Span<const uint32_t> title = lexicon->TitleWords(id);
+      WordIds drop = WithoutPhrase(c.description());
+      if (Contains(c.description(), "unspecified severity")) {
+        drop.push_back(lexicon->WordId(internal::NormalizeLexiconWord("severity")));
+      }
+      std::sort(drop.begin(), drop.end());
+      for (uint32_t w : title) {
+        if (!Has(drop, w)) base.push_back(w);
+      }
+    }
     uint32_t best = id;
     size_t best_matched = 0;
     std::vector<uint32_t> extra;
     for (const Code& d : category.descendants()) {
-      if (!d.billable() || d.id() == id) continue;
+      if (!d.billable() || d.id() == id || TitleDenies(d, sentence_words)) continue;
       const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
       // It must say everything `c` says, and more.
       if (!std::includes(words.begin(), words.end(), base.begin(), base.end())) continue;
@@ -336,6 +426,7 @@ struct Coder::Rep {
     std::vector<uint32_t> extra;
     for (const Code& d : c.descendants()) {
       if (!d.billable()) continue;
+      const bool denied = TitleDenies(d, sentence_words);
       const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
       extra.clear();
       std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
@@ -357,7 +448,7 @@ struct Coder::Rep {
       const double support =
           extra.empty() ? 0 : static_cast<double>(matched) / static_cast<double>(extra.size());
       const double depth_penalty = 0.001 * d.depth();
-      if (matched > 0 && support >= 0.66) {
+      if (matched > 0 && support >= 0.66 && !denied) {
         const double score = 2.0 * matched + support - 0.05 * (extra.size() - matched) -
                              depth_penalty;
         if (score > best_score) {
@@ -368,7 +459,8 @@ struct Coder::Rep {
       // Each word a child adds that the chart does not say counts against it.
       const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
                             (uncomplicated ? 0.7 : without ? 0.3 : 0) -
-                            0.35 * static_cast<double>(extra.size()) - depth_penalty;
+                            0.35 * static_cast<double>(extra.size()) - depth_penalty -
+                            (denied ? 5.0 : 0);
       if (dscore > default_score) {
         default_score = dscore;
         default_id = d.id();
@@ -391,6 +483,7 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
   rep->options = options;
   const CodeSet& codes = *options.code_set;
   CC_ASSIGN_OR_RETURN(rep->lexicon, internal::Lexicon::Create(codes));
+  rep->InitDominance();
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
     std::optional<Code> c = codes.Find(code);
@@ -528,7 +621,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   auto words_of = [&](uint32_t si) -> const WordIds& {
     auto it = sentence_words.find(si);
     if (it != sentence_words.end()) return it->second;
-    return sentence_words.emplace(si, AffirmedWords(doc, sentences[si], *r.lexicon))
+    return sentence_words.emplace(si, r.SentenceWords(doc, sentences[si]))
         .first->second;
   };
   std::map<uint32_t, Candidate> candidates;
@@ -715,8 +808,8 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     }
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
-    const WordIds near = AffirmedWords(doc, sentences[m.sentence], *r.lexicon,
-                                       m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+    const WordIds near = r.SentenceWords(doc, sentences[m.sentence],
+                                         m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence));
     if (!how.empty() && derivation == "lexicon") derivation = how;

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "xxhash.h"
 #include "src/internal/hcc_json.h"
 #include "src/internal/json_writer.h"
 #include "src/internal/strings.h"
@@ -100,6 +101,42 @@ class CodedMentions {
  private:
   std::set<std::pair<uint32_t, uint32_t>> spans_;
 };
+
+// FHIR R4 'id': letters, digits, '-' and '.', 1 to 64 characters. Chart ids
+// (paths, "line 7") often are not; those go into an identifier instead.
+bool IsFhirId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+constexpr std::string_view kFhirBase = "https://chartcoder.dev/fhir/";
+
+// A stable urn:uuid for entry `n` of a chart's Bundle: the same chart id,
+// text and code give the same URN on every run, and different charts differ.
+// Name-based in the spirit of RFC 9562 version 8 (custom), from XXH3-128.
+std::string EntryUrn(std::string_view id, std::string_view text, std::string_view code, int n) {
+  XXH3_state_t* state = XXH3_createState();
+  XXH3_128bits_reset(state);
+  const char sep = 0;
+  XXH3_128bits_update(state, id.data(), id.size());
+  XXH3_128bits_update(state, &sep, 1);
+  XXH3_128bits_update(state, text.data(), text.size());
+  XXH3_128bits_update(state, &sep, 1);
+  XXH3_128bits_update(state, code.data(), code.size());
+  XXH3_128bits_update(state, &n, sizeof(n));
+  const XXH128_hash_t h = XXH3_128bits_digest(state);
+  XXH3_freeState(state);
+  uint64_t hi = h.high64, lo = h.low64;
+  hi = (hi & ~uint64_t{0xF000}) | uint64_t{0x8000};                 // version 8
+  lo = (lo & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);       // variant 10
+  return absl::StrFormat("urn:uuid:%08x-%04x-%04x-%04x-%012x", hi >> 32, (hi >> 16) & 0xFFFF,
+                         hi & 0xFFFF, lo >> 48, lo & 0xFFFFFFFFFFFFull);
+}
 
 }  // namespace
 
@@ -241,7 +278,14 @@ std::string ChartResultFhir(const ChartResult& r) {
   JsonWriter w(&out);
   w.BeginObject();
   w.Field("resourceType", "Bundle");
-  if (!r.id.empty()) w.Field("id", r.id);
+  if (IsFhirId(r.id)) w.Field("id", r.id);
+  if (!r.id.empty()) {
+    w.Key("identifier");
+    w.BeginObject();
+    w.Field("system", StrCat(kFhirBase, "chart-id"));
+    w.Field("value", r.id);
+    w.EndObject();
+  }
   w.Field("type", "collection");
   w.Key("entry");
   w.BeginArray();
@@ -250,7 +294,7 @@ std::string ChartResultFhir(const ChartResult& r) {
     ++n;
     const std::string rid = StrCat("condition-", n);
     w.BeginObject();
-    w.Field("fullUrl", StrCat("urn:chartcoder:", r.id.empty() ? "chart" : r.id, ":", rid));
+    w.Field("fullUrl", EntryUrn(r.id, text, c.code, n));
     w.Key("resource");
     w.BeginObject();
     w.Field("resourceType", "Condition");
@@ -299,7 +343,7 @@ std::string ChartResultFhir(const ChartResult& r) {
       w.Key("extension");
       w.BeginArray();
       w.BeginObject();
-      w.Field("url", "https://chartcoder.dev/fhir/StructureDefinition/evidence-offsets");
+      w.Field("url", StrCat(kFhirBase, "StructureDefinition/evidence-offsets"));
       w.Key("extension");
       w.BeginArray();
       w.BeginObject();
@@ -373,6 +417,7 @@ section.card{background:#fff;border:1px solid #dde2e8;border-radius:8px;padding:
 h2{font-size:15px;margin:0 0 10px;color:#1f3a5f}
 pre.chart{white-space:pre-wrap;word-wrap:break-word;font:13px/1.5 ui-monospace,Menlo,Consolas,monospace;margin:0}
 mark.ev{background:#ffe08a;border-bottom:2px solid #d9a400;border-radius:2px;padding:0 1px}
+mark.more{background:#fff3c4;border-bottom:1px dashed #d9a400;border-radius:2px;padding:0 1px}
 mark.neg{background:#e9ecef;text-decoration:line-through;color:#56606b}
 mark.unc{background:#e3ecff;border-bottom:2px dotted #4a6fd1}
 mark.hist{background:#eee4ff}mark.fam{background:#ffe3ea}mark.hyp{background:#e2f6ea}
@@ -381,6 +426,7 @@ span.badge{display:inline-block;font:600 10px/1.6 system-ui,sans-serif;border-ra
 .b-fam{background:#c9365b;color:#fff}.b-hyp{background:#2e8b57;color:#fff}.b-code{background:#d9a400;color:#1c2430}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:5px 6px;border-bottom:1px solid #eef1f4;vertical-align:top}
 th{color:#56606b;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.hcc{white-space:nowrap}
 code{font:600 12.5px ui-monospace,Menlo,Consolas,monospace}
 .muted{color:#6b7682;font-size:12px}
 )";
@@ -426,7 +472,7 @@ std::string ChartResultHtml(const ChartResult& r) {
   for (const Mention& m : r.mentions) {
     const Assertion& a = m.assertion;
     std::string cls, badge;
-    if (m.coded) { cls = "ev"; }  // evidence beyond the pieces listed per code
+    if (m.coded) { cls = "more"; }  // coded, beyond the evidence listed per code
     else if (a.negated) { cls = "neg"; badge = "negated"; }
     else if (a.family) { cls = "fam"; badge = "family"; }
     else if (a.hypothetical) { cls = "hyp"; badge = "hypothetical"; }
@@ -438,7 +484,7 @@ std::string ChartResultHtml(const ChartResult& r) {
     if (overlaps) continue;
     for (size_t i = 0; i < m.spans.size(); ++i) {
       marks.push_back({m.spans[i].first, m.spans[i].second, cls,
-                       m.coded ? StrCat("coded; the mention reads ", m.code)
+                       m.coded ? StrCat("coded (beyond the evidence listed); the mention reads ", m.code)
                                : StrCat(badge, ": ", m.code, " not coded"),
                        m.code,
                        i + 1 == m.spans.size() ? badge : ""});
@@ -475,7 +521,7 @@ std::string ChartResultHtml(const ChartResult& r) {
     auto it = hccs_by_code.find(c.code);
     if (it != hccs_by_code.end()) {
       for (const auto& [model, hcc] : it->second) {
-        if (!hccs.empty()) hccs += ", ";
+        if (!hccs.empty()) hccs += "<br>";  // one model per line
         StrAppend(&hccs, HccModelName(model), " ", hcc);
       }
     }
@@ -488,7 +534,7 @@ std::string ChartResultHtml(const ChartResult& r) {
     }
     StrAppend(&out, "<tr class=\"code-row\" data-code=\"", Esc(c.code), "\"><td><code>",
               Esc(c.code), "</code></td><td>", Esc(c.description), "<br><span class=\"muted\">",
-              evidence, "<br>", Esc(c.derivation), "</span></td><td>", Esc(hccs),
+              evidence, "<br>", Esc(c.derivation), "</span></td><td class=\"hcc\">", hccs,
               "</td><td class=\"num\">", absl::StrFormat("%.2f", c.score), "</td></tr>");
   }
   out.append("</tbody></table></section>\n");
@@ -562,7 +608,16 @@ std::string ErrorRecord(std::string_view id, const absl::Status& status, OutputF
   w.BeginObject();
   if (format == OutputFormat::kFhir) {
     w.Field("resourceType", "OperationOutcome");
-    if (!id.empty()) w.Field("id", id);
+    if (IsFhirId(id)) w.Field("id", id);
+    if (!id.empty()) {
+      w.Key("extension");
+      w.BeginArray();
+      w.BeginObject();
+      w.Field("url", StrCat(kFhirBase, "StructureDefinition/chart-id"));
+      w.Field("valueString", id);
+      w.EndObject();
+      w.EndArray();
+    }
     w.Key("issue");
     w.BeginArray();
     w.BeginObject();

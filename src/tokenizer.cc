@@ -1096,8 +1096,16 @@ class Analysis {
             !(closing_run && !t.is(kTokenSpaceBefore))) {
           const bool initial = p >= 1 && T()[p - 1].is_wordlike() && T()[p - 1].norm.size() == 1 &&
                                T()[p].norm == ".";
-          boundary = !(StartsLower(i) && initial) && T()[p].norm != "...";
-          if (T()[p].norm == "..." && t.is(kTokenCapitalized)) boundary = true;
+          // "..": an ellipsis ends a sentence only before a capital; a leader
+          // of four or more dots between words ("Gout ...... resolved 2019",
+          // "Na ........ 138") joins a line's columns and never does.
+          const std::string_view dots = T()[p].norm;
+          const bool ellipsis =
+              dots.size() >= 2 && dots.find_first_not_of('.') == std::string_view::npos;
+          const bool leader = dots.size() >= 4 && T()[p].is(kTokenSpaceBefore) &&
+                              t.is(kTokenSpaceBefore) && !LineStart(i);
+          boundary = !(StartsLower(i) && initial) && !ellipsis;
+          if (ellipsis && !leader && t.is(kTokenCapitalized)) boundary = true;
           header_possible = boundary;
         } else if (T()[i - 1].kind == TokenKind::kAbbreviation &&
                    (info_[i - 1] & kInfoFinalAbbreviation) && t.is(kTokenSpaceBefore) &&
@@ -1150,6 +1158,9 @@ class Analysis {
     // word, a word goes on the sentence whatever its case ("... given
     // clear\nSTEMI.").
     if (line_bytes >= kLongLineBytes && last.is_wordlike() && t.is_wordlike()) return false;
+    // A parenthesis opening the line explains the word that ended the last
+    // one ("risks\n   (rash, diarrhea)").
+    if (last.is_wordlike() && t.kind == TokenKind::kPunct && t.norm == "(") return false;
     return true;
   }
 

@@ -37,7 +37,9 @@ std::string ChartResultJson(const ChartResult& result);
 
 // A FHIR R4 Bundle (type "collection") of Condition resources, one per
 // assigned code, coded in ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm),
-// with evidence offsets in an extension. One JSON object, no newline.
+// with evidence offsets in an extension. The chart id is the Bundle's
+// identifier (and its id when it is a valid FHIR id: [A-Za-z0-9.-]{1,64});
+// entries have stable urn:uuid fullUrls. One JSON object, no newline.
 std::string ChartResultFhir(const ChartResult& result);
 
 // A self-contained HTML page (no external resources): the chart with the
@@ -50,7 +52,8 @@ std::string FormatChartResult(const ChartResult& result, OutputFormat format);
 
 // The record written in place of a chart that could not be coded: JSON
 // {"id":..., "error": {"code": "INVALID_ARGUMENT", "message": ...}} (FHIR: an
-// OperationOutcome; HTML: a page naming the error). Never holds chart text.
+// OperationOutcome naming the chart in an extension; HTML: a page naming the
+// error). Never holds chart text.
 std::string ErrorRecord(std::string_view id, const absl::Status& status, OutputFormat format);
 
 }  // namespace chartcoder

@@ -280,10 +280,16 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
       m.gaps = static_cast<uint8_t>(gaps);
       for (uint32_t q : pos) {
         m.expanded |= w[q].expanded;
+        // An expansion's words sit after the words they stand for but carry
+        // their text: the match covers every span.
+        m.begin = std::min(m.begin, w[q].begin);
+        m.end = std::max(m.end, w[q].end);
         if (m.spans.empty() || m.spans.back() != std::make_pair(w[q].begin, w[q].end)) {
           m.spans.emplace_back(w[q].begin, w[q].end);
         }
       }
+      std::sort(m.spans.begin(), m.spans.end());
+      m.spans.erase(std::unique(m.spans.begin(), m.spans.end()), m.spans.end());
       // Non-essential words near the match.
       int optional = 0;
       for (int j = 0; j < er.optional_count; ++j) {

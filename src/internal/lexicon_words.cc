@@ -102,12 +102,16 @@ std::string NormalizeLexiconWord(std::string_view word) {
   if (w.size() <= 3) return w;
   // Medical words whose suffix carries the meaning: Porter would strip
   // "-itis" ("thyroiditis" -> "thyroid", "colitis" -> "col") and "-ism" of
-  // "alcoholism" ("alcohol").
+  // "alcoholism" ("alcohol"); "severity" would become "severe" ("moderate
+  // severity" is not "severe").
   const size_t n = w.size();
   if ((n > 5 && w.compare(n - 4, 4, "itis") == 0) ||
       (n > 7 && w.compare(n - 6, 6, "itides") == 0) || w == "alcoholism") {
     return w;
   }
+  if (w == "severity" || w == "severities") return "severity";
+  // "burning pain" is a sensation, not a burn.
+  if (w == "burning") return w;
   return PorterStem(w);
 }
 

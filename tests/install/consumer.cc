@@ -30,7 +30,7 @@ int main() {
     std::fprintf(stderr, "consumer: E11.9 does not map to V28 HCC38\n");
     return 1;
   }
-  // Sealed charts through the installed headers (built here as C++17).
+  // Sealed charts through the installed headers.
   auto keys = chartcoder::InMemoryKeyProvider::Parse(
       "consumer:Y29uc3VtZXIta2V5LW1hdGVyaWFsLTMyLWJ5dGVzISE=", "consumer key");
   if (!keys.ok()) {
