@@ -145,6 +145,9 @@ int Run(const CommandLine& args) {
   o.rate_limit = *rate;
   o.rate_burst = *rate > 0 ? std::max(1.0, *burst) : *burst;
 
+  absl::StatusOr<PipelineOptions> pipeline_options = PipelineOptionsFromFlags(args);
+  if (!pipeline_options.ok()) return UsageError(kName, pipeline_options.status());
+
   absl::StatusOr<std::string> location = StoreLocation(args);
   if (!location.ok()) return Fail(location.status());
   absl::StatusOr<std::unique_ptr<KeyProvider>> keys = LoadKeyProvider(args);
@@ -175,8 +178,8 @@ int Run(const CommandLine& args) {
   }
   absl::StatusOr<std::unique_ptr<AuditLog>> audit = AuditLog::Open(args.Get("audit-log"));
   if (!audit.ok()) return Fail(audit.status());
-  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = PipelineFromFlags(args);
-  if (!pipeline.ok()) return open_failed(pipeline.status());
+  absl::StatusOr<std::unique_ptr<Pipeline>> pipeline = Pipeline::Create(*pipeline_options);
+  if (!pipeline.ok()) return Fail(pipeline.status());
   o.pipeline = pipeline->get();
   o.results = results->get();
   o.tokens = tokens->get();

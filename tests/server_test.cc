@@ -9,10 +9,12 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "chartcoder/pipeline.h"
 #include "chartcoder/result.h"
@@ -663,6 +665,46 @@ TEST_F(ServerTest, StopFinishesRequestsInFlight) {
   EXPECT_TRUE(status == 200 || status == 0) << status;  // answered, or refused before accept
   server_.reset();  // Run returned
   EXPECT_NE(Call("GET", "/healthz", "").exit_code, 0);
+}
+
+// docs/openapi.yaml documents every route the server answers, with its
+// scope, and nothing else.
+TEST_F(ServerTest, OpenApiDocumentMatchesTheRoutes) {
+  const std::string yaml = testing::ReadFileOrDie(testing::SourceDir() + "/docs/openapi.yaml");
+  ASSERT_THAT(yaml, StartsWith("openapi: 3."));
+  std::set<std::string> documented;
+  std::string path, method;
+  bool in_paths = false;
+  for (const std::string& line : testing::Lines(yaml)) {
+    if (line == "paths:") {
+      in_paths = true;
+      continue;
+    }
+    if (!line.empty() && line[0] != ' ') in_paths = false;
+    if (!in_paths) continue;
+    if (line.size() > 3 && line.rfind("  /", 0) == 0 && line.back() == ':') {
+      path = line.substr(2, line.size() - 3);
+    } else if (line.rfind("    ", 0) == 0 && line[4] != ' ' && line.back() == ':') {
+      method = absl::AsciiStrToUpper(line.substr(4, line.size() - 5));
+    } else if (line.rfind("      x-chartcoder-scope: ", 0) == 0) {
+      documented.insert(method + " " + path + " " + line.substr(26));
+    }
+  }
+  std::set<std::string> served;
+  for (const ApiRoute& r : ApiServer::Routes()) {
+    served.insert(std::string(r.method) + " " + std::string(r.path) + " " +
+                  (r.scope.empty() ? std::string("none") : std::string(r.scope)));
+  }
+  EXPECT_EQ(documented, served);
+  // And the running server answers each documented route (not "no such route").
+  Start();
+  for (const ApiRoute& r : ApiServer::Routes()) {
+    std::string p(r.path);
+    if (p.find("{id}") != std::string::npos) p.replace(p.find("{id}"), 4, "doc-1");
+    CurlAnswer a = Call(std::string(r.method), p, admin_, r.method == "POST" ? "{}" : "");
+    EXPECT_THAT(a.body, Not(HasSubstr("no such route"))) << r.path;
+    EXPECT_NE(a.status, 405) << r.path;
+  }
 }
 
 // The PostgreSQL store: results, tokens and the queue summary.
