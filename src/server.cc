@@ -504,20 +504,30 @@ absl::StatusOr<RafRequest> ParseRafRequest(simdjson::dom::object obj, int paymen
   return r;
 }
 
-// The codes of a stored ChartResult JSON ("codes": [{"code": ...}, ...]).
-absl::StatusOr<std::vector<std::string>> CodesOfResult(simdjson::dom::parser& parser,
-                                                       const std::string& json) {
-  simdjson::dom::element doc;
-  simdjson::dom::array codes;
-  if (parser.parse(json).get(doc) != simdjson::SUCCESS ||
+// The codes of a stored ChartResult JSON ("codes": [{"code": ...}, ...]),
+// read on demand: a patient's results can be megabytes of evidence, and only
+// the codes are needed. `buffer` is scratch space reused across calls.
+absl::StatusOr<std::vector<std::string>> CodesOfResult(simdjson::ondemand::parser& parser,
+                                                       const std::string& json,
+                                                       std::string* buffer) {
+  static const absl::Status kNotAResult =
+      absl::DataLossError("a stored result of this patient is not a coded chart");
+  buffer->reserve(json.size() + simdjson::SIMDJSON_PADDING);
+  buffer->assign(json);
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::array codes;
+  if (parser.iterate(buffer->data(), buffer->size(), buffer->capacity()).get(doc) !=
+          simdjson::SUCCESS ||
       doc["codes"].get_array().get(codes) != simdjson::SUCCESS) {
-    return absl::DataLossError("a stored result of this patient is not a coded chart");
+    return kNotAResult;
   }
   std::vector<std::string> out;
-  for (simdjson::dom::element c : codes) {
+  for (auto element : codes) {
+    simdjson::ondemand::object code_object;
     std::string_view code;
-    if (c["code"].get_string().get(code) != simdjson::SUCCESS) {
-      return absl::DataLossError("a stored result of this patient has a code without \"code\"");
+    if (element.get_object().get(code_object) != simdjson::SUCCESS ||
+        code_object["code"].get_string().get(code) != simdjson::SUCCESS) {
+      return kNotAResult;
     }
     out.emplace_back(code);
   }
@@ -625,6 +635,12 @@ httplib::Server::HandlerResponse ApiServer::Impl::PreRoute(const httplib::Reques
     return Reject(ex, req, res, 411, "length_required",
                   "send the body with Content-Length (chunked bodies are not accepted)");
   }
+  if (!req.has_header("Content-Length") && (req.method == "POST" || req.method == "PUT" ||
+                                            req.method == "PATCH")) {
+    // httplib would read a body without a length until the client closes.
+    return Reject(ex, req, res, 411, "length_required",
+                  "a POST needs Content-Length (send the JSON body with its length)");
+  }
   if (req.has_header("Content-Length")) {
     uint64_t length = 0;
     if (!internal::ParseInt(req.get_header_value("Content-Length"), &length)) {
@@ -704,8 +720,9 @@ void ApiServer::Impl::OnError(const httplib::Request& req, httplib::Response& re
                StrCat("the request line and headers exceed ", options.max_header_bytes, " bytes"));
     } else if (ex != nullptr && ex->timed_out) {
       SetError(res, 408, "request_timeout",
-               StrCat("the request did not arrive within ",
-                      absl::FormatDuration(options.request_timeout)));
+               StrCat("the request did not arrive in time (the whole request within ",
+                      absl::FormatDuration(options.request_timeout), ", each read within ",
+                      absl::FormatDuration(options.io_timeout), ")"));
     } else if (res.status == 404) {
       SetError(res, 404, "not_found", "no such route (see docs/openapi.yaml)");
     } else if (res.status == 413) {
@@ -927,11 +944,13 @@ void ApiServer::Impl::PatientHccs(const std::string& id, const httplib::Request&
       latest.push_back(&r);
     }
   }
-  simdjson::dom::parser parser;
+  simdjson::ondemand::parser parser;
+  std::string buffer;
   std::vector<std::string> codes;  // union, first-seen order
   std::map<std::string, std::vector<std::string_view>> charts_of;  // code -> chart ids
   for (const StoredResult* r : latest) {
-    absl::StatusOr<std::vector<std::string>> c = CodesOfResult(parser, r->record.result_json);
+    absl::StatusOr<std::vector<std::string>> c =
+        CodesOfResult(parser, r->record.result_json, &buffer);
     if (!c.ok()) return SetStatusError(res, c.status());
     for (std::string& code : *c) {
       auto [it, inserted] = charts_of.try_emplace(code);

@@ -388,6 +388,8 @@ TEST_F(ServerTest, NotFoundAndBadRequests) {
       {"POST", "/v1/raf", "{\"codes\": \"E11.9\", \"demographics\": {\"age\": 70, \"sex\": \"F\"}}", 400,
        "invalid_argument", "an array of strings"},
       {"POST", "/v1/raf", "{\"codes\": []}", 400, "invalid_argument", "\\\"demographics\\\""},
+      {"POST", "/v1/raf", "{\"codes\": [\"E11.9\"", 400, "invalid_json", "not valid JSON"},
+      {"POST", "/v1/raf", "", 411, "length_required", "needs Content-Length"},
       {"POST", "/v1/raf", "{\"codes\": [], \"demographics\": {\"age\": 70, \"sex\": \"F\"}, \"model\": \"V99\"}",
        400, "invalid_argument", "\\\"model\\\" must be"},
   };
@@ -397,6 +399,9 @@ TEST_F(ServerTest, NotFoundAndBadRequests) {
     EXPECT_EQ(ErrorCode(a.body), c.code) << a.body;
     EXPECT_THAT(a.body, HasSubstr(c.message)) << c.body;
   }
+  CurlAnswer empty = Call("POST", "/v1/code", admin_, "", "-H 'Content-Length: 0'");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_THAT(empty.body, HasSubstr("the body is empty"));
   // A form body (curl -d's default type) is refused, not parsed as a form.
   CurlAnswer form = Call("POST", "/v1/code", admin_, "", "-d 'text=abc'");
   EXPECT_EQ(form.status, 415);
@@ -412,8 +417,16 @@ TEST_F(ServerTest, TooLargeBodiesAndHeadersAndChunkedBodies) {
   EXPECT_EQ(a.status, 413);
   EXPECT_EQ(ErrorCode(a.body), "payload_too_large");
   EXPECT_THAT(a.body, HasSubstr("the limit is 4096"));
-  // Also before authentication: the body is never read.
-  EXPECT_EQ(Call("POST", "/v1/code", "", big).status, 413);
+  // Also before authentication, and on every route: the body is never read.
+  for (const ApiRoute& route : ApiServer::Routes()) {
+    std::string path(route.path);
+    if (path.find("{id}") != std::string::npos) path.replace(path.find("{id}"), 4, "x1");
+    for (const std::string& token : {std::string(), read_}) {
+      CurlAnswer t = Call(std::string(route.method), path, token, big);
+      EXPECT_EQ(t.status, 413) << route.path;
+      EXPECT_EQ(ErrorCode(t.body), "payload_too_large");
+    }
+  }
   auto c = Client();
   c->set_bearer_token_auth(code_.c_str());
   httplib::Result r = c->Post("/v1/code", big, "application/json");
