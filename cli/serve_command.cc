@@ -116,6 +116,9 @@ int Run(const CommandLine& args) {
   absl::StatusOr<long long> connections = args.GetInt("connections", 0, 1, 4096);
   if (!connections.ok()) return UsageError(kName, connections.status());
   o.threads = static_cast<int>(*connections);
+  absl::StatusOr<long long> per_client = args.GetInt("connections-per-client", 0, 1, 4096);
+  if (!per_client.ok()) return UsageError(kName, per_client.status());
+  o.max_connections_per_client = static_cast<int>(*per_client);
   absl::StatusOr<int> coding = ThreadsFromFlags(args);
   if (!coding.ok()) return UsageError(kName, coding.status());
   o.max_concurrent_coding = *coding;
@@ -252,7 +255,10 @@ const Command& ServeCommand() {
                {"insecure-http", "", "serve plain HTTP instead of TLS (loopback hosts only)"},
                {"audit-log", "FILE", "append the audit lines to FILE (created 0600; default stderr)"},
                {"connections", "N",
-                "connections served at once, one thread each (default 4 per core, at least 16)"},
+                "connections served at once, one thread each (default 8 per core, at least 64)"},
+               {"connections-per-client", "N",
+                "connections one client address may hold (default half of --connections; "
+                "behind a proxy, raise it to --connections)"},
                {"max-body", "SIZE", "largest request body, e.g. 8M (default 8M; 413 above)"},
                {"max-headers", "SIZE", "largest request line and headers (default 64K; 431 above)"},
                {"request-timeout", "S",

@@ -59,6 +59,7 @@ token=$("$cli" tokens create --scope code --name bench --db "$db" 2>/dev/null)
 
 "$cli" serve --cert "$work/cert.pem" --key "$work/key.pem" --port 0 --db "$db" \
   --rate-limit 0 --threads 2 --connections $((connections + 8)) \
+  --connections-per-client $((connections + 8)) \
   --audit-log "$work/audit.log" 2> "$work/serve.log" &
 server_pid=$!
 port=""

@@ -194,6 +194,9 @@ class Metrics {
       case internal::ConnectionEvent::kTooLarge:
         ++oversize_headers_;
         break;
+      case internal::ConnectionEvent::kRefused:
+        ++refused_;
+        break;
       case internal::ConnectionEvent::kClosed:
         break;
     }
@@ -245,6 +248,8 @@ class Metrics {
           open_connections);
     gauge("chartcoder_http_connections_total", "counter", "Connections accepted.",
           connections_.load());
+    gauge("chartcoder_http_refused_connections_total", "counter",
+          "Connections closed at once: their client address had too many open.", refused_.load());
     gauge("chartcoder_http_tls_handshake_failures_total", "counter",
           "TLS handshakes that failed or timed out.", tls_failures_.load());
     gauge("chartcoder_http_timeouts_total", "counter",
@@ -281,7 +286,8 @@ class Metrics {
   std::map<int, Histogram> latency_;
   std::map<std::string, int64_t> auth_failures_;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
-  std::atomic<int64_t> connections_{0}, tls_failures_{0}, timeouts_{0}, oversize_headers_{0};
+  std::atomic<int64_t> connections_{0}, tls_failures_{0}, timeouts_{0}, oversize_headers_{0},
+      refused_{0};
 };
 
 // ---------------------------------------------------------------------------
@@ -1080,7 +1086,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(const ApiServerOpti
         "insecure_http");
   }
   if (o.max_body_bytes == 0 || o.max_header_bytes < 1024 || o.keep_alive_requests < 1 ||
-      o.threads < 0 || o.max_concurrent_coding < 0 || o.rate_limit < 0 || o.rate_burst < 0 ||
+      o.threads < 0 || o.max_concurrent_coding < 0 || o.max_connections_per_client < 0 || o.rate_limit < 0 || o.rate_burst < 0 ||
       o.request_timeout <= absl::ZeroDuration() || o.io_timeout <= absl::ZeroDuration() ||
       o.handshake_timeout <= absl::ZeroDuration() || o.keep_alive_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
@@ -1092,7 +1098,7 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(const ApiServerOpti
   auto impl = std::make_unique<Impl>();
   impl->options = o;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int threads = o.threads > 0 ? o.threads : std::max(16, 4 * cores);
+  const int threads = o.threads > 0 ? o.threads : std::max(64, 8 * cores);
   impl->limiter = std::make_unique<RateLimiter>(o.rate_limit, o.rate_burst);
   impl->coding = std::make_unique<Slots>(o.max_concurrent_coding > 0 ? o.max_concurrent_coding : cores);
   for (HccModel m : {HccModel::kV24, HccModel::kV28}) {
@@ -1119,6 +1125,8 @@ absl::StatusOr<std::unique_ptr<ApiServer>> ApiServer::Create(const ApiServerOpti
   limits.keep_alive_timeout = o.keep_alive_timeout;
   limits.keep_alive_requests = o.keep_alive_requests;
   limits.max_header_bytes = o.max_header_bytes;
+  limits.max_per_client = o.max_connections_per_client > 0 ? o.max_connections_per_client
+                                                           : std::max(1, threads / 2);
   Impl* p = impl.get();
   internal::HttpListener::Hooks hooks;
   hooks.on_request_end = [p](const Exchange& ex, double s) { p->OnRequestEnd(ex, s); };

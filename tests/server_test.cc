@@ -663,6 +663,35 @@ TEST_F(ServerTest, SlowClientsAreCutOffAndKeepAliveWorks) {
   EXPECT_THAT(server_->server().MetricsText(), Not(HasSubstr("chartcoder_http_timeouts_total 0\n")));
 }
 
+// Idle connections hold worker threads; one client address may hold only
+// its share, so the others are still served.
+TEST_F(ServerTest, OneClientCannotHoldEveryConnection) {
+  ApiServerOptions o = Options();
+  o.threads = 4;
+  o.max_connections_per_client = 2;
+  Start(o);
+  std::vector<std::unique_ptr<testing::RawTlsClient>> idle;
+  for (int i = 0; i < 2; ++i) {
+    idle.push_back(std::make_unique<testing::RawTlsClient>(port_, shared->pki.ca_cert));
+    ASSERT_TRUE(idle.back()->ok());
+  }
+  testing::RawTlsClient refused(port_, shared->pki.ca_cert);
+  EXPECT_FALSE(refused.ok());
+  // Another client address is served (and counts on its own).
+  CurlAnswer other = Call("GET", "/healthz", "", "", "--interface 127.0.0.2");
+  EXPECT_EQ(other.status, 200);
+  EXPECT_THAT(server_->server().MetricsText(),
+              HasSubstr("chartcoder_http_refused_connections_total 1\n"));
+  // A slot frees when a connection closes.
+  idle.pop_back();
+  bool served = false;
+  for (int i = 0; i < 50 && !served; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    served = Call("GET", "/healthz", "").status == 200;
+  }
+  EXPECT_TRUE(served);
+}
+
 TEST_F(ServerTest, StopFinishesRequestsInFlight) {
   Start();
   std::atomic<int> status{0};

@@ -107,10 +107,20 @@ inline CurlAnswer Curl(int port, const std::string& ca, const std::string& metho
   return a;
 }
 
-// A connected TCP socket to 127.0.0.1:port, or -1.
-inline int ConnectLoopback(int port) {
+// A connected TCP socket to 127.0.0.1:port (from the loopback address
+// `source`, e.g. "127.0.0.2", when given), or -1.
+inline int ConnectLoopback(int port, const char* source = nullptr) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
+  if (source != nullptr) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, source, &from.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
@@ -131,11 +141,11 @@ inline int ConnectLoopback(int port) {
 // bytes the HTTP clients would not send.
 class RawTlsClient {
  public:
-  RawTlsClient(int port, const std::string& ca) {
+  RawTlsClient(int port, const std::string& ca, const char* source = nullptr) {
     ctx_ = SSL_CTX_new(TLS_client_method());
     SSL_CTX_load_verify_locations(ctx_, ca.c_str(), nullptr);
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    fd_ = ConnectLoopback(port);
+    fd_ = ConnectLoopback(port, source);
     if (fd_ < 0) return;
     ssl_ = SSL_new(ctx_);
     SSL_set_fd(ssl_, fd_);

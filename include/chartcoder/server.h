@@ -24,8 +24,9 @@
 // TLS 1.2 or newer with the certificate and key from files; plain HTTP only
 // when insecure_http is set, and then only on a loopback address. Each open
 // connection is served by one worker thread (cpp-httplib's model), so
-// `threads` bounds the connections served at once; others wait to be
-// accepted.
+// `threads` bounds the connections served at once (others wait their turn),
+// and one client address may hold at most max_connections_per_client of
+// them. Facing the internet, put a reverse proxy in front.
 #ifndef CHARTCODER_SERVER_H_
 #define CHARTCODER_SERVER_H_
 
@@ -86,9 +87,15 @@ struct ApiServerOptions {
   absl::Duration keep_alive_timeout = absl::Seconds(5);
   // Requests served on one connection before it is closed. Default 1000.
   int keep_alive_requests = 1000;
-  // Worker threads: connections served at once. Default 0: 4 per core, at
-  // least 16.
+  // Worker threads: connections served at once (an idle keep-alive
+  // connection holds one until keep_alive_timeout). Default 0: 8 per core, at
+  // least 64.
   int threads = 0;
+  // Connections one client address may hold at once; more are closed when
+  // accepted, so that one client cannot take every worker thread. Default 0:
+  // half of `threads`. (Behind a proxy every client has the proxy's
+  // address: raise it to `threads`.)
+  int max_connections_per_client = 0;
   // Charts coded at once by POST /v1/code (others wait). Default 0: one per
   // core.
   int max_concurrent_coding = 0;

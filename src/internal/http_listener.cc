@@ -327,11 +327,42 @@ bool HttpListener::WaitForRequest(int fd, SSL* ssl, absl::Duration timeout) {
   }
 }
 
+bool HttpListener::Admit(int sock, std::string* peer) {
+  if (limits_.max_per_client <= 0) return true;
+  struct sockaddr_storage a;
+  socklen_t len = sizeof a;
+  char host[NI_MAXHOST];
+  if (::getpeername(sock, reinterpret_cast<sockaddr*>(&a), &len) != 0 ||
+      ::getnameinfo(reinterpret_cast<const sockaddr*>(&a), len, host, sizeof host, nullptr, 0,
+                    NI_NUMERICHOST) != 0) {
+    return true;
+  }
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  int& n = clients_[host];
+  if (n >= limits_.max_per_client) return false;
+  ++n;
+  *peer = host;
+  return true;
+}
+
+void HttpListener::Release(const std::string& peer) {
+  if (peer.empty()) return;
+  std::lock_guard<std::mutex> lock(clients_mu_);
+  auto it = clients_.find(peer);
+  if (it != clients_.end() && --it->second <= 0) clients_.erase(it);
+}
+
 bool HttpListener::process_and_close_socket(socket_t sock) {
-  open_.fetch_add(1, std::memory_order_relaxed);
   auto event = [this](ConnectionEvent e) {
     if (hooks_.on_connection_event) hooks_.on_connection_event(e);
   };
+  std::string peer;
+  if (!Admit(sock, &peer)) {
+    event(ConnectionEvent::kRefused);
+    ::close(sock);
+    return false;
+  }
+  open_.fetch_add(1, std::memory_order_relaxed);
   event(ConnectionEvent::kAccepted);
   int one = 1;
   ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -381,6 +412,7 @@ bool HttpListener::process_and_close_socket(socket_t sock) {
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
   event(ConnectionEvent::kClosed);
+  Release(peer);
   open_.fetch_sub(1, std::memory_order_relaxed);
   return ok;
 }

@@ -28,7 +28,9 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -47,6 +49,9 @@ struct ConnectionLimits {
   absl::Duration keep_alive_timeout = absl::Seconds(5);
   int keep_alive_requests = 1000;
   size_t max_header_bytes = 64u << 10;
+  // Connections one client address may have open at once (0: no limit);
+  // more are closed as soon as they are accepted.
+  int max_per_client = 0;
 };
 
 // What one request did; filled in by the loop and by the server's handlers,
@@ -73,6 +78,7 @@ enum class ConnectionEvent {
   kTlsFailed,   // handshake failed or timed out
   kTimedOut,    // a request or response missed its deadline
   kTooLarge,    // request line and headers over the budget
+  kRefused,     // over the per-client connection limit
   kClosed,
 };
 
@@ -124,8 +130,15 @@ class HttpListener : public httplib::Server {
   SSL_CTX* tls_;
   ConnectionLimits limits_;
   Hooks hooks_;
+  // Takes a connection slot for the peer of `sock`; false when the peer
+  // has max_per_client. `peer` is set for Release.
+  bool Admit(int sock, std::string* peer);
+  void Release(const std::string& peer);
+
   std::atomic<bool> stopping_{false};
   std::atomic<int> open_{0};
+  std::mutex clients_mu_;
+  std::unordered_map<std::string, int> clients_;  // open connections per peer address
 };
 
 // Builds the server TLS context: TLS 1.2 minimum, forward-secret AEAD
