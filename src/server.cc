@@ -601,7 +601,8 @@ struct ApiServer::Impl {
     if (ex != nullptr) {
       ex->status = status;
       // The unread body would be taken for the next request: close.
-      if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) {
+      if (req.has_header("Transfer-Encoding") ||
+          (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0")) {
         ex->close_after = true;
       }
       if (ex->close_after) res.set_header("Connection", "close");
@@ -746,6 +747,10 @@ void ApiServer::Impl::OnError(const httplib::Request& req, httplib::Response& re
   }
   if (ex != nullptr) {
     if (ex->method.empty()) ex->method = req.method;
+    if (ex->request_id.empty()) {  // refused before routing: still one id per request
+      ex->request_id = StrCat(id_prefix, "-", next_request.fetch_add(1, std::memory_order_relaxed));
+      res.set_header("X-Request-Id", ex->request_id);
+    }
     ex->status = res.status;
     ex->bytes_out = res.body.size();
     if (ex->close_after) res.set_header("Connection", "close");
