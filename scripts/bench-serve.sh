@@ -80,7 +80,7 @@ chart, work, examples = sys.argv[1], sys.argv[2], sys.argv[3]
 text = open(chart, encoding="utf-8").read()
 json.dump({"id": os.path.basename(chart), "text": text}, open(f"{work}/code.json", "w"))
 with open(f"{work}/charts.jsonl", "w") as out:
-    for _ in range(1000):
+    for _ in range(2000):
         out.write(json.dumps({"id": os.path.basename(chart), "text": text}) + "\n")
 for name in sorted(os.listdir(examples)):
     if name.endswith(".txt"):
@@ -115,35 +115,50 @@ echo "server: TLS on 127.0.0.1, SQLite store ($stored charts stored), rate limit
 echo "wrk: $wrk_threads thread(s), $connections keep-alive connections, $duration per route"
 echo "chart: $chart ($(stat -c %s "$chart") bytes)"
 echo
-printf '%-32s %12s %10s %10s %10s\n' route "requests/s" "p50" "p99" "non-2xx"
+printf '%-30s %11s %10s %10s %8s %14s\n' route "requests/s" "p50" "p99" "non-2xx" "server CPU/req"
 
+ticks=$(getconf CLK_TCK)
+server_cpu() {  # user + system clock ticks of the server so far
+  awk '{print $14 + $15}' "/proc/$server_pid/stat"
+}
 run() {  # label url [lua]
   local label="$1" url="$2" lua="${3:-}"
-  local out
+  local out before after
+  before=$(server_cpu)
   if [ -n "$lua" ]; then
     out=$(wrk -t "$wrk_threads" -c "$connections" -d "$duration" --latency -s "$lua" "$url")
   else
     out=$(wrk -t "$wrk_threads" -c "$connections" -d "$duration" --latency "$url")
   fi
-  local rps p50 p99 bad
+  after=$(server_cpu)
+  local rps p50 p99 bad n cpu
   rps=$(echo "$out" | sed -n 's/^Requests\/sec: *//p')
   p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
   bad=$(echo "$out" | sed -n 's/^ *Non-2xx or 3xx responses: *//p')
-  printf '%-32s %12s %10s %10s %10s\n' "$label" "$rps" "$p50" "$p99" "${bad:-0}"
+  n=$(echo "$out" | sed -n 's/^ *\([0-9]*\) requests in.*/\1/p')
+  cpu=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$n" 'BEGIN {printf "%.3f ms", t * 1000 / hz / n}')
+  printf '%-30s %11s %10s %10s %8s %14s\n' "$label" "$rps" "$p50" "$p99" "${bad:-0}" "$cpu"
 }
 
-run "GET /healthz (baseline)" "$base/healthz"
+# The in-process baseline: the same chart, coded by the CLI with 2 threads
+# (run just before and just after POST /v1/code: the machine is shared).
+baseline() {
+  /usr/bin/time -f '%e %U %S' -o "$work/time" \
+    "$cli" code --input-format jsonl --threads 2 "$work/charts.jsonl" --output /dev/null
+  read -r wall user sys < "$work/time"
+  awk -v w="$wall" -v u="$user" -v s="$sys" 'BEGIN {
+    printf "%-30s %11.1f %10s %10s %8s %11.3f ms\n", "chartcoder code (in-process)", 2000 / w, "-", "-", "-", (u + s) / 2}'
+}
+
+run "GET /healthz (no token, no work)" "$base/healthz"
+baseline
 run "POST /v1/code" "$base/v1/code" "$work/post.lua"
+baseline
 run "GET /v1/charts/{id}" "$base/v1/charts/$chart_id" "$work/get.lua"
 run "GET /v1/patients/{id}/hccs" "$base/v1/patients/bench-member/hccs?model=V28" "$work/get.lua"
-
-# The in-process baseline: the same chart, coded by the CLI with 2 threads.
-start=$(date +%s.%N)
-"$cli" code --input-format jsonl --threads 2 "$work/charts.jsonl" --output /dev/null
-end=$(date +%s.%N)
 echo
-/usr/bin/python3 -c "import sys; s = float(sys.argv[2]) - float(sys.argv[1]);
-print(f'in-process baseline: chartcoder code --threads 2, 1000 copies of the chart: {s:.2f} s, {1000 / s:.0f} charts/s')" "$start" "$end"
+echo "chartcoder code (in-process): --threads 2 over 2000 copies of the chart (JSON Lines), pack load"
+echo "included; requests/s there is charts/s, CPU/req is CPU per chart."
 echo "audit lines written: $(wc -l < "$work/audit.log")"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
