@@ -8,6 +8,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "chartcoder/keys.h"
 #include "chartcoder/pipeline.h"
 #include "chartcoder/result.h"
 #include "chartcoder/result_store.h"
@@ -360,6 +362,37 @@ TEST_F(ServerTest, StoredChartsAreReadBackAndAggregatedPerPatient) {
 
   CurlAnswer summary = Call("GET", "/v1/jobs/summary", read_);
   EXPECT_EQ(summary.body, R"({"backend":"sqlite","results":2,"queue":null})");
+}
+
+// With keys, stored results are sealed at rest and opened for reading.
+TEST_F(ServerTest, StoredResultsAreSealedWithKeys) {
+  auto ring = Keyring::Create(dir_.File("ring"), {});
+  ASSERT_TRUE(ring.ok()) << ring.status();
+  ResultStoreOptions ro;
+  ro.location = "sqlite:" + dir_.File("sealed.db");
+  ro.keys = ring->get();
+  auto sealed = OpenResultStore(ro);
+  ASSERT_TRUE(sealed.ok());
+  ApiServerOptions o = Options();
+  o.results = sealed->get();
+  Start(o);
+  const std::string marker = "Quetzalcoatl";
+  CurlAnswer a = Call("POST", "/v1/code", code_,
+                      JsonObject({{"id", "s-1"}, {"text", std::string(kDiabetesChart) + marker}},
+                                 R"("store":true)"));
+  ASSERT_EQ(a.status, 200) << a.body;
+  CurlAnswer c = Call("GET", "/v1/charts/s-1", read_);
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_THAT(c.body, HasSubstr("\"sealed\":true,\"result\":" + a.body));
+  server_.reset();
+  sealed->reset();
+  // Not in the database file in the clear.
+  std::string bytes = testing::ReadFileOrDie(dir_.File("sealed.db"));
+  if (std::filesystem::exists(dir_.File("sealed.db-wal"))) {
+    bytes += testing::ReadFileOrDie(dir_.File("sealed.db-wal"));
+  }
+  EXPECT_EQ(bytes.find(marker), std::string::npos);
+  EXPECT_EQ(bytes.find("E11.9"), std::string::npos);
 }
 
 TEST_F(ServerTest, NotFoundAndBadRequests) {
