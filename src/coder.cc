@@ -57,14 +57,27 @@ class TokenWords {
   absl::Span<const internal::Lexicon::InputWord> Of(const Token& t) {
     const size_t i = static_cast<size_t>(&t - doc_.tokens().data());
     if (first_[i] == kUnset) {
-      first_[i] = static_cast<uint32_t>(words_.size());
-      scratch_.clear();
-      internal::LexiconWords(doc_.text_of(t), &scratch_);
-      for (internal::LexWord& w : scratch_) {
-        words_.push_back({lex_.WordId(w.stem), lex_.WordId(w.raw), t.begin + w.begin,
-                          t.begin + w.end, w.upper, internal::IsLexiconStopWord(w.stem)});
+      // Each distinct written form is normalized once (offsets relative to
+      // it), then placed at this token.
+      const std::string_view text = doc_.text_of(t);
+      auto [it, fresh] = by_text_.try_emplace(text, static_cast<uint32_t>(forms_.size()), 0u);
+      if (fresh) {
+        scratch_.clear();
+        internal::LexiconWords(text, &scratch_);
+        for (internal::LexWord& w : scratch_) {
+          forms_.push_back({lex_.WordId(w.stem), lex_.WordId(w.raw), w.begin, w.end, w.upper,
+                            internal::IsLexiconStopWord(w.stem)});
+        }
+        it->second.second = static_cast<uint32_t>(scratch_.size());
       }
-      count_[i] = static_cast<uint32_t>(words_.size()) - first_[i];
+      first_[i] = static_cast<uint32_t>(words_.size());
+      for (uint32_t k = 0; k < it->second.second; ++k) {
+        internal::Lexicon::InputWord w = forms_[it->second.first + k];
+        w.begin += t.begin;
+        w.end += t.begin;
+        words_.push_back(w);
+      }
+      count_[i] = it->second.second;
     }
     return absl::MakeConstSpan(words_.data() + first_[i], count_[i]);
   }
@@ -76,6 +89,9 @@ class TokenWords {
   std::vector<uint32_t> first_;  // into words_, per token
   std::vector<uint32_t> count_;
   std::vector<internal::Lexicon::InputWord> words_;
+  // Written form -> its words in forms_ (first, count), offsets relative to it.
+  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> by_text_;
+  std::vector<internal::Lexicon::InputWord> forms_;
   std::vector<internal::LexWord> scratch_;
 };
 

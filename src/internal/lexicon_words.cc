@@ -25,12 +25,22 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kRespell
     {"ischaem", "ischem"}, {"orthopaed", "orthoped"}, {"haemat", "hemat"},
 }};
 
+// Every pattern of kRespell has "ae" or "oe", except "isation".
+bool MayRespell(std::string_view w) {
+  for (size_t i = 1; i < w.size(); ++i) {
+    if (w[i] == 'e' && (w[i - 1] == 'a' || w[i - 1] == 'o')) return true;
+  }
+  return w.find("isation") != std::string_view::npos;
+}
+
 void Respell(std::string* w) {
-  for (const auto& [from, to] : kRespell) {
-    size_t pos = w->find(from);
-    while (pos != std::string::npos) {
-      w->replace(pos, from.size(), to);
-      pos = w->find(from, pos + to.size());
+  if (MayRespell(*w)) {
+    for (const auto& [from, to] : kRespell) {
+      size_t pos = w->find(from);
+      while (pos != std::string::npos) {
+        w->replace(pos, from.size(), to);
+        pos = w->find(from, pos + to.size());
+      }
     }
   }
   const size_t n = w->size();
