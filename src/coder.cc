@@ -709,7 +709,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     ev.weight = weight;
     return ev;
   };
-  static const std::set<std::string> kResolved = {"resolv", "resolut", "cure", "remit"};
+  static const std::set<std::string> kResolved = {"resolv", "resolut", "cure", "remit", "heal"};
 
   // A chart with an assessment, plan, diagnosis list or problem list states
   // its diagnoses there; a symptom named only elsewhere (a screen, the HPI,
