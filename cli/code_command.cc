@@ -1,18 +1,21 @@
 // chartcoder code PATH...: code charts to ICD-10-CM, HCCs and RAF.
+#include <atomic>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "chartcoder/chart_io.h"
+#include "chartcoder/executor.h"
 #include "chartcoder/pipeline.h"
 #include "chartcoder/result.h"
 #include "cli/chart_inputs.h"
 #include "cli/cli.h"
 #include "cli/keys_flags.h"
 #include "cli/member_flags.h"
-#include "cli/ordered_runner.h"
 #include "cli/pipeline_flags.h"
 #include "cli/progress.h"
 #include "src/internal/strings.h"
@@ -21,11 +24,6 @@ namespace chartcoder::cli {
 namespace {
 
 using internal::StrCat;
-
-struct Coded {
-  absl::StatusOr<ChartResult> result = absl::UnknownError("not coded");
-  std::string output;  // the formatted result or error record
-};
 
 // A file name for a chart id: letters, digits, '-', '_' and '.' kept.
 std::string FileNameFor(std::string_view id, size_t index) {
@@ -103,53 +101,91 @@ int Run(const CommandLine& args) {
   }
 
   Progress progress("charts", (*reader)->total(), StderrIsTerminal());
-  size_t done = 0, failed = 0, index = 0;
-  absl::Status write_error;
+  // The charts are coded by a ThreadPoolExecutor (bounded queue, so charts
+  // stream through) and handed on in input order by InOrderDelivery, on one
+  // executor thread at a time. The processor formats each result, so the
+  // formatting runs in parallel too.
   const Pipeline& p = **pipeline;
-  RunOrdered<ChartInput, Coded>(
-      *threads, 4 * static_cast<size_t>(*threads),
-      [&](ChartInput* in) { return (*reader)->Next(in); },
-      [&](ChartInput& in) {
-        Coded c;
-        if (!in.status.ok()) {
-          c.result = in.status;
-        } else {
-          const Demographics* d = in.demographics ? &*in.demographics : member ? &*member : nullptr;
-          c.result = p.Code(in.id, in.text, d);
-        }
-        c.output = c.result.ok() ? FormatChartResult(*c.result, *format)
-                                 : ErrorRecord(in.id, c.result.status(), *format);
-        return c;
-      },
-      [&](ChartInput& in, Coded& c) {
-        ++done;
-        ++index;
-        if (!c.result.ok()) {
-          ++failed;
-          // One line naming the chart and the reason; never chart text.
-          std::string msg(internal::FromAbsl(c.result.status().message()));
-          for (char& ch : msg) {
-            if (ch == '\n') ch = ' ';
-          }
-          std::fprintf(stderr, "%schartcoder: %s: %s\n", StderrIsTerminal() ? "\r" : "",
-                       in.id.c_str(), msg.c_str());
-        }
-        if (!write_error.ok()) return;
-        if (html && !output.empty()) {
-          const std::string path =
-              (std::filesystem::path(output) / (FileNameFor(in.id, index) + ".html")).string();
-          absl::StatusOr<std::unique_ptr<OutputFile>> f = OutputFile::Create(path, *out_options);
-          absl::Status s = f.ok() ? (*f)->Append(c.output) : f.status();
-          if (s.ok()) s = (*f)->Commit();
-          if (!s.ok()) write_error = s;
-        } else if (out_file) {
-          absl::Status s = out_file->Append(c.output);
-          if (!s.ok()) write_error = s;
-        } else {
-          std::fwrite(c.output.data(), 1, c.output.size(), stdout);
-        }
-        progress.Update(done, (*reader)->bytes_read(), failed);
+  const OutputFormat fmt = *format;
+  auto processor = std::make_shared<FunctionProcessor>(
+      [&p, fmt](const ChartJob& job) -> absl::StatusOr<std::string> {
+        absl::StatusOr<ChartResult> r =
+            p.Code(job.id, job.chart, job.demographics ? &*job.demographics : nullptr);
+        if (!r.ok()) return r.status();
+        return FormatChartResult(*r, fmt);
       });
+  ThreadPoolOptions pool_options;
+  pool_options.processor = processor;
+  pool_options.threads = *threads;
+  pool_options.queue_capacity = 4 * static_cast<size_t>(*threads);
+  absl::StatusOr<std::unique_ptr<ThreadPoolExecutor>> pool =
+      ThreadPoolExecutor::Create(pool_options);
+  if (!pool.ok()) return Fail(pool.status());
+
+  // Inputs that could not be read are not coded: their read errors wait here,
+  // by submission order, for the delivery of their (empty) job.
+  std::mutex read_mu;
+  std::deque<absl::Status> read_status;
+  std::atomic<uint64_t> bytes_read{0};
+  size_t done = 0, failed = 0;
+  absl::Status write_error;
+  InOrderDelivery in_order([&](JobOutcome o) {
+    absl::Status read;
+    {
+      std::lock_guard<std::mutex> lock(read_mu);
+      read = std::move(read_status.front());
+      read_status.pop_front();
+    }
+    absl::StatusOr<std::string> result = read.ok() ? std::move(o.result) : read;
+    ++done;
+    if (!result.ok()) {
+      ++failed;
+      // One line naming the chart and the reason; never chart text.
+      std::string msg(internal::FromAbsl(result.status().message()));
+      for (char& ch : msg) {
+        if (ch == '\n') ch = ' ';
+      }
+      std::fprintf(stderr, "%schartcoder: %s: %s\n", StderrIsTerminal() ? "\r" : "",
+                   o.id.c_str(), msg.c_str());
+    }
+    const std::string text = result.ok() ? *std::move(result)
+                                         : ErrorRecord(o.id, result.status(), fmt);
+    if (write_error.ok()) {
+      if (html && !output.empty()) {
+        const std::string path =
+            (std::filesystem::path(output) / (FileNameFor(o.id, done) + ".html")).string();
+        absl::StatusOr<std::unique_ptr<OutputFile>> f = OutputFile::Create(path, *out_options);
+        absl::Status s = f.ok() ? (*f)->Append(text) : f.status();
+        if (s.ok()) s = (*f)->Commit();
+        if (!s.ok()) write_error = s;
+      } else if (out_file) {
+        absl::Status s = out_file->Append(text);
+        if (!s.ok()) write_error = s;
+      } else {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+      }
+    }
+    progress.Update(done, bytes_read.load(), failed);
+  });
+  ChartInput in;
+  while ((*reader)->Next(&in)) {
+    bytes_read.store((*reader)->bytes_read());
+    ChartJob job;
+    job.id = std::move(in.id);
+    if (in.status.ok()) {
+      job.chart = std::move(in.text);
+      job.demographics = in.demographics ? in.demographics : member;
+    }
+    {
+      std::lock_guard<std::mutex> lock(read_mu);
+      read_status.push_back(std::move(in.status));
+    }
+    absl::Status s = (*pool)->Submit(std::move(job), in_order.Callback());
+    if (!s.ok()) return Fail(s);
+    in = ChartInput();
+  }
+  absl::Status drained = (*pool)->Drain();
+  if (!drained.ok()) return Fail(drained);
   progress.Finish();
   if (!write_error.ok()) return Fail(write_error);
   if (out_file) {

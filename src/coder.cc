@@ -47,10 +47,57 @@ bool Has(const WordIds& words, uint32_t id) {
 // synonyms count as the words they stand for ("R" is "right", "sacrum" is
 // "sacral region"), through the lexicon. Words the lexicon does not know are
 // left out: no code title has them.
+// The lexicon words of each token of one document, normalized once and
+// shared by every sentence and window that asks (one per Assign call).
+class TokenWords {
+ public:
+  TokenWords(const Document& doc, const internal::Lexicon& lex)
+      : doc_(doc), lex_(lex), first_(doc.tokens().size(), kUnset), count_(doc.tokens().size()) {}
+
+  absl::Span<const internal::Lexicon::InputWord> Of(const Token& t) {
+    const size_t i = static_cast<size_t>(&t - doc_.tokens().data());
+    if (first_[i] == kUnset) {
+      // Each distinct written form is normalized once (offsets relative to
+      // it), then placed at this token.
+      const std::string_view text = doc_.text_of(t);
+      auto [it, fresh] = by_text_.try_emplace(text, static_cast<uint32_t>(forms_.size()), 0u);
+      if (fresh) {
+        scratch_.clear();
+        internal::LexiconWords(text, &scratch_);
+        for (internal::LexWord& w : scratch_) {
+          forms_.push_back({lex_.WordId(w.stem), lex_.WordId(w.raw), w.begin, w.end, w.upper,
+                            internal::IsLexiconStopWord(w.stem)});
+        }
+        it->second.second = static_cast<uint32_t>(scratch_.size());
+      }
+      first_[i] = static_cast<uint32_t>(words_.size());
+      for (uint32_t k = 0; k < it->second.second; ++k) {
+        internal::Lexicon::InputWord w = forms_[it->second.first + k];
+        w.begin += t.begin;
+        w.end += t.begin;
+        words_.push_back(w);
+      }
+      count_[i] = it->second.second;
+    }
+    return absl::MakeConstSpan(words_.data() + first_[i], count_[i]);
+  }
+
+ private:
+  static constexpr uint32_t kUnset = 0xFFFFFFFFu;
+  const Document& doc_;
+  const internal::Lexicon& lex_;
+  std::vector<uint32_t> first_;  // into words_, per token
+  std::vector<uint32_t> count_;
+  std::vector<internal::Lexicon::InputWord> words_;
+  // Written form -> its words in forms_ (first, count), offsets relative to it.
+  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> by_text_;
+  std::vector<internal::Lexicon::InputWord> forms_;
+  std::vector<internal::LexWord> scratch_;
+};
+
 WordIds AffirmedWords(const Document& doc, const Sentence& s, const internal::Lexicon& lex,
-                      uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) {
+                      TokenWords* token_words, uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) {
   WordIds out;
-  std::vector<internal::LexWord> words;
   std::vector<internal::Lexicon::InputWord> run;
   internal::Lexicon::Scratch scratch;
   auto flush = [&] {
@@ -73,12 +120,7 @@ WordIds AffirmedWords(const Document& doc, const Sentence& s, const internal::Le
       continue;
     }
     if (negated) continue;
-    words.clear();
-    internal::LexiconWords(doc.text_of(t), &words);
-    for (internal::LexWord& w : words) {
-      run.push_back({lex.WordId(w.stem), lex.WordId(w.raw), t.begin + w.begin, t.begin + w.end,
-                     w.upper, internal::IsLexiconStopWord(w.stem)});
-    }
+    for (const internal::Lexicon::InputWord& w : token_words->Of(t)) run.push_back(w);
   }
   flush();
   std::sort(out.begin(), out.end());
@@ -308,9 +350,10 @@ struct Coder::Rep {
 
   // The affirmed words of sentence `s` (in [from, to)), with the dominance
   // default added to a paralysis of one side.
-  WordIds SentenceWords(const Document& doc, const Sentence& s, uint32_t from = 0,
+  WordIds SentenceWords(const Document& doc, const Sentence& s, TokenWords* token_words,
+                        uint32_t from = 0,
                         uint32_t to = 0xFFFFFFFFu) const {
-    WordIds w = AffirmedWords(doc, s, *lexicon, from, to);
+    WordIds w = AffirmedWords(doc, s, *lexicon, token_words, from, to);
     if (Has(w, dominant_id) || dominant_id == internal::kNone) return w;
     bool paralysis = false;
     for (uint32_t p : paralysis_ids) paralysis = paralysis || Has(w, p);
@@ -335,7 +378,25 @@ struct Coder::Rep {
   // The word ids of the "without ..." phrase of a title, up to a comma or
   // the next "with", "and", "or", "in" ("... without heart failure, with
   // stage 5" -> heart, failure), stop words left out.
-  WordIds WithoutPhrase(std::string_view desc) const {
+  // Code id -> the word ids of its title's "without ..." phrase, for the
+  // titles that have one (built once at Create).
+  absl::flat_hash_map<uint32_t, WordIds> without_phrases;
+
+  void InitWithoutPhrases() {
+    const uint32_t n = static_cast<uint32_t>(codes().code_count());
+    for (uint32_t id = 0; id < n; ++id) {
+      WordIds w = ComputeWithoutPhrase(At(id).description());
+      if (!w.empty()) without_phrases.emplace(id, std::move(w));
+    }
+  }
+
+  const WordIds& WithoutPhrase(const Code& c) const {
+    static const WordIds* const kNoWords = new WordIds();
+    auto it = without_phrases.find(c.id());
+    return it == without_phrases.end() ? *kNoWords : it->second;
+  }
+
+  WordIds ComputeWithoutPhrase(std::string_view desc) const {
     WordIds out;
     const size_t at = desc.find("without ");
     if (at == std::string_view::npos) return out;
@@ -356,7 +417,7 @@ struct Coder::Rep {
   // failure" when the sentence says "with heart failure").
   bool TitleDenies(const Code& d, const WordIds& sentence_words) const {
     if (sentence_words.empty()) return false;
-    const WordIds without = WithoutPhrase(d.description());
+    const WordIds& without = WithoutPhrase(d);
     for (uint32_t w : without) {
       if (!Has(sentence_words, w)) return false;
     }
@@ -380,7 +441,7 @@ struct Coder::Rep {
     std::vector<uint32_t> base;
     {
       const absl::Span<const uint32_t> title = lexicon->TitleWords(id);
-      WordIds drop = WithoutPhrase(c.description());
+      WordIds drop = WithoutPhrase(c);
       if (Contains(c.description(), "unspecified severity")) {
         drop.push_back(lexicon->WordId(internal::NormalizeLexiconWord("severity")));
       }
@@ -484,6 +545,7 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
   const CodeSet& codes = *options.code_set;
   CC_ASSIGN_OR_RETURN(rep->lexicon, internal::Lexicon::Create(codes));
   rep->InitDominance();
+  rep->InitWithoutPhrases();
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
     std::optional<Code> c = codes.Find(code);
@@ -617,11 +679,12 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   const CodeSet& codes = r.codes();
   const auto sentences = doc.sentences();
   // Sentence words, computed once per sentence that needs them.
+  TokenWords token_words(doc, *r.lexicon);
   absl::flat_hash_map<uint32_t, WordIds> sentence_words;
   auto words_of = [&](uint32_t si) -> const WordIds& {
     auto it = sentence_words.find(si);
     if (it != sentence_words.end()) return it->second;
-    return sentence_words.emplace(si, r.SentenceWords(doc, sentences[si]))
+    return sentence_words.emplace(si, r.SentenceWords(doc, sentences[si], &token_words))
         .first->second;
   };
   std::map<uint32_t, Candidate> candidates;
@@ -646,7 +709,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     ev.weight = weight;
     return ev;
   };
-  static const std::set<std::string> kResolved = {"resolv", "resolut", "cure", "remit"};
+  static const std::set<std::string> kResolved = {"resolv", "resolut", "cure", "remit", "heal"};
 
   // A chart with an assessment, plan, diagnosis list or problem list states
   // its diagnoses there; a symptom named only elsewhere (a screen, the HPI,
@@ -808,7 +871,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     }
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
-    const WordIds near = r.SentenceWords(doc, sentences[m.sentence],
+    const WordIds near = r.SentenceWords(doc, sentences[m.sentence], &token_words,
                                          m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence));
@@ -949,10 +1012,21 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     }
     return out;
   };
-  // Combination codes, until nothing changes.
+  // Combination codes, until nothing changes. A rule is looked at only when
+  // the 3-character categories of both its prefixes are among the live
+  // candidates (hundreds of rules, a few dozen candidates).
+  absl::flat_hash_set<std::string_view> live_categories;
+  auto maybe_live = [&](const std::string& prefix) {
+    return prefix.size() < 3 || live_categories.contains(std::string_view(prefix).substr(0, 3));
+  };
   for (int round = 0; round < 8; ++round) {
     bool changed = false;
+    live_categories.clear();
+    for (const auto& [code, c] : candidates) {
+      if (!c.dropped) live_categories.insert(codes.CodeAt(code).key().substr(0, 3));
+    }
     for (const CombinationRule& rule : r.combinations) {
+      if (!maybe_live(rule.when) || !maybe_live(rule.with)) continue;
       std::vector<uint32_t> when = live(rule.when);
       std::vector<uint32_t> with = live(rule.with);
       if (when.empty() || with.empty()) continue;

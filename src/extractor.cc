@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
@@ -105,6 +106,10 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
       out.push_back(std::move(m));
     }
   };
+  // Written form -> its words in `cached` (first, count), offsets relative
+  // to the form.
+  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> seen;
+  std::vector<internal::Lexicon::InputWord> cached;
   for (uint32_t si = 0; si < sentences.size(); ++si) {
     const Sentence& s = sentences[si];
     if (s.is(kSentenceHeader)) continue;
@@ -144,16 +149,25 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
       std::string_view written = doc.text_of(t);
       const bool use_written = IsAscii(written);
       std::string_view src = use_written ? written : t.norm;
-      pieces.clear();
-      internal::LexiconWords(src, &pieces);
-      for (const internal::LexWord& p : pieces) {
-        uint32_t begin = t.begin, end = t.end;
-        if (use_written) {
-          begin = t.begin + p.begin;
-          end = t.begin + p.end;
+      // A chart repeats its words: each distinct written form is normalized
+      // and looked up once per chart.
+      auto [it, fresh] = seen.try_emplace(src, static_cast<uint32_t>(cached.size()), 0u);
+      if (fresh) {
+        pieces.clear();
+        internal::LexiconWords(src, &pieces);
+        for (const internal::LexWord& p : pieces) {
+          cached.push_back({lex.WordId(p.stem), lex.WordId(p.raw), p.begin, p.end, p.upper,
+                            internal::IsLexiconStopWord(p.stem)});
         }
-        words.push_back({lex.WordId(p.stem), lex.WordId(p.raw), begin, end, p.upper,
-                         internal::IsLexiconStopWord(p.stem)});
+        it->second.second = static_cast<uint32_t>(pieces.size());
+      }
+      for (uint32_t k = 0; k < it->second.second; ++k) {
+        internal::Lexicon::InputWord w = cached[it->second.first + k];
+        // Offsets: within the written token, or the whole token for a
+        // normalized (non-ASCII) one.
+        w.begin = use_written ? t.begin + w.begin : t.begin;
+        w.end = use_written ? t.begin + w.end : t.end;
+        words.push_back(w);
       }
     }
     flush(si, section);

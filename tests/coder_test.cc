@@ -199,6 +199,16 @@ TEST(CoderTest, BelowKneeAmputationIsNotAKneeAmputation) {
               Not(Contains("Z89.522")));
 }
 
+TEST(CoderTest, AHealedUlcerInAResolvedListIsNotCoded) {
+  // From examples/charts/problem_list_esrd_hd.txt: a dot leader, then
+  // "healed"; the diabetes itself is coded from its own mention.
+  std::vector<std::string> codes = Codes(
+      "ACTIVE PROBLEMS\n- Type 2 diabetes mellitus with hyperglycemia\n\n"
+      "RESOLVED / INACTIVE\n- Diabetic foot ulcer L heel ...... healed; led to L BKA 2020\n");
+  EXPECT_THAT(codes, Contains("E11.65"));
+  EXPECT_THAT(codes, AllOf(Not(Contains("E11.621")), Not(Contains(StartsWith("L97")))));
+}
+
 TEST(CoderTest, StatusCodesBesideTheirConditions) {
   EXPECT_THAT(Codes("Assessment: A-fib on Eliquis."), IsSupersetOf({"I48.91", "Z79.01"}));
   EXPECT_THAT(Codes("Assessment: ESRD on HD MWF."), IsSupersetOf({"N18.6", "Z99.2"}));

@@ -17,6 +17,13 @@ bool InRange(uint64_t first, uint64_t count, size_t size) {
 // How far apart an entry's words may be: the window around the anchor and the
 // words of other meaning allowed between the first and last matched word.
 int Window(int required) { return required + 3; }
+
+// The bit of word `id` in a 128-bit signature (a multiplicative hash, so
+// neighbouring ids spread).
+inline void AddSignatureBit(uint32_t id, std::array<uint64_t, 2>* sig) {
+  const uint32_t bit = (id * 0x9E3779B1u) >> 25;  // 0..127
+  (*sig)[bit >> 6] |= uint64_t{1} << (bit & 63);
+}
 int AllowedGaps(int required) {
   if (required <= 1) return 0;
   if (required == 2) return 2;
@@ -77,6 +84,7 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
   for (uint32_t w : lex->expansion_words_) {
     if (w >= nw) return bad("expansion word", w);
   }
+  std::vector<std::array<uint64_t, 2>> entry_signatures(lex->entries_.size());
   for (size_t i = 0; i < lex->entries_.size(); ++i) {
     const LexEntryRecord& e = lex->entries_[i];
     if (e.required_count == 0 ||
@@ -86,6 +94,15 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
         e.source > static_cast<uint8_t>(LexSource::kIndexSee) || !p.ValidRef(e.phrase)) {
       return bad("entry", i);
     }
+    std::array<uint64_t, 2> sig = {0, 0};
+    for (uint32_t j = 0; j < e.required_count; ++j) {
+      AddSignatureBit(lex->entry_words_[e.first_word + j], &sig);
+    }
+    entry_signatures[i] = sig;
+  }
+  lex->anchor_signatures_.resize(lex->anchors_.size());
+  for (size_t a = 0; a < lex->anchors_.size(); ++a) {
+    lex->anchor_signatures_[a] = entry_signatures[lex->anchors_[a]];
   }
   for (size_t i = 0; i < lex->expansions_.size(); ++i) {
     const LexExpansionRecord& x = lex->expansions_[i];
@@ -215,29 +232,31 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
   Expand(words, s);
   const auto& w = s->words;
   const int n = static_cast<int>(w.size());
-  for (auto& [id, list] : s->positions) list.clear();
-  for (int p = 0; p < n; ++p) {
-    if (w[p].id != kNone) s->positions[w[p].id].push_back(static_cast<uint32_t>(p));
-  }
+  // The position of the occurrence of `id` nearest to `p` within `window`
+  // words (the earlier one on a tie), or -1. Clauses are short: a scan of
+  // the window beats any index.
   auto nearest = [&](uint32_t id, int p, int window) -> int {
-    auto it = s->positions.find(id);
-    if (it == s->positions.end()) return -1;
-    int best = -1;
-    for (uint32_t q : it->second) {
-      const int d = std::abs(static_cast<int>(q) - p);
-      if (d <= window && (best < 0 || d < std::abs(best - p))) best = static_cast<int>(q);
+    for (int d = 0; d <= window; ++d) {
+      if (p - d >= 0 && p - d < n && w[p - d].id == id) return p - d;
+      if (d > 0 && p + d < n && p + d >= 0 && w[p + d].id == id) return p + d;
     }
-    return best;
+    return -1;
   };
   s->candidates.clear();
   s->candidate_pos.clear();
   s->candidate_pos_begin.clear();
+  std::array<uint64_t, 2> clause = {0, 0};
+  for (int p = 0; p < n; ++p) {
+    if (w[p].id != kNone) AddSignatureBit(w[p].id, &clause);
+  }
   std::vector<uint32_t> pos;
   for (int p = 0; p < n; ++p) {
     const uint32_t id = w[p].id;
     if (id == kNone) continue;
     const LexWordRecord& wr = words_[id];
     for (uint32_t a = 0; a < wr.anchor_count; ++a) {
+      const std::array<uint64_t, 2>& sig = anchor_signatures_[wr.first_anchor + a];
+      if (((sig[0] & ~clause[0]) | (sig[1] & ~clause[1])) != 0) continue;  // a word is absent
       const uint32_t e = anchors_[wr.first_anchor + a];
       const LexEntryRecord& er = entries_[e];
       const int k = er.required_count;

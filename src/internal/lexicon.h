@@ -16,6 +16,7 @@
 #ifndef CHARTCODER_SRC_INTERNAL_LEXICON_H_
 #define CHARTCODER_SRC_INTERNAL_LEXICON_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -72,7 +73,6 @@ class Lexicon {
       bool stop = false;
     };
     std::vector<Word> words;
-    absl::flat_hash_map<uint32_t, std::vector<uint32_t>> positions;
     std::vector<Match> candidates;
     std::vector<uint32_t> candidate_pos;        // word positions of each candidate, sorted
     std::vector<uint32_t> candidate_pos_begin;  // candidate c: [begin[c], begin[c+1])
@@ -127,6 +127,10 @@ class Lexicon {
   absl::Span<const LexExpansionRecord> expansions_;
   absl::Span<const uint32_t> expansion_words_;
   absl::flat_hash_map<std::string_view, uint32_t> word_ids_;
+  // Per anchor (in the order of anchors_, so a word's entries are read in
+  // sequence), a 128-bit signature of the entry's required words: a clause
+  // whose words' signature lacks one of its bits cannot match the entry.
+  std::vector<std::array<uint64_t, 2>> anchor_signatures_;
 };
 
 }  // namespace chartcoder::internal

@@ -3,6 +3,7 @@
 #include <array>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "src/internal/porter_stemmer.h"
 
 namespace chartcoder::internal {
@@ -24,12 +25,22 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kRespell
     {"ischaem", "ischem"}, {"orthopaed", "orthoped"}, {"haemat", "hemat"},
 }};
 
+// Every pattern of kRespell has "ae" or "oe", except "isation".
+bool MayRespell(std::string_view w) {
+  for (size_t i = 1; i < w.size(); ++i) {
+    if (w[i] == 'e' && (w[i - 1] == 'a' || w[i - 1] == 'o')) return true;
+  }
+  return w.find("isation") != std::string_view::npos;
+}
+
 void Respell(std::string* w) {
-  for (const auto& [from, to] : kRespell) {
-    size_t pos = w->find(from);
-    while (pos != std::string::npos) {
-      w->replace(pos, from.size(), to);
-      pos = w->find(from, pos + to.size());
+  if (MayRespell(*w)) {
+    for (const auto& [from, to] : kRespell) {
+      size_t pos = w->find(from);
+      while (pos != std::string::npos) {
+        w->replace(pos, from.size(), to);
+        pos = w->find(from, pos + to.size());
+      }
     }
   }
   const size_t n = w->size();
@@ -116,17 +127,18 @@ std::string NormalizeLexiconWord(std::string_view word) {
 }
 
 bool IsLexiconStopWord(std::string_view s) {
-  static constexpr std::array<std::string_view, 52> kStop = {
-      "of",   "the",   "a",     "an",    "and",      "or",      "to",     "in",   "on",
-      "at",   "by",    "for",   "with",  "without",  "due",     "is",     "are",  "was",
-      "be",   "as",    "from",  "other", "specifi",  "unspecifi", "no",   "nec",  "elsewher",
-      "classifi", "not", "than", "that", "which", "its", "into", "her", "his", "him",
-      "he",   "she",   "they",  "them",  "their",    "our",     "we",     "you",  "your",
-      "my",   "me",    "it",    "this",  "these",    "were"};
-  for (std::string_view w : kStop) {
-    if (s == w) return true;
-  }
-  return false;
+  // Called for every word of every chart: a length check first, then one
+  // hash look-up in an immutable set (built once, never freed).
+  if (s.size() < 1 || s.size() > 9) return false;
+  static const absl::flat_hash_set<std::string_view>* const kStop =
+      new absl::flat_hash_set<std::string_view>({
+          "of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "by", "for", "with",
+          "without", "due", "is", "are", "was", "be", "as", "from", "other", "specifi",
+          "unspecifi", "no", "nec", "elsewher", "classifi", "not", "than", "that", "which", "its",
+          "into", "her", "his", "him", "he", "she", "they", "them", "their", "our", "we", "you",
+          "your", "my", "me", "it", "this", "these", "were",
+      });
+  return kStop->contains(s);
 }
 
 std::vector<std::string> TitleStems(std::string_view text) {

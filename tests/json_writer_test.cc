@@ -1,0 +1,66 @@
+// The JSON writer every output goes through: string escaping (ASCII runs,
+// quotes, control characters, UTF-8 kept, invalid bytes replaced) and the
+// structure, checked by parsing the output back with simdjson.
+#include "src/internal/json_writer.h"
+
+#include <string>
+#include <string_view>
+
+#include "gtest/gtest.h"
+#include "simdjson.h"
+
+namespace chartcoder::internal {
+namespace {
+
+// `s` written as a JSON string and parsed back.
+std::string RoundTrip(std::string_view s) {
+  std::string json = JsonQuote(s);
+  simdjson::dom::parser parser;
+  std::string_view back;
+  EXPECT_EQ(parser.parse(json).get_string().get(back), simdjson::SUCCESS) << json;
+  return std::string(back);
+}
+
+TEST(JsonWriterTest, EscapesWhatJsonRequiresAndNothingElse) {
+  EXPECT_EQ(JsonQuote("plain text, 42% / A1c 8.2"), "\"plain text, 42% / A1c 8.2\"");
+  EXPECT_EQ(JsonQuote("say \"no\"\\"), R"("say \"no\"\\")");
+  EXPECT_EQ(JsonQuote("a\nb\tc\rd"), R"("a\nb\tc\rd")");
+  EXPECT_EQ(JsonQuote(std::string("x\x01y\x1f", 4)), R"("x\u0001y\u001f")");
+  EXPECT_EQ(JsonQuote(""), "\"\"");
+}
+
+TEST(JsonWriterTest, KeepsUtf8AndReplacesInvalidBytes) {
+  EXPECT_EQ(JsonQuote("caf\xC3\xA9 \xE2\x80\x94 ok"), "\"caf\xC3\xA9 \xE2\x80\x94 ok\"");
+  EXPECT_EQ(JsonQuote("a\xFF" "b"), "\"a\xEF\xBF\xBD" "b\"");
+  EXPECT_EQ(JsonQuote("\xC3"), "\"\xEF\xBF\xBD\"");  // cut sequence at the end
+}
+
+TEST(JsonWriterTest, EveryByteRoundTrips) {
+  std::string all;
+  for (int c = 1; c < 0x80; ++c) all.push_back(static_cast<char>(c));
+  all += "\xC3\xA9\xF0\x9F\x98\x80";
+  EXPECT_EQ(RoundTrip(all), all);
+  std::string long_run(10000, 'a');
+  long_run += '"';
+  long_run += std::string(10000, 'b');
+  EXPECT_EQ(RoundTrip(long_run), long_run);
+}
+
+TEST(JsonWriterTest, WritesNestedStructures) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Field("id", "c1");
+  w.Key("codes");
+  w.BeginArray();
+  w.String("E11.22");
+  w.String("N18.32");
+  w.EndArray();
+  w.Field("n", 2);
+  w.Field("ok", true);
+  w.EndObject();
+  EXPECT_EQ(out, R"({"id":"c1","codes":["E11.22","N18.32"],"n":2,"ok":true})");
+}
+
+}  // namespace
+}  // namespace chartcoder::internal
