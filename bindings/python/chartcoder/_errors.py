@@ -44,4 +44,9 @@ _BY_CODE = {
 
 def raise_status(code: str, message: str) -> None:
     """Raises the exception for an absl status code name."""
-    raise _BY_CODE.get(code, ChartcoderError)(message)
+    raise exception_for(code, message)
+
+
+def exception_for(code: str, message: str) -> ChartcoderError:
+    """The exception (not raised) for an absl status code name."""
+    return _BY_CODE.get(code, ChartcoderError)(message)

@@ -13,14 +13,14 @@ def codes():
 
 
 def test_find_dotted_and_undotted(codes):
-    assert codes.find("E11.9")["description"] == "Type 2 diabetes mellitus without complications"
-    assert codes.find("e119")["code"] == "E11.9"
-    assert codes.find("E11")["billable"] is False
+    assert codes.find("E11.9").description == "Type 2 diabetes mellitus without complications"
+    assert codes.find("e119").code == "E11.9"
+    assert codes.find("E11").billable is False
     assert codes.find("NOPE") is None
 
 
 def test_hcc_categories(codes):
-    hccs = {(h["model"], h["hcc"]) for h in codes.hcc_categories("E11.9")}
+    hccs = {(h.model, h.hcc) for h in codes.hcc_categories("E11.9")}
     assert ("CMS-HCC Model V24", "HCC19") in hccs
     assert ("CMS-HCC Model V28", "HCC38") in hccs
 
