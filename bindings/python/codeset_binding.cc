@@ -191,7 +191,8 @@ void RegisterCodeSet(py::module_& m) {
            [](const CodeSet& s, py::object path, const std::string& table) -> py::object {
              std::vector<std::string> steps;
              if (py::isinstance<py::str>(path)) {
-               for (std::string_view p : internal::Split(path.cast<std::string>(), '>')) {
+               const std::string joined = path.cast<std::string>();
+               for (std::string_view p : internal::Split(joined, '>')) {
                  steps.emplace_back(internal::Trim(p));
                }
              } else {

@@ -71,19 +71,21 @@ class PyOutputFile {
 
   void Write(py::handle data) {
     const TextArg bytes = ViewText(data, "data");
+    OutputFile* file = Open();  // raises: before the GIL is released
     absl::Status s;
     {
       py::gil_scoped_release release;
-      s = Open()->Append(bytes.bytes);
+      s = file->Append(bytes.bytes);
     }
     Check(s);
   }
 
   void Commit() {
+    OutputFile* file = Open();
     absl::Status s;
     {
       py::gil_scoped_release release;
-      s = Open()->Commit();
+      s = file->Commit();
     }
     committed_ = s.ok();
     Check(s);

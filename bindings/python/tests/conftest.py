@@ -16,6 +16,7 @@ PACK = os.environ.get("CHARTCODER_TEST_PACK",
                       str(SOURCE_DIR / "build/share/chartcoder/chartcoder.ccpack"))
 CLI = os.environ.get("CHARTCODER_CLI", str(SOURCE_DIR / "build/bin/chartcoder"))
 EXAMPLE_CHARTS = SOURCE_DIR / "examples/charts"
+DATA_SOURCE = pathlib.Path(os.environ.get("CHARTCODER_DATA_SOURCE", SOURCE_DIR / "../shared/data"))
 
 
 def run_cli(*args, input=None, check=True):
