@@ -3,7 +3,7 @@ values are only reshaped; the native module validates them)."""
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 from ._types import Demographics
 
@@ -56,10 +56,23 @@ def path(value: Optional[PathLike]) -> str:
     return os.fsdecode(p) if isinstance(p, bytes) else p
 
 
-def paths(values) -> list[str]:
+def paths(values: Union[PathLike, Iterable[PathLike]]) -> list[str]:
     if isinstance(values, (str, bytes, os.PathLike)):
         return [path(values)]
     return [path(v) for v in values]
+
+
+# Demographics for a batch of charts: none, one member for all, or one (or
+# None) per chart.
+ChartsDemographics = Union[None, DemographicsLike, Sequence[Optional[DemographicsLike]]]
+
+
+def charts_demographics(
+        value: ChartsDemographics) -> Union[None, Demographics, list[Optional[Demographics]]]:
+    """None, one Demographics for every chart, or a list with one (or None) per chart."""
+    if value is None or isinstance(value, (Demographics, Mapping)):
+        return demographics(value)
+    return [demographics(d) for d in value]
 
 
 def threads(value: Optional[int]) -> int:

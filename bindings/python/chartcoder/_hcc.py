@@ -1,7 +1,7 @@
 """chartcoder.RiskModel and chartcoder.BlendedModel: CMS-HCC scores of members."""
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from . import _args
 from . import _chartcoder
@@ -118,7 +118,7 @@ class BlendedModel:
             coding_intensity_adjustment=coding_intensity_adjustment)
 
     def score(self, codes: Iterable[str], demographics: Optional[DemographicsLike] = None,
-              **member) -> BlendedRiskScore:
+              **member: Any) -> BlendedRiskScore:
         """The BlendedRiskScore of a member (arguments as RiskModel.score),
         with each model's RiskScore in ``components``."""
         fields = {k: member.pop(k, None) for k in ("age", "sex", "dual", "orec", "institutional",

@@ -3,22 +3,15 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
 
 from . import _args
 from . import _chartcoder
 from ._args import DemographicsLike, PathLike
 from ._errors import ChartcoderError, InvalidArgumentError
-from ._types import ChartResult, Demographics
+from ._types import ChartResult
 
 Text = Union[str, bytes]
-
-
-def _charts_demographics(value):
-    """None, one member for every chart, or one (or None) per chart."""
-    if value is None or isinstance(value, (Demographics, Mapping)):
-        return _args.demographics(value)
-    return [_args.demographics(d) for d in value]
 
 
 def _normalization(value: Optional[Mapping[str, float]]) -> dict[str, float]:
@@ -111,9 +104,8 @@ class Pipeline:
 
     def code_many(self, texts: Sequence[Text], *, threads: Optional[int] = None,
                   ids: Optional[Sequence[str]] = None,
-                  demographics: Union[None, DemographicsLike,
-                                      Sequence[Optional[DemographicsLike]]] = None,
-                  return_errors: bool = False) -> list:
+                  demographics: _args.ChartsDemographics = None,
+                  return_errors: bool = False) -> list[Union[ChartResult, ChartcoderError]]:
         """Codes many charts on ``threads`` C++ threads (default: every core)
         with the GIL released; results come back in input order.
 
@@ -127,10 +119,10 @@ class Pipeline:
             texts = list(texts)
         return self._native.code_many(
             texts, ids=None if ids is None else [str(i) for i in ids],
-            demographics=_charts_demographics(demographics), threads=_args.threads(threads),
+            demographics=_args.charts_demographics(demographics), threads=_args.threads(threads),
             return_errors=return_errors)
 
-    def code_iter(self, charts: Iterable[Union[Text, tuple]], *, threads: Optional[int] = None,
+    def code_iter(self, charts: Iterable[Union[Text, tuple[Any, ...]]], *, threads: Optional[int] = None,
                   batch_size: Optional[int] = None,
                   return_errors: bool = False) -> Iterator[Union[ChartResult, ChartcoderError]]:
         """Codes a stream of charts lazily, in batches of ``batch_size``
@@ -188,7 +180,8 @@ class Pipeline:
 
     def render_many(self, texts: Sequence[Text], format: str = "jsonl", *,
                     threads: Optional[int] = None, ids: Optional[Sequence[str]] = None,
-                    demographics=None, error_records: bool = False) -> list[str]:
+                    demographics: _args.ChartsDemographics = None,
+                    error_records: bool = False) -> list[str]:
         """``render`` for many charts on C++ threads, in input order. With
         error_records=True a chart that cannot be coded gives the CLI's error
         record ({"id":...,"error":{...}}) instead of raising."""
@@ -196,7 +189,7 @@ class Pipeline:
             texts = list(texts)
         return self._native.render_many(
             texts, format=format, ids=None if ids is None else [str(i) for i in ids],
-            demographics=_charts_demographics(demographics), threads=_args.threads(threads),
+            demographics=_args.charts_demographics(demographics), threads=_args.threads(threads),
             error_records=error_records)
 
     def __repr__(self) -> str:

@@ -7,6 +7,7 @@ from . import _args
 from . import _chartcoder
 from ._args import PathLike
 from ._errors import InvalidArgumentError
+from ._types import SealedFileInfo
 
 KeyProvider = _chartcoder.KeyProvider
 Keyring = _chartcoder.Keyring
@@ -51,7 +52,7 @@ def looks_sealed(data: bytes) -> bool:
     return _chartcoder.looks_sealed(bytes(data[:8]))
 
 
-def inspect_sealed(path: PathLike):
+def inspect_sealed(path: PathLike) -> SealedFileInfo:
     """A sealed file's header and sizes (SealedFileInfo); no key needed."""
     return _chartcoder.inspect_sealed(_args.path(path))
 

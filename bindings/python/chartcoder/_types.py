@@ -88,8 +88,10 @@ class ContextResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of ``chartcoder context`` (without the id)."""
-        d: dict[str, Any] = {"found": self.found,
-                             "span": _span(self.start, self.end) if self.found else None}
+        span = None
+        if self.found and self.start is not None and self.end is not None:
+            span = _span(self.start, self.end)
+        d: dict[str, Any] = {"found": self.found, "span": span}
         d.update(self.assertion.to_dict())
         return d
 
