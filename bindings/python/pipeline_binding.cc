@@ -383,7 +383,6 @@ class PyPipeline {
     } else {
       r.status = result.status();
       r.output = ErrorRecord(chart.id, r.status, format);
-      if (format != OutputFormat::kHtml) r.output.push_back('\n');
     }
     return r;
   }
@@ -393,9 +392,30 @@ class PyPipeline {
   size_t max_chart_bytes_ = 0;
 };
 
+// "INVALID_ARGUMENT" -> the code; anything else is kUnknown.
+absl::StatusCode ParseStatusCode(std::string_view name) {
+  for (absl::StatusCode c :
+       {absl::StatusCode::kInvalidArgument, absl::StatusCode::kNotFound,
+        absl::StatusCode::kDataLoss, absl::StatusCode::kFailedPrecondition,
+        absl::StatusCode::kResourceExhausted, absl::StatusCode::kInternal}) {
+    if (absl::StatusCodeToString(c) == name) return c;
+  }
+  return absl::StatusCode::kUnknown;
+}
+
 }  // namespace
 
 void RegisterPipeline(py::module_& m) {
+  m.def("error_record",
+        [](const std::string& id, const std::string& code, const std::string& message,
+           const std::string& format) {
+          const OutputFormat f = Unwrap(ParseOutputFormat(format));
+          return Str(
+              ErrorRecord(id, absl::Status(ParseStatusCode(code), internal::ToAbsl(message)), f));
+        },
+        py::arg("id"), py::arg("code"), py::arg("message"), py::arg("format") = "jsonl",
+        "The record `chartcoder code` writes for a chart it could not code.");
+
   py::class_<PyPipeline>(
       m, "Pipeline",
       "Codes charts: ICD-10-CM codes with evidence, mentions with assertions, HCCs\n"

@@ -32,7 +32,7 @@ from ._types import (Assertion, AssignedCode, BlendedRiskScore, Categorization, 
                      Table, Token)
 from ._chartcoder import CodeSet, default_data_pack_path, library_version
 from ._hcc import BlendedModel, RiskModel, published_blend
-from ._pipeline import Pipeline
+from ._pipeline import Pipeline, error_record
 from ._sealed import (FileConversion, KeyProvider, Keyring, OutputFile, inspect_sealed,
                       keys_from_environment, keys_from_spec, looks_sealed, open_output,
                       read_chart, read_chart_bytes, seal, seal_file, unseal, unseal_file)
@@ -45,7 +45,7 @@ __all__ = [
     "ChartcoderError", "DataLossError", "FailedPreconditionError", "InternalError",
     "InvalidArgumentError", "NotFoundError", "ResourceExhaustedError",
     # coding charts
-    "Pipeline", "ChartResult", "AssignedCode", "Evidence", "Mention", "Hcc", "Assertion", "Cue",
+    "Pipeline", "error_record", "ChartResult", "AssignedCode", "Evidence", "Mention", "Hcc", "Assertion", "Cue",
     # risk adjustment
     "RiskModel", "BlendedModel", "Demographics", "RiskScore", "BlendedRiskScore",
     "Categorization", "ScoredHcc", "RemovedHcc", "Edit", "ScoreTerm", "CodeOutcome",

@@ -194,3 +194,11 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"<chartcoder.Pipeline models={self.models} pack={self.code_set.info.path!r}>"
+
+
+def error_record(id: str, error: ChartcoderError, format: str = "jsonl") -> str:
+    """The record ``chartcoder code`` writes in place of a chart it could not
+    read or code ({"schema":1,"id":...,"error":{"code":...,"message":...}} for
+    jsonl; a FHIR OperationOutcome; an HTML page), newline-terminated. Use it to report charts that failed before reaching the pipeline
+    (e.g. ``read_chart`` errors) the way the CLI does."""
+    return _chartcoder.error_record(id, error.code, str(error), format)

@@ -27,3 +27,13 @@ def test_native_errors_map():
         chartcoder.RiskModel("V99")
     with pytest.raises(KeyError):
         chartcoder.CodeSet("/nonexistent/pack.ccpack")
+
+
+def test_code_attribute_and_pickle():
+    import pickle
+    assert chartcoder.DataLossError("m").code == "DATA_LOSS"
+    other = _errors.exception_for("UNAVAILABLE", "down")
+    assert other.code == "UNAVAILABLE"
+    again = pickle.loads(pickle.dumps(other))
+    assert again.code == "UNAVAILABLE" and str(again) == "down"
+    assert pickle.loads(pickle.dumps(chartcoder.NotFoundError("k"))).code == "NOT_FOUND"

@@ -334,6 +334,9 @@ def test_render_many_error_records(codes):
     out = p.render_many(["CHF.", "z" * 11], ids=["a", "b"], error_records=True)
     err = json.loads(out[1])
     assert err["id"] == "b" and err["error"]["code"] == "RESOURCE_EXHAUSTED"
+    assert out[1].count("\n") == 1 and out[1].endswith("}\n")  # one JSON line, as the CLI
+    exc = p.code_many(["z" * 11], return_errors=True)[0]
+    assert chartcoder.error_record("b", exc).replace("chart 0: ", "") == out[1]
     with pytest.raises(chartcoder.ResourceExhaustedError, match=r"chart 1 \(b\)"):
         p.render_many(["CHF.", "z" * 11], ids=["a", "b"])
 
