@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, Iterator, Literal, Mapping, Optional, Sequence, Union, overload
 
 from . import _args
 from . import _chartcoder
@@ -102,10 +102,22 @@ class Pipeline:
         """
         return self._native.code(text, id=id, demographics=_args.demographics(demographics))
 
+    @overload
     def code_many(self, texts: Sequence[Text], *, threads: Optional[int] = None,
                   ids: Optional[Sequence[str]] = None,
                   demographics: _args.ChartsDemographics = None,
-                  return_errors: bool = False) -> list[Union[ChartResult, ChartcoderError]]:
+                  return_errors: Literal[False] = False) -> list[ChartResult]: ...
+
+    @overload
+    def code_many(self, texts: Sequence[Text], *, threads: Optional[int] = None,
+                  ids: Optional[Sequence[str]] = None,
+                  demographics: _args.ChartsDemographics = None,
+                  return_errors: Literal[True]) -> list[Union[ChartResult, ChartcoderError]]: ...
+
+    def code_many(self, texts: Sequence[Text], *, threads: Optional[int] = None,
+                  ids: Optional[Sequence[str]] = None,
+                  demographics: _args.ChartsDemographics = None,
+                  return_errors: bool = False) -> list[Any]:
         """Codes many charts on ``threads`` C++ threads (default: every core)
         with the GIL released; results come back in input order.
 
@@ -122,8 +134,18 @@ class Pipeline:
             demographics=_args.charts_demographics(demographics), threads=_args.threads(threads),
             return_errors=return_errors)
 
-    def code_iter(self, charts: Iterable[Union[Text, tuple[Any, ...]]], *, threads: Optional[int] = None,
-                  batch_size: Optional[int] = None,
+    @overload
+    def code_iter(self, charts: Iterable[Union[Text, tuple[Any, ...]]], *,
+                  threads: Optional[int] = None, batch_size: Optional[int] = None,
+                  return_errors: Literal[False] = False) -> Iterator[ChartResult]: ...
+
+    @overload
+    def code_iter(self, charts: Iterable[Union[Text, tuple[Any, ...]]], *,
+                  threads: Optional[int] = None, batch_size: Optional[int] = None,
+                  return_errors: Literal[True]) -> Iterator[Union[ChartResult, ChartcoderError]]: ...
+
+    def code_iter(self, charts: Iterable[Union[Text, tuple[Any, ...]]], *,
+                  threads: Optional[int] = None, batch_size: Optional[int] = None,
                   return_errors: bool = False) -> Iterator[Union[ChartResult, ChartcoderError]]:
         """Codes a stream of charts lazily, in batches of ``batch_size``
         (default 64 per thread) through ``code_many``, yielding results in

@@ -28,9 +28,12 @@ def test_stub_matches_the_native_module():
 
 
 def test_package_and_examples_type_check():
+    strict = ("mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull)
+    run(*strict, "-p", "chartcoder")
     examples = sorted(str(p) for p in (SOURCE_DIR / "examples/python").glob("*.py"))
-    run("mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull, "-p", "chartcoder",
-        *examples)
+    assert examples
+    # distributed ships no type information.
+    run(*strict, "--ignore-missing-imports", "--allow-untyped-calls", *examples)
 
 
 def test_stub_names_every_public_native_name():
