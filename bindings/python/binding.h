@@ -41,6 +41,24 @@ T Unwrap(absl::StatusOr<T>&& value) {
   return *std::move(value);
 }
 
+// Pauses Python's cyclic garbage collector while a batch of results is
+// built: the results hold no reference cycles, and without the pause the
+// collector re-scans the growing result list over and over (a third of the
+// conversion time on a 1,000-chart batch). Restores the previous state. Made
+// and destroyed with the GIL held.
+class ScopedGcPause {
+ public:
+  ScopedGcPause() : was_enabled_(PyGC_Disable() != 0) {}
+  ~ScopedGcPause() {
+    if (was_enabled_) PyGC_Enable();
+  }
+  ScopedGcPause(const ScopedGcPause&) = delete;
+  ScopedGcPause& operator=(const ScopedGcPause&) = delete;
+
+ private:
+  bool was_enabled_;
+};
+
 // The status with `prefix` and ": " before its message (same code).
 absl::Status Annotate(const absl::Status& status, std::string_view prefix);
 

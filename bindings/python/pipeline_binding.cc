@@ -211,6 +211,7 @@ class PyPipeline {
     const std::vector<Chart> charts = MakeCharts(texts, ids, demographics);
     py::list out(charts.size());
     const py::object exception_for = py::module_::import("chartcoder._errors").attr("exception_for");
+    const ScopedGcPause gc_pause;
     {
       py::gil_scoped_release release;
       RunInOrder<Coded>(

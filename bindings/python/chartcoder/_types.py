@@ -176,12 +176,15 @@ class Evidence:
     assertion: Assertion
 
     def to_dict(self) -> dict[str, Any]:
-        return {"span": _span(self.start, self.end), "text": self.text,
-                "spans": [_span(b, e) for b, e in self.spans],
-                "sentence": _span(*self.sentence), "section": self.section,
+        a = self.assertion
+        return {"span": [self.start, self.end], "text": self.text,
+                "spans": [[b, e] for b, e in self.spans],
+                "sentence": [self.sentence[0], self.sentence[1]], "section": self.section,
                 "source": self.source, "lexicon": self.lexicon,
                 "mention_code": self.mention_code, "weight": self.weight,
-                "assertion": self.assertion.flags()}
+                "assertion": {"negated": a.negated, "uncertain": a.uncertain,
+                              "historical": a.historical, "hypothetical": a.hypothetical,
+                              "family": a.family}}
 
 
 @dataclass(slots=True)
@@ -223,14 +226,13 @@ class Mention:
     assertion: Assertion
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"span": _span(self.start, self.end), "text": self.text,
-                             "code": self.code, "section": self.section,
-                             "source": self.source, "lexicon": self.lexicon,
-                             "coded": self.coded}
-        d.update(self.assertion.flags())
-        d["cues"] = [{"kind": c.kind, "span": _span(c.start, c.end)}
-                     for c in self.assertion.cues]
-        return d
+        a = self.assertion
+        return {"span": [self.start, self.end], "text": self.text, "code": self.code,
+                "section": self.section, "source": self.source, "lexicon": self.lexicon,
+                "coded": self.coded, "negated": a.negated, "uncertain": a.uncertain,
+                "historical": a.historical, "hypothetical": a.hypothetical,
+                "family": a.family,
+                "cues": [{"kind": c.kind, "span": [c.start, c.end]} for c in a.cues]}
 
 
 @dataclass(slots=True)
