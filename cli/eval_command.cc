@@ -97,6 +97,7 @@ int Run(const CommandLine& args) {
   absl::StatusOr<std::unique_ptr<RiskModel>> v28 = RiskModel::Create(ro);
   if (!v28.ok()) return Fail(v28.status());
   eo.hcc_model = v28->get();
+  if (!args.Has("exact-codes")) eo.code_set = &(*pipeline)->code_set();
   Evaluator eval(eo);
 
   Progress progress("documents", (*reader)->total(), StderrIsTerminal());
@@ -182,10 +183,15 @@ const Command& EvalCommand() {
       "A FOLDER holds charts NAME.txt with side files NAME.codes (one code per line;\n"
       "'!CODE' lines are traps: codes that must not be assigned) and optionally\n"
       "scope.tsv: lines PREFIX<TAB>count|ignore deciding which predicted codes count\n"
-      "(the longest prefix wins; ignored codes are neither right nor wrong).",
+      "(the longest prefix wins; ignored codes are neither right nor wrong).\n\n"
+      "Gold codes of an older ICD-10-CM edition that were later split (R51 ->\n"
+      "R51.0/R51.9) match a predicted code below them unless --exact-codes is given.",
       Concat({{{"input", "PATH", "JSON Lines file or folder of charts with side files"},
                {"scope", "FILE", "which codes count (default FOLDER/scope.tsv if present)"},
-               {"json", "", "print one JSON object"}},
+               {"json", "", "print one JSON object"},
+               {"exact-codes", "",
+                "compare codes exactly (default: a gold code that this code set knows only "
+                "as a header, from an older edition, matches a predicted code below it)"}},
               PipelineFlags(),
               KeyringFlags()}),
       &Run};

@@ -15,6 +15,13 @@ int Run(const CommandLine& args) {
   DataPackSources sources;
   sources.source_dir = args.Get("source");
   sources.curated_dir = args.Get("curated");
+  for (const std::string& t : args.GetAll("train")) {
+    const size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) {
+      return UsageError("pack", "--train takes NAME=FILE.jsonl");
+    }
+    sources.training_corpora.emplace_back(t.substr(0, eq), t.substr(eq + 1));
+  }
   absl::Status s = BuildDataPack(sources, args.Get("output"));
   if (!s.ok()) return Fail(s);
   CodeSetOptions options;
@@ -36,14 +43,18 @@ int Run(const CommandLine& args) {
 const Command& PackCommand() {
   static const Command* const kCommand = new Command{
       "pack", "compile official reference files into a data pack",
-      "Usage: chartcoder pack --source DIR [--curated DIR] --output FILE\n\n"
+      "Usage: chartcoder pack --source DIR [--curated DIR] [--train NAME=FILE]... --output FILE\n\n"
       "DIR holds icd10cm/ (CDC/NCHS tabular list, index and neoplasm table XML),\n"
       "hcc/ (CMS-HCC mapping, coefficient, hierarchy and label CSVs) and optionally\n"
       "abbreviations/. --curated adds chartcoder's own tables (the repository's data/).\n"
+      "--train learns a coding profile from a coded corpus (which word groups\n"
+      "predict which gold codes); `chartcoder code --profile NAME` applies it.\n"
       "The pack is written atomically and checked by loading it.",
       {{"source", "DIR", "folder with the official reference files"},
        {"curated", "DIR", "folder with chartcoder's curated tables"},
-       {"output", "FILE", "the pack to write"}},
+       {"output", "FILE", "the pack to write"},
+       {"train", "NAME=FILE",
+        "learn the coding profile NAME from a coded JSON Lines corpus (id, text, codes)", true}},
       &Run};
   return *kCommand;
 }

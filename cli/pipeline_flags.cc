@@ -13,6 +13,9 @@ std::vector<FlagSpec> PipelineFlags() {
           {"inpatient", "",
            "code uncertain diagnoses as established (inpatient rule, guideline II.H)"},
           {"keep-symptoms", "", "keep symptom codes a diagnosis of the same sentence explains"},
+          {"profile", "NAME",
+           "apply the coding profile NAME learned from a coded corpus (see chartcoder pack "
+           "--train; the build learns 'codiesp' when ../shared/data/codiesp is present)"},
           {"threads", "N", "charts coded at once (default: every core)"}};
 }
 
@@ -42,6 +45,7 @@ absl::StatusOr<std::unique_ptr<Pipeline>> PipelineFromFlags(const CommandLine& a
   o.coder.min_score = *min_score;
   o.coder.code_uncertain_diagnoses = args.Has("inpatient");
   o.coder.keep_integral_symptoms = args.Has("keep-symptoms");
+  o.coder.profile = args.Get("profile");
   return Pipeline::Create(o);
 }
 

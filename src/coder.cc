@@ -9,7 +9,9 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
+#include "src/internal/profile_builder.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
 
@@ -33,14 +35,81 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// The content words of `text` (stems, stop words removed).
+// The content words of a code title (stems, stop words removed), without
+// what a "without ..." clause names: "with hypoglycemia without coma" adds
+// "hypoglycemia", not "coma".
 std::vector<std::string> ContentStems(std::string_view text) {
   std::vector<internal::LexWord> words;
   internal::LexiconWords(text, &words);
   std::vector<std::string> out;
-  for (internal::LexWord& w : words) {
-    if (!internal::IsLexiconStopWord(w.stem)) out.push_back(std::move(w.stem));
+  bool without = false;
+  for (size_t i = 0; i < words.size(); ++i) {
+    internal::LexWord& w = words[i];
+    if (w.stem == "without") {
+      without = true;
+      continue;
+    }
+    // The clause ends at a comma or at "with".
+    if (without && (w.stem == "with" ||
+                    (i > 0 && text.substr(words[i - 1].end, w.begin - words[i - 1].end)
+                                      .find(',') != std::string_view::npos))) {
+      without = false;
+    }
+    if (without || internal::IsLexiconStopWord(w.stem)) continue;
+    if (w.stem == "unspecifi") {
+      if (i + 1 < words.size() && internal::IsVagueNoun(words[i + 1].stem)) ++i;
+      continue;
+    }
+    out.push_back(std::move(w.stem));
   }
+  return out;
+}
+
+// The content words of a sentence that are not negated within it: after
+// "without", "no", "not", "w/o" or "negative", words up to the next comma,
+// semicolon or period do not count ("hypoglycemia without coma").
+// Abbreviations and synonyms count as the words they stand for ("R" is
+// "right", "sacrum" is "sacral region"), through the lexicon.
+std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
+                                    const internal::Lexicon& lex, uint32_t from = 0,
+                                    uint32_t to = 0xFFFFFFFFu) {
+  std::set<std::string> out;
+  std::vector<internal::LexWord> words;
+  std::vector<internal::Lexicon::InputWord> run;
+  std::vector<uint32_t> ids;
+  internal::Lexicon::Scratch scratch;
+  auto flush = [&] {
+    if (run.empty()) return;
+    ids.clear();
+    lex.ExpandedWordIds(run, &scratch, &ids);
+    for (uint32_t id : ids) out.emplace(lex.Word(id));
+    run.clear();
+  };
+  bool negated = false;
+  for (const Token& t : doc.tokens_of(s)) {
+    if (t.end <= from || t.begin >= to) continue;
+    if (t.kind == TokenKind::kPunct) {
+      if (t.norm == "," || t.norm == ";" || t.norm == "." || t.norm == ":") negated = false;
+      continue;
+    }
+    const std::string_view n = t.norm;
+    if (n == "without" || n == "no" || n == "not" || n == "w/o" || n == "negative" ||
+        n == "denies") {
+      flush();
+      negated = true;
+      continue;
+    }
+    if (negated) continue;
+    words.clear();
+    internal::LexiconWords(doc.text_of(t), &words);
+    for (internal::LexWord& w : words) {
+      const bool stop = internal::IsLexiconStopWord(w.stem);
+      if (!stop) out.insert(w.stem);
+      run.push_back({lex.WordId(w.stem), lex.WordId(w.raw), t.begin + w.begin, t.begin + w.end,
+                     w.upper, stop});
+    }
+  }
+  flush();
   return out;
 }
 
@@ -159,6 +228,18 @@ bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
   return false;
 }
 
+// True when a resolution word follows the mention closely in its sentence
+// ("pneumonia 2019, resolved"; "foot ulcer ...... healed").
+bool ResolvedAfter(const Document& doc, const Mention& m) {
+  const Sentence& sentence = doc.sentences()[m.sentence];
+  for (const Token& t : doc.tokens_of(sentence)) {
+    if (t.begin < m.end || t.begin > m.end + 80) continue;
+    const std::string_view n = t.norm;
+    if (n == "resolved" || n == "healed" || n == "cured" || n == "resolution") return true;
+  }
+  return false;
+}
+
 bool IsAssessmentSection(SectionKind s) {
   return s == SectionKind::kAssessment || s == SectionKind::kPlan ||
          s == SectionKind::kAssessmentAndPlan || s == SectionKind::kDiagnoses ||
@@ -190,14 +271,34 @@ double SourceWeight(LexiconSource s) {
     case LexiconSource::kNeoplasmTable: return 0.88;
     case LexiconSource::kIndexSee: return 0.8;
     case LexiconSource::kCodeInText: return 0.85;
+    case LexiconSource::kLearned: return 1.0;
   }
   return 0.8;
 }
 
 }  // namespace
 
+bool IsDefaultTitle(std::string_view d) {
+  return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
+}
+
+struct LearnedCode {
+  uint32_t code = kNoCode;
+  double precision = 0;
+  int documents = 0;
+};
+
+// How much a learned word group supports its code: its precision in the
+// corpus, discounted when it was seen in few documents.
+double Weight(const LearnedCode& lc) {
+  return std::clamp(lc.precision * std::min(1.0, lc.documents / 5.0), 0.0, 0.95);
+}
+
 struct Coder::Rep {
   CoderOptions options;
+  // The coding profile: word group -> codes it predicted in the corpus.
+  absl::flat_hash_map<std::string, std::vector<LearnedCode>> learned;
+  std::unique_ptr<internal::Lexicon> lexicon;  // abbreviation and synonym rewriting
   std::vector<CombinationRule> combinations;
   std::vector<HistoryRule> history;  // longest prefix first
   std::vector<BmiRange> bmi;         // adult BMI codes (Z68.1 .. Z68.45)
@@ -214,13 +315,52 @@ struct Coder::Rep {
     return nullptr;
   }
 
+  // A billable code that is a default of its category ("without
+  // complications", "unspecified severity") gives way to a code of the same
+  // category whose added title words the sentence all has (E11.9 with
+  // "hyperglycemia" in the sentence is E11.65; F02.80 with "moderate" and
+  // "agitation" is F02.B11).
+  std::pair<uint32_t, std::string> Refine(uint32_t id,
+                                          const std::set<std::string>& sentence_words) const {
+    Code c = At(id);
+    if (!IsDefaultTitle(c.description())) return {id, ""};
+    Code category = c;
+    while (auto p = category.parent()) category = *p;
+    std::vector<std::string> base = ContentStems(c.description());
+    std::set<std::string> base_set(base.begin(), base.end());
+    uint32_t best = id;
+    size_t best_matched = 0;
+    for (const Code& d : category.descendants()) {
+      if (!d.billable() || d.id() == id) continue;
+      std::vector<std::string> words = ContentStems(d.description());
+      // It must say everything `c` says, and more.
+      std::set<std::string> word_set(words.begin(), words.end());
+      if (!std::includes(word_set.begin(), word_set.end(), base_set.begin(), base_set.end())) {
+        continue;
+      }
+      std::set<std::string> extra;
+      for (std::string& w : words) {
+        if (!base_set.contains(w)) extra.insert(std::move(w));
+      }
+      if (extra.empty() || extra.size() > 4) continue;
+      bool all = true;
+      for (const std::string& w : extra) all = all && sentence_words.contains(w);
+      if (all && extra.size() > best_matched) {
+        best = d.id();
+        best_matched = extra.size();
+      }
+    }
+    if (best == id) return {id, ""};
+    return {best, StrCat("specified from ", c.code(), " by the words of its sentence")};
+  }
+
   // The billable code that `id` stands for in this sentence: itself, or the
   // descendant whose extra title words the sentence has (laterality, type,
   // the 7th character), or its default (unspecified / initial encounter).
   std::pair<uint32_t, std::string> Specify(uint32_t id,
                                            const std::set<std::string>& sentence_words) const {
     Code c = At(id);
-    if (c.billable()) return {id, ""};
+    if (c.billable()) return Refine(id, sentence_words);
     std::vector<std::string> base = ContentStems(c.description());
     std::set<std::string> base_set(base.begin(), base.end());
     double best_score = -1e9;
@@ -245,6 +385,7 @@ struct Coder::Rep {
       // character.
       const bool uncomplicated =
           Contains(desc, "uncomplicated") || Contains(desc, "without complication");
+      const bool without = Contains(desc, "without");
       // A descendant is chosen for its words only when the sentence has at
       // least half of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.
@@ -259,8 +400,10 @@ struct Coder::Rep {
           best = d.id();
         }
       }
-      const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.5 : 0) +
-                            (uncomplicated ? 0.7 : 0) - 0.05 * extra.size() - depth_penalty;
+      // Each word a child adds that the chart does not say counts against it.
+      const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
+                            (uncomplicated ? 0.7 : without ? 0.3 : 0) -
+                            0.35 * static_cast<double>(extra.size()) - depth_penalty;
       if (dscore > default_score) {
         default_score = dscore;
         default_id = d.id();
@@ -282,6 +425,7 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
   auto rep = std::make_unique<Rep>();
   rep->options = options;
   const CodeSet& codes = *options.code_set;
+  CC_ASSIGN_OR_RETURN(rep->lexicon, internal::Lexicon::Create(codes));
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
     std::optional<Code> c = codes.Find(code);
@@ -347,6 +491,29 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
                        return a.prefix.size() > b.prefix.size();
                      });
   }
+  if (!options.profile.empty()) {
+    const std::string name = StrCat("profile/", options.profile);
+    absl::StatusOr<ReferenceTable> t = codes.Table(name);
+    if (!t.ok()) {
+      return absl::NotFoundError(StrCat("no coding profile '", options.profile,
+                                        "' in the data pack (build it with chartcoder pack "
+                                        "--train ", options.profile, "=FILE)"));
+    }
+    const int gram = t->ColumnIndex("gram"), code = t->ColumnIndex("code"),
+              docs = t->ColumnIndex("documents"), prec = t->ColumnIndex("precision");
+    if (gram < 0 || code < 0 || docs < 0 || prec < 0) {
+      return absl::DataLossError(StrCat(name, " lacks gram, code, documents or precision"));
+    }
+    for (size_t row = 0; row < t->row_count(); ++row) {
+      std::optional<Code> c = codes.Find(t->cell(row, code));
+      if (!c) continue;  // a code of another edition
+      LearnedCode lc;
+      lc.code = c->id();
+      internal::ParseDouble(t->cell(row, prec), &lc.precision);
+      internal::ParseInt(t->cell(row, docs), &lc.documents);
+      rep->learned[std::string(t->cell(row, gram))].push_back(lc);
+    }
+  }
   // Adult BMI codes, from their titles: "Body mass index [BMI] 40.0-44.9,
   // adult", "... 19.9 or less, adult", "... 70 or greater, adult".
   if (std::optional<Code> z68 = codes.Find("Z68")) {
@@ -396,8 +563,8 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   auto words_of = [&](uint32_t si) -> const std::set<std::string>& {
     auto it = sentence_words.find(si);
     if (it != sentence_words.end()) return it->second;
-    std::vector<std::string> w = ContentStems(doc.text_of(sentences[si]));
-    return sentence_words.emplace(si, std::set<std::string>(w.begin(), w.end())).first->second;
+    return sentence_words.emplace(si, AffirmedStems(doc, sentences[si], *r.lexicon))
+        .first->second;
   };
   std::map<uint32_t, Candidate> candidates;
   auto add = [&](uint32_t code, CodeEvidence ev, std::string derivation) {
@@ -482,14 +649,57 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     (affirmed(m, uncertain_ok) ? affirmed_in_assessment : doubted_in_assessment)
         .insert(m.code_id);
   }
-  for (const Mention& m : mentions) {
+  // A code written in the chart ("E11.22") takes the assertion of the words
+  // around it, and counts for less unless those words name a condition of
+  // its category (typed codes are often stale or wrong).
+  std::vector<Mention> adjusted;
+  const std::vector<Mention>* all = &mentions;
+  bool any_code_in_text = false;
+  for (const Mention& m : mentions) any_code_in_text |= m.source == LexiconSource::kCodeInText;
+  std::set<size_t> uncorroborated;
+  if (any_code_in_text) {
+    adjusted = mentions;
+    for (size_t i = 0; i < adjusted.size(); ++i) {
+      Mention& m = adjusted[i];
+      if (m.source != LexiconSource::kCodeInText) continue;
+      bool corroborated = false;
+      for (const Mention& o : mentions) {
+        if (o.sentence != m.sentence || o.source == LexiconSource::kCodeInText || o.subsumed) {
+          continue;
+        }
+        const Assertion& oa = o.assertion;
+        if (oa.negated || oa.uncertain || oa.historical || oa.hypothetical || oa.family) {
+          m.assertion.negated |= oa.negated;
+          m.assertion.uncertain |= oa.uncertain;
+          m.assertion.historical |= oa.historical;
+          m.assertion.hypothetical |= oa.hypothetical;
+          m.assertion.family |= oa.family;
+        }
+        corroborated |= o.code.substr(0, 3) == m.code.substr(0, 3);
+      }
+      if (!corroborated) uncorroborated.insert(i);
+    }
+    all = &adjusted;
+  }
+  for (size_t mi = 0; mi < all->size(); ++mi) {
+    const Mention& m = (*all)[mi];
     if (m.subsumed || m.code_id == kNoCode) continue;
     if (!affirmed(m, uncertain_ok)) continue;
     if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&
         !affirmed_in_assessment.contains(m.code_id)) {
       continue;
     }
+    // A drug named in the hospital course or a procedure note (sliding-scale
+    // insulin, a dose given) is not long-term use.
+    if (m.source == LexiconSource::kCurated && codes.CodeAt(m.code_id).key().starts_with("Z79") &&
+        (m.section == SectionKind::kHospitalCourse || m.section == SectionKind::kProcedures ||
+         m.section == SectionKind::kLabs || m.section == SectionKind::kImaging ||
+         m.section == SectionKind::kPhysicalExam || m.section == SectionKind::kVitals)) {
+      continue;
+    }
     Assertion a = m.assertion;
+    // "healed", "resolved", "cured" right after a condition make it history.
+    if (!a.historical && ResolvedAfter(doc, m)) a.historical = true;
     // An acute condition dated to a past year ("R AKA 2020 for wet
     // gangrene", "anterior STEMI 2019") is history.
     if (!a.historical && NearPastYear(doc, m, latest_year)) {
@@ -502,6 +712,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     double w = SourceWeight(m.source) * SectionWeight(m.section);
     w *= std::max(0.5, 1.0 - 0.07 * m.gaps);
     if (m.words == 1) w *= 0.92;
+    if (uncorroborated.contains(mi)) w *= 0.7;
     w *= std::min(1.06, 1.0 + 0.02 * m.optional_words);
     uint32_t code = m.code_id;
     std::string derivation = "lexicon";
@@ -524,7 +735,12 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
         w *= 0.95;
       }
     }
-    auto [billable, how] = r.Specify(code, words_of(m.sentence));
+    // Refining a code that is already billable looks only near the mention;
+    // completing a header code may use the whole sentence.
+    const std::set<std::string> near = AffirmedStems(
+        doc, sentences[m.sentence], *r.lexicon, m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+    auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
+                                                          : r.Specify(code, words_of(m.sentence));
     if (!how.empty() && derivation == "lexicon") derivation = how;
     w = std::clamp(w, 0.0, 0.99);
     CodeEvidence ev = evidence_of(m, w);
@@ -534,6 +750,74 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       add(manif, ev, StrCat("manifestation paired with ", m.code));
     }
     add(billable, std::move(ev), derivation);
+  }
+
+  // The coding profile: word groups of affirmed clauses that predicted codes
+  // in its corpus. A code takes the support of its best word group in the
+  // chart (repeating a common word does not make a code more likely).
+  if (!r.learned.empty()) {
+    struct Best {
+      const LearnedCode* learned;
+      const std::string* gram;
+      uint32_t begin, end, sentence;
+    };
+    std::map<uint32_t, Best> best;
+    std::vector<std::string> grams;
+    for (uint32_t si = 0; si < sentences.size(); ++si) {
+      const Sentence& s = sentences[si];
+      if (s.is(kSentenceHeader)) continue;
+      auto learn = [&](uint32_t begin, uint32_t end) {
+        if (end <= begin) return;
+        grams.clear();
+        internal::TextGrams(doc.text().substr(begin, end - begin), 3, &grams);
+        for (const std::string& g : grams) {
+          auto it = r.learned.find(g);
+          if (it == r.learned.end()) continue;
+          for (const LearnedCode& lc : it->second) {
+            auto [b, inserted] = best.emplace(lc.code, Best{&lc, &it->first, begin, end, si});
+            if (!inserted && Weight(lc) > Weight(*b->second.learned)) {
+              b->second = Best{&lc, &it->first, begin, end, si};
+            }
+          }
+        }
+      };
+      // Clauses between negations, so that "no fever" does not predict R50.9.
+      uint32_t clause_begin = s.begin;
+      constexpr uint32_t kSkipping = 0xFFFFFFFFu;
+      for (const Token& t : doc.tokens_of(s)) {
+        const std::string_view n = t.norm;
+        if (n == "no" || n == "not" || n == "without" || n == "w/o" || n == "denies" ||
+            n == "negative") {
+          if (clause_begin != kSkipping) learn(clause_begin, t.begin);
+          clause_begin = kSkipping;  // the negated words up to the next comma
+          continue;
+        }
+        if (clause_begin == kSkipping && t.kind == TokenKind::kPunct &&
+            (n == "," || n == ";" || n == ".")) {
+          clause_begin = t.end;
+        }
+      }
+      if (clause_begin != kSkipping) learn(clause_begin, s.end);
+    }
+    for (const auto& [code_id, b] : best) {
+      const Sentence& s = sentences[b.sentence];
+      CodeEvidence ev;
+      ev.begin = b.begin;
+      ev.end = b.end;
+      ev.spans = {{b.begin, b.end}};
+      ev.sentence_begin = s.begin;
+      ev.sentence_end = s.end;
+      ev.section = doc.section_of(s).kind;
+      ev.lexicon_phrase = *b.gram;
+      ev.source = LexiconSource::kLearned;
+      ev.mention_code = std::string(codes.CodeAt(code_id).code());
+      ev.weight = Weight(*b.learned);
+      auto [billable, how] = r.Specify(code_id, {});
+      add(billable, std::move(ev),
+          StrCat("learned (profile ", r.options.profile, "): '", *b.gram, "' in ",
+                 b.learned->documents, " documents, right ",
+                 static_cast<int>(b.learned->precision * 100 + 0.5), "%"));
+    }
   }
 
   // "Use additional code": a subsumed mention whose code a candidate's note
@@ -548,9 +832,16 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       }
       if (!refs.empty()) asks.emplace_back(code, std::move(refs));
     }
+    std::set<std::string> categories;
+    for (const auto& [code, c] : candidates) {
+      categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
+    }
     for (const Mention& m : mentions) {
       if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
+      // The instruction is met when the chart already gave a code of the
+      // category it asks for ("CKD 4" beside "diabetic CKD").
+      if (categories.contains(key.substr(0, 3))) continue;
       for (const auto& [code, refs] : asks) {
         const Candidate& c = candidates[code];
         bool same_sentence = false;
@@ -571,6 +862,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
         CodeEvidence ev = evidence_of(m, w);
         ev.assertion = c.evidence.front().assertion;
         add(billable, std::move(ev), StrCat("use additional code of ", codes.CodeAt(code).code()));
+        categories.insert(key.substr(0, 3));
         break;
       }
     }
@@ -667,9 +959,17 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
                        Contains(desc, "without complications");
     if (!vague) continue;
     const std::string cat(x.key().substr(0, 3));
+    // Only a code that is the category's default (directly under it, or in
+    // its ".9" subcategory) or whose parent also holds the other code gives
+    // way: I69.359 (hemiplegia, side unspecified) stays beside I69.320
+    // (aphasia), while E11.9, I50.9, N18.9 and J96.90 give way.
+    const std::optional<Code> parent = x.parent();
+    const bool category_default =
+        !parent || parent->depth() == 0 || (x.key().size() > 3 && x.key()[3] == '9');
     for (const auto& [other, o] : candidates) {
       if (other == code || o.dropped) continue;
       if (codes.CodeAt(other).key().substr(0, 3) != cat) continue;
+      if (!category_default && !(parent && parent->Contains(codes.CodeAt(other)))) continue;
       std::string_view odesc = codes.CodeAt(other).description();
       const bool other_vague = Contains(odesc, "unspecified") || Contains(odesc, "Unspecified") ||
                                Contains(odesc, "without complications");

@@ -23,6 +23,7 @@ std::string_view LexiconSourceName(LexiconSource source) {
     case LexiconSource::kNeoplasmTable: return "neoplasm_table";
     case LexiconSource::kIndexSee: return "index_see";
     case LexiconSource::kCodeInText: return "code_in_text";
+    case LexiconSource::kLearned: return "learned";
   }
   return "unknown";
 }

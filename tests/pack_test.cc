@@ -46,7 +46,7 @@ absl::StatusOr<std::unique_ptr<CodeSet>> Load(const std::string& path, bool veri
 TEST(PackBuildTest, AnotherYearsFilesWorkTheSame) {
   TempDir dir;
   const std::string pack = dir.File("mini.ccpack");
-  ASSERT_TRUE(BuildDataPack({MiniSource(), ""}, pack).ok());
+  ASSERT_TRUE(BuildDataPack({MiniSource(), "", {}}, pack).ok());
   absl::StatusOr<std::unique_ptr<CodeSet>> s = Load(pack);
   ASSERT_TRUE(s.ok()) << s.status();
   const CodeSet& codes = **s;
@@ -81,7 +81,7 @@ TEST(PackBuildTest, CuratedTablesSkipCommentLines) {
   fs::create_directories(dir.File("curated"));
   WriteFileOrDie(dir.File("curated/synonyms.tsv"),
                  "# chartcoder's own table\nterm\tcode\n# a comment\ndm2\tE11.9\n");
-  ASSERT_TRUE(BuildDataPack({MiniSource(), dir.File("curated")}, dir.File("p.ccpack")).ok());
+  ASSERT_TRUE(BuildDataPack({MiniSource(), dir.File("curated"), {}}, dir.File("p.ccpack")).ok());
   auto s = Load(dir.File("p.ccpack"));
   ASSERT_TRUE(s.ok()) << s.status();
   absl::StatusOr<ReferenceTable> t = (*s)->Table("curated/synonyms");
@@ -93,15 +93,15 @@ TEST(PackBuildTest, CuratedTablesSkipCommentLines) {
 
 TEST(PackBuildTest, MissingSourcesAreNotFound) {
   TempDir dir;
-  EXPECT_EQ(BuildDataPack({dir.File("none"), ""}, dir.File("p")).code(),
+  EXPECT_EQ(BuildDataPack({dir.File("none"), "", {}}, dir.File("p")).code(),
             absl::StatusCode::kNotFound);
   const std::string src = CopyMiniSource(dir);
   fs::remove(src + "/hcc/ra_coefficients_2030.csv");
-  absl::Status s = BuildDataPack({src, ""}, dir.File("p"));
+  absl::Status s = BuildDataPack({src, "", {}}, dir.File("p"));
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(s.message()), HasSubstr("ra_coefficients"));
   fs::remove(src + "/icd10cm/icd10cm_index_2030.xml");
-  s = BuildDataPack({src, ""}, dir.File("p"));
+  s = BuildDataPack({src, "", {}}, dir.File("p"));
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(s.message()), HasSubstr("alphabetic index"));
   EXPECT_FALSE(fs::exists(dir.File("p")));
@@ -114,7 +114,7 @@ TEST(PackBuildTest, MalformedSourcesNameFileAndLine) {
   std::string xml = ReadFileOrDie(tab);
   xml.replace(xml.find("</desc>"), 7, "</dsec>");
   WriteFileOrDie(tab, xml);
-  absl::Status s = BuildDataPack({src, ""}, dir.File("p"));
+  absl::Status s = BuildDataPack({src, "", {}}, dir.File("p"));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("icd10cm_tabular_2030.xml:7"));
 
@@ -124,7 +124,7 @@ TEST(PackBuildTest, MalformedSourcesNameFileAndLine) {
     fs::permissions(e.path(), fs::perms::owner_write, fs::perm_options::add);
   }
   WriteFileOrDie(src2 + "/hcc/ra_labels_2030.csv", "cc,label,model_domain\nHCC1,x\n");
-  s = BuildDataPack({src2, ""}, dir.File("p"));
+  s = BuildDataPack({src2, "", {}}, dir.File("p"));
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("ra_labels_2030.csv:2"));
 }
@@ -133,7 +133,7 @@ TEST(PackBuildTest, MixedPaymentYearsAreRefused) {
   TempDir dir;
   const std::string src = CopyMiniSource(dir);
   fs::rename(src + "/hcc/ra_labels_2030.csv", src + "/hcc/ra_labels_2029.csv");
-  absl::Status s = BuildDataPack({src, ""}, dir.File("p"));
+  absl::Status s = BuildDataPack({src, "", {}}, dir.File("p"));
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
 }
 
@@ -141,7 +141,7 @@ TEST(PackBuildTest, NewestYearOfATableWins) {
   TempDir dir;
   const std::string src = CopyMiniSource(dir);
   WriteFileOrDie(src + "/hcc/ra_labels_2029.csv", "cc,label\nHCC1,old\n");
-  ASSERT_TRUE(BuildDataPack({src, ""}, dir.File("p")).ok());
+  ASSERT_TRUE(BuildDataPack({src, "", {}}, dir.File("p")).ok());
   auto s = Load(dir.File("p"));
   ASSERT_TRUE(s.ok());
   EXPECT_EQ((*s)->Table("hcc/ra_labels")->row_count(), 4u);
@@ -151,7 +151,7 @@ class BrokenPackTest : public ::testing::Test {
  protected:
   void SetUp() override {
     pack_ = dir_.File("good.ccpack");
-    ASSERT_TRUE(BuildDataPack({MiniSource(), ""}, pack_).ok());
+    ASSERT_TRUE(BuildDataPack({MiniSource(), "", {}}, pack_).ok());
     bytes_ = ReadFileOrDie(pack_);
     ASSERT_GT(bytes_.size(), sizeof(internal::PackHeader));
   }

@@ -81,6 +81,12 @@ struct CoderOptions {
   // Keep symptom codes (chapter 18, R00-R99) even when a definitive
   // diagnosis of the same sentence explains them. Default false.
   bool keep_integral_symptoms = false;
+  // A coding profile learned from a coded corpus (`chartcoder pack --train
+  // NAME=FILE`): word groups that predicted codes in that corpus add those
+  // codes, scored by how often they were right there. It carries the
+  // corpus's conventions (CodiEsp codes every symptom and reads "disease" as
+  // R69), so use it for text like that corpus. Default empty: none.
+  std::string profile;
 };
 
 // Immutable; safe for concurrent use.

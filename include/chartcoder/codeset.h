@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -317,6 +318,10 @@ struct DataPackSources {
   std::string source_dir;
   // chartcoder's curated tables (the repository's data/ folder); may be empty.
   std::string curated_dir;
+  // Coded corpora to learn coding profiles from, as (profile name, JSON Lines
+  // file of {"id", "text", "codes"}); each becomes the table
+  // "profile/<name>" (see CoderOptions::profile). Default none.
+  std::vector<std::pair<std::string, std::string>> training_corpora;
 };
 
 // Compiles the sources into a pack at `output_path` (written atomically).

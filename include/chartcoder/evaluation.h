@@ -51,6 +51,11 @@ struct EvalOptions {
   // false: a predicted code there is neither right nor wrong). Default: every
   // code counts.
   std::vector<std::pair<std::string, bool>> scope;
+  // The pack's code set, to compare across editions: a gold code that is a
+  // header (not billable) in this code set — a code of an older edition that
+  // was later split, such as R51 or M54.5 — matches a predicted code below
+  // it. Default none: codes must be equal. Must outlive the evaluator.
+  const CodeSet* code_set = nullptr;
 };
 
 // Not thread-safe; one per evaluation run.

@@ -41,9 +41,10 @@ enum class LexiconSource : uint8_t {
   kNeoplasmTable = 4,  // a Table of Neoplasms site and column
   kIndexSee = 5,       // an index term through its "see" reference
   kCodeInText = 6,     // an ICD-10-CM code written in the chart ("E11.22")
+  kLearned = 7,        // a word group a coding profile learned to predict the code
 };
 // "curated", "index", "description", "inclusion_term", "neoplasm_table",
-// "index_see", "code_in_text".
+// "index_see", "code_in_text", "learned".
 std::string_view LexiconSourceName(LexiconSource source);
 
 inline constexpr uint32_t kNoCode = 0xFFFFFFFFu;

@@ -163,6 +163,14 @@ void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
                  s->words.end());
 }
 
+void Lexicon::ExpandedWordIds(absl::Span<const InputWord> words, Scratch* scratch,
+                              std::vector<uint32_t>* ids) const {
+  Expand(words, scratch);
+  for (const Scratch::Word& w : scratch->words) {
+    if (w.id != kNone) ids->push_back(w.id);
+  }
+}
+
 bool Lexicon::GroupsCompact(const LexEntryRecord& e,
                             const std::vector<uint32_t>& pos) const {
   // Words of one group (a run of content words in the source phrase) must

@@ -85,6 +85,13 @@ class Lexicon {
   void MatchClause(absl::Span<const InputWord> words, Scratch* scratch,
                    std::vector<Match>* out) const;
 
+  // The words of a clause after abbreviation and synonym rewriting, as word
+  // ids (the written words stay, the expansion's words follow; unknown words
+  // and connectors are left out). For callers that compare a clause's words
+  // with code titles.
+  void ExpandedWordIds(absl::Span<const InputWord> words, Scratch* scratch,
+                       std::vector<uint32_t>* ids) const;
+
   // Entry accessors.
   uint32_t code(uint32_t entry) const { return entries_[entry].code; }
   uint32_t code2(uint32_t entry) const { return entries_[entry].code2; }

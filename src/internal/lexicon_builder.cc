@@ -13,22 +13,6 @@
 namespace chartcoder::internal {
 namespace {
 
-// Words that say nothing once they follow "unspecified" in a title
-// ("unspecified part of", "unspecified site").
-bool IsVagueNoun(std::string_view stem) {
-  static constexpr std::string_view kVague[] = {"site", "part", "region", "portion", "locat",
-                                                "organ", "bodi", "side", "later", "sever",
-                                                "episod", "kind"};
-  for (std::string_view v : kVague) {
-    if (stem == v) return true;
-  }
-  return false;
-}
-
-// Words of a phrase. Required words come in groups: runs of content words
-// between connectors or commas ("chronic kidney disease", "stage 3b"); the
-// words of a group must stand close together in the text, different groups
-// need only be in the same window.
 struct PhraseWords {
   std::vector<std::string> required;
   std::vector<uint8_t> group;  // parallel to `required`

@@ -125,6 +125,16 @@ bool IsLexiconStopWord(std::string_view s) {
   return false;
 }
 
+bool IsVagueNoun(std::string_view stem) {
+  static constexpr std::string_view kVague[] = {"site", "part", "region", "portion", "locat",
+                                                "organ", "bodi", "side", "later", "sever",
+                                                "episod", "kind"};
+  for (std::string_view v : kVague) {
+    if (stem == v) return true;
+  }
+  return false;
+}
+
 void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
   const size_t first = out->size();
   size_t i = 0;
@@ -133,6 +143,16 @@ void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
     const size_t begin = i;
     while (i < text.size() && IsWordByte(static_cast<unsigned char>(text[i]))) ++i;
     if (i == begin) break;
+    // A decimal number stays whole: "2.5" is not "2" and "5" (which would read
+    // as a stage or a type).
+    while (i + 1 < text.size() && (text[i] == '.' || text[i] == ',') &&
+           text[i - 1] >= '0' && text[i - 1] <= '9' && text[i + 1] >= '0' && text[i + 1] <= '9') {
+      bool digits = true;
+      for (size_t k = begin; k < i && digits; ++k) digits = text[k] >= '0' && text[k] <= '9';
+      if (!digits) break;
+      i += 1;
+      while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    }
     std::string_view raw = text.substr(begin, i - begin);
     // Drop the possessive "'s" / "’s": "Alzheimer's" -> "Alzheimer".
     if ((raw == "s" || raw == "S") && begin > 0 &&

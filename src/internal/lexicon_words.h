@@ -40,6 +40,10 @@ std::string NormalizeLexiconWord(std::string_view word);
 // normalized stem.
 bool IsLexiconStopWord(std::string_view stem);
 
+// Nouns that say nothing once they follow "unspecified" in a code title
+// ("unspecified part of", "unspecified site"). Takes a normalized stem.
+bool IsVagueNoun(std::string_view stem);
+
 }  // namespace chartcoder::internal
 
 #endif  // CHARTCODER_SRC_INTERNAL_LEXICON_WORDS_H_

@@ -28,6 +28,7 @@
 #include "src/internal/lexicon_builder.h"
 #include "src/internal/pack_format.h"
 #include "src/internal/pack_writer.h"
+#include "src/internal/profile_builder.h"
 #include "src/internal/search_words.h"
 #include "src/internal/status_macros.h"
 
@@ -538,6 +539,14 @@ absl::Status BuildPack(const DataPackSources& sources, const std::string& output
       return absl::NotFoundError(StrCat(curated.string(), ": no such folder"));
     }
     CC_RETURN_IF_ERROR(AddTablesFrom(&b, curated, curated, "curated", true, &years, &tables));
+  }
+  for (const auto& [name, corpus] : sources.training_corpora) {
+    DelimitedTable t;
+    CC_RETURN_IF_ERROR(LearnProfile(corpus, ProfileOptions(), &t));
+    CC_RETURN_IF_ERROR(b.AddTable(StrCat("profile/", name), t, true, corpus));
+    CC_ASSIGN_OR_RETURN(std::string bytes, ReadFile(corpus));
+    CC_RETURN_IF_ERROR(b.AddSourceDigest(fs::path(corpus).parent_path(), corpus, bytes));
+    b.Meta(StrCat("profile.", name, ".associations"), StrCat(t.rows.size() - 1));
   }
   CC_RETURN_IF_ERROR(b.AddLexicon(tab, idx, neo, tables));
   return b.Finish(output_path);
