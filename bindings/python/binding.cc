@@ -39,7 +39,7 @@ py::object EnumStr(Enum value, std::string_view (*name)(Enum)) {
 }  // namespace
 
 py::object LexiconSourceStr(LexiconSource source) {
-  return EnumStr<LexiconSource, 7>(source, &LexiconSourceName);
+  return EnumStr<LexiconSource, 8>(source, &LexiconSourceName);
 }
 
 void InitTypes() {

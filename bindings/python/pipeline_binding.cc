@@ -158,7 +158,8 @@ class PyPipeline {
  public:
   PyPipeline(std::shared_ptr<CodeSet> code_set, const py::object& data,
              const std::vector<std::string>& models, double min_score, bool inpatient,
-             bool keep_symptoms, std::optional<double> normalization_v24,
+             bool keep_symptoms, const std::string& profile,
+             std::optional<double> normalization_v24,
              std::optional<double> normalization_v28,
              std::optional<double> coding_intensity_adjustment,
              const std::vector<std::pair<std::string, double>>& blend,
@@ -175,6 +176,7 @@ class PyPipeline {
     o.coder.min_score = min_score;
     o.coder.code_uncertain_diagnoses = inpatient;
     o.coder.keep_integral_symptoms = keep_symptoms;
+    o.coder.profile = profile;
     o.normalization_v24 = normalization_v24;
     o.normalization_v28 = normalization_v28;
     o.coding_intensity_adjustment = coding_intensity_adjustment;
@@ -210,7 +212,8 @@ class PyPipeline {
                     size_t first_index) const {
     const std::vector<Chart> charts = MakeCharts(texts, ids, demographics);
     py::list out(charts.size());
-    const py::object exception_for = py::module_::import("chartcoder._errors").attr("exception_for");
+    const py::object exception_for =
+        py::module_::import("chartcoder._errors").attr("exception_for");
     const ScopedGcPause gc_pause;
     {
       py::gil_scoped_release release;
@@ -362,7 +365,8 @@ class PyPipeline {
   // "chart 7 (id)": the chart's index in the caller's whole sequence.
   static std::string ChartName(const std::vector<Chart>& charts, size_t i, size_t first_index) {
     const size_t n = first_index + i;
-    return charts[i].id.empty() ? StrCat("chart ", n) : StrCat("chart ", n, " (", charts[i].id, ")");
+    if (charts[i].id.empty()) return StrCat("chart ", n);
+    return StrCat("chart ", n, " (", charts[i].id, ")");
   }
 
   // No GIL.
@@ -422,7 +426,8 @@ void RegisterPipeline(py::module_& m) {
       "Codes charts: ICD-10-CM codes with evidence, mentions with assertions, HCCs\n"
       "per model and, with demographics, RAF. Immutable; thread-safe.")
       .def(py::init<std::shared_ptr<CodeSet>, const py::object&,
-                    const std::vector<std::string>&, double, bool, bool, std::optional<double>,
+                    const std::vector<std::string>&, double, bool, bool, const std::string&,
+                    std::optional<double>,
                     std::optional<double>, std::optional<double>,
                     const std::vector<std::pair<std::string, double>>&,
                     const std::vector<std::string>&, const std::vector<std::string>&,
@@ -430,7 +435,8 @@ void RegisterPipeline(py::module_& m) {
            py::arg("code_set") = nullptr, py::arg("data") = py::none(),
            py::arg("models") = std::vector<std::string>{"V24", "V28"},
            py::arg("min_score") = 0.5, py::arg("inpatient") = false,
-           py::arg("keep_symptoms") = false, py::arg("normalization_v24") = py::none(),
+           py::arg("keep_symptoms") = false, py::arg("profile") = "",
+           py::arg("normalization_v24") = py::none(),
            py::arg("normalization_v28") = py::none(),
            py::arg("coding_intensity_adjustment") = py::none(),
            py::arg("blend") = std::vector<std::pair<std::string, double>>(),

@@ -55,7 +55,8 @@ def main(argv: list[str]) -> int:
     # Assertion of any phrase or span, with the cue that decided it.
     r = chartcoder.context("Denies chest pain but reports dyspnea.", "chest pain")
     cue = r.assertion.cues[0]
-    print(f"\n'chest pain' negated: {r.assertion.negated} (cue {cue.kind} at {cue.start}-{cue.end})")
+    print(f"\n'chest pain' negated: {r.assertion.negated} "
+          f"(cue {cue.kind} at {cue.start}-{cue.end})")
 
     # A member scored from codes, every term explained.
     model = chartcoder.RiskModel("V28", code_set=pipeline.code_set)

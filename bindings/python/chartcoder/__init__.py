@@ -45,7 +45,8 @@ __all__ = [
     "ChartcoderError", "DataLossError", "FailedPreconditionError", "InternalError",
     "InvalidArgumentError", "NotFoundError", "ResourceExhaustedError",
     # coding charts
-    "Pipeline", "error_record", "ChartResult", "AssignedCode", "Evidence", "Mention", "Hcc", "Assertion", "Cue",
+    "Pipeline", "error_record", "ChartResult", "AssignedCode", "Evidence", "Mention", "Hcc",
+    "Assertion", "Cue",
     # risk adjustment
     "RiskModel", "BlendedModel", "Demographics", "RiskScore", "BlendedRiskScore",
     "Categorization", "ScoredHcc", "RemovedHcc", "Edit", "ScoreTerm", "CodeOutcome",

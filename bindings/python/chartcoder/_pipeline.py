@@ -48,6 +48,9 @@ class Pipeline:
     min_score: codes scoring below this are not assigned (0..1, default 0.5).
     inpatient: code uncertain diagnoses as established (guideline II.H).
     keep_symptoms: keep symptom codes a diagnosis of the same sentence explains.
+    profile: a coding profile learned from a coded corpus and compiled into the
+      pack (``chartcoder pack --train NAME=FILE``; the build learns "codiesp"),
+      for text like that corpus. Default none.
     normalization: {"V24": factor, "V28": factor} instead of the published
       normalization factors; coding_intensity_adjustment: a fraction (0.059).
     blend: {"V24": 0.33, "V28": 0.67} model weights for a blended RAF (default:
@@ -62,9 +65,11 @@ class Pipeline:
     InvalidArgumentError (bad options).
     """
 
-    def __init__(self, data: Optional[PathLike] = None, *, code_set: Optional[_chartcoder.CodeSet] = None,
+    def __init__(self, data: Optional[PathLike] = None, *,
+                 code_set: Optional[_chartcoder.CodeSet] = None,
                  models: Sequence[str] = ("V24", "V28"), min_score: float = 0.5,
                  inpatient: bool = False, keep_symptoms: bool = False,
+                 profile: Optional[str] = None,
                  normalization: Optional[Mapping[str, float]] = None,
                  coding_intensity_adjustment: Optional[float] = None,
                  blend: Optional[Mapping[str, float]] = None,
@@ -77,6 +82,7 @@ class Pipeline:
         self._native = _chartcoder.Pipeline(
             code_set=code_set, data=_args.path(data), models=list(models),
             min_score=float(min_score), inpatient=inpatient, keep_symptoms=keep_symptoms,
+            profile=profile or "",
             normalization_v24=norm.get("V24"), normalization_v28=norm.get("V28"),
             coding_intensity_adjustment=coding_intensity_adjustment,
             blend=_args.model_values(blend, "blend"), sections=_args.paths(sections),
@@ -142,7 +148,8 @@ class Pipeline:
     @overload
     def code_iter(self, charts: Iterable[Union[Text, tuple[Any, ...]]], *,
                   threads: Optional[int] = None, batch_size: Optional[int] = None,
-                  return_errors: Literal[True]) -> Iterator[Union[ChartResult, ChartcoderError]]: ...
+                  return_errors: Literal[True]
+                  ) -> Iterator[Union[ChartResult, ChartcoderError]]: ...
 
     def code_iter(self, charts: Iterable[Union[Text, tuple[Any, ...]]], *,
                   threads: Optional[int] = None, batch_size: Optional[int] = None,
@@ -221,6 +228,7 @@ class Pipeline:
 def error_record(id: str, error: ChartcoderError, format: str = "jsonl") -> str:
     """The record ``chartcoder code`` writes in place of a chart it could not
     read or code ({"schema":1,"id":...,"error":{"code":...,"message":...}} for
-    jsonl; a FHIR OperationOutcome; an HTML page), newline-terminated. Use it to report charts that failed before reaching the pipeline
-    (e.g. ``read_chart`` errors) the way the CLI does."""
+    jsonl; a FHIR OperationOutcome; an HTML page), newline-terminated. Use it
+    to report charts that failed before reaching the pipeline (e.g.
+    ``read_chart`` errors) the way the CLI does."""
     return _chartcoder.error_record(id, error.code, str(error), format)

@@ -159,8 +159,9 @@ class Evidence:
 
     ``spans`` are its matched words, ``sentence`` the sentence holding it;
     ``source`` where the lexicon phrase comes from ("index", "description",
-    "curated", ...); ``lexicon`` the phrase that matched; ``mention_code`` the
-    code the mention itself named; ``weight`` its support in [0, 1].
+    "curated", "learned" from a coding profile, ...); ``lexicon`` the phrase
+    that matched; ``mention_code`` the code the mention itself named;
+    ``weight`` its support in [0, 1].
     """
 
     start: int

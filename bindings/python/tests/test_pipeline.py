@@ -379,3 +379,16 @@ def test_pipeline_loads_the_default_pack():
         assert chartcoder.default_data_pack_path() == PACK
     finally:
         del os.environ["CHARTCODER_DATA"]
+
+
+def test_coding_profile_matches_the_cli(codes):
+    if "profile/codiesp" not in codes.table_names():
+        pytest.skip("the pack has no codiesp profile (no ../shared/data/codiesp)")
+    text = "Patient with renal colic and hematuria; ultrasound showed hydronephrosis."
+    p = chartcoder.Pipeline(code_set=codes, profile="codiesp")
+    cli = json_lines(run_cli("code", "--data", PACK, "--profile", "codiesp", "--input-format",
+                             "jsonl", "-", input=json.dumps({"id": "p", "text": text}) + "\n"))
+    assert json.loads(p.render(text, id="p")) == cli[0]
+    assert_same(p.code(text, id="p").to_dict(), cli_offsets_to_str(cli[0], text))
+    with pytest.raises(chartcoder.ChartcoderError, match="no_such_profile"):
+        chartcoder.Pipeline(code_set=codes, profile="no_such_profile")
