@@ -89,6 +89,11 @@ const Command& RewrapCommand();
 const Command& ContextCommand();
 const Command& CodeCommand();
 const Command& EvalCommand();
+const Command& DbCommand();
+const Command& SubmitCommand();
+const Command& WorkerCommand();
+const Command& StatusCommand();
+const Command& ResultsCommand();
 
 }  // namespace chartcoder::cli
 

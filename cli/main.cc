@@ -17,7 +17,8 @@ std::vector<const Command*> Commands() {
   return {&CodeCommand(),    &EvalCommand(),    &RafCommand(),     &LookupCommand(),
           &SearchCommand(),  &ContextCommand(), &VersionCommand(), &PackCommand(),
           &KeygenCommand(),  &KeysCommand(),    &EncryptCommand(), &DecryptCommand(),
-          &InspectCommand(), &RewrapCommand()};
+          &InspectCommand(), &RewrapCommand(),  &DbCommand(),      &SubmitCommand(),
+          &WorkerCommand(),  &StatusCommand(),  &ResultsCommand()};
 }
 
 const Command* FindCommand(std::string_view name) {

@@ -35,54 +35,27 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
-// The content words of a code title (stems, stop words removed), without
-// what a "without ..." clause names: "with hypoglycemia without coma" adds
-// "hypoglycemia", not "coma".
-std::vector<std::string> ContentStems(std::string_view text) {
-  std::vector<internal::LexWord> words;
-  internal::LexiconWords(text, &words);
-  std::vector<std::string> out;
-  bool without = false;
-  for (size_t i = 0; i < words.size(); ++i) {
-    internal::LexWord& w = words[i];
-    if (w.stem == "without") {
-      without = true;
-      continue;
-    }
-    // The clause ends at a comma or at "with".
-    if (without && (w.stem == "with" ||
-                    (i > 0 && text.substr(words[i - 1].end, w.begin - words[i - 1].end)
-                                      .find(',') != std::string_view::npos))) {
-      without = false;
-    }
-    if (without || internal::IsLexiconStopWord(w.stem)) continue;
-    if (w.stem == "unspecifi") {
-      if (i + 1 < words.size() && internal::IsVagueNoun(words[i + 1].stem)) ++i;
-      continue;
-    }
-    out.push_back(std::move(w.stem));
-  }
-  return out;
+using WordIds = std::vector<uint32_t>;  // sorted, unique lexicon word ids
+
+bool Has(const WordIds& words, uint32_t id) {
+  return std::binary_search(words.begin(), words.end(), id);
 }
 
-// The content words of a sentence that are not negated within it: after
-// "without", "no", "not", "w/o" or "negative", words up to the next comma,
-// semicolon or period do not count ("hypoglycemia without coma").
-// Abbreviations and synonyms count as the words they stand for ("R" is
-// "right", "sacrum" is "sacral region"), through the lexicon.
-std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
-                                    const internal::Lexicon& lex, uint32_t from = 0,
-                                    uint32_t to = 0xFFFFFFFFu) {
-  std::set<std::string> out;
+// The words of a sentence that are not negated within it: after "without",
+// "no", "not", "w/o" or "negative", words up to the next comma, semicolon or
+// period do not count ("hypoglycemia without coma"). Abbreviations and
+// synonyms count as the words they stand for ("R" is "right", "sacrum" is
+// "sacral region"), through the lexicon. Words the lexicon does not know are
+// left out: no code title has them.
+WordIds AffirmedWords(const Document& doc, const Sentence& s, const internal::Lexicon& lex,
+                      uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) {
+  WordIds out;
   std::vector<internal::LexWord> words;
   std::vector<internal::Lexicon::InputWord> run;
-  std::vector<uint32_t> ids;
   internal::Lexicon::Scratch scratch;
   auto flush = [&] {
     if (run.empty()) return;
-    ids.clear();
-    lex.ExpandedWordIds(run, &scratch, &ids);
-    for (uint32_t id : ids) out.emplace(lex.Word(id));
+    lex.ExpandedWordIds(run, &scratch, &out);
     run.clear();
   };
   bool negated = false;
@@ -103,13 +76,13 @@ std::set<std::string> AffirmedStems(const Document& doc, const Sentence& s,
     words.clear();
     internal::LexiconWords(doc.text_of(t), &words);
     for (internal::LexWord& w : words) {
-      const bool stop = internal::IsLexiconStopWord(w.stem);
-      if (!stop) out.insert(w.stem);
       run.push_back({lex.WordId(w.stem), lex.WordId(w.raw), t.begin + w.begin, t.begin + w.end,
-                     w.upper, stop});
+                     w.upper, internal::IsLexiconStopWord(w.stem)});
     }
   }
   flush();
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -320,31 +293,26 @@ struct Coder::Rep {
   // category whose added title words the sentence all has (E11.9 with
   // "hyperglycemia" in the sentence is E11.65; F02.80 with "moderate" and
   // "agitation" is F02.B11).
-  std::pair<uint32_t, std::string> Refine(uint32_t id,
-                                          const std::set<std::string>& sentence_words) const {
+  std::pair<uint32_t, std::string> Refine(uint32_t id, const WordIds& sentence_words) const {
     Code c = At(id);
     if (!IsDefaultTitle(c.description())) return {id, ""};
     Code category = c;
     while (auto p = category.parent()) category = *p;
-    std::vector<std::string> base = ContentStems(c.description());
-    std::set<std::string> base_set(base.begin(), base.end());
+    const absl::Span<const uint32_t> base = lexicon->TitleWords(id);
     uint32_t best = id;
     size_t best_matched = 0;
+    std::vector<uint32_t> extra;
     for (const Code& d : category.descendants()) {
       if (!d.billable() || d.id() == id) continue;
-      std::vector<std::string> words = ContentStems(d.description());
+      const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
       // It must say everything `c` says, and more.
-      std::set<std::string> word_set(words.begin(), words.end());
-      if (!std::includes(word_set.begin(), word_set.end(), base_set.begin(), base_set.end())) {
-        continue;
-      }
-      std::set<std::string> extra;
-      for (std::string& w : words) {
-        if (!base_set.contains(w)) extra.insert(std::move(w));
-      }
+      if (!std::includes(words.begin(), words.end(), base.begin(), base.end())) continue;
+      extra.clear();
+      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
+                          std::back_inserter(extra));
       if (extra.empty() || extra.size() > 4) continue;
       bool all = true;
-      for (const std::string& w : extra) all = all && sentence_words.contains(w);
+      for (uint32_t w : extra) all = all && Has(sentence_words, w);
       if (all && extra.size() > best_matched) {
         best = d.id();
         best_matched = extra.size();
@@ -357,26 +325,23 @@ struct Coder::Rep {
   // The billable code that `id` stands for in this sentence: itself, or the
   // descendant whose extra title words the sentence has (laterality, type,
   // the 7th character), or its default (unspecified / initial encounter).
-  std::pair<uint32_t, std::string> Specify(uint32_t id,
-                                           const std::set<std::string>& sentence_words) const {
+  std::pair<uint32_t, std::string> Specify(uint32_t id, const WordIds& sentence_words) const {
     Code c = At(id);
     if (c.billable()) return Refine(id, sentence_words);
-    std::vector<std::string> base = ContentStems(c.description());
-    std::set<std::string> base_set(base.begin(), base.end());
+    const absl::Span<const uint32_t> base = lexicon->TitleWords(id);
     double best_score = -1e9;
     uint32_t best = kNoCode;
     double default_score = -1e9;
     uint32_t default_id = kNoCode;
+    std::vector<uint32_t> extra;
     for (const Code& d : c.descendants()) {
       if (!d.billable()) continue;
-      std::vector<std::string> extra;
-      for (std::string& w : ContentStems(d.description())) {
-        if (!base_set.contains(w)) extra.push_back(std::move(w));
-      }
-      std::sort(extra.begin(), extra.end());
-      extra.erase(std::unique(extra.begin(), extra.end()), extra.end());
+      const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
+      extra.clear();
+      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
+                          std::back_inserter(extra));
       int matched = 0;
-      for (const std::string& w : extra) matched += sentence_words.contains(w);
+      for (uint32_t w : extra) matched += Has(sentence_words, w);
       const std::string_view desc = d.description();
       const bool initial = Contains(desc, "initial encounter");
       const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
@@ -387,7 +352,7 @@ struct Coder::Rep {
           Contains(desc, "uncomplicated") || Contains(desc, "without complication");
       const bool without = Contains(desc, "without");
       // A descendant is chosen for its words only when the sentence has at
-      // least half of what its title adds (laterality, type, stage...);
+      // least two thirds of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.
       const double support =
           extra.empty() ? 0 : static_cast<double>(matched) / static_cast<double>(extra.size());
@@ -559,11 +524,11 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   const CodeSet& codes = r.codes();
   const auto sentences = doc.sentences();
   // Sentence words, computed once per sentence that needs them.
-  absl::flat_hash_map<uint32_t, std::set<std::string>> sentence_words;
-  auto words_of = [&](uint32_t si) -> const std::set<std::string>& {
+  absl::flat_hash_map<uint32_t, WordIds> sentence_words;
+  auto words_of = [&](uint32_t si) -> const WordIds& {
     auto it = sentence_words.find(si);
     if (it != sentence_words.end()) return it->second;
-    return sentence_words.emplace(si, AffirmedStems(doc, sentences[si], *r.lexicon))
+    return sentence_words.emplace(si, AffirmedWords(doc, sentences[si], *r.lexicon))
         .first->second;
   };
   std::map<uint32_t, Candidate> candidates;
@@ -659,14 +624,24 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
   std::set<size_t> uncorroborated;
   if (any_code_in_text) {
     adjusted = mentions;
+    // The lexicon mentions of each sentence.
+    absl::flat_hash_map<uint32_t, std::vector<const Mention*>> by_sentence;
+    for (const Mention& o : mentions) {
+      if (o.source != LexiconSource::kCodeInText && !o.subsumed) {
+        by_sentence[o.sentence].push_back(&o);
+      }
+    }
     for (size_t i = 0; i < adjusted.size(); ++i) {
       Mention& m = adjusted[i];
       if (m.source != LexiconSource::kCodeInText) continue;
       bool corroborated = false;
-      for (const Mention& o : mentions) {
-        if (o.sentence != m.sentence || o.source == LexiconSource::kCodeInText || o.subsumed) {
-          continue;
-        }
+      auto it = by_sentence.find(m.sentence);
+      if (it == by_sentence.end()) {
+        uncorroborated.insert(i);
+        continue;
+      }
+      for (const Mention* op : it->second) {
+        const Mention& o = *op;
         const Assertion& oa = o.assertion;
         if (oa.negated || oa.uncertain || oa.historical || oa.hypothetical || oa.family) {
           m.assertion.negated |= oa.negated;
@@ -728,17 +703,20 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
         derivation = StrCat("history of ", m.code);
         code = h->code;
       } else if (h->kind == HistoryKind::kCurrent) {
-        const std::set<std::string>& sw = words_of(m.sentence);
+        const WordIds& sw = words_of(m.sentence);
         bool resolved = false;
-        for (const std::string& x : kResolved) resolved |= sw.contains(x);
+        for (const std::string& x : kResolved) {
+          const uint32_t wid = r.lexicon->WordId(x);
+          resolved |= wid != internal::kNone && Has(sw, wid);
+        }
         if (resolved) continue;
         w *= 0.95;
       }
     }
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
-    const std::set<std::string> near = AffirmedStems(
-        doc, sentences[m.sentence], *r.lexicon, m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+    const WordIds near = AffirmedWords(doc, sentences[m.sentence], *r.lexicon,
+                                       m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence));
     if (!how.empty() && derivation == "lexicon") derivation = how;
@@ -836,6 +814,13 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     for (const auto& [code, c] : candidates) {
       categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
     }
+    // The sentences each asking code is evidenced in.
+    std::map<uint32_t, std::set<uint32_t>> ask_sentences;
+    for (const auto& [code, refs] : asks) {
+      for (const CodeEvidence& ev : candidates[code].evidence) {
+        ask_sentences[code].insert(ev.sentence_begin);
+      }
+    }
     for (const Mention& m : mentions) {
       if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
@@ -844,11 +829,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       if (categories.contains(key.substr(0, 3))) continue;
       for (const auto& [code, refs] : asks) {
         const Candidate& c = candidates[code];
-        bool same_sentence = false;
-        for (const CodeEvidence& ev : c.evidence) {
-          same_sentence |= ev.sentence_begin == sentences[m.sentence].begin;
-        }
-        if (!same_sentence) continue;
+        if (!ask_sentences[code].contains(sentences[m.sentence].begin)) continue;
         bool asked = false;
         for (const CodeRange& ref : refs) {
           // Compare by category: "N18.1-N18.6" asks for an N18 code.
@@ -913,14 +894,16 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
       // sentences choose the code (the side, here).
       uint32_t assign = rule.assign;
       if (!codes.CodeAt(assign).billable()) {
-        std::set<std::string> words;
+        WordIds words;
         for (const CodeEvidence& ev : evidence) {
           const size_t si = doc.SentenceAt(ev.sentence_begin);
           if (si < sentences.size()) {
-            const std::set<std::string>& sw = words_of(static_cast<uint32_t>(si));
-            words.insert(sw.begin(), sw.end());
+            const WordIds& sw = words_of(static_cast<uint32_t>(si));
+            words.insert(words.end(), sw.begin(), sw.end());
           }
         }
+        std::sort(words.begin(), words.end());
+        words.erase(std::unique(words.begin(), words.end()), words.end());
         assign = r.Specify(assign, words).first;
       }
       Candidate& target = candidates[assign];
@@ -1104,6 +1087,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     for (CodeEvidence& ev : c.evidence) {
       if (seen.insert({ev.begin, ev.end}).second) a.evidence.push_back(std::move(ev));
     }
+    a.evidence_count = static_cast<uint32_t>(a.evidence.size());
     out.push_back(std::move(a));
   }
   std::stable_sort(out.begin(), out.end(), [](const AssignedCode& p, const AssignedCode& q) {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
@@ -162,8 +163,17 @@ absl::StatusOr<ChartResult> Pipeline::Code(std::string_view id, std::string_view
   out.document = std::make_shared<const Document>(std::move(doc));
   std::vector<Mention> mentions = r.extractor->Extract(*out.document);
   out.codes = r.coder->Assign(*out.document, mentions);
+  absl::flat_hash_set<uint64_t> coded;  // begin << 32 | end of every piece of evidence
+  for (AssignedCode& c : out.codes) {
+    for (const CodeEvidence& ev : c.evidence) coded.insert(uint64_t{ev.begin} << 32 | ev.end);
+    if (r.options.max_evidence != 0 && c.evidence.size() > r.options.max_evidence) {
+      c.evidence.resize(r.options.max_evidence);
+    }
+  }
   for (Mention& m : mentions) {
-    if (!m.subsumed) out.mentions.push_back(std::move(m));
+    if (m.subsumed) continue;
+    m.coded = coded.contains(uint64_t{m.begin} << 32 | m.end);
+    out.mentions.push_back(std::move(m));
   }
   // HCCs per model, with split codes bridged to their successors.
   std::vector<std::string> assigned;

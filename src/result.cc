@@ -86,13 +86,20 @@ std::map<std::string, std::vector<std::pair<HccModel, int>>> HccsByCode(const Ch
 }
 
 // Mentions whose span is the evidence of an assigned code.
-std::set<std::pair<uint32_t, uint32_t>> CodedSpans(const ChartResult& r) {
-  std::set<std::pair<uint32_t, uint32_t>> out;
-  for (const AssignedCode& c : r.codes) {
-    for (const CodeEvidence& ev : c.evidence) out.emplace(ev.begin, ev.end);
+// The mention is evidence of an assigned code: Mention::coded, or for a
+// result not made by Pipeline::Code, one of the listed evidence spans.
+class CodedMentions {
+ public:
+  explicit CodedMentions(const ChartResult& r) {
+    for (const AssignedCode& c : r.codes) {
+      for (const CodeEvidence& ev : c.evidence) spans_.emplace(ev.begin, ev.end);
+    }
   }
-  return out;
-}
+  bool operator()(const Mention& m) const { return m.coded || spans_.contains({m.begin, m.end}); }
+
+ private:
+  std::set<std::pair<uint32_t, uint32_t>> spans_;
+};
 
 }  // namespace
 
@@ -155,10 +162,12 @@ std::string ChartResultJson(const ChartResult& r) {
       w.EndObject();
     }
     w.EndArray();
+    w.Key("evidence_count");
+    w.Uint(std::max<size_t>(c.evidence_count, c.evidence.size()));
     w.EndObject();
   }
   w.EndArray();
-  const auto coded = CodedSpans(r);
+  const CodedMentions coded(r);
   w.Key("mentions");
   w.BeginArray();
   for (const Mention& m : r.mentions) {
@@ -170,7 +179,7 @@ std::string ChartResultJson(const ChartResult& r) {
     w.Field("section", SectionKindName(m.section));
     w.Field("source", LexiconSourceName(m.source));
     w.Field("lexicon", m.lexicon_phrase);
-    w.Field("coded", coded.contains({m.begin, m.end}));
+    w.Field("coded", coded(m));
     WriteAssertion(m.assertion, &w);
     WriteCues(m.assertion, &w);
     w.EndObject();
@@ -417,7 +426,8 @@ std::string ChartResultHtml(const ChartResult& r) {
   for (const Mention& m : r.mentions) {
     const Assertion& a = m.assertion;
     std::string cls, badge;
-    if (a.negated) { cls = "neg"; badge = "negated"; }
+    if (m.coded) { cls = "ev"; }  // evidence beyond the pieces listed per code
+    else if (a.negated) { cls = "neg"; badge = "negated"; }
     else if (a.family) { cls = "fam"; badge = "family"; }
     else if (a.hypothetical) { cls = "hyp"; badge = "hypothetical"; }
     else if (a.uncertain) { cls = "unc"; badge = "uncertain"; }
@@ -428,7 +438,9 @@ std::string ChartResultHtml(const ChartResult& r) {
     if (overlaps) continue;
     for (size_t i = 0; i < m.spans.size(); ++i) {
       marks.push_back({m.spans[i].first, m.spans[i].second, cls,
-                       StrCat(badge, ": ", m.code, " not coded"), m.code,
+                       m.coded ? StrCat("coded; the mention reads ", m.code)
+                               : StrCat(badge, ": ", m.code, " not coded"),
+                       m.code,
                        i + 1 == m.spans.size() ? badge : ""});
     }
   }

@@ -5,6 +5,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "simdjson.h"
+#include "src/internal/pack_format.h"
 #include "tests/test_support.h"
 
 namespace chartcoder {
@@ -62,7 +63,7 @@ TEST(CliTest, VersionNamesYearsAndModels) {
   ASSERT_EQ(r.exit_code, 0);
   simdjson::dom::parser p;
   simdjson::dom::element e = p.parse(r.out);
-  EXPECT_EQ(int64_t(e["pack_format_version"]), 2);
+  EXPECT_EQ(int64_t(e["pack_format_version"]), int64_t{internal::kPackFormatVersion});
   EXPECT_EQ(int64_t(e["icd10cm_fiscal_year"]), 2023);
   EXPECT_EQ(int64_t(e["hcc_payment_year"]), 2026);
 }

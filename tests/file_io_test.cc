@@ -77,6 +77,18 @@ INSTANTIATE_TEST_SUITE_P(Staging, AtomicFileTest,
                          ::testing::Values(AtomicFile::Staging::kUnnamedIfPossible,
                                            AtomicFile::Staging::kHiddenName));
 
+TEST(AtomicFileDeviceTest, DevNullStaysADevice) {
+  // Staging and renaming over /dev/null would replace the device with a
+  // regular file (seen once: `chartcoder code --output /dev/null` as root).
+  absl::StatusOr<AtomicFile> f = AtomicFile::Create("/dev/null", 0600);
+  ASSERT_TRUE(f.ok()) << f.status();
+  ASSERT_TRUE(f->Write("discarded").ok());
+  ASSERT_TRUE(f->Commit().ok());
+  struct stat st;
+  ASSERT_EQ(::stat("/dev/null", &st), 0);
+  EXPECT_TRUE(S_ISCHR(st.st_mode));
+}
+
 TEST(ErrnoStatusTest, MapsToTheHouseCodes) {
   EXPECT_EQ(ErrnoStatus(ENOENT, "f", "open").code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ErrnoStatus(ENOSPC, "f", "write").code(), absl::StatusCode::kResourceExhausted);

@@ -80,6 +80,17 @@ unsigned FileMode(const std::string& path) {
   return st.st_mode & 07777;
 }
 
+void ExecCli(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  std::string cli = CHARTCODER_CLI;
+  argv.push_back(cli.data());
+  std::vector<std::string> copy = args;
+  for (std::string& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(cli.c_str(), argv.data());
+  _exit(127);
+}
+
 CommandResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data) {
   CommandResult result;
   int in_pipe[2], out_pipe[2], err_pipe[2];
@@ -92,14 +103,7 @@ CommandResult RunCli(const std::vector<std::string>& args, const std::string& st
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
       close(fd);
     }
-    std::vector<char*> argv;
-    std::string cli = CHARTCODER_CLI;
-    argv.push_back(cli.data());
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(cli.c_str(), argv.data());
-    _exit(127);
+    ExecCli(args);
   }
   close(in_pipe[0]);
   close(out_pipe[1]);

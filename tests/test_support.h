@@ -43,6 +43,9 @@ struct CommandResult {
   std::string out;
   std::string err;
 };
+// In a forked child: replaces the process with the built `chartcoder` and
+// `args`; exits 127 when that fails.
+[[noreturn]] void ExecCli(const std::vector<std::string>& args);
 // Runs the built `chartcoder` with `args` (no shell), feeding `stdin_data`.
 CommandResult RunCli(const std::vector<std::string>& args, const std::string& stdin_data = "");
 // The lines of `s` (a command's output), without their '\n'.

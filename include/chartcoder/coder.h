@@ -65,7 +65,10 @@ struct AssignedCode {
   // character)", "combination of E11.9 and N18.32", "history of C50.911",
   // "use additional code of E11.22", "BMI 41.6".
   std::string derivation;
-  std::vector<CodeEvidence> evidence;  // strongest first
+  std::vector<CodeEvidence> evidence;  // strongest first, one per distinct span
+  // How many distinct spans support the code. Pipeline::Code keeps at most
+  // PipelineOptions::max_evidence of them in `evidence`; this still counts all.
+  uint32_t evidence_count = 0;
 };
 
 struct CoderOptions {

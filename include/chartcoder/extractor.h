@@ -75,6 +75,8 @@ struct Mention {
   // code" instructions, not coded on its own.
   bool subsumed = false;
   Assertion assertion;  // filled by Extract when a ContextAnalyzer is given
+  // Filled by Pipeline::Code: the mention is evidence of an assigned code.
+  bool coded = false;
 };
 
 struct ExtractorOptions {

@@ -87,6 +87,11 @@ struct PipelineOptions {
   std::vector<BlendWeight> blend;
   // Largest chart accepted, in bytes. Default 16 MiB (ResourceExhausted).
   size_t max_chart_bytes = 16u << 20;
+  // The most evidence kept per assigned code, strongest first: a long chart
+  // may say "diabetes" thousands of times. AssignedCode::evidence_count still
+  // counts every span and Mention::coded marks every mention used. 0 keeps
+  // all. Default 20.
+  uint32_t max_evidence = 20;
 };
 
 class Pipeline {

@@ -111,6 +111,15 @@ absl::StatusOr<AtomicFile> AtomicFile::Create(const std::string& path, mode_t mo
   AtomicFile f;
   f.path_ = path;
   f.mode_ = mode;
+  // A device, pipe or socket ("/dev/null", "/dev/stdout", a FIFO) is written
+  // directly: renaming a staged file over it would replace the device with a
+  // regular file.
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    f.fd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (f.fd_ < 0) return ErrnoStatus(errno, path, "cannot open output");
+    f.direct_ = true;
+    return f;
+  }
   // An unnamed file needs /proc to be given a name at commit time.
   if (staging == Staging::kUnnamedIfPossible && ::access("/proc/self/fd", X_OK) == 0) {
     f.fd_ = ::open(DirName(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
@@ -136,7 +145,8 @@ AtomicFile::AtomicFile(AtomicFile&& other) noexcept
     : path_(std::move(other.path_)),
       temp_path_(std::move(other.temp_path_)),
       fd_(other.fd_),
-      mode_(other.mode_) {
+      mode_(other.mode_),
+      direct_(other.direct_) {
   other.fd_ = -1;
   other.temp_path_.clear();
 }
@@ -148,6 +158,7 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
     temp_path_ = std::move(other.temp_path_);
     fd_ = other.fd_;
     mode_ = other.mode_;
+    direct_ = other.direct_;
     other.fd_ = -1;
     other.temp_path_.clear();
   }
@@ -165,6 +176,12 @@ void AtomicFile::Discard() {
 
 absl::Status AtomicFile::Commit(bool replace) {
   if (fd_ < 0) return absl::FailedPreconditionError(internal::StrCat(path_, ": already closed"));
+  if (direct_) {
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    if (rc != 0) return ErrnoStatus(errno, path_, "cannot close output");
+    return absl::OkStatus();
+  }
   if (::fsync(fd_) != 0) {
     absl::Status s = ErrnoStatus(errno, path_, "cannot flush output");
     Discard();

@@ -58,6 +58,8 @@ class AtomicFile {
   const std::string& path() const { return path_; }
   absl::Status Write(std::string_view data) { return WriteFull(fd_, data, path_); }
   // Flushes to disk and renames over `path`; afterwards the object is empty.
+  // A `path` that is a device, pipe or socket ("/dev/null") is written in
+  // place from the start and Commit only closes it.
   // With `replace` false the file is linked under `path` instead, failing
   // with FailedPrecondition (and discarding the data) if `path` exists.
   absl::Status Commit(bool replace = true);
@@ -71,6 +73,7 @@ class AtomicFile {
   std::string temp_path_;  // the hidden name; empty with O_TMPFILE
   int fd_ = -1;
   mode_t mode_ = 0600;
+  bool direct_ = false;  // a device or pipe, written in place (nothing staged)
 };
 
 // The directory part of `path` ("." when it has none).

@@ -33,6 +33,16 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
   CC_ASSIGN_OR_RETURN(lex->entries_, p.Array<LexEntryRecord>(SectionId::kLexEntries));
   CC_ASSIGN_OR_RETURN(lex->entry_words_, p.Array<uint32_t>(SectionId::kLexEntryWords));
   CC_ASSIGN_OR_RETURN(lex->entry_groups_, p.Array<uint8_t>(SectionId::kLexEntryGroups));
+  CC_ASSIGN_OR_RETURN(lex->title_ranges_, p.Array<CodeTitleRange>(SectionId::kCodeTitleRanges));
+  CC_ASSIGN_OR_RETURN(lex->title_words_, p.Array<uint32_t>(SectionId::kCodeTitleWords));
+  if (lex->title_ranges_.size() != codes.code_count()) {
+    return absl::DataLossError(StrCat(p.name(), ": corrupted pack (code title ranges)"));
+  }
+  for (const CodeTitleRange& r : lex->title_ranges_) {
+    if (!InRange(r.first, r.count, lex->title_words_.size())) {
+      return absl::DataLossError(StrCat(p.name(), ": corrupted pack (code title words)"));
+    }
+  }
   if (lex->entry_groups_.size() != lex->entry_words_.size()) {
     return absl::DataLossError(StrCat(p.name(), ": corrupted pack (lexicon groups)"));
   }
@@ -60,6 +70,9 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
   }
   for (uint32_t w : lex->entry_words_) {
     if (w >= nw) return bad("entry word", w);
+  }
+  for (uint32_t w : lex->title_words_) {
+    if (w >= nw) return bad("title word", w);
   }
   for (uint32_t w : lex->expansion_words_) {
     if (w >= nw) return bad("expansion word", w);

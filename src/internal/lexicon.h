@@ -92,6 +92,12 @@ class Lexicon {
   void ExpandedWordIds(absl::Span<const InputWord> words, Scratch* scratch,
                        std::vector<uint32_t>* ids) const;
 
+  // The words of code `code_id`'s title (TitleStems), as sorted word ids.
+  absl::Span<const uint32_t> TitleWords(uint32_t code_id) const {
+    const CodeTitleRange& r = title_ranges_[code_id];
+    return title_words_.subspan(r.first, r.count);
+  }
+
   // Entry accessors.
   uint32_t code(uint32_t entry) const { return entries_[entry].code; }
   uint32_t code2(uint32_t entry) const { return entries_[entry].code2; }
@@ -115,6 +121,8 @@ class Lexicon {
   absl::Span<const LexEntryRecord> entries_;
   absl::Span<const uint32_t> entry_words_;
   absl::Span<const uint8_t> entry_groups_;
+  absl::Span<const CodeTitleRange> title_ranges_;
+  absl::Span<const uint32_t> title_words_;
   absl::Span<const uint32_t> anchors_;
   absl::Span<const LexExpansionRecord> expansions_;
   absl::Span<const uint32_t> expansion_words_;

@@ -669,8 +669,15 @@ class LexiconCompiler {
   }
 
   void Write(PackWriter* w, std::map<std::string, std::string>* meta) {
+    // The title words of every code, in pack order.
+    const ParsedTabular& tab = *src_.tabular;
+    std::vector<std::vector<std::string>> titles(code_keys_.size());
+    for (size_t i = 0; i < tab.codes.size(); ++i) {
+      titles[(*src_.code_ids)[i]] = TitleStems(tab.codes[i].description);
+    }
     // Dictionary of every word used.
     std::set<std::string> all;
+    for (const auto& t : titles) all.insert(t.begin(), t.end());
     for (const Entry& e : entries_) {
       all.insert(e.required.begin(), e.required.end());
       all.insert(e.optional.begin(), e.optional.end());
@@ -755,6 +762,18 @@ class LexiconCompiler {
         xrecs.push_back(xr);
       }
     }
+    std::vector<CodeTitleRange> ranges;
+    std::vector<uint32_t> title_words;
+    for (const auto& t : titles) {
+      std::vector<uint32_t> ids;
+      for (const std::string& word : t) ids.push_back(id[word]);
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      ranges.push_back({static_cast<uint32_t>(title_words.size()), static_cast<uint32_t>(ids.size())});
+      title_words.insert(title_words.end(), ids.begin(), ids.end());
+    }
+    w->AddArray(SectionId::kCodeTitleRanges, ranges);
+    w->AddArray(SectionId::kCodeTitleWords, title_words);
     w->AddArray(SectionId::kLexWords, wrecs);
     w->AddArray(SectionId::kLexEntries, recs);
     w->AddArray(SectionId::kLexEntryWords, entry_words);

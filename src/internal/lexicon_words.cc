@@ -125,6 +125,34 @@ bool IsLexiconStopWord(std::string_view s) {
   return false;
 }
 
+std::vector<std::string> TitleStems(std::string_view text) {
+  std::vector<LexWord> words;
+  LexiconWords(text, &words);
+  std::vector<std::string> out;
+  bool without = false;
+  for (size_t i = 0; i < words.size(); ++i) {
+    LexWord& w = words[i];
+    if (w.stem == "without") {
+      without = true;
+      continue;
+    }
+    // The clause ends at a comma or at "with".
+    if (without &&
+        (w.stem == "with" || (i > 0 && text.substr(words[i - 1].end, w.begin - words[i - 1].end)
+                                               .find(',') != std::string_view::npos))) {
+      without = false;
+    }
+    if (without) continue;
+    if (w.stem == "unspecifi") {
+      if (i + 1 < words.size() && IsVagueNoun(words[i + 1].stem)) ++i;
+      continue;
+    }
+    if (IsLexiconStopWord(w.stem)) continue;
+    out.push_back(std::move(w.stem));
+  }
+  return out;
+}
+
 bool IsVagueNoun(std::string_view stem) {
   static constexpr std::string_view kVague[] = {"site", "part", "region", "portion", "locat",
                                                 "organ", "bodi", "side", "later", "sever",

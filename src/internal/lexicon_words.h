@@ -40,6 +40,12 @@ std::string NormalizeLexiconWord(std::string_view word);
 // normalized stem.
 bool IsLexiconStopWord(std::string_view stem);
 
+// The content words of a code title, as the coder compares titles with a
+// chart: stems without connectors, without "unspecified" and the vague noun
+// after it ("unspecified site"), and without what a "without ..." clause
+// names ("with hypoglycemia without coma" gives "hypoglycemia", not "coma").
+std::vector<std::string> TitleStems(std::string_view title);
+
 // Nouns that say nothing once they follow "unspecified" in a code title
 // ("unspecified part of", "unspecified site"). Takes a normalized stem.
 bool IsVagueNoun(std::string_view stem);

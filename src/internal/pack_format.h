@@ -23,7 +23,7 @@
 namespace chartcoder::internal {
 
 inline constexpr char kPackMagic[8] = {'\x89', 'C', 'C', 'P', 'A', 'C', 'K', '\n'};
-inline constexpr uint32_t kPackFormatVersion = 2;
+inline constexpr uint32_t kPackFormatVersion = 3;
 inline constexpr uint32_t kPackEndianMarker = 0x01020304;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 
@@ -63,6 +63,8 @@ enum class SectionId : uint32_t {
   kLexExpansions = 21,  // LexExpansionRecord[]: abbreviation/synonym rewrites
   kLexExpansionWords = 22,  // uint32_t[]: word ids of variants and expansions
   kLexEntryGroups = 23, // uint8_t[], parallel to kLexEntryWords: group of a required word
+  kCodeTitleRanges = 24,  // CodeTitleRange[], one per code of kCodes
+  kCodeTitleWords = 25,   // uint32_t[]: lexicon word ids of code titles (TitleStems), sorted
 };
 
 struct SectionEntry {
@@ -224,6 +226,13 @@ struct LexEntryRecord {
   StrRef phrase;            // what the entry says, for evidence ("Failure, failed > heart")
 };
 static_assert(sizeof(LexEntryRecord) == 24);
+
+// The words of a code's title (TitleStems in lexicon_words.h), as sorted
+// unique lexicon word ids: what the coder compares with a chart's words.
+struct CodeTitleRange {
+  uint32_t first;  // into kCodeTitleWords
+  uint32_t count;
+};
 
 struct LexExpansionRecord {
   uint32_t first_variant_word;    // into kLexExpansionWords

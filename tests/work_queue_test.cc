@@ -1,0 +1,371 @@
+#include "chartcoder/work_queue.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "chartcoder/result_store.h"
+#include "chartcoder/sealed.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "src/internal/pg.h"
+#include "tests/pg_test_server.h"
+#include "tests/test_support.h"
+
+namespace chartcoder {
+namespace {
+
+using ::testing::HasSubstr;
+
+class WorkQueueTest : public testing::PgServerSuite {
+ protected:
+  void SetUp() override {
+    static int n = 0;
+    db_ = absl::StrCat("q", ++n);
+    ASSERT_TRUE(server_->CreateDatabase(db_).ok());
+    WorkQueueOptions o;
+    o.url = server_->Url(db_);
+    auto q = WorkQueue::Create(o);
+    ASSERT_TRUE(q.ok()) << q.status();
+    queue_ = std::move(*q);
+    auto v = queue_->Migrate();
+    ASSERT_TRUE(v.ok()) << v.status();
+  }
+
+  // A chart file in the temp dir and its job.
+  JobSpec FileJob(const std::string& id, const std::string& text, int max_attempts = 0) {
+    std::string path = dir_.File(id + ".txt");
+    testing::WriteFileOrDie(path, text);
+    JobSpec j;
+    j.chart_id = id;
+    j.patient_id = "p-" + id;
+    j.ref = path;
+    j.digest = ChartDigest(text);
+    j.max_attempts = max_attempts;
+    return j;
+  }
+
+  std::vector<StoredResult> Results(const std::string& chart_id) {
+    ResultStoreOptions o;
+    o.location = server_->Url(db_);
+    auto store = OpenResultStore(o);
+    EXPECT_TRUE(store.ok()) << store.status();
+    auto r = (*store)->GetByChart(chart_id);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : std::vector<StoredResult>{};
+  }
+
+  std::string db_;
+  std::unique_ptr<WorkQueue> queue_;
+  testing::TempDir dir_;
+};
+
+TEST_F(WorkQueueTest, MigrateIsIdempotentAndWorkersNeedIt) {
+  EXPECT_THAT(queue_->Migrate().value_or(-1), 1);
+  EXPECT_TRUE(queue_->CheckSchema().ok());
+  ASSERT_TRUE(server_->CreateDatabase("unmigrated").ok());
+  WorkQueueOptions o;
+  o.url = server_->Url("unmigrated");
+  auto q = WorkQueue::Create(o);
+  ASSERT_TRUE(q.ok());
+  absl::Status s = (*q)->CheckSchema();
+  EXPECT_TRUE(absl::IsFailedPrecondition(s));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("chartcoder db migrate"));
+  std::atomic<bool> stop{false};
+  auto p = std::make_shared<FunctionProcessor>([](const ChartJob&) { return std::string("{}"); });
+  EXPECT_TRUE(absl::IsFailedPrecondition(RunWorker(**q, p, {}, &stop).status()));
+  // Concurrent migrations wait for each other.
+  std::vector<std::thread> t;
+  for (int i = 0; i < 3; ++i) t.emplace_back([&] { EXPECT_TRUE((*q)->Migrate().ok()); });
+  for (auto& x : t) x.join();
+  EXPECT_TRUE((*q)->CheckSchema().ok());
+}
+
+TEST_F(WorkQueueTest, RefusesPlaintextConnectionsUnlessAllowed) {
+  WorkQueueOptions o;
+  o.url = server_->InsecureUrl(db_);
+  auto q = WorkQueue::Create(o);
+  EXPECT_TRUE(absl::IsInvalidArgument(q.status()));
+  EXPECT_THAT(std::string(q.status().message()), HasSubstr("sslmode=disable"));
+  o.allow_insecure = true;
+  EXPECT_TRUE(WorkQueue::Create(o).ok());
+  o.url = "host=127.0.0.1 port=1 user=x password=secret-word";
+  o.allow_insecure = true;
+  q = WorkQueue::Create(o);
+  EXPECT_TRUE(absl::IsUnavailable(q.status()));
+  EXPECT_THAT(std::string(q.status().message()), ::testing::Not(HasSubstr("secret-word")));
+  o.url = "this is = not a url '";
+  EXPECT_TRUE(absl::IsInvalidArgument(WorkQueue::Create(o).status()));
+}
+
+TEST_F(WorkQueueTest, SubmitValidatesAndDeduplicates) {
+  JobSpec good = FileJob("c1", "E11.9");
+  auto s = queue_->Submit({good, good, FileJob("c2", "I10")});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->queued, 2);
+  EXPECT_EQ(s->duplicates, 1);
+
+  JobSpec bad = good;
+  bad.digest = "abc";
+  EXPECT_THAT(std::string(queue_->Submit({good, bad}).status().message()), HasSubstr("job 2"));
+  bad = good;
+  bad.sealed_payload = "plain text chart";
+  bad.ref.clear();
+  EXPECT_THAT(std::string(queue_->Submit({bad}).status().message()),
+              HasSubstr("must be sealed"));
+  bad = good;
+  bad.chart_id.clear();
+  EXPECT_TRUE(absl::IsInvalidArgument(queue_->Submit({bad}).status()));
+  auto st = queue_->Status();
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->queued, 2);
+  EXPECT_EQ(st->leased, 0);
+  EXPECT_GE(st->oldest_age_seconds, 0);
+}
+
+TEST_F(WorkQueueTest, ClaimCompleteWritesOneResultInOneTransaction) {
+  ASSERT_TRUE(queue_->Submit({FileJob("c1", "E11.9")}).ok());
+  auto lease = queue_->Claim("w1", absl::Seconds(30));
+  ASSERT_TRUE(lease.ok()) << lease.status();
+  ASSERT_TRUE(lease->has_value());
+  EXPECT_EQ((*lease)->chart_id, "c1");
+  EXPECT_EQ((*lease)->attempt, 1);
+  // Nothing else is due.
+  auto none = queue_->Claim("w2", absl::Seconds(30));
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto job = LoadLeasedChart(**lease, nullptr, 1 << 20);
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->chart, "E11.9");
+  EXPECT_THAT(queue_->Renew(**lease, absl::Seconds(30)).value_or(false), true);
+  EXPECT_THAT(queue_->Complete(**lease, R"({"ok":1})").value_or(false), true);
+  // Twice: the lease is gone, nothing changes.
+  EXPECT_THAT(queue_->Complete(**lease, R"({"ok":2})").value_or(true), false);
+  EXPECT_THAT(queue_->Renew(**lease, absl::Seconds(30)).value_or(true), false);
+  auto results = Results("c1");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].record.result_json, R"({"ok":1})");
+  EXPECT_EQ(results[0].record.patient_id, "p-c1");
+  auto st = queue_->Status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->done, 1);
+  EXPECT_EQ(st->queued + st->leased, 0);
+  EXPECT_EQ(st->done_last_minute, 1);
+  EXPECT_THAT(QueueStatusJson(*st), HasSubstr(R"("queued":0,)"));
+  EXPECT_THAT(QueueStatusPrometheus(*st), HasSubstr("chartcoder_queue_jobs{state=\"done\"} 1\n"));
+}
+
+TEST_F(WorkQueueTest, AnExpiredLeaseIsReclaimedAndTheLateWorkerLosesIt) {
+  ASSERT_TRUE(queue_->Submit({FileJob("c1", "I10")}).ok());
+  auto first = queue_->Claim("dead-worker", absl::Seconds(1));
+  ASSERT_TRUE(first.ok() && first->has_value());
+  absl::SleepFor(absl::Milliseconds(1100));
+  auto st = queue_->Status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->expired_leases, 1);
+  auto second = queue_->Claim("live-worker", absl::Seconds(30));
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ((*second)->job_id, (*first)->job_id);
+  EXPECT_EQ((*second)->attempt, 2);
+  // The first worker wakes up: its result is refused.
+  EXPECT_THAT(queue_->Complete(**first, R"({"w":1})").value_or(true), false);
+  EXPECT_THAT(queue_->Fail(**first, absl::InternalError("x")).value_or(FailOutcome::kRetrying),
+              FailOutcome::kLeaseLost);
+  EXPECT_THAT(queue_->Complete(**second, R"({"w":2})").value_or(false), true);
+  auto results = Results("c1");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].record.result_json, R"({"w":2})");
+}
+
+TEST_F(WorkQueueTest, FailRetriesWithBackoffThenDeadLetters) {
+  ASSERT_TRUE(queue_->Submit({FileJob("poison", "x", /*max_attempts=*/3)}).ok());
+  RetryPolicy retry;
+  retry.base_delay = absl::Milliseconds(200);
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    std::optional<Lease> lease;
+    for (int i = 0; i < 100 && !lease; ++i) {
+      auto c = queue_->Claim("w", absl::Seconds(30));
+      ASSERT_TRUE(c.ok());
+      lease = *c;
+      if (!lease) absl::SleepFor(absl::Milliseconds(20));
+    }
+    ASSERT_TRUE(lease.has_value()) << "attempt " << attempt;
+    EXPECT_EQ(lease->attempt, attempt);
+    auto f = queue_->Fail(*lease, absl::InvalidArgumentError("always broken"), retry);
+    ASSERT_TRUE(f.ok()) << f.status();
+    EXPECT_EQ(*f, attempt < 3 ? FailOutcome::kRetrying : FailOutcome::kDeadLettered);
+    if (attempt < 3) {
+      // Not due again at once: the backoff holds it.
+      auto again = queue_->Claim("w", absl::Seconds(30));
+      ASSERT_TRUE(again.ok());
+      EXPECT_FALSE(again->has_value());
+      auto st = queue_->Status();
+      EXPECT_EQ(st->retry_waiting, 1);
+    }
+  }
+  auto dead = queue_->DeadLetters();
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].chart_id, "poison");
+  EXPECT_EQ((*dead)[0].attempts, 3);
+  EXPECT_EQ((*dead)[0].error, "INVALID_ARGUMENT: always broken");
+  auto st = queue_->Status();
+  EXPECT_EQ(st->dead, 1);
+  EXPECT_EQ(st->queued + st->leased + st->done, 0);
+}
+
+TEST_F(WorkQueueTest, ALeaseThatExpiresOnEveryAttemptIsDeadLettered) {
+  ASSERT_TRUE(queue_->Submit({FileJob("killer", "x", /*max_attempts=*/2)}).ok());
+  for (int i = 0; i < 2; ++i) {
+    auto c = queue_->Claim("w", absl::Seconds(1));
+    ASSERT_TRUE(c.ok() && c->has_value());
+    absl::SleepFor(absl::Milliseconds(1050));
+  }
+  auto c = queue_->Claim("w", absl::Seconds(1));
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->has_value());
+  auto dead = queue_->DeadLetters();
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_THAT((*dead)[0].error, HasSubstr("lease expired"));
+}
+
+TEST_F(WorkQueueTest, ReleaseGivesTheJobBackWithoutCountingTheAttempt) {
+  ASSERT_TRUE(queue_->Submit({FileJob("c1", "x")}).ok());
+  auto a = queue_->Claim("w", absl::Seconds(30));
+  ASSERT_TRUE(a.ok() && a->has_value());
+  EXPECT_THAT(queue_->Release(**a).value_or(false), true);
+  auto b = queue_->Claim("w", absl::Seconds(30));
+  ASSERT_TRUE(b.ok() && b->has_value());
+  EXPECT_EQ((*b)->attempt, 1);
+}
+
+TEST_F(WorkQueueTest, LoadLeasedChartChecksTheDigestAndReadsSealedPayloads) {
+  JobSpec j = FileJob("c1", "original");
+  testing::WriteFileOrDie(j.ref, "changed");
+  ASSERT_TRUE(queue_->Submit({j}).ok());
+  auto lease = queue_->Claim("w", absl::Seconds(30));
+  ASSERT_TRUE(lease.ok() && lease->has_value());
+  EXPECT_TRUE(absl::IsDataLoss(LoadLeasedChart(**lease, nullptr, 1 << 20).status()));
+  Lease l = **lease;
+  l.ref = "s3://bucket/c1.txt";
+  EXPECT_TRUE(absl::IsInvalidArgument(LoadLeasedChart(l, nullptr, 1 << 20).status()));
+  l.ref = "file://" + dir_.File("c1.txt");
+  l.digest = ChartDigest("changed");
+  EXPECT_TRUE(LoadLeasedChart(l, nullptr, 1 << 20).ok());
+
+  // A sealed chart carried in the queue.
+  auto key = SecretKey::FromBytes(std::string(32, 's'));
+  std::vector<InMemoryKeyProvider::Entry> e;
+  e.push_back({"k", std::move(*key)});
+  InMemoryKeyProvider keys(std::move(e), "k", "test");
+  std::string sealed;
+  StringSink sink(&sealed);
+  auto w = SealedWriter::Create(&sink, keys, {});
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Append("sealed chart E11.9").ok());
+  ASSERT_TRUE((*w)->Finish().ok());
+  JobSpec s;
+  s.chart_id = "s1";
+  s.digest = ChartDigest("sealed chart E11.9");
+  s.sealed_payload = sealed;
+  ASSERT_TRUE(queue_->Submit({s}).ok());
+  auto sl = queue_->Claim("w", absl::Seconds(30));
+  ASSERT_TRUE(sl.ok() && sl->has_value());
+  EXPECT_TRUE(absl::IsFailedPrecondition(LoadLeasedChart(**sl, nullptr, 1 << 20).status()));
+  auto opened = LoadLeasedChart(**sl, &keys, 1 << 20);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->chart, "sealed chart E11.9");
+}
+
+TEST_F(WorkQueueTest, RunWorkerCodesEverythingOnceAndExitsWhenIdle) {
+  std::vector<JobSpec> jobs;
+  for (int i = 0; i < 40; ++i) {
+    jobs.push_back(FileJob(absl::StrCat("c", i), i == 7 ? "poison" : absl::StrCat("chart ", i), 2));
+  }
+  ASSERT_TRUE(queue_->Submit(jobs).ok());
+  std::atomic<int> calls{0};
+  auto p = std::make_shared<FunctionProcessor>([&](const ChartJob& j) -> absl::StatusOr<std::string> {
+    ++calls;
+    if (j.chart == "poison") return absl::InvalidArgumentError("cannot code this");
+    return absl::StrCat("{\"len\":", j.chart.size(), "}");
+  });
+  WorkerOptions o;
+  o.concurrency = 3;
+  o.idle_exit = absl::Milliseconds(600);
+  o.poll_interval = absl::Milliseconds(50);
+  o.retry.base_delay = absl::Milliseconds(50);
+  std::vector<WorkerEvent::Kind> kinds;
+  std::mutex mu;
+  o.on_event = [&](const WorkerEvent& e) {
+    std::lock_guard<std::mutex> l(mu);
+    kinds.push_back(e.kind);
+  };
+  std::atomic<bool> stop{false};
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->completed, 39);
+  EXPECT_EQ(stats->dead_lettered, 1);
+  EXPECT_EQ(stats->failed, 2);
+  EXPECT_EQ(calls.load(), 41);
+  EXPECT_EQ(kinds.back(), WorkerEvent::kIdleExit);
+  auto st = queue_->Status();
+  EXPECT_EQ(st->done, 39);
+  EXPECT_EQ(st->dead, 1);
+  EXPECT_EQ(Results("c3").size(), 1u);
+  EXPECT_EQ(Results("c3")[0].record.result_json, "{\"len\":7}");
+}
+
+TEST_F(WorkQueueTest, RunWorkerRenewsTheLeaseOfASlowChartAndDrainsOnStop) {
+  ASSERT_TRUE(queue_->Submit({FileJob("slow", "s"), FileJob("next", "n")}).ok());
+  std::atomic<bool> stop{false};
+  auto p = std::make_shared<FunctionProcessor>([&](const ChartJob&) -> absl::StatusOr<std::string> {
+    absl::SleepFor(absl::Milliseconds(2500));  // longer than the lease
+    stop = true;                               // SIGTERM arrives while coding
+    return std::string("{}");
+  });
+  WorkerOptions o;
+  o.lease = absl::Seconds(1);
+  std::atomic<int> other_claims{0};
+  std::thread thief([&] {
+    // Another worker keeps trying: it must never get the slow job.
+    while (!stop) {
+      auto c = queue_->Claim("thief", absl::Seconds(30));
+      if (c.ok() && c->has_value()) {
+        if ((*c)->chart_id == "slow") ++other_claims;
+        (void)queue_->Release(**c);
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  thief.join();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(other_claims.load(), 0);
+  EXPECT_EQ(stats->completed, 1);  // finished the running chart, claimed no more
+  auto st = queue_->Status();
+  EXPECT_EQ(st->done, 1);
+  EXPECT_EQ(st->queued, 1);
+  EXPECT_EQ(st->leased, 0);
+}
+
+TEST_F(WorkQueueTest, ADrainingWorkerReleasesAChartThatTakesTooLong) {
+  ASSERT_TRUE(queue_->Submit({FileJob("stuck", "s")}).ok());
+  std::atomic<bool> stop{false};
+  auto p = std::make_shared<FunctionProcessor>([&](const ChartJob&) -> absl::StatusOr<std::string> {
+    stop = true;
+    absl::SleepFor(absl::Seconds(2));
+    return std::string("{}");
+  });
+  WorkerOptions o;
+  o.drain_timeout = absl::Milliseconds(200);
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->released, 1);
+  auto st = queue_->Status();
+  EXPECT_EQ(st->queued, 1);
+  EXPECT_EQ(st->leased, 0);
+  absl::SleepFor(absl::Seconds(2));  // let the abandoned coder finish before teardown
+}
+
+}  // namespace
+}  // namespace chartcoder
