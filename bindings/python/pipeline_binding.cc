@@ -3,6 +3,8 @@
 // GIL released.
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "bindings/python/binding.h"
 #include "bindings/python/parallel.h"
 #include "chartcoder/chart_io.h"
@@ -72,7 +73,6 @@ py::object ChartResultToPy(const ChartResult& r, const OffsetMap& map, py::objec
     }
   }
   py::list codes(r.codes.size());
-  absl::flat_hash_set<uint64_t> coded;  // evidence spans: begin << 32 | end
   for (size_t i = 0; i < r.codes.size(); ++i) {
     const AssignedCode& c = r.codes[i];
     py::dict hccs;
@@ -89,10 +89,10 @@ py::object ChartResultToPy(const ChartResult& r, const OffsetMap& map, py::objec
     py::list evidence(c.evidence.size());
     for (size_t j = 0; j < c.evidence.size(); ++j) {
       evidence[j] = EvidenceToPy(c.evidence[j], text, map);
-      coded.insert(uint64_t{c.evidence[j].begin} << 32 | c.evidence[j].end);
     }
     codes[i] = T().assigned_code(Str(c.code), Str(c.description), c.score, Str(c.derivation),
-                                 hccs, evidence);
+                                 hccs, evidence,
+                                 std::max<size_t>(c.evidence_count, c.evidence.size()));
   }
   py::list mentions(r.mentions.size());
   for (size_t i = 0; i < r.mentions.size(); ++i) {
@@ -100,7 +100,7 @@ py::object ChartResultToPy(const ChartResult& r, const OffsetMap& map, py::objec
     mentions[i] = T().mention(map(m.begin), map(m.end), Slice(text, m.begin, m.end), Str(m.code),
                               SectionStr(m.section), LexiconSourceStr(m.source),
                               Str(m.lexicon_phrase),
-                              coded.contains(uint64_t{m.begin} << 32 | m.end),
+                              m.coded,  // set by Pipeline::Code, which made every result here
                               AssertionToPy(m.assertion, map));
   }
   py::dict hccs, removed;
@@ -164,7 +164,8 @@ class PyPipeline {
              std::optional<double> coding_intensity_adjustment,
              const std::vector<std::pair<std::string, double>>& blend,
              const std::vector<std::string>& sections, const std::vector<std::string>& triggers,
-             const std::string& encoding, bool repair_invalid_utf8, size_t max_chart_bytes) {
+             const std::string& encoding, bool repair_invalid_utf8, size_t max_chart_bytes,
+             int64_t max_evidence) {
     PipelineOptions o;
     o.data_pack = FsPath(data);
     o.code_set = std::move(code_set);
@@ -186,6 +187,11 @@ class PyPipeline {
     o.text.text = TextOptions(encoding, repair_invalid_utf8);
     if (max_chart_bytes == 0) Raise(absl::InvalidArgumentError("max_chart_bytes must be > 0"));
     o.max_chart_bytes = max_chart_bytes;
+    if (max_evidence < 0 || max_evidence > int64_t{UINT32_MAX}) {
+      Raise(absl::InvalidArgumentError(
+          StrCat("max_evidence must be in [0, 4294967295] (0 keeps all), got ", max_evidence)));
+    }
+    o.max_evidence = static_cast<uint32_t>(max_evidence);
     text_options_ = o.text.text;
     max_chart_bytes_ = max_chart_bytes;
     absl::StatusOr<std::unique_ptr<Pipeline>> p;
@@ -431,7 +437,7 @@ void RegisterPipeline(py::module_& m) {
                     std::optional<double>, std::optional<double>,
                     const std::vector<std::pair<std::string, double>>&,
                     const std::vector<std::string>&, const std::vector<std::string>&,
-                    const std::string&, bool, size_t>(),
+                    const std::string&, bool, size_t, int64_t>(),
            py::arg("code_set") = nullptr, py::arg("data") = py::none(),
            py::arg("models") = std::vector<std::string>{"V24", "V28"},
            py::arg("min_score") = 0.5, py::arg("inpatient") = false,
@@ -442,7 +448,8 @@ void RegisterPipeline(py::module_& m) {
            py::arg("blend") = std::vector<std::pair<std::string, double>>(),
            py::arg("sections") = std::vector<std::string>(),
            py::arg("triggers") = std::vector<std::string>(), py::arg("encoding") = "utf-8",
-           py::arg("repair_invalid_utf8") = false, py::arg("max_chart_bytes") = size_t{16} << 20)
+           py::arg("repair_invalid_utf8") = false, py::arg("max_chart_bytes") = size_t{16} << 20,
+           py::arg("max_evidence") = 20)
       .def("code", &PyPipeline::Code, py::arg("text"), py::arg("id") = "",
            py::arg("demographics") = py::none())
       .def("code_many", &PyPipeline::CodeMany, py::arg("texts"), py::arg("ids") = py::none(),

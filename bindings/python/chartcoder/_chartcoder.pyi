@@ -145,7 +145,8 @@ class Pipeline:
                  coding_intensity_adjustment: Optional[float] = None,
                  blend: Sequence[tuple[str, float]] = ..., sections: Sequence[str] = ...,
                  triggers: Sequence[str] = ..., encoding: str = "utf-8",
-                 repair_invalid_utf8: bool = False, max_chart_bytes: int = 16777216) -> None: ...
+                 repair_invalid_utf8: bool = False, max_chart_bytes: int = 16777216,
+                 max_evidence: int = 20) -> None: ...
     def code(self, text: _Text, id: str = "",
              demographics: Optional[Demographics] = None) -> ChartResult: ...
     def code_many(self, texts: Sequence[_Text], ids: Optional[Sequence[str]] = None,

@@ -60,6 +60,9 @@ class Pipeline:
     encoding: how bytes input is read ("utf-8", "windows-1252", "latin-1");
       repair_invalid_utf8: replace invalid UTF-8 by U+FFFD instead of failing.
     max_chart_bytes: larger charts fail with ResourceExhaustedError.
+    max_evidence: the most evidence kept per assigned code, strongest first (0
+      keeps all; default 20). ``AssignedCode.evidence_count`` still counts every
+      span and ``Mention.coded`` marks every mention used.
 
     Raises NotFoundError (no pack), DataLossError (corrupt pack),
     InvalidArgumentError (bad options).
@@ -75,7 +78,7 @@ class Pipeline:
                  blend: Optional[Mapping[str, float]] = None,
                  sections: Iterable[PathLike] = (), triggers: Iterable[PathLike] = (),
                  encoding: str = "utf-8", repair_invalid_utf8: bool = False,
-                 max_chart_bytes: int = 16 << 20) -> None:
+                 max_chart_bytes: int = 16 << 20, max_evidence: int = 20) -> None:
         if isinstance(models, str):
             models = [models]
         norm = _normalization(normalization)
@@ -87,7 +90,8 @@ class Pipeline:
             coding_intensity_adjustment=coding_intensity_adjustment,
             blend=_args.model_values(blend, "blend"), sections=_args.paths(sections),
             triggers=_args.paths(triggers), encoding=encoding,
-            repair_invalid_utf8=repair_invalid_utf8, max_chart_bytes=max_chart_bytes)
+            repair_invalid_utf8=repair_invalid_utf8, max_chart_bytes=max_chart_bytes,
+            max_evidence=max_evidence)
 
     @property
     def code_set(self) -> _chartcoder.CodeSet:

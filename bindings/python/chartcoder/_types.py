@@ -194,7 +194,9 @@ class AssignedCode:
 
     ``hccs`` maps each model ("V24", "V28") to the payment HCCs this code
     produced in the chart; ``derivation`` says how the code was reached
-    ("lexicon", "combination of E11.9 and N18.32", ...).
+    ("lexicon", "combination of E11.9 and N18.32", ...). ``evidence`` keeps at
+    most the pipeline's ``max_evidence`` spans; ``evidence_count`` counts every
+    span that supports the code.
     """
 
     code: str
@@ -203,18 +205,21 @@ class AssignedCode:
     derivation: str
     hccs: dict[str, list[int]]
     evidence: list[Evidence]
+    evidence_count: int
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "description": self.description, "score": self.score,
                 "derivation": self.derivation,
                 "hccs": {m: list(h) for m, h in self.hccs.items()},
-                "evidence": [e.to_dict() for e in self.evidence]}
+                "evidence": [e.to_dict() for e in self.evidence],
+                "evidence_count": self.evidence_count}
 
 
 @dataclass(slots=True)
 class Mention:
     """A phrase of the chart naming a code, with its assertion. ``coded`` is
-    True when it is the evidence of an assigned code."""
+    True when it is evidence of an assigned code (also when the code's
+    ``evidence`` list was cut at ``max_evidence`` before it)."""
 
     start: int
     end: int

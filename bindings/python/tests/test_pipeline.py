@@ -392,3 +392,30 @@ def test_coding_profile_matches_the_cli(codes):
     assert_same(p.code(text, id="p").to_dict(), cli_offsets_to_str(cli[0], text))
     with pytest.raises(chartcoder.ChartcoderError, match="no_such_profile"):
         chartcoder.Pipeline(code_set=codes, profile="no_such_profile")
+
+
+def test_evidence_is_capped_and_counted(pipeline, codes):
+    """A chart saying "diabetes" more often than max_evidence keeps the
+    strongest 20 pieces, counts them all, and marks every mention coded, as
+    the CLI's JSON does (non-ASCII, so offsets are converted)."""
+    text = "Zoë — ASSESSMENT:\n" + "".join(
+        f"{i}. Type 2 diabetes mellitus without complications — stable.\n" for i in range(1, 31))
+    r = pipeline.code(text, id="cap")
+    e11 = next(c for c in r.codes if c.code == "E11.9")
+    assert len(e11.evidence) == 20
+    assert e11.evidence_count == 30
+    used = [m for m in r.mentions if m.code.startswith("E11")]
+    assert len(used) == 30 and all(m.coded for m in used)
+    cli = json_lines(run_cli("code", "--data", PACK, "--input-format", "jsonl", "-",
+                             input=json.dumps({"id": "cap", "text": text}) + "\n"))
+    assert_same(r.to_dict(), cli_offsets_to_str(cli[0], text))
+    assert list(r.to_dict()["codes"][0])[-2:] == ["evidence", "evidence_count"]
+
+    everything = chartcoder.Pipeline(code_set=codes, max_evidence=0).code(text)
+    all_e11 = next(c for c in everything.codes if c.code == "E11.9")
+    assert len(all_e11.evidence) == all_e11.evidence_count == 30
+    assert all_e11.evidence[:20] == e11.evidence
+    one = chartcoder.Pipeline(code_set=codes, max_evidence=1).code(text)
+    assert [len(c.evidence) for c in one.codes] == [1] * len(one.codes)
+    with pytest.raises(chartcoder.InvalidArgumentError, match="max_evidence"):
+        chartcoder.Pipeline(code_set=codes, max_evidence=-1)
