@@ -7,7 +7,13 @@ Builds a JSON Lines corpus (the example charts repeated, or --corpus FILE with
              (whole process), minus the same command on a one-chart corpus
              (start-up: loading the pack and lexicons), i.e. steady state;
   code_many  Pipeline.code_many(texts, threads=N): typed results, str offsets;
-  +to_dict   the same, then every result's to_dict() (what a JSON writer needs);
+  +gc        the same, then one full collection of Python's cyclic garbage
+             collector while the results are alive: what the result objects
+             cost a caller that keeps them (every object is traversed at least
+             once more after code_many returns; more when the program lives on);
+  code_iter  Pipeline.code_iter(texts, threads=N), each result dropped as it
+             arrives (a streaming caller), with the collector running as usual;
+  +to_dict   code_many, then every result's to_dict() (what a JSON writer needs);
   render     Pipeline.render_many(texts, threads=N): the CLI's JSON lines.
 Each figure is the median of --repeat runs, measured interleaved so drift on a
 shared machine hits every mode alike.
@@ -48,6 +54,21 @@ def cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def code_many_gc(pipeline: chartcoder.Pipeline, texts: list[str], ids: list[str],
+                 threads: int) -> object:
+    results = pipeline.code_many(texts, ids=ids, threads=threads)
+    gc.collect()
+    return results
+
+
+def code_iter(pipeline: chartcoder.Pipeline, texts: list[str], ids: list[str],
+              threads: int) -> object:
+    n = 0
+    for result in pipeline.code_iter(zip(ids, texts), threads=threads):
+        n += len(result.codes)
+    return n
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, float]:
@@ -93,6 +114,8 @@ def main() -> int:
             "cli": cli(corpus),
             "cli_startup": cli(one),
             "code_many": lambda: pipeline.code_many(texts, ids=ids, threads=args.threads),
+            "code_many+gc": lambda: code_many_gc(pipeline, texts, ids, args.threads),
+            "code_iter": lambda: code_iter(pipeline, texts, ids, args.threads),
             "code_many+to_dict": lambda: [r.to_dict() for r in pipeline.code_many(
                 texts, ids=ids, threads=args.threads)],
             "render_many": lambda: pipeline.render_many(texts, ids=ids, threads=args.threads),
@@ -116,8 +139,8 @@ def main() -> int:
         key = "cli" if name == "cli (whole process)" else name
         return wall[key], cpu[key]
 
-    names = ["cli (steady state)", "cli (whole process)", "code_many", "code_many+to_dict",
-             "render_many"]
+    names = ["cli (steady state)", "cli (whole process)", "code_many", "code_many+gc",
+             "code_iter", "code_many+to_dict", "render_many"]
     print(f"{len(texts)} charts, {total_bytes / 1e6:.2f} MB, {args.threads} threads, median of "
           f"{args.repeat}; CLI start-up {wall['cli_startup'] * 1000:.0f} ms wall; load average "
           f"{os.getloadavg()[0]:.1f}")

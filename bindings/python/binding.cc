@@ -48,6 +48,12 @@ void InitTypes() {
   auto get = [&t](const char* name) { return t.attr(name); };
   types->cue = get("Cue");
   types->assertion = get("Assertion");
+  for (size_t bits = 0; bits < types->plain_assertions.size(); ++bits) {
+    // negated, uncertain, historical, hypothetical, family: bits 0-4.
+    types->plain_assertions[bits] =
+        types->assertion((bits & 1) != 0, (bits & 2) != 0, (bits & 4) != 0, (bits & 8) != 0,
+                         (bits & 16) != 0, py::tuple());
+  }
   types->context_result = get("ContextResult");
   types->token = get("Token");
   types->sentence = get("Sentence");
@@ -210,8 +216,24 @@ absl::StatusOr<std::pair<uint32_t, uint32_t>> IndexMap::ToBytes(int64_t start, i
 // ---------------------------------------------------------------------------
 // Conversions
 
+namespace {
+
+// negated, uncertain, historical, hypothetical, family as bits 0-4 (the
+// index of Types::plain_assertions).
+size_t AssertionBits(bool negated, bool uncertain, bool historical, bool hypothetical,
+                     bool family) {
+  return size_t{negated} | size_t{uncertain} << 1 | size_t{historical} << 2 |
+         size_t{hypothetical} << 3 | size_t{family} << 4;
+}
+
+}  // namespace
+
 py::object AssertionToPy(const Assertion& a, const OffsetMap& map) {
-  py::list cues(a.cues.size());
+  if (a.cues.empty()) {
+    return T().plain_assertions[AssertionBits(a.negated, a.uncertain, a.historical,
+                                              a.hypothetical, a.family)];
+  }
+  py::tuple cues(a.cues.size());
   for (size_t i = 0; i < a.cues.size(); ++i) {
     const Cue& c = a.cues[i];
     cues[i] = T().cue(EnumStr<CueKind, kCueKindCount>(c.kind, &CueKindName),

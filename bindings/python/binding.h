@@ -10,6 +10,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -79,6 +80,10 @@ struct Types {
       blended_risk_score, categorization;
   py::object code, note, search_hit, hcc_category, index_term, data_pack_info, table;
   py::object key_info, sealed_file_info;
+  // The 32 assertions without cues (Assertion is frozen, so results share
+  // them), indexed by their flags: negated 1, uncertain 2, historical 4,
+  // hypothetical 8, family 16.
+  std::array<py::object, 32> plain_assertions;
 };
 const Types& T();
 // Looks the classes up; called once, when the module is imported.

@@ -24,7 +24,8 @@
 namespace chartcoder::python {
 
 // `work(i)` for every i in [0, n) on up to `threads` threads; `consume(i, r)`
-// on the calling thread in order of i; it returns false to stop early (the
+// on the calling thread in order of i, while the threads go on working (so
+// with one thread too, unless there is a single item); it returns false to stop early (the
 // items not yet started are skipped). `poll()` runs on the calling thread
 // every `poll_interval` while it waits for a result, and stops the run by
 // returning false. An exception from any of the three stops the run: the
@@ -35,12 +36,10 @@ void RunInOrder(size_t n, int threads, size_t window, const std::function<R(size
                 std::chrono::milliseconds poll_interval = std::chrono::milliseconds(100)) {
   if (n == 0) return;
   const size_t workers = std::clamp<size_t>(threads < 1 ? 1 : threads, 1, n);
-  if (workers == 1) {
-    for (size_t i = 0; i < n; ++i) {
-      if (!poll()) return;
-      R r = work(i);
-      if (!consume(i, r)) return;
-    }
+  if (n == 1) {  // nothing to overlap
+    if (!poll()) return;
+    R r = work(0);
+    consume(0, r);
     return;
   }
   window = std::max(window, workers);

@@ -39,7 +39,7 @@ py::str Slice(std::string_view text, uint32_t begin, uint32_t end) {
 }
 
 py::object EvidenceToPy(const CodeEvidence& ev, std::string_view text, const OffsetMap& map) {
-  py::list spans(ev.spans.size());
+  py::tuple spans(ev.spans.size());
   for (size_t i = 0; i < ev.spans.size(); ++i) {
     spans[i] = SpanTuple(map, ev.spans[i].first, ev.spans[i].second);
   }
@@ -78,13 +78,15 @@ py::object ChartResultToPy(const ChartResult& r, const OffsetMap& map, py::objec
     py::dict hccs;
     auto found = hccs_by_code.find(c.code);
     for (size_t mi = 0; mi < r.hccs.size(); ++mi) {
-      py::list list;
+      std::vector<int> of_model;
       if (found != hccs_by_code.end()) {
         for (const auto& [model, hcc] : found->second) {
-          if (model == mi) list.append(hcc);
+          if (model == mi) of_model.push_back(hcc);
         }
       }
-      hccs[model_names[mi]] = list;
+      py::tuple tuple(of_model.size());  // () is Python's shared empty tuple
+      for (size_t k = 0; k < of_model.size(); ++k) tuple[k] = py::int_(of_model[k]);
+      hccs[model_names[mi]] = tuple;
     }
     py::list evidence(c.evidence.size());
     for (size_t j = 0; j < c.evidence.size(); ++j) {

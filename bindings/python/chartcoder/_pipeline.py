@@ -129,7 +129,8 @@ class Pipeline:
                   demographics: _args.ChartsDemographics = None,
                   return_errors: bool = False) -> list[Any]:
         """Codes many charts on ``threads`` C++ threads (default: every core)
-        with the GIL released; results come back in input order.
+        with the GIL released, while the calling thread builds the results of
+        the charts already coded; results come back in input order.
 
         ids: one id per chart (default ""); demographics: one member for all
         charts, or one (or None) per chart. A chart that cannot be coded

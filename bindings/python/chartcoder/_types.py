@@ -7,6 +7,12 @@ results. Every offset is an index into a Python ``str`` (code points), so
 rounded. The classes are ordinary data classes: comparable, printable and
 picklable (results can cross process boundaries, e.g. with Dask).
 
+``Assertion`` and ``Cue`` are frozen (immutable, hashable) and fixed-length
+sequences inside results are tuples (``Assertion.cues``, ``Evidence.spans``,
+``AssignedCode.hccs`` values): a chart's result holds hundreds of small values,
+and an assertion without cues is one of 32 shared objects, so a batch of
+results costs fewer allocations and less work for Python's garbage collector.
+
 The native module builds them positionally: the field order of each class is
 part of the binding (bindings/python/*.cc) and is checked by the tests.
 """
@@ -26,9 +32,9 @@ def _span(start: int, end: int) -> list[int]:
 # Assertion (ConText)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Cue:
-    """A phrase that bore on an assertion.
+    """A phrase that bore on an assertion (immutable).
 
     ``kind`` is one of "negation", "uncertainty", "historical", "hypothetical",
     "family", "current", "pseudo", "terminator", "section_default",
@@ -44,17 +50,18 @@ class Cue:
         return {"kind": self.kind, "attribute": self.attribute, "span": _span(self.start, self.end)}
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Assertion:
     """Whether a span is negated, uncertain, historical, hypothetical or about
-    someone other than the patient, with the cues that decided it."""
+    someone other than the patient, with the cues that decided it. Immutable:
+    results share the assertions that have no cues."""
 
     negated: bool = False
     uncertain: bool = False
     historical: bool = False
     hypothetical: bool = False
     family: bool = False
-    cues: list[Cue] = field(default_factory=list)
+    cues: tuple[Cue, ...] = ()
 
     @property
     def affirmed(self) -> bool:
@@ -167,7 +174,7 @@ class Evidence:
     start: int
     end: int
     text: str
-    spans: list[Span]
+    spans: tuple[Span, ...]
     sentence: Span
     section: str
     source: str
@@ -203,7 +210,7 @@ class AssignedCode:
     description: str
     score: float
     derivation: str
-    hccs: dict[str, list[int]]
+    hccs: dict[str, tuple[int, ...]]
     evidence: list[Evidence]
     evidence_count: int
 

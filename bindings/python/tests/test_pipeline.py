@@ -91,7 +91,7 @@ def test_code_returns_typed_results(pipeline, example_texts):
     assert all(isinstance(c, chartcoder.AssignedCode) for c in r.codes)
     assert [c.score for c in r.codes] == sorted((c.score for c in r.codes), reverse=True)
     e11 = r.codes[codes.index("E11.22")]
-    assert e11.hccs == {"V24": [18], "V28": [37]}
+    assert e11.hccs == {"V24": (18,), "V28": (37,)}
     assert all(isinstance(e, chartcoder.Evidence) for e in e11.evidence)
     assert {h.hcc for h in r.hccs["V28"]} >= {37, 328}
     assert set(r.hccs) == set(r.removed_hccs) == {"V24", "V28"}
@@ -236,15 +236,16 @@ def test_code_many_ids_and_demographics(pipeline, example_texts):
 def test_code_many_errors_name_the_chart(codes):
     p = chartcoder.Pipeline(code_set=codes, max_chart_bytes=100)
     texts = ["CHF.", "x" * 101, "Diabetes.", b"bad \xff utf-8"]
-    with pytest.raises(chartcoder.ResourceExhaustedError, match=r"^chart 1 \(big\): "):
-        p.code_many(texts, ids=["a", "big", "c", "d"])
-    out = p.code_many(texts, return_errors=True, threads=2)
-    assert isinstance(out[0], chartcoder.ChartResult)
-    assert isinstance(out[1], chartcoder.ResourceExhaustedError)
-    assert str(out[1]).startswith("chart 1: ")
-    assert isinstance(out[2], chartcoder.ChartResult)
-    assert isinstance(out[3], chartcoder.InvalidArgumentError)
-    assert "xxxx" not in str(out[1])  # never chart text
+    for threads in (1, 2):
+        with pytest.raises(chartcoder.ResourceExhaustedError, match=r"^chart 1 \(big\): "):
+            p.code_many(texts, ids=["a", "big", "c", "d"], threads=threads)
+        out = p.code_many(texts, return_errors=True, threads=threads)
+        assert isinstance(out[0], chartcoder.ChartResult)
+        assert isinstance(out[1], chartcoder.ResourceExhaustedError)
+        assert str(out[1]).startswith("chart 1: ")
+        assert isinstance(out[2], chartcoder.ChartResult)
+        assert isinstance(out[3], chartcoder.InvalidArgumentError)
+        assert "xxxx" not in str(out[1])  # never chart text
 
 
 def test_code_many_releases_the_gil(pipeline, example_texts):
@@ -267,13 +268,14 @@ def test_code_many_releases_the_gil(pipeline, example_texts):
     assert counter[0] > 10_000
 
 
-def test_ctrl_c_stops_code_many(pipeline, example_texts):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_stops_code_many(pipeline, example_texts, threads):
     texts = list(example_texts.values()) * 200  # 5,000+ charts: many seconds of work
     timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
     start = time.monotonic()
     timer.start()
     with pytest.raises(KeyboardInterrupt):
-        pipeline.code_many(texts, threads=2)
+        pipeline.code_many(texts, threads=threads)
     elapsed = time.monotonic() - start
     timer.join()
     assert elapsed < 2.0  # stopped soon after the signal, not at the end
@@ -347,6 +349,30 @@ def test_results_pickle_and_compare(pipeline, example_texts):
     assert again == r
     assert dataclasses.asdict(again)["codes"][0]["code"] == r.codes[0].code
     assert json.loads(r.to_json()) == json.loads(json.dumps(r.to_dict()))
+
+
+def test_assertions_are_immutable_and_shared(pipeline):
+    """Assertions and cues are frozen; those without cues are shared between
+    mentions and evidence (and charts); spans and HCC lists are tuples."""
+    r = pipeline.code(NON_ASCII)
+    plain = [m.assertion for m in r.mentions if not m.assertion.cues]
+    plain += [e.assertion for c in r.codes for e in c.evidence if not e.assertion.cues]
+    assert len(plain) > 2
+    affirmed = [a for a in plain if a.affirmed]
+    assert len(affirmed) > 1 and all(a is affirmed[0] for a in affirmed)
+    assert pipeline.code("Type 2 diabetes.").codes[0].evidence[0].assertion is affirmed[0]
+    assert affirmed[0] == chartcoder.Assertion() and hash(affirmed[0]) == hash(chartcoder.Assertion())
+    negated = next(m.assertion for m in r.mentions if m.assertion.negated)
+    assert isinstance(negated.cues, tuple) and isinstance(negated.cues[0], chartcoder.Cue)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        affirmed[0].negated = True  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        negated.cues[0].start = 0  # type: ignore[misc]
+    e = r.codes[0].evidence[0]
+    assert isinstance(e.spans, tuple) and all(isinstance(s, tuple) for s in e.spans)
+    assert all(isinstance(h, tuple) for c in r.codes for h in c.hccs.values())
+    again = pickle.loads(pickle.dumps(r))
+    assert again == r and again.mentions[0].assertion == r.mentions[0].assertion
 
 
 def test_pipeline_options(codes):
