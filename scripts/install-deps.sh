@@ -13,7 +13,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # python bindings
-  python3-dev pybind11-dev python3-pytest python3-distributed python3-jsonschema
+  python3-dev pybind11-dev python3-pytest python3-distributed python3-jsonschema mypy
   # servers and tools used by tests
   postgresql openssl curl wrk hyperfine chromium
 )

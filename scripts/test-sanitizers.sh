@@ -8,4 +8,4 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCHARTCODER
   -DCHARTCODER_BUILD_PYTHON=OFF -DCHARTCODER_BUILD_BENCHMARKS=OFF
 cmake --build build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -E '^(install_consumer|python_tests)$'
+  ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -E '^(install_consumer|python_tests|python_typing)$'
