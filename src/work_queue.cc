@@ -918,14 +918,26 @@ absl::StatusOr<WorkerStats> RunWorker(const WorkQueue& queue,
     return absl::InvalidArgumentError(StrCat("batch must be 1 to ", kMaxBatch));
   }
   if (options.max_jobs < 0) return absl::InvalidArgumentError("max_jobs must be >= 0");
-  absl::Status schema = queue.CheckSchema();
-  if (!schema.ok()) return schema;
   WorkerShared w;
   w.queue = &queue;
   w.processor = std::move(processor);
   w.options = options;
   if (w.options.worker_id.empty()) w.options.worker_id = DefaultWorkerId();
   w.stop = stop;
+  // The schema check rides out an outage like every later call: a worker
+  // (re)started while the database restarts waits for it.
+  absl::StatusOr<bool> schema = WithDatabase<bool>(
+      w,
+      [&]() -> absl::StatusOr<bool> {
+        absl::Status s = queue.CheckSchema();
+        if (!s.ok()) return s;
+        return true;
+      },
+      false);
+  if (!schema.ok()) {
+    if (w.Stopping() && internal::IsTransientPgError(schema.status())) return w.stats;
+    return schema.status();
+  }
   std::vector<std::thread> threads;
   for (int i = 1; i < options.concurrency; ++i) threads.emplace_back([&w] { WorkerLoop(w); });
   WorkerLoop(w);

@@ -640,6 +640,29 @@ TEST_F(WorkQueueTest, ABatchWorkerDoesNotCodeAJobWhoseLeaseWasLost) {
   EXPECT_EQ(owner->Get(0, 1), "leased");
 }
 
+// A worker started while the database restarts waits for it, from its
+// first call (the schema check) on.
+TEST_F(WorkQueueTest, RunWorkerStartedDuringAnOutageWaitsForTheDatabase) {
+  ASSERT_TRUE(queue_->Submit({FileJob("c1", "x")}).ok());
+  ASSERT_TRUE(server_->Stop().ok());
+  std::thread restart([&] {
+    absl::SleepFor(absl::Milliseconds(800));
+    EXPECT_TRUE(server_->StartAgain().ok());
+  });
+  auto p = std::make_shared<FunctionProcessor>([](const ChartJob&) { return std::string("{}"); });
+  WorkerOptions o;
+  o.idle_exit = absl::Milliseconds(300);
+  o.poll_interval = absl::Milliseconds(50);
+  std::vector<WorkerEvent::Kind> kinds;
+  o.on_event = [&](const WorkerEvent& e) { kinds.push_back(e.kind); };
+  std::atomic<bool> stop{false};
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  restart.join();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->completed, 1);
+  EXPECT_THAT(kinds, ::testing::Contains(WorkerEvent::kDatabaseBack));
+}
+
 TEST_F(WorkQueueTest, RunWorkerRenewsTheLeaseOfASlowChartAndDrainsOnStop) {
   ASSERT_TRUE(queue_->Submit({FileJob("slow", "s"), FileJob("next", "n")}).ok());
   std::atomic<bool> stop{false};
