@@ -725,10 +725,16 @@ void FailJob(WorkerShared& w, Held& h, const absl::Status& error) {
   else JobEvent(w, h, WorkerEvent::kLeaseLost);
 }
 
-void ReleaseJob(WorkerShared& w, Held& h) {
+// False when the database stayed away (the lease will expire instead).
+bool ReleaseJob(WorkerShared& w, Held& h) {
   absl::StatusOr<bool> released =
       WithDatabase<bool>(w, [&] { return w.queue->Release(h.lease); }, true);
-  JobEvent(w, h, released.ok() && *released ? WorkerEvent::kReleased : WorkerEvent::kLeaseLost);
+  if (!released.ok()) {
+    JobEvent(w, h, WorkerEvent::kDatabaseError, released.status());
+    return false;
+  }
+  JobEvent(w, h, *released ? WorkerEvent::kReleased : WorkerEvent::kLeaseLost);
+  return true;
 }
 
 // Completes coded jobs in one statement. A result the store refuses fails
@@ -775,6 +781,9 @@ void HandleBatch(WorkerShared& w, std::vector<Lease> leases) {
     held[i].lease = std::move(leases[i]);
     held[i].start = absl::Now();
   }
+  // Every lease/3, between charts and while one is coded, the lease of each
+  // job not finished is renewed (the one coded, those waiting their turn and
+  // those waiting for the batch's completion).
   const absl::Duration renew_every = std::max(o.lease / 3, absl::Milliseconds(100));
   absl::Time next_renew = absl::Now() + renew_every;
   auto renew_due = [&] {
@@ -783,13 +792,15 @@ void HandleBatch(WorkerShared& w, std::vector<Lease> leases) {
       if (h.finished || h.lost) continue;
       absl::StatusOr<bool> renewed =
           WithDatabase<bool>(w, [&] { return w.queue->Renew(h.lease, o.lease); }, true);
-      if (renewed.ok() && !*renewed) h.lost = true;
+      if (!renewed.ok()) break;  // the database stayed away: try again next time
+      if (!*renewed) h.lost = true;
     }
     next_renew = absl::Now() + renew_every;
   };
   absl::Time drain_deadline = absl::InfiniteFuture();
   for (Held& h : held) {
     if (w.Stopping()) break;
+    renew_due();
     h.start = absl::Now();
     if (h.lost) {  // another worker has it now: do not code it twice
       JobEvent(w, h, WorkerEvent::kLeaseLost);
@@ -846,8 +857,9 @@ void HandleBatch(WorkerShared& w, std::vector<Lease> leases) {
     if (h.coded && !h.finished) coded.push_back(&h);
   }
   CompleteJobs(w, coded);
-  for (Held& h : held) {
-    if (!h.finished) ReleaseJob(w, h);  // not started: stopping
+  if (w.give_up) return;  // the database stayed away: the leases expire
+  for (Held& h : held) {  // not started: stopping
+    if (!h.finished && !ReleaseJob(w, h)) return;
   }
 }
 

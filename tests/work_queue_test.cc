@@ -597,6 +597,44 @@ TEST_F(WorkQueueTest, ABatchWorkerRenewsWaitingLeasesAndReleasesThemOnStop) {
   EXPECT_EQ((*next)[1].attempt, 1);
 }
 
+// Many quick charts whose batch takes longer than the lease: the waiting
+// jobs' leases are renewed between charts too.
+TEST_F(WorkQueueTest, ABatchOfQuickChartsLongerThanTheLeaseKeepsItsLeases) {
+  std::vector<JobSpec> jobs;
+  for (int i = 0; i < 100; ++i) jobs.push_back(FileJob(absl::StrCat("c", i), absl::StrCat("x", i)));
+  ASSERT_TRUE(queue_->Submit(jobs).ok());
+  auto p = std::make_shared<FunctionProcessor>([](const ChartJob&) {
+    absl::SleepFor(absl::Milliseconds(12));  // over 1.2 s for the batch
+    return std::string("{}");
+  });
+  WorkerOptions o;
+  o.lease = absl::Seconds(1);
+  o.batch = 100;
+  o.max_jobs = 100;
+  std::atomic<bool> done{false};
+  std::atomic<int> stolen{0};
+  std::thread thief([&] {
+    while (!done) {
+      auto c = queue_->ClaimBatch("thief", absl::Seconds(30), 100);
+      if (c.ok()) {
+        for (const Lease& l : *c) {
+          ++stolen;
+          (void)queue_->Release(l);
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  });
+  std::atomic<bool> stop{false};
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  done = true;
+  thief.join();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stolen.load(), 0);
+  EXPECT_EQ(stats->completed, 100);
+  EXPECT_EQ(stats->leases_lost, 0);
+}
+
 TEST_F(WorkQueueTest, ABatchWorkerDoesNotCodeAJobWhoseLeaseWasLost) {
   ASSERT_TRUE(queue_->Submit({FileJob("a", "A"), FileJob("b", "B"), FileJob("c", "C")}).ok());
   internal::PgConnectOptions connect;
