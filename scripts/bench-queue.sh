@@ -1,15 +1,43 @@
 #!/usr/bin/env bash
-# The work queue's throughput figures for docs/PERFORMANCE.md (issue 7): the
-# queue alone (claim + complete of empty jobs, 1-4 client threads) and 1, 2
-# and 4 `chartcoder worker` processes coding 2,000 chart files, each against a
-# private TLS PostgreSQL the benchmark starts; first with fsync off (as the
-# tests run), then with durable commits (fsync and synchronous_commit on).
-# Usage: scripts/bench-queue.sh [BUILD_DIR]     (default build; takes ~1 min)
+# The work queue's throughput figures for docs/PERFORMANCE.md (issues 7 and
+# its follow-up): the queue alone (claim + complete of empty jobs from 1, 2
+# and 4 client threads, one job at a time and in batches of 16 and 64) and 1,
+# 2 and 4 `chartcoder worker` processes (--batch 1 and 16) coding 2,000 chart
+# files with the full pipeline, each against a private TLS PostgreSQL the
+# benchmark starts; first with fsync off (as the tests run), then with
+# durable commits (fsync and synchronous_commit on).
+#
+# Usage: scripts/bench-queue.sh [BUILD_DIR] [REPETITIONS]   (default build 3)
+#   BASELINE=path/to/work_queue_benchmark   also runs that binary's per-job
+#       BM_WorkQueueClaimComplete (e.g. built from an earlier commit) in the
+#       same session, before the current one, as the baseline.
+#   FSYNC="0 1"      which settings to run (default both).
+#   FILTER=REGEX     which benchmarks of the current build (default all).
+# The charts: scripts/gen-charts.py --mb 12 --seed 7 (the example charts
+# varied; every fourth with demographics), of which the benchmark writes
+# the first 2,000 out as files. Prints the machine load before each part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build}"
+reps="${2:-3}"
 cmake --build "$build" --target work_queue_benchmark chartcoder_cli
-echo "== fsync off"
-CHARTCODER_BENCH_FSYNC=0 "$build/bin/work_queue_benchmark" 2>&1 | grep -E '^(BM_|Run on|CPU|Load)'
-echo "== fsync on"
-CHARTCODER_BENCH_FSYNC=1 "$build/bin/work_queue_benchmark" 2>&1 | grep -E '^(BM_|Run on|CPU|Load)'
+mkdir -p "$build/bench"
+charts="$build/bench/queue-charts.jsonl"
+[ -s "$charts" ] || /usr/bin/python3 scripts/gen-charts.py --mb 12 --seed 7 --output "$charts"
+export CHARTCODER_BENCH_QUEUE_JSONL="$charts" CHARTCODER_BENCH_QUEUE_CHARTS=2000
+run() {  # BINARY FILTER
+  "$1" --benchmark_filter="$2" --benchmark_repetitions="$reps" \
+    --benchmark_report_aggregates_only=true 2>&1 | grep -E '^(BM_|Run on|CPU|Load)' |
+    grep -vE '_(mean|stddev|cv) '
+}
+for fsync in ${FSYNC:-0 1}; do
+  echo "== fsync $([ "$fsync" = 1 ] && echo on || echo off)"
+  export CHARTCODER_BENCH_FSYNC="$fsync"
+  if [ -n "${BASELINE:-}" ]; then
+    echo "-- baseline $BASELINE; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+    run "$BASELINE" 'BM_WorkQueueClaimComplete/'
+  fi
+  echo "-- current; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  run "$build/bin/work_queue_benchmark" "${FILTER:-.}"
+  echo "-- done; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+done
