@@ -8,9 +8,10 @@
 # durable commits (fsync and synchronous_commit on).
 #
 # Usage: scripts/bench-queue.sh [BUILD_DIR] [REPETITIONS]   (default build 3)
-#   BASELINE=path/to/work_queue_benchmark   also runs that binary's per-job
-#       BM_WorkQueueClaimComplete (e.g. built from an earlier commit) in the
-#       same session, before the current one, as the baseline.
+#   BASELINE=DIR   also runs DIR/bin/work_queue_benchmark's per-job
+#       BM_WorkQueueClaimComplete, with DIR/lib's libchartcoder (a build tree
+#       of an earlier commit, or a copy of its bin/ and lib/), in the same
+#       session, before the current one, as the baseline.
 #   FSYNC="0 1"      which settings to run (default both).
 #   FILTER=REGEX     which benchmarks of the current build (default all).
 # The charts: scripts/gen-charts.py --mb 12 --seed 7 (the example charts
@@ -35,7 +36,8 @@ for fsync in ${FSYNC:-0 1}; do
   export CHARTCODER_BENCH_FSYNC="$fsync"
   if [ -n "${BASELINE:-}" ]; then
     echo "-- baseline $BASELINE; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-    run "$BASELINE" 'BM_WorkQueueClaimComplete/'
+    LD_LIBRARY_PATH="$BASELINE/lib" run "$BASELINE/bin/work_queue_benchmark" \
+      'BM_WorkQueueClaimComplete/'
   fi
   echo "-- current; load: $(cut -d' ' -f1-3 /proc/loadavg)"
   run "$build/bin/work_queue_benchmark" "${FILTER:-.}"
