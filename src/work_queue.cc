@@ -161,7 +161,7 @@ struct WorkQueue::Impl {
     absl::Status s = pool.Run(
         [&](PgConnection& conn) -> absl::Status {
           std::vector<PgParam> p(params.begin(), params.end());
-          absl::StatusOr<PgResult> r = conn.Exec(sql, p);
+          absl::StatusOr<PgResult> r = conn.ExecPrepared(sql, p);
           if (!r.ok()) return r.status();
           ours = r->affected() == 1;
           return absl::OkStatus();
@@ -268,30 +268,31 @@ absl::StatusOr<std::vector<Lease>> WorkQueue::ClaimBatch(std::string_view owner,
   // attempt (its worker died or stalled every time) is moved to the dead
   // letters with the error of its last failed attempt, if any; the others
   // are leased. Not retried: a claim whose answer was lost costs the jobs an
-  // attempt, and their leases expire.
+  // attempt, and their leases expire. Prepared (a statement per batch size:
+  // the LIMIT is in the text, so the generic plan knows it).
+  const std::string sql =
+      StrCat("WITH picked AS MATERIALIZED ("
+             "  SELECT id, available_at, state = 'leased' AND attempts >= max_attempts AS spent "
+             "  FROM cc_jobs WHERE state <> 'done' AND available_at <= now() "
+             "  ORDER BY available_at, id FOR UPDATE SKIP LOCKED LIMIT ", max_jobs, "), "
+             "gone AS (DELETE FROM cc_jobs WHERE id IN (SELECT id FROM picked WHERE spent) "
+             "  RETURNING *), "
+             "dead AS (INSERT INTO cc_dead_letter (job_id, chart_id, patient_id, ref, digest, "
+             "  sealed_payload, demographics, attempts, error, created_at) "
+             "  SELECT id, chart_id, patient_id, ref, digest, sealed_payload, demographics, "
+             "  attempts, left('ABORTED: the lease expired on the last of ' || attempts || "
+             "  ' attempts (the worker died or stalled while coding)' || "
+             "  coalesce('; an earlier attempt failed: ' || last_error, ''), 2000), created_at "
+             "  FROM gone ON CONFLICT (job_id) DO UPDATE SET error = EXCLUDED.error, "
+             "  dead_at = now()), "
+             "claimed AS (UPDATE cc_jobs SET state = 'leased', lease_owner = $1, "
+             "  attempts = attempts + 1, available_at = now() + $2 * interval '1 millisecond', "
+             "  leased_at = now() WHERE id IN (SELECT id FROM picked WHERE NOT spent) "
+             "  RETURNING ", kLeaseColumns, ") "
+             "SELECT claimed.* FROM claimed JOIN picked USING (id) "
+             "ORDER BY picked.available_at, id");
   absl::Status s = impl_->pool.Run([&](PgConnection& conn) -> absl::Status {
-    absl::StatusOr<PgResult> r = conn.Exec(
-        StrCat("WITH picked AS MATERIALIZED ("
-               "  SELECT id, available_at, state = 'leased' AND attempts >= max_attempts AS spent "
-               "  FROM cc_jobs WHERE state <> 'done' AND available_at <= now() "
-               "  ORDER BY available_at, id FOR UPDATE SKIP LOCKED LIMIT $3), "
-               "gone AS (DELETE FROM cc_jobs WHERE id IN (SELECT id FROM picked WHERE spent) "
-               "  RETURNING *), "
-               "dead AS (INSERT INTO cc_dead_letter (job_id, chart_id, patient_id, ref, digest, "
-               "  sealed_payload, demographics, attempts, error, created_at) "
-               "  SELECT id, chart_id, patient_id, ref, digest, sealed_payload, demographics, "
-               "  attempts, left('ABORTED: the lease expired on the last of ' || attempts || "
-               "  ' attempts (the worker died or stalled while coding)' || "
-               "  coalesce('; an earlier attempt failed: ' || last_error, ''), 2000), created_at "
-               "  FROM gone ON CONFLICT (job_id) DO UPDATE SET error = EXCLUDED.error, "
-               "  dead_at = now()), "
-               "claimed AS (UPDATE cc_jobs SET state = 'leased', lease_owner = $1, "
-               "  attempts = attempts + 1, available_at = now() + $2 * interval '1 millisecond', "
-               "  leased_at = now() WHERE id IN (SELECT id FROM picked WHERE NOT spent) "
-               "  RETURNING ", kLeaseColumns, ") "
-               "SELECT claimed.* FROM claimed JOIN picked USING (id) "
-               "ORDER BY picked.available_at, id"),
-        {owner, Millis(lease), StrCat(max_jobs)});
+    absl::StatusOr<PgResult> r = conn.ExecPrepared(sql, {owner, Millis(lease)});
     if (!r.ok()) return r.status();
     claimed.clear();
     for (int row = 0; row < r->rows(); ++row) {
@@ -337,11 +338,9 @@ absl::StatusOr<std::vector<CompleteOutcome>> WorkQueue::CompleteBatch(
   if (completions.size() > static_cast<size_t>(kMaxBatch)) {
     return absl::InvalidArgumentError(StrCat("a batch of 1 to ", kMaxBatch, " jobs"));
   }
-  // Nine parameters a job: the lease, then the encoded result.
-  constexpr int kColumns = 9;
-  std::vector<PgParam> params;
-  params.reserve(completions.size() * kColumns);
-  std::string values;
+  // One array per column: the leases, then the encoded results.
+  std::vector<std::optional<std::string>> ids, owners, attempts, chart_ids, digests, patient_ids,
+      jsons, sealed, key_ids;
   std::unordered_map<int64_t, size_t> position;  // job id -> index in `completions`
   for (size_t i = 0; i < completions.size(); ++i) {
     const JobCompletion& c = completions[i];
@@ -359,28 +358,30 @@ absl::StatusOr<std::vector<CompleteOutcome>> WorkQueue::CompleteBatch(
     record.result_json = std::string(c.result_json);
     absl::StatusOr<internal::EncodedResult> e = internal::EncodeResult(record, keys, key_id);
     if (!e.ok()) return bad(internal::FromAbsl(e.status().message()));
-    const size_t n = params.size();
-    internal::StrAppend(&values, i == 0 ? "" : ", ", "($", n + 1, "::bigint, $", n + 2,
-                        "::text, $", n + 3, "::integer, $", n + 4, "::text, $", n + 5, "::text, $",
-                        n + 6, "::text, $", n + 7, "::text, $", n + 8, "::bytea, $", n + 9,
-                        "::text)");
-    params.push_back(StrCat(lease.job_id));
-    params.push_back(lease.owner);
-    params.push_back(StrCat(lease.attempt));
-    params.push_back(std::move(e->chart_id));
-    params.push_back(std::move(e->digest));
-    params.push_back(std::move(e->patient_id));
-    params.push_back(e->json ? PgParam(*e->json) : PgParam::Null());
-    params.push_back(e->sealed ? PgParam::Binary(*e->sealed) : PgParam::Null());
-    params.push_back(std::move(e->key_id));
+    ids.push_back(StrCat(lease.job_id));
+    owners.push_back(lease.owner);
+    attempts.push_back(StrCat(lease.attempt));
+    chart_ids.push_back(std::move(e->chart_id));
+    digests.push_back(std::move(e->digest));
+    patient_ids.push_back(std::move(e->patient_id));
+    jsons.push_back(std::move(e->json));
+    sealed.push_back(e->sealed ? std::optional<std::string>(internal::PgByteaText(*e->sealed))
+                               : std::nullopt);
+    key_ids.push_back(std::move(e->key_id));
+  }
+  std::vector<PgParam> params;
+  for (const auto* column :
+       {&ids, &owners, &attempts, &chart_ids, &digests, &patient_ids, &jsons, &sealed, &key_ids}) {
+    params.push_back(internal::PgArray(*column));
   }
   // One statement, so one transaction: the jobs whose lease still holds are
   // marked done and their results inserted unless (chart id, digest) has one.
   // Safe to retry: after a commit whose answer was lost, the retry finds the
   // jobs done and changes nothing (they then read as lost leases).
-  const std::string sql = StrCat(
-      "WITH input (id, owner, attempt, chart_id, digest, patient_id, result_json, "
-      "result_sealed, key_id) AS (VALUES ", values, "), "
+  static constexpr char kSql[] =
+      "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], "
+      "  $5::text[], $6::text[], $7::text[], $8::bytea[], $9::text[]) AS i(id, owner, attempt, "
+      "  chart_id, digest, patient_id, result_json, result_sealed, key_id)), "
       "done AS (UPDATE cc_jobs j SET state = 'done', completed_at = now(), lease_owner = NULL, "
       "  last_error = NULL FROM input i WHERE j.id = i.id AND j.lease_owner = i.owner AND "
       "  j.attempts = i.attempt AND j.state = 'leased' RETURNING j.id), "
@@ -389,11 +390,11 @@ absl::StatusOr<std::vector<CompleteOutcome>> WorkQueue::CompleteBatch(
       "  i.result_json, i.result_sealed, nullif(i.key_id, ''), i.id FROM input i "
       "  JOIN done USING (id) ON CONFLICT (chart_id, digest) DO NOTHING RETURNING job_id) "
       "SELECT done.id, stored.job_id IS NOT NULL FROM done LEFT JOIN stored "
-      "ON stored.job_id = done.id");
+      "ON stored.job_id = done.id";
   std::vector<CompleteOutcome> outcomes;
   absl::Status s = impl_->pool.Run(
       [&](PgConnection& conn) -> absl::Status {
-        absl::StatusOr<PgResult> r = conn.Exec(sql, params);
+        absl::StatusOr<PgResult> r = conn.ExecPrepared(kSql, params);
         if (!r.ok()) return r.status();
         outcomes.assign(completions.size(), CompleteOutcome::kLeaseLost);
         for (int row = 0; row < r->rows(); ++row) {
