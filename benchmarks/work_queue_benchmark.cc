@@ -26,8 +26,10 @@
 namespace chartcoder {
 namespace {
 
+// Started on first use; stopped (and its folder removed) when the program
+// exits normally.
 testing::PgTestServer& Server() {
-  static testing::PgTestServer* server = [] {
+  static const std::unique_ptr<testing::PgTestServer> server = [] {
     testing::PgTestServerOptions o;
     const char* f = std::getenv("CHARTCODER_BENCH_FSYNC");
     o.fsync = f != nullptr && std::string(f) == "1";
@@ -36,7 +38,7 @@ testing::PgTestServer& Server() {
       std::fprintf(stderr, "cannot start PostgreSQL: %s\n", s.status().ToString().c_str());
       std::abort();
     }
-    return s->release();
+    return std::move(*s);
   }();
   return *server;
 }

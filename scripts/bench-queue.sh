@@ -26,10 +26,31 @@ mkdir -p "$build/bench"
 charts="$build/bench/queue-charts.jsonl"
 [ -s "$charts" ] || /usr/bin/python3 scripts/gen-charts.py --mb 12 --seed 7 --output "$charts"
 export CHARTCODER_BENCH_QUEUE_JSONL="$charts" CHARTCODER_BENCH_QUEUE_CHARTS=2000
+# Each benchmark process starts its PostgreSQL under a private TMPDIR; a
+# server left running there (a benchmark killed, or one built before it
+# stopped its server at exit) is stopped afterwards.
+cleanup() {  # TMPDIR
+  local pid_file
+  for pid_file in "$1"/chartcoder_pg_*/data/postmaster.pid; do
+    [ -f "$pid_file" ] || continue
+    local data="${pid_file%/postmaster.pid}"
+    if [ "$(id -u)" = 0 ]; then
+      runuser -u postgres -- "$(ls -d /usr/lib/postgresql/*/bin | tail -1)/pg_ctl" -D "$data" \
+        -m immediate -w stop > /dev/null || true
+    else
+      pg_ctl -D "$data" -m immediate -w stop > /dev/null || true
+    fi
+  done
+  rm -rf "$1"
+}
 run() {  # BINARY FILTER
-  "$1" --benchmark_filter="$2" --benchmark_repetitions="$reps" \
+  local tmp
+  tmp="$(mktemp -d)"
+  chmod 755 "$tmp"
+  TMPDIR="$tmp" "$1" --benchmark_filter="$2" --benchmark_repetitions="$reps" \
     --benchmark_report_aggregates_only=true 2>&1 | grep -E '^(BM_|Run on|CPU|Load)' |
-    grep -vE '_(mean|stddev|cv) '
+    grep -vE '_(mean|stddev|cv) ' || echo "(failed: exit status $?)"
+  cleanup "$tmp"
 }
 for fsync in ${FSYNC:-0 1}; do
   echo "== fsync $([ "$fsync" = 1 ] && echo on || echo off)"
