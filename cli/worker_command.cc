@@ -76,13 +76,15 @@ int RunWorkerCommand(const CommandLine& args) {
   pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   if (!args.positional().empty()) return UsageError("worker", "takes no arguments");
   auto concurrency = args.GetInt("concurrency", 1, 1, 256);
+  auto batch = args.GetInt("batch", 1, 1, 1000);
   auto lease = args.GetInt("lease-seconds", 60, 1, 86400);
   auto idle = args.GetInt("idle-exit", 0, 0, 86400 * 365);
   auto drain = args.GetInt("drain-seconds", 30, 0, 86400);
   auto retry_ms = args.GetInt("retry-base-ms", 5000, 1, 86400000);
   auto max_jobs = args.GetInt("max-jobs", 0, 0, 1LL << 40);
   auto poll_ms = args.GetInt("poll-ms", 500, 1, 60000);
-  for (const auto* v : {&concurrency, &lease, &idle, &drain, &retry_ms, &max_jobs, &poll_ms}) {
+  for (const auto* v :
+       {&concurrency, &batch, &lease, &idle, &drain, &retry_ms, &max_jobs, &poll_ms}) {
     if (!v->ok()) return UsageError("worker", v->status());
   }
   absl::StatusOr<std::unique_ptr<KeyProvider>> keys = LoadKeyProvider(args);
@@ -114,6 +116,7 @@ int RunWorkerCommand(const CommandLine& args) {
   WorkerOptions o;
   o.worker_id = args.Get("worker-id");
   o.concurrency = static_cast<int>(*concurrency);
+  o.batch = static_cast<int>(*batch);
   o.lease = absl::Seconds(*lease);
   o.idle_exit = absl::Seconds(*idle);
   o.drain_timeout = absl::Seconds(*drain);
@@ -143,17 +146,21 @@ int RunWorkerCommand(const CommandLine& args) {
 const Command& WorkerCommand() {
   static const Command* const kCommand = new Command{
       "worker", "claim, code and complete queued charts (run one per machine or more)",
-      "Usage: chartcoder worker --db URL [--concurrency N] [--idle-exit SECONDS]\n\n"
+      "Usage: chartcoder worker --db URL [--concurrency N] [--batch N] [--idle-exit SECONDS]\n\n"
       "Claims due jobs from the queue (FOR UPDATE SKIP LOCKED) under a lease that is renewed\n"
       "while a chart is coded, writes the result and completes the job in one transaction,\n"
+      "--batch N jobs per claim and per completing statement for each of the --concurrency\n"
+      "threads (coded one after another; a worker that dies leaves them to their lease),\n"
       "and retries failures with backoff until --max-attempts (set at submit) moves them to\n"
       "the dead-letter table. A worker that dies loses its lease and the job goes to another.\n"
       "SIGTERM or SIGINT drains: no new claims; the running charts finish (or are released\n"
-      "after --drain-seconds); then it exits 0. Results are sealed when a key is configured.\n"
+      "after --drain-seconds) and claimed jobs not yet started are released; then it exits\n"
+      "0. Results are sealed when a key is configured.\n"
       "Logs one line per job on stderr (job ids and errors, never chart ids or text).",
       Concat({DbFlags(), {DataFlag()}, CodingFlags(), KeyringFlags(),
               {{"key-id", "ID", "key to seal results with (default: the active key)"},
                {"concurrency", "N", "charts coded at once (default 1)"},
+               {"batch", "N", "jobs claimed and completed per statement, per thread (default 1)"},
                {"lease-seconds", "S", "lease (visibility timeout), renewed every S/3 (default 60)"},
                {"idle-exit", "SECONDS", "exit when nothing was due for this long (default: never)"},
                {"drain-seconds", "S", "on SIGTERM, wait this long for running charts (default 30)"},

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 #include "chartcoder/chart_io.h"
 #include "chartcoder/result_store.h"
@@ -30,6 +31,8 @@ using internal::StrCat;
 
 constexpr int kDefaultMaxAttempts = 5;
 constexpr size_t kSubmitBatch = 500;
+// Most jobs ClaimBatch and CompleteBatch take at once.
+constexpr int kMaxBatch = 1000;
 
 std::string Millis(absl::Duration d) { return StrCat(absl::ToInt64Milliseconds(d)); }
 
@@ -158,7 +161,7 @@ struct WorkQueue::Impl {
     absl::Status s = pool.Run(
         [&](PgConnection& conn) -> absl::Status {
           std::vector<PgParam> p(params.begin(), params.end());
-          absl::StatusOr<PgResult> r = conn.Exec(sql, p);
+          absl::StatusOr<PgResult> r = conn.ExecPrepared(sql, p);
           if (!r.ok()) return r.status();
           ours = r->affected() == 1;
           return absl::OkStatus();
@@ -245,47 +248,72 @@ absl::StatusOr<SubmitSummary> WorkQueue::Submit(const std::vector<JobSpec>& jobs
 
 absl::StatusOr<std::optional<Lease>> WorkQueue::Claim(std::string_view owner,
                                                      absl::Duration lease) const {
+  absl::StatusOr<std::vector<Lease>> batch = ClaimBatch(owner, lease, 1);
+  if (!batch.ok()) return batch.status();
+  if (batch->empty()) return std::nullopt;
+  return std::move(batch->front());
+}
+
+absl::StatusOr<std::vector<Lease>> WorkQueue::ClaimBatch(std::string_view owner,
+                                                         absl::Duration lease,
+                                                         int max_jobs) const {
   if (owner.empty()) return absl::InvalidArgumentError("a claim needs a worker id");
   if (lease < absl::Seconds(1)) return absl::InvalidArgumentError("a lease of at least 1 s");
-  while (true) {
-    std::optional<Lease> claimed;
-    absl::Status s = impl_->pool.Run([&](PgConnection& conn) -> absl::Status {
-      // One statement: pick the longest-waiting due job, skipping rows other
-      // workers are claiming right now, and lease it.
-      absl::StatusOr<PgResult> r = conn.Exec(
-          StrCat("UPDATE cc_jobs SET state = 'leased', lease_owner = $1, attempts = attempts + 1, "
-                 "available_at = now() + $2 * interval '1 millisecond', leased_at = now() "
-                 "WHERE id = (SELECT id FROM cc_jobs WHERE state <> 'done' AND available_at <= "
-                 "now() ORDER BY available_at, id FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING ",
-                 kLeaseColumns),
-          {owner, Millis(lease)});
-      if (!r.ok()) return r.status();
-      if (r->rows() == 0) return absl::OkStatus();
-      absl::StatusOr<Lease> l = LeaseFromRow(*r, 0);
-      if (!l.ok()) {
-        // Keep the lease; the minimal fields are enough to fail the job.
-        Lease minimal;
-        minimal.job_id = r->GetInt(0, 0);
-        minimal.owner = std::string(owner);
-        minimal.attempt = static_cast<int>(r->GetInt(0, 2));
-        minimal.max_attempts = static_cast<int>(r->GetInt(0, 3));
-        claimed = minimal;
-        return absl::OkStatus();
-      }
-      claimed = std::move(*l);
-      return absl::OkStatus();
-    });
-    if (!s.ok()) return s;
-    if (!claimed || claimed->attempt <= claimed->max_attempts) return claimed;
-    // Every allowed attempt was claimed and none finished (the workers died
-    // or were killed while coding it): a chart that kills workers.
-    absl::StatusOr<FailOutcome> dead = Fail(
-        *claimed,
-        absl::AbortedError(StrCat("the lease expired on each of ", claimed->max_attempts,
-                                  " attempts (the worker died or stalled while coding)")),
-        RetryPolicy());
-    if (!dead.ok()) return dead.status();
+  if (max_jobs < 1 || max_jobs > kMaxBatch) {
+    return absl::InvalidArgumentError(StrCat("a batch of 1 to ", kMaxBatch, " jobs"));
   }
+  std::vector<Lease> claimed;
+  // One statement: pick the longest-waiting due jobs, skipping rows other
+  // clients are claiming right now. A job whose lease expired on its last
+  // attempt (its worker died or stalled every time) is moved to the dead
+  // letters with the error of its last failed attempt, if any; the others
+  // are leased. Not retried: a claim whose answer was lost costs the jobs an
+  // attempt, and their leases expire. Prepared (a statement per batch size:
+  // the LIMIT is in the text, so the generic plan knows it).
+  const std::string sql =
+      StrCat("WITH picked AS MATERIALIZED ("
+             "  SELECT id, available_at, state = 'leased' AND attempts >= max_attempts AS spent "
+             "  FROM cc_jobs WHERE state <> 'done' AND available_at <= now() "
+             "  ORDER BY available_at, id FOR UPDATE SKIP LOCKED LIMIT ", max_jobs, "), "
+             "gone AS (DELETE FROM cc_jobs WHERE id IN (SELECT id FROM picked WHERE spent) "
+             "  RETURNING *), "
+             "dead AS (INSERT INTO cc_dead_letter (job_id, chart_id, patient_id, ref, digest, "
+             "  sealed_payload, demographics, attempts, error, created_at) "
+             "  SELECT id, chart_id, patient_id, ref, digest, sealed_payload, demographics, "
+             "  attempts, left('ABORTED: the lease expired on the last of ' || attempts || "
+             "  ' attempts (the worker died or stalled while coding)' || "
+             "  coalesce('; an earlier attempt failed: ' || last_error, ''), 2000), created_at "
+             "  FROM gone ON CONFLICT (job_id) DO UPDATE SET error = EXCLUDED.error, "
+             "  dead_at = now()), "
+             "claimed AS (UPDATE cc_jobs SET state = 'leased', lease_owner = $1, "
+             "  attempts = attempts + 1, available_at = now() + $2 * interval '1 millisecond', "
+             "  leased_at = now() WHERE id IN (SELECT id FROM picked WHERE NOT spent) "
+             "  RETURNING ", kLeaseColumns, ") "
+             "SELECT claimed.* FROM claimed JOIN picked USING (id) "
+             "ORDER BY picked.available_at, id");
+  absl::Status s = impl_->pool.Run([&](PgConnection& conn) -> absl::Status {
+    absl::StatusOr<PgResult> r = conn.ExecPrepared(sql, {owner, Millis(lease)});
+    if (!r.ok()) return r.status();
+    claimed.clear();
+    for (int row = 0; row < r->rows(); ++row) {
+      absl::StatusOr<Lease> l = LeaseFromRow(*r, row);
+      if (!l.ok()) {
+        // A row the schema accepted but we cannot read: keep the lease with
+        // the fields needed to fail the job (an empty chart id tells).
+        Lease minimal;
+        minimal.job_id = r->GetInt(row, 0);
+        minimal.owner = std::string(owner);
+        minimal.attempt = static_cast<int>(r->GetInt(row, 2));
+        minimal.max_attempts = static_cast<int>(r->GetInt(row, 3));
+        claimed.push_back(std::move(minimal));
+        continue;
+      }
+      claimed.push_back(std::move(*l));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return claimed;
 }
 
 absl::StatusOr<bool> WorkQueue::Renew(const Lease& lease, absl::Duration duration) const {
@@ -297,38 +325,89 @@ absl::StatusOr<bool> WorkQueue::Renew(const Lease& lease, absl::Duration duratio
 
 absl::StatusOr<bool> WorkQueue::Complete(const Lease& lease, std::string_view result_json,
                                          const KeyProvider* keys, std::string_view key_id) const {
-  ResultRecord record;
-  record.chart_id = lease.chart_id;
-  record.digest = lease.digest;
-  record.patient_id = lease.patient_id;
-  record.result_json = std::string(result_json);
-  absl::StatusOr<internal::EncodedResult> encoded = internal::EncodeResult(record, keys, key_id);
-  if (!encoded.ok()) return encoded.status();
-  bool ours = false;
-  // Safe to retry: if a commit went through but its answer was lost, the
-  // retry finds the job done and changes nothing.
+  absl::StatusOr<std::vector<CompleteOutcome>> done =
+      CompleteBatch({JobCompletion{&lease, result_json}}, keys, key_id);
+  if (!done.ok()) return done.status();
+  return done->front() != CompleteOutcome::kLeaseLost;
+}
+
+absl::StatusOr<std::vector<CompleteOutcome>> WorkQueue::CompleteBatch(
+    const std::vector<JobCompletion>& completions, const KeyProvider* keys,
+    std::string_view key_id) const {
+  if (completions.empty()) return std::vector<CompleteOutcome>();
+  if (completions.size() > static_cast<size_t>(kMaxBatch)) {
+    return absl::InvalidArgumentError(StrCat("a batch of 1 to ", kMaxBatch, " jobs"));
+  }
+  // One array per column: the leases, then the encoded results.
+  std::vector<std::optional<std::string>> ids, owners, attempts, chart_ids, digests, patient_ids,
+      jsons, sealed, key_ids;
+  std::unordered_map<int64_t, size_t> position;  // job id -> index in `completions`
+  for (size_t i = 0; i < completions.size(); ++i) {
+    const JobCompletion& c = completions[i];
+    auto bad = [&](std::string_view why) {
+      return absl::InvalidArgumentError(
+          completions.size() == 1 ? std::string(why) : StrCat("completion ", i + 1, ": ", why));
+    };
+    if (c.lease == nullptr) return bad("no lease");
+    const Lease& lease = *c.lease;
+    if (!position.emplace(lease.job_id, i).second) return bad("the same job twice in one batch");
+    ResultRecord record;
+    record.chart_id = lease.chart_id;
+    record.digest = lease.digest;
+    record.patient_id = lease.patient_id;
+    record.result_json = std::string(c.result_json);
+    absl::StatusOr<internal::EncodedResult> e = internal::EncodeResult(record, keys, key_id);
+    if (!e.ok()) return bad(internal::FromAbsl(e.status().message()));
+    ids.push_back(StrCat(lease.job_id));
+    owners.push_back(lease.owner);
+    attempts.push_back(StrCat(lease.attempt));
+    chart_ids.push_back(std::move(e->chart_id));
+    digests.push_back(std::move(e->digest));
+    patient_ids.push_back(std::move(e->patient_id));
+    jsons.push_back(std::move(e->json));
+    sealed.push_back(e->sealed ? std::optional<std::string>(internal::PgByteaText(*e->sealed))
+                               : std::nullopt);
+    key_ids.push_back(std::move(e->key_id));
+  }
+  std::vector<PgParam> params;
+  for (const auto* column :
+       {&ids, &owners, &attempts, &chart_ids, &digests, &patient_ids, &jsons, &sealed, &key_ids}) {
+    params.push_back(internal::PgArray(*column));
+  }
+  // One statement, so one transaction: the jobs whose lease still holds are
+  // marked done and their results inserted unless (chart id, digest) has one.
+  // Safe to retry: after a commit whose answer was lost, the retry finds the
+  // jobs done and changes nothing (they then read as lost leases).
+  static constexpr char kSql[] =
+      "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::integer[], $4::text[], "
+      "  $5::text[], $6::text[], $7::text[], $8::bytea[], $9::text[]) AS i(id, owner, attempt, "
+      "  chart_id, digest, patient_id, result_json, result_sealed, key_id)), "
+      "done AS (UPDATE cc_jobs j SET state = 'done', completed_at = now(), lease_owner = NULL, "
+      "  last_error = NULL FROM input i WHERE j.id = i.id AND j.lease_owner = i.owner AND "
+      "  j.attempts = i.attempt AND j.state = 'leased' RETURNING j.id), "
+      "stored AS (INSERT INTO cc_results (chart_id, digest, patient_id, result_json, "
+      "  result_sealed, key_id, job_id) SELECT i.chart_id, i.digest, i.patient_id, "
+      "  i.result_json, i.result_sealed, nullif(i.key_id, ''), i.id FROM input i "
+      "  JOIN done USING (id) ON CONFLICT (chart_id, digest) DO NOTHING RETURNING job_id) "
+      "SELECT done.id, stored.job_id IS NOT NULL FROM done LEFT JOIN stored "
+      "ON stored.job_id = done.id";
+  std::vector<CompleteOutcome> outcomes;
   absl::Status s = impl_->pool.Run(
       [&](PgConnection& conn) -> absl::Status {
-        ours = false;
-        absl::Status tx = internal::PgTransaction(conn, [&]() -> absl::Status {
-          absl::StatusOr<PgResult> r = conn.Exec(
-              "UPDATE cc_jobs SET state = 'done', completed_at = now(), lease_owner = NULL, "
-              "last_error = NULL WHERE id = $1 AND lease_owner = $2 AND attempts = $3 AND "
-              "state = 'leased'",
-              {StrCat(lease.job_id), lease.owner, StrCat(lease.attempt)});
-          if (!r.ok()) return r.status();
-          if (r->affected() != 1) return absl::AbortedError("lease lost");
-          absl::StatusOr<bool> inserted = internal::PgInsertResult(conn, *encoded, lease.job_id);
-          if (!inserted.ok()) return inserted.status();
-          ours = true;
-          return absl::OkStatus();
-        });
-        if (absl::IsAborted(tx) && tx.message() == "lease lost") return absl::OkStatus();
-        return tx;
+        absl::StatusOr<PgResult> r = conn.ExecPrepared(kSql, params);
+        if (!r.ok()) return r.status();
+        outcomes.assign(completions.size(), CompleteOutcome::kLeaseLost);
+        for (int row = 0; row < r->rows(); ++row) {
+          auto at = position.find(r->GetInt(row, 0));
+          if (at == position.end()) return absl::InternalError("a completion for a job not asked");
+          outcomes[at->second] = r->Get(row, 1) == "t" ? CompleteOutcome::kCompleted
+                                               : CompleteOutcome::kAlreadyStored;
+        }
+        return absl::OkStatus();
       },
       3);
   if (!s.ok()) return s;
-  return ours;
+  return outcomes;
 }
 
 absl::StatusOr<FailOutcome> WorkQueue::Fail(const Lease& lease, const absl::Status& error,
@@ -613,7 +692,7 @@ absl::StatusOr<T> WithDatabase(WorkerShared& w, Fn&& fn, bool keep_trying_when_s
   }
 }
 
-// The chart being coded on a helper thread while the worker renews its lease.
+// The chart being coded on a helper thread while the worker renews leases.
 struct Running {
   std::mutex mu;
   std::condition_variable cv;
@@ -621,105 +700,186 @@ struct Running {
   absl::StatusOr<std::string> result = absl::UnknownError("not run");
 };
 
-void HandleLease(WorkerShared& w, const Lease& lease) {
-  const WorkerOptions& o = w.options;
-  absl::Time start = absl::Now();
-  auto event = [&](WorkerEvent::Kind kind, absl::Status status = absl::OkStatus()) {
-    w.Event(WorkerEvent{kind, lease.job_id, lease.attempt, std::move(status), absl::Now() - start});
-  };
-  auto fail = [&](const absl::Status& error) {
-    absl::StatusOr<FailOutcome> f = WithDatabase<FailOutcome>(
-        w, [&] { return w.queue->Fail(lease, error, o.retry); }, true);
-    if (!f.ok()) {
-      event(WorkerEvent::kDatabaseError, f.status());
-      return;
-    }
-    if (*f == FailOutcome::kDeadLettered) event(WorkerEvent::kDeadLettered, error);
-    else if (*f == FailOutcome::kRetrying) event(WorkerEvent::kFailed, error);
-    else event(WorkerEvent::kLeaseLost);
-  };
+// A claimed job on its way through its batch.
+struct Held {
+  Lease lease;
+  absl::Time start;       // when this job's turn came (for its event)
+  bool lost = false;      // a renewal found the lease gone
+  bool coded = false;     // `result` waits for the batch's completion
+  bool finished = false;  // done, failed, released or lost: nothing left to do
+  std::string result;
+};
 
-  if (lease.chart_id.empty()) {  // the row could not be read (see Claim)
-    fail(absl::DataLossError("the job's demographics in the queue are unreadable"));
+void JobEvent(WorkerShared& w, Held& h, WorkerEvent::Kind kind,
+              absl::Status status = absl::OkStatus()) {
+  h.finished = true;
+  w.Event(WorkerEvent{kind, h.lease.job_id, h.lease.attempt, std::move(status),
+                      absl::Now() - h.start});
+}
+
+void FailJob(WorkerShared& w, Held& h, const absl::Status& error) {
+  absl::StatusOr<FailOutcome> f = WithDatabase<FailOutcome>(
+      w, [&] { return w.queue->Fail(h.lease, error, w.options.retry); }, true);
+  if (!f.ok()) JobEvent(w, h, WorkerEvent::kDatabaseError, f.status());
+  else if (*f == FailOutcome::kDeadLettered) JobEvent(w, h, WorkerEvent::kDeadLettered, error);
+  else if (*f == FailOutcome::kRetrying) JobEvent(w, h, WorkerEvent::kFailed, error);
+  else JobEvent(w, h, WorkerEvent::kLeaseLost);
+}
+
+// False when the database stayed away (the lease will expire instead).
+bool ReleaseJob(WorkerShared& w, Held& h) {
+  absl::StatusOr<bool> released =
+      WithDatabase<bool>(w, [&] { return w.queue->Release(h.lease); }, true);
+  if (!released.ok()) {
+    JobEvent(w, h, WorkerEvent::kDatabaseError, released.status());
+    return false;
+  }
+  JobEvent(w, h, *released ? WorkerEvent::kReleased : WorkerEvent::kLeaseLost);
+  return true;
+}
+
+// Completes coded jobs in one statement. A result the store refuses fails
+// the statement: then each job is completed alone, so only that one fails.
+void CompleteJobs(WorkerShared& w, const std::vector<Held*>& coded) {
+  if (coded.empty()) return;
+  std::vector<JobCompletion> batch;
+  for (Held* h : coded) batch.push_back({&h->lease, h->result});
+  const KeyProvider* seal_keys = w.options.seal_results ? w.options.keys : nullptr;
+  absl::StatusOr<std::vector<CompleteOutcome>> outcomes =
+      WithDatabase<std::vector<CompleteOutcome>>(
+          w, [&] { return w.queue->CompleteBatch(batch, seal_keys, w.options.key_id); }, true);
+  if (!outcomes.ok()) {
+    if (internal::IsTransientPgError(outcomes.status())) {
+      // The database stayed away: the leases will expire and the jobs run
+      // again elsewhere.
+      JobEvent(w, *coded.front(), WorkerEvent::kDatabaseError, outcomes.status());
+      w.Fatal(outcomes.status());
+    } else if (coded.size() > 1) {
+      for (Held* h : coded) CompleteJobs(w, {h});
+    } else {
+      FailJob(w, *coded.front(), outcomes.status());  // e.g. a result the store rejects
+    }
     return;
   }
-  absl::StatusOr<ChartJob> job = LoadLeasedChart(lease, o.keys, o.max_chart_bytes);
-  if (!job.ok()) {
-    fail(job.status());
-    return;
+  for (size_t i = 0; i < coded.size(); ++i) {
+    coded[i]->result.clear();
+    switch ((*outcomes)[i]) {
+      case CompleteOutcome::kCompleted: JobEvent(w, *coded[i], WorkerEvent::kCompleted); break;
+      case CompleteOutcome::kAlreadyStored: JobEvent(w, *coded[i], WorkerEvent::kDuplicate); break;
+      case CompleteOutcome::kLeaseLost: JobEvent(w, *coded[i], WorkerEvent::kLeaseLost); break;
+    }
   }
-  auto running = std::make_shared<Running>();
-  std::thread coder([running, processor = w.processor, job = std::move(*job)]() mutable {
-    absl::StatusOr<std::string> r = processor->Process(job);
-    job.chart.clear();
-    std::lock_guard<std::mutex> lock(running->mu);
-    running->result = std::move(r);
-    running->done = true;
-    running->cv.notify_all();
-  });
-  // Renew the lease every lease/3 until the chart is coded. When stopping,
-  // wait up to drain_timeout, then release the job and leave the coder.
+}
+
+// Codes a claimed batch one job after another while renewing the lease of
+// every job not yet finished, then completes the coded ones together. Once
+// stopping, the running chart finishes (or is released after
+// drain_timeout) and the jobs not started are released.
+void HandleBatch(WorkerShared& w, std::vector<Lease> leases) {
+  const WorkerOptions& o = w.options;
+  std::vector<Held> held(leases.size());
+  for (size_t i = 0; i < leases.size(); ++i) {
+    held[i].lease = std::move(leases[i]);
+    held[i].start = absl::Now();
+  }
+  // Every lease/3, between charts and while one is coded, the lease of each
+  // job not finished is renewed (the one coded, those waiting their turn and
+  // those waiting for the batch's completion).
   const absl::Duration renew_every = std::max(o.lease / 3, absl::Milliseconds(100));
   absl::Time next_renew = absl::Now() + renew_every;
-  absl::Time drain_deadline = absl::InfiniteFuture();
-  bool lost = false;
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(running->mu);
-      running->cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return running->done; });
-      if (running->done) break;
-    }
-    absl::Time now = absl::Now();
-    if (w.Stopping() && drain_deadline == absl::InfiniteFuture()) {
-      drain_deadline = now + o.drain_timeout;
-    }
-    if (now >= drain_deadline) {
-      coder.detach();
-      absl::StatusOr<bool> released =
-          WithDatabase<bool>(w, [&] { return w.queue->Release(lease); }, true);
-      event(released.ok() && *released ? WorkerEvent::kReleased : WorkerEvent::kLeaseLost);
-      return;
-    }
-    if (now >= next_renew && !lost) {
+  auto renew_due = [&] {
+    if (absl::Now() < next_renew) return;
+    for (Held& h : held) {
+      if (h.finished || h.lost) continue;
       absl::StatusOr<bool> renewed =
-          WithDatabase<bool>(w, [&] { return w.queue->Renew(lease, o.lease); }, true);
-      if (renewed.ok() && !*renewed) lost = true;
-      next_renew = absl::Now() + renew_every;
+          WithDatabase<bool>(w, [&] { return w.queue->Renew(h.lease, o.lease); }, true);
+      if (!renewed.ok()) break;  // the database stayed away: try again next time
+      if (!*renewed) h.lost = true;
     }
-  }
-  coder.join();
-  if (!running->result.ok()) {
-    fail(running->result.status());
-    return;
-  }
-  const KeyProvider* seal_keys = o.seal_results ? o.keys : nullptr;
-  absl::StatusOr<bool> completed = WithDatabase<bool>(
-      w, [&] { return w.queue->Complete(lease, *running->result, seal_keys, o.key_id); }, true);
-  if (!completed.ok()) {
-    if (internal::IsTransientPgError(completed.status())) {
-      // The database stayed away: the lease will expire and the job runs
-      // again elsewhere.
-      event(WorkerEvent::kDatabaseError, completed.status());
-      w.Fatal(completed.status());
-    } else {
-      fail(completed.status());  // e.g. a result the store rejects
+    next_renew = absl::Now() + renew_every;
+  };
+  absl::Time drain_deadline = absl::InfiniteFuture();
+  for (Held& h : held) {
+    if (w.Stopping()) break;
+    renew_due();
+    h.start = absl::Now();
+    if (h.lost) {  // another worker has it now: do not code it twice
+      JobEvent(w, h, WorkerEvent::kLeaseLost);
+      continue;
     }
-    return;
+    if (h.lease.chart_id.empty()) {  // the row could not be read (see ClaimBatch)
+      FailJob(w, h, absl::DataLossError("the job's demographics in the queue are unreadable"));
+      continue;
+    }
+    absl::StatusOr<ChartJob> job = LoadLeasedChart(h.lease, o.keys, o.max_chart_bytes);
+    if (!job.ok()) {
+      FailJob(w, h, job.status());
+      continue;
+    }
+    auto running = std::make_shared<Running>();
+    std::thread coder([running, processor = w.processor, job = std::move(*job)]() mutable {
+      absl::StatusOr<std::string> r = processor->Process(job);
+      job.chart.clear();
+      std::lock_guard<std::mutex> lock(running->mu);
+      running->result = std::move(r);
+      running->done = true;
+      running->cv.notify_all();
+    });
+    bool abandoned = false;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(running->mu);
+        running->cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return running->done; });
+        if (running->done) break;
+      }
+      absl::Time now = absl::Now();
+      if (w.Stopping() && drain_deadline == absl::InfiniteFuture()) {
+        drain_deadline = now + o.drain_timeout;
+      }
+      if (now >= drain_deadline) {
+        coder.detach();  // it finishes on its own; its result is dropped
+        ReleaseJob(w, h);
+        abandoned = true;
+        break;
+      }
+      renew_due();
+    }
+    if (abandoned) break;
+    coder.join();
+    if (!running->result.ok()) {
+      FailJob(w, h, running->result.status());
+      continue;
+    }
+    h.result = std::move(*running->result);
+    h.coded = true;
   }
-  event(*completed ? WorkerEvent::kCompleted : WorkerEvent::kLeaseLost);
+  std::vector<Held*> coded;
+  for (Held& h : held) {
+    if (h.coded && !h.finished) coded.push_back(&h);
+  }
+  CompleteJobs(w, coded);
+  if (w.give_up) return;  // the database stayed away: the leases expire
+  for (Held& h : held) {  // not started: stopping
+    if (!h.finished && !ReleaseJob(w, h)) return;
+  }
 }
 
 void WorkerLoop(WorkerShared& w) {
   const WorkerOptions& o = w.options;
   while (!w.Stopping()) {
-    if (o.max_jobs > 0 && w.started.load() >= o.max_jobs) return;
-    absl::StatusOr<std::optional<Lease>> claimed = WithDatabase<std::optional<Lease>>(
-        w, [&] { return w.queue->Claim(o.worker_id, o.lease); }, false);
+    int64_t want = o.batch;
+    if (o.max_jobs > 0) {
+      want = std::min(want, o.max_jobs - w.started.load());
+      if (want <= 0) return;
+    }
+    absl::StatusOr<std::vector<Lease>> claimed = WithDatabase<std::vector<Lease>>(
+        w, [&] { return w.queue->ClaimBatch(o.worker_id, o.lease, static_cast<int>(want)); },
+        false);
     if (!claimed.ok()) {
       if (!w.Stopping()) w.Fatal(claimed.status());
       return;
     }
-    if (!claimed->has_value()) {
+    if (claimed->empty()) {
       if (o.idle_exit > absl::ZeroDuration()) {
         absl::Time last;
         {
@@ -734,13 +894,23 @@ void WorkerLoop(WorkerShared& w) {
       Nap(w, o.poll_interval);
       continue;
     }
-    if (o.max_jobs > 0 && w.started.fetch_add(1) >= o.max_jobs) {
-      (void)w.queue->Release(**claimed);
-      return;
+    // Other threads claim too: jobs past max_jobs go back at once.
+    std::vector<Lease> mine;
+    bool over = false;
+    for (Lease& l : *claimed) {
+      if (o.max_jobs > 0 && w.started.fetch_add(1) >= o.max_jobs) {
+        (void)w.queue->Release(l);
+        over = true;
+      } else {
+        mine.push_back(std::move(l));
+      }
     }
-    HandleLease(w, **claimed);
-    std::lock_guard<std::mutex> lock(w.mu);
-    w.last_activity = absl::Now();
+    if (!mine.empty()) HandleBatch(w, std::move(mine));
+    {
+      std::lock_guard<std::mutex> lock(w.mu);
+      w.last_activity = absl::Now();
+    }
+    if (over) return;
   }
 }
 
@@ -757,15 +927,30 @@ absl::StatusOr<WorkerStats> RunWorker(const WorkQueue& queue,
   if (options.lease < absl::Seconds(1)) {
     return absl::InvalidArgumentError("the lease must be at least 1 second");
   }
+  if (options.batch < 1 || options.batch > kMaxBatch) {
+    return absl::InvalidArgumentError(StrCat("batch must be 1 to ", kMaxBatch));
+  }
   if (options.max_jobs < 0) return absl::InvalidArgumentError("max_jobs must be >= 0");
-  absl::Status schema = queue.CheckSchema();
-  if (!schema.ok()) return schema;
   WorkerShared w;
   w.queue = &queue;
   w.processor = std::move(processor);
   w.options = options;
   if (w.options.worker_id.empty()) w.options.worker_id = DefaultWorkerId();
   w.stop = stop;
+  // The schema check rides out an outage like every later call: a worker
+  // (re)started while the database restarts waits for it.
+  absl::StatusOr<bool> schema = WithDatabase<bool>(
+      w,
+      [&]() -> absl::StatusOr<bool> {
+        absl::Status s = queue.CheckSchema();
+        if (!s.ok()) return s;
+        return true;
+      },
+      false);
+  if (!schema.ok()) {
+    if (w.Stopping() && internal::IsTransientPgError(schema.status())) return w.stats;
+    return schema.status();
+  }
   std::vector<std::thread> threads;
   for (int i = 1; i < options.concurrency; ++i) threads.emplace_back([&w] { WorkerLoop(w); });
   WorkerLoop(w);

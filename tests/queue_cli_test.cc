@@ -40,7 +40,7 @@ TEST_F(QueueCliTest, SubmitWorkStatusResults) {
   ASSERT_EQ(st.exit_code, 0) << st.err;
   EXPECT_THAT(st.out, HasSubstr(R"("queued":2,)"));
 
-  auto w = RunCli({"worker", "--db", url_, "--idle-exit", "1", "--poll-ms", "50"});
+  auto w = RunCli({"worker", "--db", url_, "--idle-exit", "1", "--poll-ms", "50", "--batch", "8"});
   ASSERT_EQ(w.exit_code, 0) << w.err;
   EXPECT_THAT(w.err, HasSubstr("2 done, 0 failed attempts"));
   EXPECT_THAT(w.err, HasSubstr("queue idle, exiting"));
@@ -108,6 +108,9 @@ TEST_F(QueueCliTest, ErrorsAreOneLineWithTheRightExitCode) {
   EXPECT_EQ(r.exit_code, 1);
   r = RunCli({"worker", "--db", url_, "--lease-seconds", "0"});
   EXPECT_EQ(r.exit_code, 1);
+  r = RunCli({"worker", "--db", url_, "--batch", "0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("batch"));
   // A SQLite result store reads the same way.
   r = RunCli({"results", "--db", "sqlite:" + dir_.File("r.db"), "--chart", "x"});
   EXPECT_EQ(r.exit_code, 2);

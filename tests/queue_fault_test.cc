@@ -1,8 +1,9 @@
 // The work queue under faults, end to end with the real CLI: 1,000 charts,
-// 4 worker processes, random workers SIGKILLed and restarted, PostgreSQL
-// (TLS, verify-full) restarted once mid-run, 5 poison charts that always
-// fail. Every good chart must end with exactly one result, the poison charts
-// in the dead-letter table with their error, and no job leased.
+// 4 worker processes (two of them with --batch 4), random workers SIGKILLed
+// and restarted, PostgreSQL (TLS, verify-full) restarted once mid-run, 5
+// poison charts that always fail. Every good chart must end with exactly one
+// result, the poison charts in the dead-letter table with their error, and no
+// job leased.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -95,6 +96,11 @@ TEST(QueueFaultTest, KilledWorkersAndARestartedDatabaseLoseNoChartAndCodeNoneTwi
   const std::vector<std::string> worker_args = {
       "worker", "--db", url, "--lease-seconds", "2", "--retry-base-ms", "100", "--poll-ms", "50",
       "--quiet"};
+  // Half the workers claim and complete in batches (a killed one leaves its
+  // whole batch to wait out the lease).
+  std::vector<std::string> batch_args = worker_args;
+  batch_args.insert(batch_args.end(), {"--batch", "4"});
+  auto args_of = [&](size_t slot) { return slot % 2 == 0 ? worker_args : batch_args; };
   const std::string log = dir.File("workers.log");
   std::vector<pid_t> workers;
   // A failed assertion leaves no worker running.
@@ -106,7 +112,7 @@ TEST(QueueFaultTest, KilledWorkersAndARestartedDatabaseLoseNoChartAndCodeNoneTwi
       }
     }
   };
-  for (int i = 0; i < kWorkers; ++i) workers.push_back(SpawnCli(worker_args, log));
+  for (int i = 0; i < kWorkers; ++i) workers.push_back(SpawnCli(args_of(i), log));
 
   internal::PgConnectOptions connect;
   connect.url = url;
@@ -142,7 +148,7 @@ TEST(QueueFaultTest, KilledWorkersAndARestartedDatabaseLoseNoChartAndCodeNoneTwi
       size_t victim = rng() % workers.size();
       kill(workers[victim], SIGKILL);
       waitpid(workers[victim], nullptr, 0);
-      workers[victim] = SpawnCli(worker_args, log);
+      workers[victim] = SpawnCli(args_of(victim), log);
       ++kills;
       next_kill = now + std::chrono::milliseconds(150 + rng() % 300);
     }

@@ -1,6 +1,8 @@
 #include "chartcoder/work_queue.h"
 
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -155,6 +157,164 @@ TEST_F(WorkQueueTest, ClaimCompleteWritesOneResultInOneTransaction) {
   EXPECT_THAT(QueueStatusPrometheus(*st), HasSubstr("chartcoder_queue_jobs{state=\"done\"} 1\n"));
 }
 
+TEST_F(WorkQueueTest, ClaimBatchLeasesUpToNJobsInOrder) {
+  std::vector<JobSpec> jobs;
+  for (int i = 0; i < 10; ++i) jobs.push_back(FileJob(absl::StrCat("c", i), absl::StrCat("x", i)));
+  ASSERT_TRUE(queue_->Submit(jobs).ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(queue_->ClaimBatch("w", absl::Seconds(30), 0).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(queue_->ClaimBatch("w", absl::Seconds(30), 1001).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(queue_->ClaimBatch("", absl::Seconds(30), 2).status()));
+  auto first = queue_->ClaimBatch("w1", absl::Seconds(30), 4);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 4u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ((*first)[i].chart_id, absl::StrCat("c", i));  // longest waiting first
+    EXPECT_EQ((*first)[i].owner, "w1");
+    EXPECT_EQ((*first)[i].attempt, 1);
+    EXPECT_EQ((*first)[i].patient_id, absl::StrCat("p-c", i));
+  }
+  auto rest = queue_->ClaimBatch("w2", absl::Seconds(30), 100);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  EXPECT_EQ(rest->size(), 6u);
+  auto none = queue_->ClaimBatch("w3", absl::Seconds(30), 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto st = queue_->Status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->leased, 10);
+  // Each lease is its own: one renewed, released or completed alone.
+  EXPECT_THAT(queue_->Renew((*first)[1], absl::Seconds(30)).value_or(false), true);
+  EXPECT_THAT(queue_->Release((*first)[2]).value_or(false), true);
+  EXPECT_THAT(queue_->Complete((*first)[3], "{}").value_or(false), true);
+  auto again = queue_->ClaimBatch("w3", absl::Seconds(30), 100);
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ((*again)[0].chart_id, "c2");
+  EXPECT_EQ((*again)[0].attempt, 1);
+}
+
+TEST_F(WorkQueueTest, ClaimBatchSkipsRowsAnotherClientHoldsWithoutWaiting) {
+  std::vector<JobSpec> jobs;
+  for (int i = 0; i < 5; ++i) jobs.push_back(FileJob(absl::StrCat("c", i), absl::StrCat("x", i)));
+  ASSERT_TRUE(queue_->Submit(jobs).ok());
+  // Another client is in the middle of claiming the first three.
+  internal::PgConnectOptions connect;
+  connect.url = server_->Url(db_);
+  auto other = internal::PgConnection::Connect(connect);
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE(other->Exec("BEGIN").ok());
+  auto locked = other->Exec("SELECT id FROM cc_jobs ORDER BY id LIMIT 3 FOR UPDATE");
+  ASSERT_TRUE(locked.ok()) << locked.status();
+  auto batch = queue_->ClaimBatch("w", absl::Seconds(30), 10);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  ASSERT_EQ(batch->size(), 2u);
+  EXPECT_EQ((*batch)[0].chart_id, "c3");
+  EXPECT_EQ((*batch)[1].chart_id, "c4");
+  ASSERT_TRUE(other->Exec("COMMIT").ok());
+  auto rest = queue_->ClaimBatch("w", absl::Seconds(30), 10);
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(rest->size(), 3u);
+}
+
+TEST_F(WorkQueueTest, ConcurrentBatchClaimsNeverShareAJob) {
+  std::vector<JobSpec> jobs;
+  for (int i = 0; i < 300; ++i) jobs.push_back(FileJob(absl::StrCat("c", i), absl::StrCat("x", i)));
+  ASSERT_TRUE(queue_->Submit(jobs).ok());
+  std::vector<int64_t> got[2];
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 2; ++c) {
+    clients.emplace_back([&, c] {
+      while (true) {
+        auto b = queue_->ClaimBatch(absl::StrCat("w", c), absl::Seconds(30), 7);
+        ASSERT_TRUE(b.ok()) << b.status();
+        if (b->empty()) return;
+        for (const Lease& l : *b) got[c].push_back(l.job_id);
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  std::set<int64_t> all(got[0].begin(), got[0].end());
+  for (int64_t id : got[1]) EXPECT_TRUE(all.insert(id).second) << "job " << id << " claimed twice";
+  EXPECT_EQ(all.size(), 300u);
+  EXPECT_EQ(got[0].size() + got[1].size(), 300u);
+}
+
+TEST_F(WorkQueueTest, CompleteBatchSkipsALostLeaseAndKeepsAnExistingResult) {
+  ASSERT_TRUE(
+      queue_->Submit({FileJob("a", "A"), FileJob("b", "B"), FileJob("c", "C"), FileJob("d", "D")})
+          .ok());
+  // "c" already has a result (stored by an earlier run or another tool).
+  ResultStoreOptions so;
+  so.location = server_->Url(db_);
+  auto store = OpenResultStore(so);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ResultRecord earlier;
+  earlier.chart_id = "c";
+  earlier.digest = ChartDigest("C");
+  earlier.result_json = R"({"earlier":1})";
+  ASSERT_TRUE((*store)->Put(earlier).ok());
+
+  auto batch = queue_->ClaimBatch("w1", absl::Seconds(1), 4);
+  ASSERT_TRUE(batch.ok() && batch->size() == 4u);
+  absl::SleepFor(absl::Milliseconds(1100));
+  // The lease of "a" ran out and another worker took it.
+  auto thief = queue_->ClaimBatch("w2", absl::Seconds(30), 1);
+  ASSERT_TRUE(thief.ok() && thief->size() == 1u);
+  EXPECT_EQ((*thief)[0].chart_id, "a");
+  EXPECT_THAT(queue_->Renew((*batch)[0], absl::Seconds(30)).value_or(true), false);
+  // "d" is finished first on its own; then the rest as a batch.
+  EXPECT_THAT(queue_->Complete((*batch)[3], R"({"d":1})").value_or(false), true);
+  std::vector<std::string> texts;  // result_json is borrowed: they outlive the call
+  for (const Lease& l : *batch) {
+    texts.push_back(absl::StrCat(R"({"by":"w1","chart":")", l.chart_id, R"("})"));
+  }
+  std::vector<JobCompletion> done;
+  for (size_t i = 0; i < batch->size(); ++i) done.push_back({&(*batch)[i], texts[i]});
+  auto outcomes = queue_->CompleteBatch(done);
+  ASSERT_TRUE(outcomes.ok()) << outcomes.status();
+  EXPECT_THAT(*outcomes, ::testing::ElementsAre(CompleteOutcome::kLeaseLost,
+                                                CompleteOutcome::kCompleted,
+                                                CompleteOutcome::kAlreadyStored,
+                                                CompleteOutcome::kLeaseLost));
+  // The thief finishes "a"; every chart has exactly one result.
+  auto late = queue_->CompleteBatch({{&(*thief)[0], R"({"by":"w2"})"}});
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_THAT(*late, ::testing::ElementsAre(CompleteOutcome::kCompleted));
+  EXPECT_EQ(Results("a").at(0).record.result_json, R"({"by":"w2"})");
+  EXPECT_EQ(Results("b").at(0).record.result_json, R"({"by":"w1","chart":"b"})");
+  EXPECT_EQ(Results("b").at(0).record.patient_id, "p-b");
+  EXPECT_EQ(Results("c").size(), 1u);
+  EXPECT_EQ(Results("c").at(0).record.result_json, R"({"earlier":1})");
+  EXPECT_EQ(Results("d").at(0).record.result_json, R"({"d":1})");
+  auto st = queue_->Status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->done, 4);
+  EXPECT_EQ(st->leased + st->queued, 0);
+  auto empty = queue_->CompleteBatch({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST_F(WorkQueueTest, CompleteBatchWritesNothingWhenOneResultIsBad) {
+  ASSERT_TRUE(queue_->Submit({FileJob("a", "A"), FileJob("b", "B")}).ok());
+  auto batch = queue_->ClaimBatch("w", absl::Seconds(30), 2);
+  ASSERT_TRUE(batch.ok() && batch->size() == 2u);
+  auto bad = queue_->CompleteBatch({{&(*batch)[0], "{}"}, {&(*batch)[1], ""}});
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status())) << bad.status();
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("completion 2"));
+  auto twice = queue_->CompleteBatch({{&(*batch)[0], "{}"}, {&(*batch)[0], "{}"}});
+  EXPECT_TRUE(absl::IsInvalidArgument(twice.status())) << twice.status();
+  EXPECT_TRUE(absl::IsInvalidArgument(queue_->CompleteBatch({{nullptr, "{}"}}).status()));
+  // A value the database refuses (not UTF-8) fails the whole batch.
+  auto refused = queue_->CompleteBatch({{&(*batch)[0], "{}"}, {&(*batch)[1], "{\"x\":\"\xff\"}"}});
+  EXPECT_TRUE(absl::IsInvalidArgument(refused.status())) << refused.status();
+  auto st = queue_->Status();
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->leased, 2);
+  EXPECT_EQ(st->done, 0);
+  EXPECT_TRUE(Results("a").empty());
+}
+
 TEST_F(WorkQueueTest, AnExpiredLeaseIsReclaimedAndTheLateWorkerLosesIt) {
   ASSERT_TRUE(queue_->Submit({FileJob("c1", "I10")}).ok());
   auto first = queue_->Claim("dead-worker", absl::Seconds(1));
@@ -227,6 +387,38 @@ TEST_F(WorkQueueTest, ALeaseThatExpiresOnEveryAttemptIsDeadLettered) {
   auto dead = queue_->DeadLetters();
   ASSERT_EQ(dead->size(), 1u);
   EXPECT_THAT((*dead)[0].error, HasSubstr("lease expired"));
+  EXPECT_EQ((*dead)[0].attempts, 2);  // the attempts made, not the claim that found none left
+}
+
+// The fault test's rare failure: a poison chart failed on its first
+// attempts, then the worker holding its last attempt was killed. It is dead
+// after the attempts it had, with the error that explains it.
+TEST_F(WorkQueueTest, ALastAttemptLostToADeadWorkerKeepsTheEarlierError) {
+  ASSERT_TRUE(queue_->Submit({FileJob("poison", "x", /*max_attempts=*/2)}).ok());
+  RetryPolicy retry;
+  retry.base_delay = absl::Milliseconds(1);
+  auto first = queue_->ClaimBatch("w", absl::Seconds(30), 5);
+  ASSERT_TRUE(first.ok() && first->size() == 1u);
+  ASSERT_THAT(queue_->Fail((*first)[0], absl::InvalidArgumentError("not valid UTF-8"), retry)
+                  .value_or(FailOutcome::kLeaseLost),
+              FailOutcome::kRetrying);
+  absl::SleepFor(absl::Milliseconds(20));
+  auto last = queue_->ClaimBatch("killed-worker", absl::Seconds(1), 5);
+  ASSERT_TRUE(last.ok() && last->size() == 1u);
+  EXPECT_EQ((*last)[0].attempt, 2);
+  absl::SleepFor(absl::Milliseconds(1100));
+  auto none = queue_->ClaimBatch("w", absl::Seconds(30), 5);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  auto dead = queue_->DeadLetters();
+  ASSERT_TRUE(dead.ok());
+  ASSERT_EQ(dead->size(), 1u);
+  EXPECT_EQ((*dead)[0].attempts, 2);
+  EXPECT_THAT((*dead)[0].error, HasSubstr("lease expired on the last of 2 attempts"));
+  EXPECT_THAT((*dead)[0].error, HasSubstr("INVALID_ARGUMENT: not valid UTF-8"));
+  auto st = queue_->Status();
+  EXPECT_EQ(st->queued + st->leased + st->done, 0);
+  EXPECT_EQ(st->dead, 1);
 }
 
 TEST_F(WorkQueueTest, ReleaseGivesTheJobBackWithoutCountingTheAttempt) {
@@ -277,20 +469,31 @@ TEST_F(WorkQueueTest, LoadLeasedChartChecksTheDigestAndReadsSealedPayloads) {
   EXPECT_EQ(opened->chart, "sealed chart E11.9");
 }
 
-TEST_F(WorkQueueTest, RunWorkerCodesEverythingOnceAndExitsWhenIdle) {
+// Every job coded once, failures retried then dead-lettered (a processor
+// error, and a result the store refuses), then an idle exit: one job at a
+// time on three threads, and batches of 8 on two.
+class RunWorkerTest : public WorkQueueTest,
+                      public ::testing::WithParamInterface<std::pair<int, int>> {};
+
+TEST_P(RunWorkerTest, CodesEverythingOnceAndExitsWhenIdle) {
+  const auto [concurrency, batch] = GetParam();
   std::vector<JobSpec> jobs;
-  for (int i = 0; i < 40; ++i) {
-    jobs.push_back(FileJob(absl::StrCat("c", i), i == 7 ? "poison" : absl::StrCat("chart ", i), 2));
+  for (int i = 0; i < 60; ++i) {
+    std::string text = i == 7 ? "poison" : i == 30 ? "empty result" : absl::StrCat("chart ", i);
+    jobs.push_back(FileJob(absl::StrCat("c", i), text, 2));
   }
   ASSERT_TRUE(queue_->Submit(jobs).ok());
   std::atomic<int> calls{0};
-  auto p = std::make_shared<FunctionProcessor>([&](const ChartJob& j) -> absl::StatusOr<std::string> {
+  auto p = std::make_shared<FunctionProcessor>([&](const ChartJob& j)
+                                                   -> absl::StatusOr<std::string> {
     ++calls;
     if (j.chart == "poison") return absl::InvalidArgumentError("cannot code this");
+    if (j.chart == "empty result") return std::string();  // the store refuses it
     return absl::StrCat("{\"len\":", j.chart.size(), "}");
   });
   WorkerOptions o;
-  o.concurrency = 3;
+  o.concurrency = concurrency;
+  o.batch = batch;
   o.idle_exit = absl::Milliseconds(600);
   o.poll_interval = absl::Milliseconds(50);
   o.retry.base_delay = absl::Milliseconds(50);
@@ -303,16 +506,199 @@ TEST_F(WorkQueueTest, RunWorkerCodesEverythingOnceAndExitsWhenIdle) {
   std::atomic<bool> stop{false};
   auto stats = RunWorker(*queue_, p, o, &stop);
   ASSERT_TRUE(stats.ok()) << stats.status();
-  EXPECT_EQ(stats->completed, 39);
-  EXPECT_EQ(stats->dead_lettered, 1);
-  EXPECT_EQ(stats->failed, 2);
-  EXPECT_EQ(calls.load(), 41);
+  EXPECT_EQ(stats->completed, 58);
+  EXPECT_EQ(stats->dead_lettered, 2);
+  EXPECT_EQ(stats->failed, 4);
+  EXPECT_EQ(stats->leases_lost, 0);
+  EXPECT_EQ(calls.load(), 62);
   EXPECT_EQ(kinds.back(), WorkerEvent::kIdleExit);
   auto st = queue_->Status();
-  EXPECT_EQ(st->done, 39);
-  EXPECT_EQ(st->dead, 1);
-  EXPECT_EQ(Results("c3").size(), 1u);
-  EXPECT_EQ(Results("c3")[0].record.result_json, "{\"len\":7}");
+  EXPECT_EQ(st->done, 58);
+  EXPECT_EQ(st->dead, 2);
+  EXPECT_EQ(st->queued + st->leased, 0);
+  for (int i : {0, 3, 8, 59}) {
+    auto r = Results(absl::StrCat("c", i));
+    ASSERT_EQ(r.size(), 1u) << i;
+    EXPECT_EQ(r[0].record.result_json,
+              absl::StrCat("{\"len\":", absl::StrCat("chart ", i).size(), "}"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(OneAtATimeAndInBatches, RunWorkerTest,
+                         ::testing::Values(std::pair{3, 1}, std::pair{2, 8}));
+
+TEST_F(WorkQueueTest, RunWorkerInBatchesStopsAtMaxJobs) {
+  std::vector<JobSpec> jobs;
+  for (int i = 0; i < 10; ++i) jobs.push_back(FileJob(absl::StrCat("c", i), absl::StrCat("x", i)));
+  ASSERT_TRUE(queue_->Submit(jobs).ok());
+  auto p = std::make_shared<FunctionProcessor>([](const ChartJob&) { return std::string("{}"); });
+  WorkerOptions o;
+  o.batch = 4;
+  o.max_jobs = 5;
+  std::atomic<bool> stop{false};
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->completed, 5);
+  auto st = queue_->Status();
+  EXPECT_EQ(st->done, 5);
+  EXPECT_EQ(st->queued, 5);
+  EXPECT_EQ(st->leased, 0);
+  o.batch = 0;
+  EXPECT_TRUE(absl::IsInvalidArgument(RunWorker(*queue_, p, o, &stop).status()));
+  o.batch = 1001;
+  EXPECT_TRUE(absl::IsInvalidArgument(RunWorker(*queue_, p, o, &stop).status()));
+}
+
+TEST_F(WorkQueueTest, ABatchWorkerRenewsWaitingLeasesAndReleasesThemOnStop) {
+  ASSERT_TRUE(
+      queue_->Submit({FileJob("slow", "s"), FileJob("next1", "n1"), FileJob("next2", "n2")}).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> calls{0};
+  auto p = std::make_shared<FunctionProcessor>([&](const ChartJob&) -> absl::StatusOr<std::string> {
+    ++calls;
+    absl::SleepFor(absl::Milliseconds(2500));  // longer than the lease
+    stop = true;                               // SIGTERM arrives while coding
+    return std::string("{}");
+  });
+  WorkerOptions o;
+  o.lease = absl::Seconds(1);
+  o.batch = 3;
+  std::atomic<int> stolen{0}, claims{0};
+  std::thread thief([&] {
+    // Another worker keeps trying: while the batch is held it gets nothing;
+    // once released, the jobs come back at their first attempt.
+    absl::SleepFor(absl::Milliseconds(200));
+    while (!stop) {
+      auto c = queue_->ClaimBatch("thief", absl::Seconds(30), 3);
+      if (c.ok()) {
+        for (const Lease& l : *c) {
+          ++claims;
+          if (l.chart_id == "slow" || l.attempt != 1) ++stolen;
+          (void)queue_->Release(l);
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  thief.join();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stolen.load(), 0);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(stats->completed, 1);
+  EXPECT_EQ(stats->released, 2);
+  auto st = queue_->Status();
+  EXPECT_EQ(st->done, 1);
+  EXPECT_EQ(st->queued, 2);
+  EXPECT_EQ(st->leased, 0);
+  auto next = queue_->ClaimBatch("w", absl::Seconds(30), 3);
+  ASSERT_TRUE(next.ok() && next->size() == 2u);
+  EXPECT_EQ((*next)[0].attempt, 1);
+  EXPECT_EQ((*next)[1].attempt, 1);
+}
+
+// Many quick charts whose batch takes longer than the lease: the waiting
+// jobs' leases are renewed between charts too.
+TEST_F(WorkQueueTest, ABatchOfQuickChartsLongerThanTheLeaseKeepsItsLeases) {
+  std::vector<JobSpec> jobs;
+  for (int i = 0; i < 100; ++i) jobs.push_back(FileJob(absl::StrCat("c", i), absl::StrCat("x", i)));
+  ASSERT_TRUE(queue_->Submit(jobs).ok());
+  auto p = std::make_shared<FunctionProcessor>([](const ChartJob&) {
+    absl::SleepFor(absl::Milliseconds(12));  // over 1.2 s for the batch
+    return std::string("{}");
+  });
+  WorkerOptions o;
+  o.lease = absl::Seconds(1);
+  o.batch = 100;
+  o.max_jobs = 100;
+  std::atomic<bool> done{false};
+  std::atomic<int> stolen{0};
+  std::thread thief([&] {
+    while (!done) {
+      auto c = queue_->ClaimBatch("thief", absl::Seconds(30), 100);
+      if (c.ok()) {
+        for (const Lease& l : *c) {
+          ++stolen;
+          (void)queue_->Release(l);
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  });
+  std::atomic<bool> stop{false};
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  done = true;
+  thief.join();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stolen.load(), 0);
+  EXPECT_EQ(stats->completed, 100);
+  EXPECT_EQ(stats->leases_lost, 0);
+}
+
+TEST_F(WorkQueueTest, ABatchWorkerDoesNotCodeAJobWhoseLeaseWasLost) {
+  ASSERT_TRUE(queue_->Submit({FileJob("a", "A"), FileJob("b", "B"), FileJob("c", "C")}).ok());
+  internal::PgConnectOptions connect;
+  connect.url = server_->Url(db_);
+  auto other = internal::PgConnection::Connect(connect);
+  ASSERT_TRUE(other.ok()) << other.status();
+  std::vector<std::string> coded;
+  std::mutex mu;
+  auto p = std::make_shared<FunctionProcessor>([&](const ChartJob& j)
+                                                   -> absl::StatusOr<std::string> {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      coded.push_back(j.id);
+    }
+    if (j.id == "a") {
+      // Meanwhile another worker took over "b" (as after an expired lease).
+      auto r = other->Exec(
+          "UPDATE cc_jobs SET lease_owner = 'other', attempts = attempts + 1, "
+          "available_at = now() + interval '1 minute' WHERE chart_id = 'b'");
+      EXPECT_TRUE(r.ok()) << r.status();
+      absl::SleepFor(absl::Milliseconds(1200));  // renewals find "b" lost
+    }
+    return absl::StrCat("{\"chart\":\"", j.id, "\"}");
+  });
+  WorkerOptions o;
+  o.lease = absl::Seconds(1);
+  o.batch = 3;
+  o.idle_exit = absl::Milliseconds(300);
+  o.poll_interval = absl::Milliseconds(50);
+  std::atomic<bool> stop{false};
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_THAT(coded, ::testing::ElementsAre("a", "c"));
+  EXPECT_EQ(stats->completed, 2);
+  EXPECT_EQ(stats->leases_lost, 1);
+  EXPECT_TRUE(Results("b").empty());
+  EXPECT_EQ(Results("c").size(), 1u);
+  auto owner = other->Exec("SELECT lease_owner, state FROM cc_jobs WHERE chart_id = 'b'");
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(owner->Get(0, 0), "other");
+  EXPECT_EQ(owner->Get(0, 1), "leased");
+}
+
+// A worker started while the database restarts waits for it, from its
+// first call (the schema check) on.
+TEST_F(WorkQueueTest, RunWorkerStartedDuringAnOutageWaitsForTheDatabase) {
+  ASSERT_TRUE(queue_->Submit({FileJob("c1", "x")}).ok());
+  ASSERT_TRUE(server_->Stop().ok());
+  std::thread restart([&] {
+    absl::SleepFor(absl::Milliseconds(800));
+    EXPECT_TRUE(server_->StartAgain().ok());
+  });
+  auto p = std::make_shared<FunctionProcessor>([](const ChartJob&) { return std::string("{}"); });
+  WorkerOptions o;
+  o.idle_exit = absl::Milliseconds(300);
+  o.poll_interval = absl::Milliseconds(50);
+  std::vector<WorkerEvent::Kind> kinds;
+  o.on_event = [&](const WorkerEvent& e) { kinds.push_back(e.kind); };
+  std::atomic<bool> stop{false};
+  auto stats = RunWorker(*queue_, p, o, &stop);
+  restart.join();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->completed, 1);
+  EXPECT_THAT(kinds, ::testing::Contains(WorkerEvent::kDatabaseBack));
 }
 
 TEST_F(WorkQueueTest, RunWorkerRenewsTheLeaseOfASlowChartAndDrainsOnStop) {

@@ -3,7 +3,8 @@
 // renewed while a chart is coded), completed together with their result in
 // one transaction, retried with backoff and moved to a dead-letter table
 // after too many attempts. A worker that dies loses its lease, and the job
-// goes to another worker; a job run twice leaves one result.
+// goes to another worker; a job run twice leaves one result. Workers claim
+// and complete jobs one at a time or in batches (one statement each way).
 //
 //   chartcoder::WorkQueueOptions o;
 //   o.url = "postgresql://cc@db.internal/chartcoder?sslrootcert=/etc/cc/ca.pem";
@@ -127,6 +128,20 @@ struct RetryPolicy {
   absl::Duration max_delay = absl::Minutes(10);
 };
 
+// A coded job for CompleteBatch: the lease it was claimed under and its
+// result (both borrowed for the call).
+struct JobCompletion {
+  const Lease* lease = nullptr;
+  std::string_view result_json;
+};
+
+// What CompleteBatch did with one job.
+enum class CompleteOutcome {
+  kCompleted,      // done; its result stored
+  kAlreadyStored,  // done; a result for (chart id, digest) was already stored and kept
+  kLeaseLost,      // the lease was no longer ours: nothing written for this job
+};
+
 // What Fail did with the job.
 enum class FailOutcome {
   kRetrying,      // queued again after a backoff
@@ -160,17 +175,34 @@ class WorkQueue {
   // Claims the job that has waited longest among those due (queued and past
   // their backoff, or leased with an expired lease), for `lease`. nullopt
   // when none is due. A job whose lease expired on its last attempt is
-  // dead-lettered instead of claimed.
+  // dead-lettered instead (with the error of its last failed attempt, if
+  // any), in the same statement.
   absl::StatusOr<std::optional<Lease>> Claim(std::string_view owner, absl::Duration lease) const;
+  // Claims up to `max_jobs` due jobs in one statement, in the order and under
+  // the rules of Claim, each under its own lease (renew, complete, fail or
+  // release each one). Jobs another client is claiming at that moment are
+  // skipped, not waited for. Empty when none is due. InvalidArgument: no
+  // owner, a lease under 1 s, max_jobs outside 1..1000.
+  absl::StatusOr<std::vector<Lease>> ClaimBatch(std::string_view owner, absl::Duration lease,
+                                                int max_jobs) const;
   // Extends the lease to now + `lease`. False when it is no longer ours.
   absl::StatusOr<bool> Renew(const Lease& lease, absl::Duration duration) const;
-  // In one transaction: stores the result (idempotent by chart id and digest;
-  // sealed with `keys` when given) and marks the job done. False when the
-  // lease was lost (another worker has the job, or it is done): nothing is
-  // written. InvalidArgument: a bad result.
+  // In one transaction: stores the result (idempotent by chart id and digest:
+  // a result already stored is kept; sealed with `keys` when given) and marks
+  // the job done. False when the lease was lost (another worker has the job,
+  // or it is done): nothing is written. InvalidArgument: a bad result.
   absl::StatusOr<bool> Complete(const Lease& lease, std::string_view result_json,
                                 const KeyProvider* keys = nullptr,
                                 std::string_view key_id = "") const;
+  // Complete for several jobs in one statement (one transaction, one round
+  // trip): each job whose lease still holds is marked done with its result
+  // stored (idempotent by chart id and digest); the others are untouched.
+  // One outcome per completion, in order. InvalidArgument (nothing is
+  // written): a bad result or lease (named by its position), a result the
+  // database refuses, the same job twice, more than 1000 jobs.
+  absl::StatusOr<std::vector<CompleteOutcome>> CompleteBatch(
+      const std::vector<JobCompletion>& completions, const KeyProvider* keys = nullptr,
+      std::string_view key_id = "") const;
   // Records a failed attempt: queued again after a backoff, or moved to the
   // dead-letter table with `error`'s message when this was the last attempt.
   absl::StatusOr<FailOutcome> Fail(const Lease& lease, const absl::Status& error,
@@ -213,6 +245,13 @@ struct WorkerOptions {
   std::string worker_id;
   // Jobs coded at once (one connection and thread each). Default 1.
   int concurrency = 1;
+  // Jobs each thread claims in one statement and completes in one
+  // statement (1 to 1000). The thread codes them one after another,
+  // renewing the leases of all it holds; when stopping, the running chart
+  // finishes and the jobs not yet started are released. Larger batches cost
+  // the database less per job, but a worker that dies leaves up to `batch`
+  // jobs per thread to wait out their lease. Default 1.
+  int batch = 1;
   // Lease (visibility timeout); renewed every lease/3 while a chart is
   // coded. Default 60 s.
   absl::Duration lease = absl::Seconds(60);

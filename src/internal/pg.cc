@@ -31,7 +31,59 @@ std::string TrimmedMessage(const char* m) {
   return s;
 }
 
+// A statement's parameters as libpq takes them.
+struct ParamArrays {
+  explicit ParamArrays(const std::vector<PgParam>& params)
+      : values(params.size()), lengths(params.size()), formats(params.size()) {
+    for (size_t i = 0; i < params.size(); ++i) {
+      const PgParam& p = params[i];
+      values[i] = p.value ? p.value->data() : nullptr;
+      lengths[i] = p.value ? static_cast<int>(p.value->size()) : 0;
+      formats[i] = p.binary ? 1 : 0;
+    }
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+};
+
+constexpr size_t kMaxPrepared = 16;
+
 }  // namespace
+
+std::string PgArray(const std::vector<std::optional<std::string>>& elements) {
+  size_t size = 2;
+  for (const auto& e : elements) size += (e ? e->size() + 3 : 5);
+  std::string out;
+  out.reserve(size + size / 16);
+  out.push_back('{');
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    if (!elements[i]) {
+      out += "NULL";
+      continue;
+    }
+    out.push_back('"');
+    for (char c : *elements[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string PgByteaText(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  out.reserve(2 + bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+  return out;
+}
 
 absl::StatusOr<std::string> PgConnectionString(const PgConnectOptions& options) {
   if (Trim(options.url).empty()) {
@@ -151,8 +203,15 @@ absl::StatusOr<PgConnection> PgConnection::Connect(const PgConnectOptions& optio
   PgConnection conn(c);
   // Statements that block on a lock forever would stall a worker; none of
   // ours should, but bound them anyway.
-  absl::StatusOr<PgResult> r = conn.Exec("SET lock_timeout = '30s'");
-  if (!r.ok()) return r.status();
+  // Prepared statements (ExecPrepared) run their generic plan at once: ours
+  // are lookups by key, a LIMIT written in the text, and unnest() of
+  // parameter arrays, whose generic plans are the right ones, but the
+  // planner would keep planning statements with arrays afresh each time
+  // (it estimates them from the arrays' lengths), which costs as much as
+  // running them.
+  absl::Status settings =
+      conn.ExecScript("SET lock_timeout = '30s'; SET plan_cache_mode = force_generic_plan");
+  if (!settings.ok()) return settings;
   return conn;
 }
 
@@ -161,6 +220,9 @@ PgConnection& PgConnection::operator=(PgConnection&& o) noexcept {
     if (conn_ != nullptr) PQfinish(conn_);
     conn_ = o.conn_;
     o.conn_ = nullptr;
+    prepared_ = std::move(o.prepared_);
+    o.prepared_.clear();
+    clock_ = o.clock_;
   }
   return *this;
 }
@@ -199,17 +261,43 @@ absl::StatusOr<PgResult> PgConnection::Exec(std::string_view sql,
                                            const std::vector<PgParam>& params) {
   if (conn_ == nullptr) return absl::UnavailableError("no database connection");
   std::string query(sql);
-  std::vector<const char*> values(params.size());
-  std::vector<int> lengths(params.size());
-  std::vector<int> formats(params.size());
-  for (size_t i = 0; i < params.size(); ++i) {
-    const PgParam& p = params[i];
-    values[i] = p.value ? p.value->data() : nullptr;
-    lengths[i] = p.value ? static_cast<int>(p.value->size()) : 0;
-    formats[i] = p.binary ? 1 : 0;
-  }
+  ParamArrays p(params);
   PGresult* r = PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
-                             values.data(), lengths.data(), formats.data(), 0);
+                             p.values.data(), p.lengths.data(), p.formats.data(), 0);
+  PgResult result(r);
+  absl::Status s = ResultStatus(r, "database error");
+  if (!s.ok()) return s;
+  return result;
+}
+
+absl::StatusOr<PgResult> PgConnection::ExecPrepared(std::string_view sql,
+                                                    const std::vector<PgParam>& params) {
+  if (conn_ == nullptr) return absl::UnavailableError("no database connection");
+  ++clock_;
+  auto it = std::find_if(prepared_.begin(), prepared_.end(),
+                         [&](const Prepared& p) { return p.sql == sql; });
+  if (it == prepared_.end()) {
+    if (prepared_.size() >= kMaxPrepared) {
+      auto lru = std::min_element(
+          prepared_.begin(), prepared_.end(),
+          [](const Prepared& a, const Prepared& b) { return a.last_used < b.last_used; });
+      absl::StatusOr<PgResult> gone = Exec(StrCat("DEALLOCATE ", lru->name));
+      if (!gone.ok()) return gone.status();
+      prepared_.erase(lru);
+    }
+    Prepared fresh{std::string(sql), StrCat("cc_", clock_), clock_};
+    PGresult* r = PQprepare(conn_, fresh.name.c_str(), fresh.sql.c_str(),
+                            static_cast<int>(params.size()), nullptr);
+    PgResult prepared(r);
+    absl::Status s = ResultStatus(r, "database error");
+    if (!s.ok()) return s;
+    prepared_.push_back(std::move(fresh));
+    it = prepared_.end() - 1;
+  }
+  it->last_used = clock_;
+  ParamArrays p(params);
+  PGresult* r = PQexecPrepared(conn_, it->name.c_str(), static_cast<int>(params.size()),
+                               p.values.data(), p.lengths.data(), p.formats.data(), 0);
   PgResult result(r);
   absl::Status s = ResultStatus(r, "database error");
   if (!s.ok()) return s;

@@ -10,6 +10,7 @@
 #ifndef CHARTCODER_SRC_INTERNAL_PG_H_
 #define CHARTCODER_SRC_INTERNAL_PG_H_
 
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -86,6 +87,14 @@ class PgResult {
   PGresult* r_ = nullptr;
 };
 
+// A one-dimensional array in PostgreSQL's text form for a parameter cast to
+// an array type ($1::text[], $1::bigint[], ...): every element quoted and
+// escaped, std::nullopt as NULL. {"a",NULL,"b \"c\""}
+std::string PgArray(const std::vector<std::optional<std::string>>& elements);
+// The text form of a bytea value ("\x" and hex), for elements of a
+// bytea[] array.
+std::string PgByteaText(std::string_view bytes);
+
 // One connection. Not thread-safe: one per thread (or behind a mutex).
 class PgConnection {
  public:
@@ -94,7 +103,11 @@ class PgConnection {
   static absl::StatusOr<PgConnection> Connect(const PgConnectOptions& options);
 
   PgConnection() = default;
-  PgConnection(PgConnection&& o) noexcept : conn_(o.conn_) { o.conn_ = nullptr; }
+  PgConnection(PgConnection&& o) noexcept
+      : conn_(o.conn_), prepared_(std::move(o.prepared_)), clock_(o.clock_) {
+    o.conn_ = nullptr;
+    o.prepared_.clear();
+  }
   PgConnection& operator=(PgConnection&& o) noexcept;
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
@@ -107,6 +120,12 @@ class PgConnection {
   // data errors (class 22, 23); Internal otherwise. The message has the
   // SQLSTATE and the server's primary message (never parameter values).
   absl::StatusOr<PgResult> Exec(std::string_view sql, const std::vector<PgParam>& params = {});
+  // Exec for statements run again and again: the first run on this
+  // connection prepares `sql` (the server parses and plans it once; a
+  // generic plan after a few runs), later runs execute it by name. The 16
+  // texts used most recently stay prepared. Same codes as Exec.
+  absl::StatusOr<PgResult> ExecPrepared(std::string_view sql,
+                                        const std::vector<PgParam>& params = {});
   // Runs several statements without parameters (migrations).
   absl::Status ExecScript(std::string_view sql);
 
@@ -118,7 +137,14 @@ class PgConnection {
  private:
   explicit PgConnection(PGconn* c) : conn_(c) {}
   absl::Status ResultStatus(PGresult* r, std::string_view what) const;
+  struct Prepared {
+    std::string sql;
+    std::string name;
+    uint64_t last_used = 0;
+  };
   PGconn* conn_ = nullptr;
+  std::vector<Prepared> prepared_;  // at most kMaxPrepared
+  uint64_t clock_ = 0;              // counts ExecPrepared calls (for LRU and names)
 };
 
 // Runs `body` inside BEGIN ... COMMIT on `conn`; rolls back if it fails.
