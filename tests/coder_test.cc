@@ -191,12 +191,42 @@ TEST(CoderTest, BelowKneeAmputationAbbreviation) {
 }
 
 TEST(CoderTest, BelowKneeAmputationIsNotAKneeAmputation) {
-  // Known coder problem (2026-11-26): "left below knee amputation" also gives
-  // Z89.522 (acquired absence of left knee), which contradicts Z89.512.
-  // Listed in docs/ACCURACY.md (known problems).
-  GTEST_SKIP() << "known: 'left below knee amputation' also assigns Z89.522";
-  EXPECT_THAT(Codes("Assessment: status post left below knee amputation."),
-              Not(Contains("Z89.522")));
+  // "left" modifies "below knee amputation", not the knee alone: Z89.522
+  // (acquired absence of left knee) would contradict Z89.512.
+  std::vector<std::string> codes = Codes("Assessment: status post left below knee amputation.");
+  EXPECT_THAT(codes, Contains("Z89.512"));
+  EXPECT_THAT(codes, Not(Contains("Z89.522")));
+  EXPECT_THAT(Codes("Assessment: left above knee amputation."),
+              AllOf(Contains("Z89.612"), Not(Contains("Z89.522"))));
+}
+
+TEST(CoderTest, ASideBelongsToTheWordsItPrecedes) {
+  // "and left great toe": "left" belongs to the toe, not to the amputation
+  // before the "and".
+  std::vector<std::string> codes =
+      Codes("Assessment: right below knee amputation and left great toe amputation.");
+  EXPECT_THAT(codes, IsSupersetOf({"Z89.511", "Z89.412"}));
+  EXPECT_THAT(codes, AllOf(Not(Contains("Z89.512")), Not(Contains("Z89.521"))));
+  // A side written after its condition still counts.
+  EXPECT_THAT(Codes("Assessment: knee pain, left."), Contains("M25.562"));
+  EXPECT_THAT(Codes("Assessment: left-sided heart failure."), Contains("I50.1"));
+}
+
+TEST(CoderTest, AnIndexSeeReferenceKeepsItsSubterm) {
+  // Index: "Ulcer, heel - see Ulcer, lower limb", and there "heel" is L97.40-.
+  EXPECT_THAT(Codes("Assessment: chronic ulcer of the right heel with fat layer exposed."),
+              Contains("L97.412"));
+}
+
+TEST(CoderTest, LegsArmsAndExtremitiesAreLimbs) {
+  // Titles say "lower limb" and "upper limb"; charts say leg, arm, extremity.
+  EXPECT_THAT(Codes("Assessment: cellulitis of left lower extremity."), Contains("L03.116"));
+  EXPECT_THAT(Codes("Assessment: cellulitis of the right leg."), Contains("L03.115"));
+  EXPECT_THAT(Codes("Assessment: cellulitis of right upper extremity."), Contains("L03.113"));
+  EXPECT_THAT(Codes("Assessment: left arm cellulitis."), Contains("L03.114"));
+  // A leg is the whole lower limb; the lower leg is below the knee.
+  EXPECT_THAT(Codes("Assessment: right leg pain."), Contains("M79.604"));
+  EXPECT_THAT(Codes("Assessment: right lower leg pain."), Contains("M79.661"));
 }
 
 TEST(CoderTest, AHealedUlcerInAResolvedListIsNotCoded) {

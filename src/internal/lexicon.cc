@@ -72,6 +72,8 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
     }
     lex->word_ids_.emplace(p.Str(w.word), static_cast<uint32_t>(i));
   }
+  lex->side_ids_ = {lex->WordId("left"), lex->WordId("right"), lex->WordId("bilater")};
+  lex->side_suffix_id_ = lex->WordId("side");
   for (uint32_t e : lex->anchors_) {
     if (e >= lex->entries_.size()) return bad("anchor", e);
   }
@@ -143,7 +145,7 @@ static uint32_t VariantMatch(const LexExpansionRecord& e, absl::Span<const uint3
   return e.variant_count;
 }
 
-void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
+void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s) const {
   s->words.clear();
   size_t i = 0;
   while (i < in.size()) {
@@ -155,6 +157,7 @@ void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
       const LexWordRecord& w = words_[key];
       for (uint32_t x = 0; x < w.expansion_count; ++x) {
         const LexExpansionRecord& e = expansions_[w.first_expansion + x];
+        if (!for_titles && (e.flags & kExpansionTitlesOnly)) continue;
         if ((best == nullptr || e.variant_count > best->variant_count) &&
             VariantMatch(e, expansion_words_, in, i) > 0) {
           best = &e;
@@ -195,10 +198,26 @@ void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
 
 void Lexicon::ExpandedWordIds(absl::Span<const InputWord> words, Scratch* scratch,
                               std::vector<uint32_t>* ids) const {
-  Expand(words, scratch);
+  Expand(words, /*for_titles=*/true, scratch);
   for (const Scratch::Word& w : scratch->words) {
     if (w.id != kNone) ids->push_back(w.id);
   }
+}
+
+bool Lexicon::SideBelongsElsewhere(const std::vector<Scratch::Word>& w, int q,
+                                   const std::vector<uint32_t>& pos) const {
+  const int n = static_cast<int>(w.size());
+  int r = q + 1;
+  // Skip the other words of the same written word (an abbreviation's
+  // expansion), unknown words and "-sided".
+  while (r < n && (w[r].begin == w[q].begin || w[r].id == kNone || w[r].id == side_suffix_id_)) {
+    ++r;
+  }
+  if (r >= n) return false;
+  if (std::binary_search(pos.begin(), pos.end(), static_cast<uint32_t>(r))) return false;
+  // Directly before the next word (one space or hyphen), not after a comma
+  // or a line ("knee pain, left, stable").
+  return w[r].begin <= w[q].end + 1;
 }
 
 bool Lexicon::GroupsCompact(const LexEntryRecord& e,
@@ -229,7 +248,7 @@ bool Lexicon::GroupsCompact(const LexEntryRecord& e,
 
 void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
                           std::vector<Match>* out) const {
-  Expand(words, s);
+  Expand(words, /*for_titles=*/false, s);
   const auto& w = s->words;
   const int n = static_cast<int>(w.size());
   // The position of the occurrence of `id` nearest to `p` within `window`
@@ -271,6 +290,28 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
       if (!ok || !GroupsCompact(er, pos)) continue;
       std::sort(pos.begin(), pos.end());
       if (std::adjacent_find(pos.begin(), pos.end()) != pos.end()) continue;
+      bool side_elsewhere = false;
+      for (uint32_t q : pos) {
+        if (IsSide(w[q].id) && SideBelongsElsewhere(w, static_cast<int>(q), pos)) {
+          side_elsewhere = true;
+          break;
+        }
+      }
+      if (side_elsewhere) continue;
+      // A one-word synonym's words stand for the written word, not beside it:
+      // "leg" (lower limb) is no "lower leg".
+      bool doubled = false;
+      for (size_t a = 0; a + 1 < pos.size() && !doubled; ++a) {
+        for (size_t b = a + 1; b < pos.size(); ++b) {
+          const Scratch::Word& x = w[pos[a]];
+          const Scratch::Word& y = w[pos[b]];
+          if (x.begin == y.begin && x.end == y.end && x.expanded != y.expanded) {
+            doubled = true;
+            break;
+          }
+        }
+      }
+      if (doubled) continue;
       const int lo = static_cast<int>(pos.front());
       const int hi = static_cast<int>(pos.back());
       // Gaps: other words between the first and the last matched word that

@@ -420,6 +420,12 @@ class LexiconCompiler {
       for (const PhraseWords& w : here) Add(w, LexSource::kIndex, code, code2, flags, phrase);
     } else if (adds_words && !t.see.empty()) {
       const ParsedTerm* target = ResolveSee(t.see);
+      // "Ulcer, heel - see Ulcer, lower limb": the coder looks "heel" up again
+      // under the term it was sent to ("Ulcer, lower limb, heel": L97.40-).
+      if (target != nullptr && !is_main) {
+        const ParsedTerm* again = FindChild(*target, t.title);
+        if (again != nullptr && !again->code.empty()) target = again;
+      }
       if (target != nullptr && !target->code.empty()) {
         uint8_t f = 0;
         uint32_t c = Resolve(target->code, &f);
@@ -515,6 +521,8 @@ class LexiconCompiler {
             std::string(variant));
       } else if (expansion == "~") {
         AddExpansion(variant, variant, 0, kExpansionBlock);
+      } else if (expansion.front() == '+') {
+        AddExpansion(variant, expansion.substr(1), 0, kExpansionTitlesOnly);
       } else {
         AddExpansion(variant, expansion, 0, 0);
       }
