@@ -212,6 +212,14 @@ TEST(CoderTest, ASideBelongsToTheWordsItPrecedes) {
   EXPECT_THAT(Codes("Assessment: left-sided heart failure."), Contains("I50.1"));
 }
 
+TEST(CoderTest, ASynonymMayRestateTheWordsAroundIt) {
+  // "rheumatoid" stands for "rheumatoid arthritis"; written out in full the
+  // two words are still one condition, not M06.9 plus M19.90.
+  std::vector<std::string> codes = Codes("Assessment: rheumatoid arthritis.");
+  EXPECT_THAT(codes, Contains("M06.9"));
+  EXPECT_THAT(codes, Not(Contains("M19.90")));
+}
+
 TEST(CoderTest, AnIndexSeeReferenceKeepsItsSubterm) {
   // Index: "Ulcer, heel - see Ulcer, lower limb", and there "heel" is L97.40-.
   EXPECT_THAT(Codes("Assessment: chronic ulcer of the right heel with fat layer exposed."),

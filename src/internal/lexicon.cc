@@ -164,6 +164,16 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
         }
       }
     }
+    if (best != nullptr && !(best->flags & kExpansionBlock) && i + best->expansion_count <= in.size()) {
+      // The text already reads as the expansion ("rheumatoid" stands for
+      // "rheumatoid arthritis", and the chart wrote both words): its own words
+      // are the match, and a copy would pair with the next word alone.
+      bool written_out = true;
+      for (uint32_t k = 0; k < best->expansion_count && written_out; ++k) {
+        written_out = in[i + k].id == expansion_words_[best->first_expansion_word + k];
+      }
+      if (written_out) best = nullptr;
+    }
     if (best == nullptr) {
       s->words.push_back({in[i].id, in[i].begin, in[i].end, false, in[i].stop});
       ++i;
@@ -298,20 +308,6 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
         }
       }
       if (side_elsewhere) continue;
-      // A one-word synonym's words stand for the written word, not beside it:
-      // "leg" (lower limb) is no "lower leg".
-      bool doubled = false;
-      for (size_t a = 0; a + 1 < pos.size() && !doubled; ++a) {
-        for (size_t b = a + 1; b < pos.size(); ++b) {
-          const Scratch::Word& x = w[pos[a]];
-          const Scratch::Word& y = w[pos[b]];
-          if (x.begin == y.begin && x.end == y.end && x.expanded != y.expanded) {
-            doubled = true;
-            break;
-          }
-        }
-      }
-      if (doubled) continue;
       const int lo = static_cast<int>(pos.front());
       const int hi = static_cast<int>(pos.back());
       // Gaps: other words between the first and the last matched word that
