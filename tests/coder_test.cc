@@ -220,6 +220,30 @@ TEST(CoderTest, ASynonymMayRestateTheWordsAroundIt) {
   EXPECT_THAT(codes, Not(Contains("M19.90")));
 }
 
+TEST(CoderTest, AmbiguousAbbreviationsAreReadFromTheirNeighbours) {
+  // RA: room air beside a saturation, rheumatoid arthritis beside its drugs.
+  EXPECT_THAT(Codes("Vitals: SpO2 95% on RA."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: RA, seropositive, on MTX."), Contains("M05.9"));
+  // MI: motivational interviewing in a substance-use plan.
+  EXPECT_THAT(Codes("Plan: 4. Cannabis: MI done; pt agrees to stop edibles."),
+              Not(Contains(StartsWith("I21"))));
+  EXPECT_THAT(Codes("Assessment: CAD s/p MI 2015."), Contains("I25.2"));
+  // PE: a pulmonary embolism, not the physical exam.
+  EXPECT_THAT(Codes("Assessment: acute PE."), Contains("I26.99"));
+  EXPECT_THAT(Codes("Assessment: PE unremarkable except for mild edema."),
+              Not(Contains(StartsWith("I26"))));
+  // MS: multiple sclerosis by its drugs, not MS Contin.
+  EXPECT_THAT(Codes("Assessment: MS on ocrelizumab, stable."), Contains("G35"));
+  EXPECT_THAT(Codes("Plan: MS contin 15 mg q12h."), IsEmpty());
+  // PD and ARF have two codable senses each.
+  EXPECT_THAT(Codes("Assessment: ESRD on PD, exchanges nightly."), Contains("Z99.2"));
+  EXPECT_THAT(Codes("Assessment: PD on carbidopa-levodopa."), Contains("G20"));
+  EXPECT_THAT(Codes("Assessment: ARF, hypoxic, on BiPAP."), Contains("J96.00"));
+  EXPECT_THAT(Codes("Assessment: ARF, creatinine 3.2."), Contains("N17.9"));
+  // Written in lower case the abbreviation is an ordinary word.
+  EXPECT_THAT(Codes("Assessment: pe unremarkable."), IsEmpty());
+}
+
 TEST(CoderTest, AnIndexSeeReferenceKeepsItsSubterm) {
   // Index: "Ulcer, heel - see Ulcer, lower limb", and there "heel" is L97.40-.
   EXPECT_THAT(Codes("Assessment: chronic ulcer of the right heel with fat layer exposed."),

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/status/status.h"
+#include "src/internal/lexicon_words.h"
 #include "src/internal/pack_reader.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
@@ -73,6 +74,32 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
     lex->word_ids_.emplace(p.Str(w.word), static_cast<uint32_t>(i));
   }
   lex->side_ids_ = {lex->WordId("left"), lex->WordId("right"), lex->WordId("bilater")};
+  if (absl::StatusOr<ReferenceTable> t = codes.Table("curated/abbreviation_senses"); t.ok()) {
+    auto ids = [&](std::string_view text, bool raw, std::vector<uint32_t>* out) {
+      std::vector<LexWord> words;
+      LexiconWords(text, &words);
+      for (const LexWord& w : words) {
+        const uint32_t id = lex->WordId(raw ? w.raw : w.stem);
+        if (id == kNone) return false;
+        out->push_back(id);
+      }
+      return true;
+    };
+    for (size_t r = 0; r < t->row_count(); ++r) {
+      std::vector<uint32_t> abbr;
+      Sense sense;
+      const std::string_view expansion = t->cell(r, 1);
+      const std::string_view cues = t->cell(r, 2);
+      if (t->column_count() != 3 || !ids(t->cell(r, 0), true, &abbr) || abbr.size() != 1 ||
+          (Trim(expansion) != "~" && !ids(expansion, false, &sense.expansion)) ||
+          (Trim(cues) != "*" && !ids(cues, false, &sense.cues))) {
+        return absl::DataLossError(
+            StrCat(p.name(), ": corrupted pack (abbreviation sense ", r + 1, ")"));
+      }
+      std::sort(sense.cues.begin(), sense.cues.end());
+      lex->senses_[abbr[0]].push_back(std::move(sense));
+    }
+  }
   lex->side_suffix_id_ = lex->WordId("side");
   for (uint32_t e : lex->anchors_) {
     if (e >= lex->entries_.size()) return bad("anchor", e);
@@ -149,6 +176,16 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
   s->words.clear();
   size_t i = 0;
   while (i < in.size()) {
+    if (const Sense* sense = ChooseSense(in, i); sense != nullptr) {
+      // An ambiguous abbreviation read from its neighbours ("RA" beside
+      // "SpO2" is room air and names nothing; beside "methotrexate" it is
+      // rheumatoid arthritis).
+      s->words.push_back({sense->expansion.empty() ? kNone : in[i].id, in[i].begin, in[i].end,
+                          false});
+      for (uint32_t id : sense->expansion) s->words.push_back({id, in[i].begin, in[i].end, true});
+      ++i;
+      continue;
+    }
     // The longest variant starting here, among those keyed by the stem and by
     // the written form.
     const LexExpansionRecord* best = nullptr;
@@ -212,6 +249,29 @@ void Lexicon::ExpandedWordIds(absl::Span<const InputWord> words, Scratch* scratc
   for (const Scratch::Word& w : scratch->words) {
     if (w.id != kNone) ids->push_back(w.id);
   }
+}
+
+const Lexicon::Sense* Lexicon::ChooseSense(absl::Span<const InputWord> in, size_t i) const {
+  if (!in[i].upper || in[i].raw_id == kNone || senses_.empty()) return nullptr;
+  auto it = senses_.find(in[i].raw_id);
+  if (it == senses_.end()) return nullptr;
+  // The first sense (in the table's order) with a cue among the clause's
+  // other words, else the default sense if there is one.
+  const Sense* fallback = nullptr;
+  for (const Sense& s : it->second) {
+    if (s.cues.empty()) {
+      if (fallback == nullptr) fallback = &s;
+      continue;
+    }
+    for (size_t j = 0; j < in.size(); ++j) {
+      if (j == i) continue;
+      if (std::binary_search(s.cues.begin(), s.cues.end(), in[j].id) ||
+          std::binary_search(s.cues.begin(), s.cues.end(), in[j].raw_id)) {
+        return &s;
+      }
+    }
+  }
+  return fallback;
 }
 
 bool Lexicon::SideBelongsElsewhere(const std::vector<Scratch::Word>& w, int q,

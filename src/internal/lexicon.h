@@ -132,6 +132,16 @@ class Lexicon {
   // "side" ("left-sided"), which a side may stand before without effect.
   std::array<uint32_t, 3> side_ids_ = {kNone, kNone, kNone};
   uint32_t side_suffix_id_ = kNone;
+  // Senses of an ambiguous abbreviation chosen by the words around it
+  // (curated/abbreviation_senses), keyed by the abbreviation's word id.
+  struct Sense {
+    std::vector<uint32_t> expansion;  // empty: the abbreviation names nothing here
+    std::vector<uint32_t> cues;       // sorted; empty: the default sense
+  };
+  absl::flat_hash_map<uint32_t, std::vector<Sense>> senses_;
+  // The sense of the abbreviation at `i` (written in capitals) in clause
+  // `in`, or nullptr when no sense is chosen (the ordinary expansions apply).
+  const Sense* ChooseSense(absl::Span<const InputWord> in, size_t i) const;
   bool IsSide(uint32_t id) const {
     return id != kNone && (id == side_ids_[0] || id == side_ids_[1] || id == side_ids_[2]);
   }

@@ -204,6 +204,8 @@ class LexiconCompiler {
     AddNeoplasms();
     absl::Status s = AddCurated();
     if (!s.ok()) return s;
+    s = AddSenseWords();
+    if (!s.ok()) return s;
     AddAbbreviations();
     Write(w, meta);
     return absl::OkStatus();
@@ -530,6 +532,38 @@ class LexiconCompiler {
     return absl::OkStatus();
   }
 
+  // curated/abbreviation_senses: abbreviation, sense, cues. The table itself
+  // is read by Lexicon::Create; here its words join the vocabulary so that
+  // the chart's words can be compared with them by id.
+  absl::Status AddSenseWords() {
+    auto it = src_.tables->find("curated/abbreviation_senses");
+    if (it == src_.tables->end()) return absl::OkStatus();
+    const DelimitedTable& t = it->second;
+    for (size_t r = 1; r < t.rows.size(); ++r) {
+      const std::vector<std::string>& row = t.rows[r];
+      auto bad = [&](std::string_view why) {
+        return absl::InvalidArgumentError(
+            StrCat("curated/abbreviation_senses line ", t.line_numbers[r], ": ", why));
+      };
+      if (row.size() != 3) return bad("needs abbreviation, sense and cues");
+      std::vector<LexWord> a, sense, cues;
+      LexiconWords(row[0], &a);
+      if (a.size() != 1) return bad("the abbreviation must be one word");
+      sense_words_.insert(a[0].raw);
+      if (Trim(row[1]) != "~") {
+        LexiconWords(row[1], &sense);
+        if (sense.empty()) return bad("empty sense");
+        for (const LexWord& w : sense) sense_words_.insert(w.stem);
+      }
+      if (Trim(row[2]) != "*") {
+        LexiconWords(row[2], &cues);
+        if (cues.empty()) return bad("no cue words (\"*\" for the default sense)");
+        for (const LexWord& w : cues) sense_words_.insert(w.stem);
+      }
+    }
+    return absl::OkStatus();
+  }
+
   void AddExpansion(std::string_view variant, std::string_view expansion, uint8_t source,
                     uint8_t flags) {
     std::vector<LexWord> v, e;
@@ -694,6 +728,7 @@ class LexiconCompiler {
       all.insert(x.variant.begin(), x.variant.end());
       all.insert(x.expansion.begin(), x.expansion.end());
     }
+    all.insert(sense_words_.begin(), sense_words_.end());
     std::vector<std::string> words(all.begin(), all.end());
     absl::flat_hash_map<std::string, uint32_t> id;
     for (size_t i = 0; i < words.size(); ++i) id[words[i]] = static_cast<uint32_t>(i);
@@ -820,6 +855,7 @@ class LexiconCompiler {
   absl::flat_hash_map<std::string, size_t> seen_;
   std::vector<Expansion> expansions_;
   absl::flat_hash_set<std::string> expansion_seen_;
+  std::set<std::string> sense_words_;
   absl::flat_hash_map<std::string, std::vector<uint32_t>> entries_by_word_;
   absl::flat_hash_map<std::string, const ParsedTerm*> main_by_title_;
   absl::flat_hash_map<std::string, const ParsedTerm*> main_by_first_;
