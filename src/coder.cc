@@ -770,6 +770,39 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     (affirmed(m, uncertain_ok) ? affirmed_in_assessment : doubted_in_assessment)
         .insert(m.code_id);
   }
+  // "No current psychosis.", "no longer on dialysis.": the chart says the
+  // condition is absent now. Its other affirmed mentions in that section (or
+  // anywhere, when the statement is in the assessment) tell of the past
+  // ("psychosis occurred only during mania"). Only a statement that is the
+  // whole clause counts: "no current signs of heart failure exacerbation"
+  // says nothing against the heart failure.
+  absl::flat_hash_map<uint32_t, std::set<uint32_t>> absent_now;  // code -> sections
+  for (const Mention& m : mentions) {
+    if (m.subsumed || m.code_id == kNoCode || !m.assertion.negated) continue;
+    for (const Cue& c : m.assertion.cues) {
+      if (c.kind != CueKind::kNegation || c.end > m.begin || m.begin - c.end > 1) continue;
+      const std::string cue = internal::AsciiLower(doc.text().substr(c.begin, c.end - c.begin));
+      if (!Contains(cue, "current") && !Contains(cue, "longer") && !Contains(cue, "active") &&
+          !Contains(cue, "ongoing")) {
+        continue;
+      }
+      const std::string_view rest = doc.text().substr(m.end, 2);
+      if (!rest.empty() && rest[0] != '.' && rest[0] != ';' && rest[0] != '\n' &&
+          rest[0] != ',') {
+        continue;
+      }
+      absent_now[m.code_id].insert(sentences[m.sentence].section);
+    }
+  }
+  auto absent_now_of = [&](const Mention& m) {
+    auto it = absent_now.find(m.code_id);
+    if (it == absent_now.end()) return false;
+    if (it->second.contains(sentences[m.sentence].section)) return true;
+    for (uint32_t sec : it->second) {
+      if (IsAssessmentSection(doc.sections()[sec].kind)) return true;
+    }
+    return false;
+  };
   // A code written in the chart ("E11.22") takes the assertion of the words
   // around it, and counts for less unless those words name a condition of
   // its category (typed codes are often stale or wrong).
@@ -816,6 +849,7 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     const Mention& m = (*all)[mi];
     if (m.subsumed || m.code_id == kNoCode) continue;
     if (!affirmed(m, uncertain_ok)) continue;
+    if (absent_now_of(m)) continue;
     if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&
         !affirmed_in_assessment.contains(m.code_id)) {
       continue;
@@ -854,7 +888,12 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     }
     if (a.historical) {
       const HistoryRule* h = r.HistoryFor(key);
-      if (h == nullptr || h->kind == HistoryKind::kKeepIfCurrent) continue;
+      // A status that is only in a past-history section ("PMH: ESRD on HD")
+      // still holds; one the words put in the past ("previously on
+      // insulin", "dialysis 2019-2021") does not.
+      bool said_past = !m.assertion.historical;  // made history above
+      for (const Cue& c : m.assertion.cues) said_past |= c.kind == CueKind::kHistorical;
+      if (h == nullptr || (h->kind == HistoryKind::kKeepIfCurrent && said_past)) continue;
       if (h->kind == HistoryKind::kCode) {
         derivation = StrCat("history of ", m.code);
         code = h->code;
@@ -979,6 +1018,8 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     }
     for (const Mention& m : mentions) {
       if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
+      // Its own words may deny it ("no longer on insulin").
+      if (!affirmed(m, uncertain_ok) || m.assertion.historical) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
       // The instruction is met when the chart already gave a code of the
       // category it asks for ("CKD 4" beside "diabetic CKD").

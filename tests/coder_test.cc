@@ -244,6 +244,42 @@ TEST(CoderTest, AmbiguousAbbreviationsAreReadFromTheirNeighbours) {
   EXPECT_THAT(Codes("Assessment: pe unremarkable."), IsEmpty());
 }
 
+TEST(CoderTest, NoCurrentConditionOverridesItsStory) {
+  // From examples/charts/psychiatry_consult_bipolar_depressed.txt.
+  EXPECT_THAT(Codes("ASSESSMENT\n58M with bipolar I disorder, current episode depressed, moderate "
+                    "severity. Schizoaffective disorder is not supported: psychosis occurred only "
+                    "during mania. No current psychosis.\n"),
+              AllOf(Contains("F31.32"), Not(Contains("F29"))));
+  // A longer negated phrase says nothing against the condition itself.
+  EXPECT_THAT(Codes("ASSESSMENT\nChronic systolic heart failure, compensated; no current signs "
+                    "of heart failure exacerbation.\n"),
+              Contains("I50.22"));
+}
+
+TEST(CoderTest, ATreatmentNotOrNoLongerGivenIsNoStatus) {
+  EXPECT_THAT(Codes("Assessment: Afib, not on Eliquis due to fall risk."),
+              AllOf(Contains("I48.91"), Not(Contains("Z79.01"))));
+  EXPECT_THAT(Codes("Assessment: T2DM, no longer on insulin."), Not(Contains("Z79.4")));
+  EXPECT_THAT(Codes("Assessment: CKD stage 4, not currently on dialysis."),
+              AllOf(Contains("N18.4"), Not(Contains("Z99.2"))));
+  EXPECT_THAT(Codes("Assessment: T2DM, previously on insulin; metformin daily."),
+              AllOf(Contains("Z79.84"), Not(Contains("Z79.4"))));
+  EXPECT_THAT(Codes("Assessment: Afib, was on warfarin, stopped after GI bleed."),
+              AllOf(Contains("I48.91"), Not(Contains("Z79.01"))));
+  EXPECT_THAT(Codes("Assessment: ESRD on dialysis."), Contains("Z99.2"));
+  // A past-history list still states a status that holds.
+  EXPECT_THAT(Codes("PMH: ESRD on dialysis."), Contains("Z99.2"));
+  // "history of" before a chronic condition does not end its treatment.
+  EXPECT_THAT(Codes("Background: history of insulin-dependent diabetes mellitus."),
+              Contains("Z79.4"));
+}
+
+TEST(CoderTest, ADrugIsNotADependence) {
+  // "morphine" and the index's "Morphinism" (F11.20) share a stem.
+  EXPECT_THAT(Codes("Plan: morphine 15 mg q4h prn pain."), Not(Contains(StartsWith("F11"))));
+  EXPECT_THAT(Codes("Assessment: opioid dependence, on methadone."), Contains("F11.20"));
+}
+
 TEST(CoderTest, AnIndexSeeReferenceKeepsItsSubterm) {
   // Index: "Ulcer, heel - see Ulcer, lower limb", and there "heel" is L97.40-.
   EXPECT_THAT(Codes("Assessment: chronic ulcer of the right heel with fat layer exposed."),
