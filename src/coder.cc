@@ -488,7 +488,12 @@ struct Coder::Rep {
     for (const Code& d : c.descendants()) {
       if (!d.billable()) continue;
       const bool denied = TitleDenies(d, sentence_words);
-      const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
+      // A 7th character is chosen apart (SeventhCharacter): here its code
+      // competes with the words of the code it extends, so that "initial
+      // encounter for closed fracture" does not weigh against "left wrist".
+      const bool seventh = d.is_seventh_character_expansion();
+      const absl::Span<const uint32_t> words =
+          lexicon->TitleWords(seventh ? d.parent()->id() : d.id());
       extra.clear();
       std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
                           std::back_inserter(extra));
@@ -518,8 +523,13 @@ struct Coder::Rep {
         }
       }
       // Each word a child adds that the chart does not say counts against it.
+      // A later encounter or a sequela must be written; a fracture not said
+      // to be open is closed (guideline I.C.19.c.1).
+      const bool later = Contains(desc, "subsequent encounter") || Contains(desc, "sequela");
+      const bool closed = Contains(desc, "closed fracture");
       const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
-                            (uncomplicated ? 0.7 : without ? 0.3 : 0) -
+                            (uncomplicated ? 0.7 : without ? 0.3 : 0) - (later ? 1.0 : 0) +
+                            (closed ? 0.2 : 0) + 0.1 * matched -
                             0.35 * static_cast<double>(extra.size()) - depth_penalty -
                             (denied ? 5.0 : 0);
       if (dscore > default_score) {
@@ -529,7 +539,44 @@ struct Coder::Rep {
     }
     if (best == kNoCode) best = default_id;
     if (best == kNoCode) return {id, ""};
+    if (At(best).is_seventh_character_expansion()) {
+      best = SeventhCharacter(At(best).parent()->id(), sentence_words);
+    }
     return {best, StrCat("specified from ", c.code())};
+  }
+
+  // The 7th character of `parent` ("S62.102") the sentence states
+  // ("subsequent encounter ... routine healing": D), else the initial
+  // encounter, for a closed fracture when the title distinguishes.
+  uint32_t SeventhCharacter(uint32_t parent, const WordIds& sentence_words) const {
+    const absl::Span<const uint32_t> base = lexicon->TitleWords(parent);
+    uint32_t best = kNoCode;
+    double best_score = -1e9;
+    std::vector<uint32_t> extra;
+    for (const Code& d : At(parent).children()) {
+      if (!d.billable()) continue;
+      const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
+      extra.clear();
+      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
+                          std::back_inserter(extra));
+      int matched = 0;
+      for (uint32_t w : extra) matched += Has(sentence_words, w);
+      const std::string_view desc = d.description();
+      const bool initial = Contains(desc, "initial encounter");
+      const bool later = Contains(desc, "subsequent encounter") || Contains(desc, "sequela");
+      // "Subsequently" alone is no subsequent encounter.
+      if (later && matched < 2 && !(extra.size() == 1 && matched == 1)) matched = 0;
+      const bool closed = Contains(desc, "closed fracture");
+      const bool routine = Contains(desc, "routine healing");
+      const double score = 2.0 * matched - 0.3 * static_cast<double>(extra.size() - matched) +
+                           (initial ? 0.6 : 0) + (closed ? 0.2 : 0) - (later ? 1.0 : 0) +
+                           (routine ? 0.65 : 0);
+      if (score > best_score) {
+        best_score = score;
+        best = d.id();
+      }
+    }
+    return best == kNoCode ? parent : best;
   }
 };
 

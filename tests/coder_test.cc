@@ -274,6 +274,28 @@ TEST(CoderTest, ATreatmentNotOrNoLongerGivenIsNoStatus) {
               Contains("Z79.4"));
 }
 
+TEST(CoderTest, FracturesAreTraumaticClosedAndInitialUnlessTheChartSaysOtherwise) {
+  // "Fracture, traumatic" is the index's main term: "traumatic" is its
+  // default, not a word the chart must write.
+  EXPECT_THAT(Codes("Assessment: rib fractures."), Contains("S22.39XA"));
+  EXPECT_THAT(Codes("Assessment: closed fracture of left wrist."), Contains("S62.102A"));
+  EXPECT_THAT(Codes("Assessment: open fracture of left wrist."), Contains("S62.102B"));
+  EXPECT_THAT(Codes("Assessment: left wrist fracture, subsequent encounter, routine healing."),
+              Contains("S62.102D"));
+  // "Fracture, hip - see Fracture, femur, neck - see Fracture, femur, upper
+  // end, neck": references followed to their code.
+  EXPECT_THAT(Codes("Assessment: right hip fracture, initial encounter."), Contains("S72.001A"));
+  // "Femur, femoral": the adjective is a form of the noun.
+  EXPECT_THAT(Codes("Assessment: fracture of right femoral neck."), Contains("S72.001A"));
+  EXPECT_THAT(Codes("Assessment: left hip fracture s/p ORIF, subsequent encounter."),
+              Contains("S72.002D"));
+  EXPECT_THAT(Codes("Subsequently the left hip fracture was repaired."),
+              Not(Contains("S72.002D")));
+  // "Fracture" alone names no site: no T14.8.
+  EXPECT_THAT(Codes("Assessment: fracture, site to be confirmed on imaging."),
+              Not(Contains(StartsWith("T14"))));
+}
+
 TEST(CoderTest, ADrugIsNotADependence) {
   // "morphine" and the index's "Morphinism" (F11.20) share a stem.
   EXPECT_THAT(Codes("Plan: morphine 15 mg q4h prn pain."), Not(Contains(StartsWith("F11"))));

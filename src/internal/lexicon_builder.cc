@@ -130,6 +130,15 @@ bool IsVariantOf(std::string_view part, std::string_view first) {
   for (const LexWord& w : words) {
     std::string lw = AsciiLower(first.substr(w.begin, w.end - w.begin));
     if (lw.size() >= 4 && lw.compare(0, 4, p, 0, 4) == 0) return true;
+    // An adjective sharing three letters ("Femur, femoral").
+    auto ends = [&](std::string_view suffix) {
+      return p.size() > suffix.size() + 3 && p.compare(p.size() - suffix.size(), suffix.size(),
+                                                       suffix) == 0;
+    };
+    if (lw.size() >= 4 && lw.compare(0, 3, p, 0, 3) == 0 &&
+        (ends("al") || ends("ic") || ends("ous") || ends("ar") || ends("ary"))) {
+      return true;
+    }
   }
   return false;
 }
@@ -145,6 +154,10 @@ std::vector<PhraseWords> TitleWords(std::string_view title) {
   for (size_t i = 1; i < parts.size(); ++i) {
     if (IsVariantOf(parts[i], parts[0])) {
       variants.push_back(parts[i]);
+    } else if (AsciiLower(Trim(parts[i])) == "traumatic") {
+      // "Fracture, traumatic": a fracture or injury is traumatic unless the
+      // chart says otherwise (the index lists pathological ones apart).
+      base.AppendOptional(PhraseToWords(parts[i], false));
     } else {
       base.Append(PhraseToWords(parts[i], false));
     }
@@ -161,7 +174,7 @@ std::vector<PhraseWords> TitleWords(std::string_view title) {
       for (size_t i = 0, k = 0; i < words.size() && k < first_alt.required.size(); ++i) {
         if (first_alt.required[k] != words[i].stem) continue;
         std::string lw = AsciiLower(parts[0].substr(words[i].begin, words[i].end - words[i].begin));
-        if (lw.size() >= 4 && lw.compare(0, 4, v, 0, 4) == 0) {
+        if (lw.size() >= 4 && lw.compare(0, 3, v, 0, 3) == 0) {
           first_alt.required[k] = alt.required[0];
           break;
         }
@@ -339,12 +352,15 @@ class LexiconCompiler {
   }
 
   // Index terms by folded title, for resolving "see" references.
-  const ParsedTerm* FindMain(std::string_view title) const {
+  // The main terms a "see" reference may mean: the one of that title, else
+  // every main term it heads ("Fracture" heads "Fracture, burst", ...,
+  // "Fracture, traumatic").
+  std::vector<const ParsedTerm*> FindMain(std::string_view title) const {
     std::string folded = AsciiLower(title);
     auto it = main_by_title_.find(folded);
-    if (it != main_by_title_.end()) return it->second;
+    if (it != main_by_title_.end()) return {it->second};
     auto it2 = main_by_first_.find(folded);
-    return it2 == main_by_first_.end() ? nullptr : it2->second;
+    return it2 == main_by_first_.end() ? std::vector<const ParsedTerm*>{} : it2->second;
   }
 
   static const ParsedTerm* FindChild(const ParsedTerm& t, std::string_view title) {
@@ -362,9 +378,15 @@ class LexiconCompiler {
     for (size_t head = std::min<size_t>(2, parts.size()); head >= 1; --head) {
       std::string main_title(parts[0]);
       for (size_t k = 1; k < head; ++k) StrAppend(&main_title, ", ", parts[k]);
-      const ParsedTerm* t = FindMain(main_title);
-      for (size_t k = head; t != nullptr && k < parts.size(); ++k) t = FindChild(*t, parts[k]);
-      if (t != nullptr) return t;
+      std::vector<const ParsedTerm*> mains = FindMain(main_title);
+      // "Fracture, traumatic > hip - see Fracture, femur, neck" means the
+      // traumatic fracture: the main term that holds the reference first.
+      auto self = std::find(mains.begin(), mains.end(), current_main_);
+      if (self != mains.end()) std::rotate(mains.begin(), self, self + 1);
+      for (const ParsedTerm* t : mains) {
+        for (size_t k = head; t != nullptr && k < parts.size(); ++k) t = FindChild(*t, parts[k]);
+        if (t != nullptr) return t;
+      }
     }
     return nullptr;
   }
@@ -372,10 +394,14 @@ class LexiconCompiler {
   void AddIndex() {
     for (const ParsedTerm& m : src_.index->main_terms) {
       main_by_title_.emplace(AsciiLower(m.title), &m);
-      main_by_first_.emplace(AsciiLower(Alternatives(m.title)[0]), &m);
+      main_by_first_[AsciiLower(Alternatives(m.title)[0])].push_back(&m);
     }
     std::vector<std::string> path_titles;
-    for (const ParsedTerm& m : src_.index->main_terms) WalkIndex(m, &path_titles, {});
+    for (const ParsedTerm& m : src_.index->main_terms) {
+      current_main_ = &m;
+      WalkIndex(m, &path_titles, {});
+    }
+    current_main_ = nullptr;
   }
 
   // `forms` holds the words of the ancestors, one entry per form of the main
@@ -422,6 +448,13 @@ class LexiconCompiler {
       for (const PhraseWords& w : here) Add(w, LexSource::kIndex, code, code2, flags, phrase);
     } else if (adds_words && !t.see.empty()) {
       const ParsedTerm* target = ResolveSee(t.see);
+      // A reference to a reference ("Fracture, femur, neck - see Fracture,
+      // femur, upper end, neck").
+      for (int hop = 0; hop < 3 && target != nullptr && target->code.empty() &&
+                        !target->see.empty();
+           ++hop) {
+        target = ResolveSee(target->see);
+      }
       // "Ulcer, heel - see Ulcer, lower limb": the coder looks "heel" up again
       // under the term it was sent to ("Ulcer, lower limb, heel": L97.40-).
       if (target != nullptr && !is_main) {
@@ -858,7 +891,8 @@ class LexiconCompiler {
   std::set<std::string> sense_words_;
   absl::flat_hash_map<std::string, std::vector<uint32_t>> entries_by_word_;
   absl::flat_hash_map<std::string, const ParsedTerm*> main_by_title_;
-  absl::flat_hash_map<std::string, const ParsedTerm*> main_by_first_;
+  absl::flat_hash_map<std::string, std::vector<const ParsedTerm*>> main_by_first_;
+  const ParsedTerm* current_main_ = nullptr;  // the main term WalkIndex is in
   absl::flat_hash_set<std::string> denied_;
   absl::flat_hash_set<std::string> stoplist_;
   size_t stopped_ = 0;
