@@ -317,6 +317,20 @@ TEST(CoderTest, EverydayPhrasesReachTheirSpecificCodes) {
               Contains("E11.3293"));
 }
 
+TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
+  // Before: C41.9 (primary bone), C71 (primary brain), C79.81 (metastasis to
+  // the breast), C78.5 (to the colon).
+  auto codes = Codes("Assessment: breast cancer metastatic to bone.");
+  EXPECT_THAT(codes, AllOf(Contains("C50.919"), Contains("C79.51"), Not(Contains("C41.9"))));
+  codes = Codes("Assessment: lung cancer metastatic to brain.");
+  EXPECT_THAT(codes, AllOf(Contains("C34.90"), Contains("C79.31"), Not(Contains(StartsWith("C71")))));
+  codes = Codes("Assessment: breast cancer with liver metastases.");
+  EXPECT_THAT(codes, AllOf(Contains("C50.919"), Contains("C78.7"), Not(Contains("C79.81")),
+                           Not(Contains("C22.9"))));
+  codes = Codes("Assessment: colon cancer metastasized to liver.");
+  EXPECT_THAT(codes, AllOf(Contains("C18.9"), Contains("C78.7"), Not(Contains("C78.5"))));
+}
+
 TEST(CoderTest, ADrugIsNotADependence) {
   // "morphine" and the index's "Morphinism" (F11.20) share a stem.
   EXPECT_THAT(Codes("Plan: morphine 15 mg q4h prn pain."), Not(Contains(StartsWith("F11"))));
