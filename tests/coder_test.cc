@@ -315,6 +315,10 @@ TEST(CoderTest, EverydayPhrasesReachTheirSpecificCodes) {
   EXPECT_THAT(Codes("HPI: brought in by ALS crew after a fall."), Not(Contains("G12.21")));
   EXPECT_THAT(Codes("Assessment: diabetic retinopathy, nonproliferative, mild, both eyes, type 2."),
               Contains("E11.3293"));
+  // "currently manic, severe" (F30.13) inside "bipolar disorder, currently
+  // manic": the severity refines the bipolar code.
+  EXPECT_THAT(Codes("Assessment: bipolar disorder, currently manic, severe."),
+              AllOf(Contains("F31.13"), Not(Contains("F30.13"))));
 }
 
 TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
