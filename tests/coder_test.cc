@@ -335,6 +335,15 @@ TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
   EXPECT_THAT(codes, AllOf(Contains("C18.9"), Contains("C78.7"), Not(Contains("C78.5"))));
 }
 
+TEST(CoderTest, ADeficitFollowingAStrokeIsItsSequela) {
+  EXPECT_THAT(Codes("Assessment: right hemiplegia following CVA."),
+              AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
+  EXPECT_THAT(Codes("Assessment: left hemiparesis post stroke."), Contains("I69.354"));
+  // A stroke now is not a sequela; "following up" is no history.
+  EXPECT_THAT(Codes("Assessment: new right hemiplegia, acute CVA."), Contains("I63.9"));
+  EXPECT_THAT(Codes("Assessment: following up breast cancer, on tamoxifen."), Contains("C50.919"));
+}
+
 TEST(CoderTest, ADrugIsNotADependence) {
   // "morphine" and the index's "Morphinism" (F11.20) share a stem.
   EXPECT_THAT(Codes("Plan: morphine 15 mg q4h prn pain."), Not(Contains(StartsWith("F11"))));
