@@ -4,7 +4,10 @@
 // pipeline_test.cc covers the composed Pipeline.
 #include "chartcoder/coder.h"
 
+#include <algorithm>
+#include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -342,6 +345,34 @@ TEST(CoderTest, ADeficitFollowingAStrokeIsItsSequela) {
   // A stroke now is not a sequela; "following up" is no history.
   EXPECT_THAT(Codes("Assessment: new right hemiplegia, acute CVA."), Contains("I63.9"));
   EXPECT_THAT(Codes("Assessment: following up breast cancer, on tamoxifen."), Contains("C50.919"));
+}
+
+TEST(CoderTest, Phrasebook) {
+  // tests/data/assessment_phrasebook.tsv: everyday assessment lines and the
+  // code each should give.
+  const std::string table =
+      ReadFileOrDie(testing::SourceDir() + "/tests/data/assessment_phrasebook.tsv");
+  int rows = 0, right = 0;
+  std::string misses;
+  std::istringstream in(table);
+  for (std::string row; std::getline(in, row);) {
+    const std::string_view line = row;
+    if (line.empty() || line[0] == '#') continue;
+    const size_t tab = line.rfind('\t');
+    ASSERT_NE(tab, std::string_view::npos) << line;
+    const std::string text(line.substr(0, tab));
+    const std::string want(line.substr(tab + 1));
+    ++rows;
+    std::vector<std::string> got = Codes(text);
+    if (std::find(got.begin(), got.end(), want) != got.end()) {
+      ++right;
+    } else {
+      misses += "\n  " + want + " <- " + text + " (got " + ::testing::PrintToString(got) + ")";
+    }
+  }
+  ASSERT_GE(rows, 100);
+  EXPECT_GE(right * 10, rows * 9) << right << " of " << rows << " right; misses:" << misses;
+  std::cout << "phrasebook: " << right << " of " << rows << " right" << misses << "\n";
 }
 
 TEST(CoderTest, ADrugIsNotADependence) {
