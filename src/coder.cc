@@ -389,7 +389,45 @@ struct Coder::Rep {
       if (!w.empty()) without_phrases.emplace(id, std::move(w));
       WordIds n = ComputeNotPhrase(At(id).description());
       if (!n.empty()) not_phrases.emplace(id, std::move(n));
+      std::vector<std::pair<uint32_t, uint32_t>> p = ComputeSitePairs(At(id).description());
+      if (!p.empty()) site_pairs.emplace(id, std::move(p));
     }
+  }
+
+  // "... left ankle and foot", "... right heel and midfoot": a chart that
+  // names either site of the pair names the pair. Word ids of each pair.
+  absl::flat_hash_map<uint32_t, std::vector<std::pair<uint32_t, uint32_t>>> site_pairs;
+  std::vector<std::pair<uint32_t, uint32_t>> ComputeSitePairs(std::string_view desc) const {
+    std::vector<std::pair<uint32_t, uint32_t>> out;
+    for (size_t at = desc.find(" and "); at != std::string_view::npos;
+         at = desc.find(" and ", at + 5)) {
+      const size_t w1 = desc.rfind(' ', at - 1);
+      if (w1 == std::string_view::npos || w1 == 0) continue;
+      const size_t side = desc.rfind(' ', w1 - 1);
+      const std::string_view before =
+          desc.substr(side == std::string_view::npos ? 0 : side + 1,
+                      w1 - (side == std::string_view::npos ? 0 : side + 1));
+      if (before != "left" && before != "right" && before != "unspecified" &&
+          before != "bilateral") {
+        continue;
+      }
+      size_t w2end = at + 5;
+      while (w2end < desc.size() && desc[w2end] != ' ' && desc[w2end] != ',') ++w2end;
+      const uint32_t a = lexicon->WordId(internal::NormalizeLexiconWord(desc.substr(w1 + 1, at - w1 - 1)));
+      const uint32_t b = lexicon->WordId(internal::NormalizeLexiconWord(desc.substr(at + 5, w2end - at - 5)));
+      if (a != internal::kNone && b != internal::kNone) out.emplace_back(a, b);
+    }
+    return out;
+  }
+  // Whether title word `w` of code `id` may be missing from the sentence
+  // because the other site of its pair is there.
+  bool Excused(uint32_t id, uint32_t w, const WordIds& sentence_words) const {
+    auto it = site_pairs.find(id);
+    if (it == site_pairs.end()) return false;
+    for (const auto& [a, b] : it->second) {
+      if ((w == a && Has(sentence_words, b)) || (w == b && Has(sentence_words, a))) return true;
+    }
+    return false;
   }
 
   const WordIds& WithoutPhrase(const Code& c) const {
@@ -492,7 +530,9 @@ struct Coder::Rep {
                           std::back_inserter(extra));
       if (extra.empty() || extra.size() > 4) continue;
       bool all = true;
-      for (uint32_t w : extra) all = all && Has(sentence_words, w);
+      for (uint32_t w : extra) {
+        all = all && (Has(sentence_words, w) || Excused(d.id(), w, sentence_words));
+      }
       if (!all) continue;
       // On a tie, the code nearest the default in the tree (G40.909 "not
       // intractable" -> G40.919, not G40.804 "other epilepsy").

@@ -320,6 +320,8 @@ TEST(CoderTest, EverydayPhrasesReachTheirSpecificCodes) {
               Contains("E11.3293"));
   // "currently manic, severe" (F30.13) inside "bipolar disorder, currently
   // manic": the severity refines the bipolar code.
+  // "left ankle and foot" in the title: either site names the pair.
+  EXPECT_THAT(Codes("Assessment: chronic osteomyelitis of left foot."), Contains("M86.672"));
   EXPECT_THAT(Codes("Assessment: bipolar disorder, currently manic, severe."),
               AllOf(Contains("F31.13"), Not(Contains("F30.13"))));
 }
