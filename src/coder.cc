@@ -1189,8 +1189,12 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     }
     for (const Mention& m : mentions) {
       if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
-      // Its own words may deny it ("no longer on insulin").
-      if (!affirmed(m, uncertain_ok) || m.assertion.historical) continue;
+      // Its own words may deny it ("no longer on insulin") or put it in the
+      // past ("was on insulin"); a past-history section alone does not.
+      if (!affirmed(m, uncertain_ok)) continue;
+      bool said_past = false;
+      for (const Cue& cue : m.assertion.cues) said_past |= cue.kind == CueKind::kHistorical;
+      if (said_past) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
       // The instruction is met when the chart already gave a code of the
       // category it asks for ("CKD 4" beside "diabetic CKD").

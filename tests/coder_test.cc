@@ -377,6 +377,15 @@ TEST(CoderTest, Phrasebook) {
   std::cout << "phrasebook: " << right << " of " << rows << " right" << misses << "\n";
 }
 
+TEST(CoderTest, AListOfAbbreviationsIsAListOfConditions) {
+  // "CKD 3a, CHF" is no "kidney failure" nor "congestive heart disease", and
+  // the CKD stage stays beside the diabetes in a past-history list.
+  std::vector<std::string> codes = Codes("PMH: HTN, HLD, DM2, CKD 3a, CHF (EF 35%), afib.");
+  EXPECT_THAT(codes, IsSupersetOf({"E11.22", "N18.31", "I13.0", "E78.5"}));
+  EXPECT_THAT(codes, AllOf(Not(Contains("N19")), Not(Contains("N28.89"))));
+  EXPECT_THAT(Codes("PMH: DM2 with CKD stage 3a."), IsSupersetOf({"E11.22", "N18.31"}));
+}
+
 TEST(CoderTest, ADrugIsNotADependence) {
   // "morphine" and the index's "Morphinism" (F11.20) share a stem.
   EXPECT_THAT(Codes("Plan: morphine 15 mg q4h prn pain."), Not(Contains(StartsWith("F11"))));

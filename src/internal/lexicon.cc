@@ -278,6 +278,44 @@ const Lexicon::Sense* Lexicon::ChooseSense(absl::Span<const InputWord> in, size_
   return fallback;
 }
 
+bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
+                              const std::vector<uint32_t>& pos) const {
+  // The expansions (by their written span) this match takes words from.
+  std::pair<uint32_t, uint32_t> first{0, 0};
+  bool any = false, two = false;
+  for (uint32_t q : pos) {
+    if (!w[q].expanded) continue;
+    const std::pair<uint32_t, uint32_t> span{w[q].begin, w[q].end};
+    if (!any) {
+      first = span;
+      any = true;
+    } else if (span != first) {
+      two = true;
+    }
+  }
+  if (!two) return false;
+  // Two or more: "CKD 3a, CHF" must not give "kidney failure" or "congestive
+  // heart disease". Taking every word of each expansion ("DM2, CKD": type 2
+  // diabetes mellitus with chronic kidney disease) is fine; a piece of one
+  // beside words of another mixes two conditions.
+  // (Compared by word: "cancer with liver metastases" may take "malignant
+  // neoplasm" from either expansion.)
+  auto in_match = [&](uint32_t id) {
+    for (uint32_t q : pos) {
+      if (w[q].id == id) return true;
+    }
+    return false;
+  };
+  for (uint32_t q : pos) {
+    if (!w[q].expanded) continue;
+    for (size_t k = 0; k < w.size(); ++k) {
+      if (!w[k].expanded || w[k].begin != w[q].begin || w[k].end != w[q].end) continue;
+      if (!in_match(w[k].id)) return true;
+    }
+  }
+  return false;
+}
+
 bool Lexicon::WordsWithin(absl::Span<const uint32_t> inner,
                           absl::Span<const uint32_t> outer) const {
   // Both sorted. Every word of `inner` is in `outer` or is a modifier
@@ -389,6 +427,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
         }
       }
       if (side_elsewhere) continue;
+      if (MixesExpansions(w, pos)) continue;
       const int lo = static_cast<int>(pos.front());
       const int hi = static_cast<int>(pos.back());
       // Gaps: other words between the first and the last matched word that

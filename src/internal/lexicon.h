@@ -136,6 +136,9 @@ class Lexicon {
   // severity, acuity.
   std::vector<uint32_t> modifier_ids_;
   bool WordsWithin(absl::Span<const uint32_t> inner, absl::Span<const uint32_t> outer) const;
+  // Whether a match at sorted positions `pos` takes words from two
+  // abbreviation expansions and only part of one of them.
+  bool MixesExpansions(const std::vector<Scratch::Word>& w, const std::vector<uint32_t>& pos) const;
   // Senses of an ambiguous abbreviation chosen by the words around it
   // (curated/abbreviation_senses), keyed by the abbreviation's word id.
   struct Sense {
