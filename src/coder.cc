@@ -9,6 +9,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "src/internal/chart_words.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/profile_builder.h"
@@ -51,33 +52,22 @@ bool Has(const WordIds& words, uint32_t id) {
 // shared by every sentence and window that asks (one per Assign call).
 class TokenWords {
  public:
-  TokenWords(const Document& doc, const internal::Lexicon& lex)
-      : doc_(doc), lex_(lex), first_(doc.tokens().size(), kUnset), count_(doc.tokens().size()) {}
+  TokenWords(const Document& doc, internal::ChartWords* chart_words)
+      : doc_(doc), chart_words_(*chart_words), first_(doc.tokens().size(), kUnset),
+        count_(doc.tokens().size()) {}
 
   absl::Span<const internal::Lexicon::InputWord> Of(const Token& t) {
     const size_t i = static_cast<size_t>(&t - doc_.tokens().data());
     if (first_[i] == kUnset) {
-      // Each distinct written form is normalized once (offsets relative to
-      // it), then placed at this token.
-      const std::string_view text = doc_.text_of(t);
-      auto [it, fresh] = by_text_.try_emplace(text, static_cast<uint32_t>(forms_.size()), 0u);
-      if (fresh) {
-        scratch_.clear();
-        internal::LexiconWords(text, &scratch_);
-        for (internal::LexWord& w : scratch_) {
-          forms_.push_back({lex_.WordId(w.stem), lex_.WordId(w.raw), w.begin, w.end, w.upper,
-                            internal::IsLexiconStopWord(w.stem)});
-        }
-        it->second.second = static_cast<uint32_t>(scratch_.size());
-      }
+      // Each distinct written form is normalized once per chart (offsets
+      // relative to it; shared with the extractor), then placed at this token.
       first_[i] = static_cast<uint32_t>(words_.size());
-      for (uint32_t k = 0; k < it->second.second; ++k) {
-        internal::Lexicon::InputWord w = forms_[it->second.first + k];
+      for (internal::Lexicon::InputWord w : chart_words_.Of(doc_.text_of(t))) {
         w.begin += t.begin;
         w.end += t.begin;
         words_.push_back(w);
       }
-      count_[i] = it->second.second;
+      count_[i] = static_cast<uint32_t>(words_.size()) - first_[i];
     }
     return absl::MakeConstSpan(words_.data() + first_[i], count_[i]);
   }
@@ -85,14 +75,10 @@ class TokenWords {
  private:
   static constexpr uint32_t kUnset = 0xFFFFFFFFu;
   const Document& doc_;
-  const internal::Lexicon& lex_;
+  internal::ChartWords& chart_words_;
   std::vector<uint32_t> first_;  // into words_, per token
   std::vector<uint32_t> count_;
   std::vector<internal::Lexicon::InputWord> words_;
-  // Written form -> its words in forms_ (first, count), offsets relative to it.
-  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> by_text_;
-  std::vector<internal::Lexicon::InputWord> forms_;
-  std::vector<internal::LexWord> scratch_;
 };
 
 WordIds AffirmedWords(const Document& doc, const Sentence& s, const internal::Lexicon& lex,
@@ -310,10 +296,17 @@ double Weight(const LearnedCode& lc) {
 }
 
 struct Coder::Rep {
+  // Everything Create builds, over `lexicon` (the coder's own or the
+  // pipeline's).
+  static absl::StatusOr<std::unique_ptr<Rep>> Build(
+      const CoderOptions& options, std::shared_ptr<const internal::Lexicon> lexicon);
+  std::vector<AssignedCode> Assign(const Document& doc, const std::vector<Mention>& mentions,
+                                   internal::ChartWords* chart_words) const;
+
   CoderOptions options;
   // The coding profile: word group -> codes it predicted in the corpus.
   absl::flat_hash_map<std::string, std::vector<LearnedCode>> learned;
-  std::unique_ptr<internal::Lexicon> lexicon;  // abbreviation and synonym rewriting
+  std::shared_ptr<const internal::Lexicon> lexicon;  // abbreviation and synonym rewriting
   std::vector<CombinationRule> combinations;
   std::vector<HistoryRule> history;  // longest prefix first
   std::vector<BmiRange> bmi;         // adult BMI codes (Z68.1 .. Z68.45)
@@ -540,10 +533,27 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
   if (options.code_set == nullptr) {
     return absl::InvalidArgumentError("Coder needs a code set (CoderOptions::code_set)");
   }
+  CC_ASSIGN_OR_RETURN(std::unique_ptr<internal::Lexicon> lexicon,
+                      internal::Lexicon::Create(*options.code_set));
+  return internal::CoderAccess::Create(options, std::move(lexicon));
+}
+
+absl::StatusOr<std::unique_ptr<Coder>> internal::CoderAccess::Create(
+    const CoderOptions& options, std::shared_ptr<const Lexicon> lexicon) {
+  if (options.code_set == nullptr) {
+    return absl::InvalidArgumentError("Coder needs a code set (CoderOptions::code_set)");
+  }
+  CC_ASSIGN_OR_RETURN(std::unique_ptr<Coder::Rep> rep,
+                      Coder::Rep::Build(options, std::move(lexicon)));
+  return std::unique_ptr<Coder>(new Coder(std::move(rep)));
+}
+
+absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
+    const CoderOptions& options, std::shared_ptr<const internal::Lexicon> lexicon) {
   auto rep = std::make_unique<Rep>();
   rep->options = options;
   const CodeSet& codes = *options.code_set;
-  CC_ASSIGN_OR_RETURN(rep->lexicon, internal::Lexicon::Create(codes));
+  rep->lexicon = std::move(lexicon);
   rep->InitDominance();
   rep->InitWithoutPhrases();
   auto resolve = [&](std::string_view table, size_t row,
@@ -670,16 +680,29 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
       rep->bmi.push_back(range);
     }
   }
-  return std::unique_ptr<Coder>(new Coder(std::move(rep)));
+  return rep;
 }
 
 std::vector<AssignedCode> Coder::Assign(const Document& doc,
                                         const std::vector<Mention>& mentions) const {
-  const Rep& r = *rep_;
+  internal::ChartWords chart_words(*rep_->lexicon);
+  return rep_->Assign(doc, mentions, &chart_words);
+}
+
+std::vector<AssignedCode> internal::CoderAccess::Assign(const Coder& coder, const Document& doc,
+                                                        const std::vector<Mention>& mentions,
+                                                        ChartWords* words) {
+  return coder.rep_->Assign(doc, mentions, words);
+}
+
+std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
+                                             const std::vector<Mention>& mentions,
+                                             internal::ChartWords* chart_words) const {
+  const Rep& r = *this;
   const CodeSet& codes = r.codes();
   const auto sentences = doc.sentences();
   // Sentence words, computed once per sentence that needs them.
-  TokenWords token_words(doc, *r.lexicon);
+  TokenWords token_words(doc, chart_words);
   absl::flat_hash_map<uint32_t, WordIds> sentence_words;
   auto words_of = [&](uint32_t si) -> const WordIds& {
     auto it = sentence_words.find(si);
