@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "src/internal/chart_words.h"
 #include "src/internal/lexicon.h"
@@ -72,6 +73,13 @@ class TokenWords {
     return absl::MakeConstSpan(words_.data() + first_[i], count_[i]);
   }
 
+  // Scratch for AffirmedWords, reused across its calls.
+  std::vector<internal::Lexicon::InputWord> run;
+  internal::Lexicon::Scratch scratch;
+  // Affirmed words of a run of tokens [first, end), by first << 32 | end
+  // (node map: references stay valid).
+  absl::node_hash_map<uint64_t, WordIds> by_range;
+
  private:
   static constexpr uint32_t kUnset = 0xFFFFFFFFu;
   const Document& doc_;
@@ -81,19 +89,18 @@ class TokenWords {
   std::vector<internal::Lexicon::InputWord> words_;
 };
 
-WordIds AffirmedWords(const Document& doc, const Sentence& s, const internal::Lexicon& lex,
-                      TokenWords* token_words, uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) {
+WordIds AffirmedWords(std::span<const Token> tokens,
+                      const internal::Lexicon& lex, TokenWords* token_words) {
   WordIds out;
-  std::vector<internal::Lexicon::InputWord> run;
-  internal::Lexicon::Scratch scratch;
+  std::vector<internal::Lexicon::InputWord>& run = token_words->run;
+  run.clear();
   auto flush = [&] {
     if (run.empty()) return;
-    lex.ExpandedWordIds(run, &scratch, &out);
+    lex.ExpandedWordIds(run, &token_words->scratch, &out);
     run.clear();
   };
   bool negated = false;
-  for (const Token& t : doc.tokens_of(s)) {
-    if (t.end <= from || t.begin >= to) continue;
+  for (const Token& t : tokens) {
     if (t.kind == TokenKind::kPunct) {
       if (t.norm == "," || t.norm == ";" || t.norm == "." || t.norm == ":") negated = false;
       continue;
@@ -341,12 +348,24 @@ struct Coder::Rep {
     }
   }
 
-  // The affirmed words of sentence `s` (in [from, to)), with the dominance
-  // default added to a paralysis of one side.
-  WordIds SentenceWords(const Document& doc, const Sentence& s, TokenWords* token_words,
-                        uint32_t from = 0,
-                        uint32_t to = 0xFFFFFFFFu) const {
-    WordIds w = AffirmedWords(doc, s, *lexicon, token_words, from, to);
+  // The affirmed words of sentence `s` (of its tokens that overlap [from,
+  // to)), with the dominance default added to a paralysis of one side.
+  // Computed once per run of tokens per chart.
+  const WordIds& SentenceWords(const Document& doc, const Sentence& s, TokenWords* token_words,
+                               uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) const {
+    // Tokens are in text order and do not overlap: those in the window are
+    // one run.
+    std::span<const Token> tokens = doc.tokens_of(s);
+    const Token* first = std::partition_point(
+        tokens.data(), tokens.data() + tokens.size(), [&](const Token& t) { return t.end <= from; });
+    const Token* last = std::partition_point(first, tokens.data() + tokens.size(),
+                                             [&](const Token& t) { return t.begin < to; });
+    const uint64_t key = uint64_t(first - doc.tokens().data()) << 32 |
+                         uint64_t(last - doc.tokens().data());
+    auto [it, fresh] = token_words->by_range.try_emplace(key);
+    if (!fresh) return it->second;
+    WordIds& w = it->second;
+    w = AffirmedWords(std::span<const Token>(first, last), *lexicon, token_words);
     if (Has(w, dominant_id) || dominant_id == internal::kNone) return w;
     bool paralysis = false;
     for (uint32_t p : paralysis_ids) paralysis = paralysis || Has(w, p);
@@ -701,14 +720,10 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   const Rep& r = *this;
   const CodeSet& codes = r.codes();
   const auto sentences = doc.sentences();
-  // Sentence words, computed once per sentence that needs them.
+  // Sentence words, computed once per sentence (or window) that needs them.
   TokenWords token_words(doc, chart_words);
-  absl::flat_hash_map<uint32_t, WordIds> sentence_words;
   auto words_of = [&](uint32_t si) -> const WordIds& {
-    auto it = sentence_words.find(si);
-    if (it != sentence_words.end()) return it->second;
-    return sentence_words.emplace(si, r.SentenceWords(doc, sentences[si], &token_words))
-        .first->second;
+    return r.SentenceWords(doc, sentences[si], &token_words);
   };
   std::map<uint32_t, Candidate> candidates;
   auto add = [&](uint32_t code, CodeEvidence ev, std::string derivation) {
@@ -894,8 +909,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
-    const WordIds near = r.SentenceWords(doc, sentences[m.sentence], &token_words,
-                                         m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+    const WordIds& near = r.SentenceWords(doc, sentences[m.sentence], &token_words,
+                                          m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence));
     if (!how.empty() && derivation == "lexicon") derivation = how;
