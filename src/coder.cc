@@ -33,8 +33,14 @@ std::string Undot(std::string_view code) {
   return out;
 }
 
+// Called for every history rule of every mention: a loop that usually stops
+// at the first byte.
 bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (s[i] != prefix[i]) return false;
+  }
+  return true;
 }
 
 using WordIds = std::vector<uint32_t>;  // sorted, unique lexicon word ids

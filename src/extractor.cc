@@ -185,11 +185,27 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       if (!m.subsumed) m.assertion = options.context->Assess(doc, m.begin, m.end);
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const Mention& a, const Mention& b) {
+  // Text order, a mention before the subsumed ones at its place, otherwise
+  // as found (a stable sort), by sorting small keys and moving each mention
+  // once.
+  struct Key {
+    uint32_t begin;
+    bool subsumed;
+    uint32_t index;
+  };
+  std::vector<Key> keys(out.size());
+  for (uint32_t i = 0; i < out.size(); ++i) keys[i] = {out[i].begin, out[i].subsumed, i};
+  auto less = [](const Key& a, const Key& b) {
     if (a.begin != b.begin) return a.begin < b.begin;
-    return a.subsumed < b.subsumed;
-  });
-  return out;
+    if (a.subsumed != b.subsumed) return a.subsumed < b.subsumed;
+    return a.index < b.index;
+  };
+  if (std::is_sorted(keys.begin(), keys.end(), less)) return out;
+  std::sort(keys.begin(), keys.end(), less);
+  std::vector<Mention> sorted;
+  sorted.reserve(out.size());
+  for (const Key& k : keys) sorted.push_back(std::move(out[k.index]));
+  return sorted;
 }
 
 }  // namespace chartcoder
