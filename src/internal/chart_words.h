@@ -21,6 +21,7 @@
 #include "chartcoder/extractor.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
+#include "src/internal/strings.h"
 
 namespace chartcoder::internal {
 
@@ -48,7 +49,8 @@ class ChartWords {
   uint32_t Compute(std::string_view form);
 
   const Lexicon& lexicon_;
-  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> seen_;  // first, count
+  // Form -> its words in words_ (first, count).
+  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>, StringViewHash> seen_;
   std::vector<Lexicon::InputWord> words_;
   std::vector<LexWord> pieces_;
 };

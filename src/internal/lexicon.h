@@ -27,6 +27,7 @@
 #include "absl/types/span.h"
 #include "chartcoder/codeset.h"
 #include "src/internal/pack_format.h"
+#include "src/internal/strings.h"
 
 namespace chartcoder::internal {
 
@@ -126,7 +127,7 @@ class Lexicon {
   absl::Span<const uint32_t> anchors_;
   absl::Span<const LexExpansionRecord> expansions_;
   absl::Span<const uint32_t> expansion_words_;
-  absl::flat_hash_map<std::string_view, uint32_t> word_ids_;
+  absl::flat_hash_map<std::string_view, uint32_t, StringViewHash> word_ids_;
   // Per anchor (in the order of anchors_, so a word's entries are read in
   // sequence), a 128-bit signature of the entry's required words: a clause
   // whose words' signature lacks one of its bits cannot match the entry.

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "src/internal/porter_stemmer.h"
+#include "src/internal/strings.h"
 
 namespace chartcoder::internal {
 namespace {
@@ -130,8 +131,8 @@ bool IsLexiconStopWord(std::string_view s) {
   // Called for every word of every chart: a length check first, then one
   // hash look-up in an immutable set (built once, never freed).
   if (s.size() < 1 || s.size() > 9) return false;
-  static const absl::flat_hash_set<std::string_view>* const kStop =
-      new absl::flat_hash_set<std::string_view>({
+  static const absl::flat_hash_set<std::string_view, StringViewHash>* const kStop =
+      new absl::flat_hash_set<std::string_view, StringViewHash>({
           "of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "by", "for", "with",
           "without", "due", "is", "are", "was", "be", "as", "from", "other", "specifi",
           "unspecifi", "no", "nec", "elsewher", "classifi", "not", "than", "that", "which", "its",
@@ -222,7 +223,8 @@ void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
         continue;
       }
     }
-    out->push_back({NormalizeLexiconWord(raw), static_cast<uint32_t>(begin),
+    // (NormalizeLexiconWord lower-cases first: give it the lower-cased form.)
+    out->push_back({NormalizeLexiconWord(lower), static_cast<uint32_t>(begin),
                     static_cast<uint32_t>(i), std::move(lower), upper});
   }
 }
