@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "src/internal/chart_words.h"
+#include "src/internal/context_access.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/status_macros.h"
@@ -181,8 +182,11 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
     flush(si, section);
   }
   if (options.context != nullptr) {
+    internal::ContextScratch context_scratch;  // trigger word ids, once per token
     for (Mention& m : out) {
-      if (!m.subsumed) m.assertion = options.context->Assess(doc, m.begin, m.end);
+      if (m.subsumed) continue;
+      m.assertion =
+          internal::ContextAccess::Assess(*options.context, doc, m.begin, m.end, &context_scratch);
     }
   }
   // Text order, a mention before the subsumed ones at its place, otherwise

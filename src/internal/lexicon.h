@@ -79,6 +79,8 @@ class Lexicon {
     std::vector<uint32_t> candidate_pos_begin;  // candidate c: [begin[c], begin[c+1])
     std::vector<uint32_t> order;
     std::vector<uint32_t> accepted;
+    std::vector<uint32_t> subsumed;
+    std::vector<uint32_t> pos;  // word positions of the entry under test
   };
 
   // Appends the matches in one clause (a sentence or list item) to `out`:

@@ -124,7 +124,7 @@ std::string NormalizeLexiconWord(std::string_view word) {
   if (w == "severity" || w == "severities") return "severity";
   // "burning pain" is a sensation, not a burn.
   if (w == "burning") return w;
-  return PorterStem(w);
+  return PorterStemString(std::move(w));
 }
 
 bool IsLexiconStopWord(std::string_view s) {
