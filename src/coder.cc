@@ -512,15 +512,6 @@ struct Coder::Rep {
                           std::back_inserter(extra));
       int matched = 0;
       for (uint32_t w : extra) matched += Has(sentence_words, w);
-      const std::string_view desc = d.description();
-      const bool initial = Contains(desc, "initial encounter");
-      const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
-      // The default a coder takes when the chart says no more: "uncomplicated"
-      // (F17.210), then "unspecified", and the initial encounter for a 7th
-      // character.
-      const bool uncomplicated =
-          Contains(desc, "uncomplicated") || Contains(desc, "without complication");
-      const bool without = Contains(desc, "without");
       // A descendant is chosen for its words only when the sentence has at
       // least two thirds of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.
@@ -535,6 +526,24 @@ struct Coder::Rep {
           best = d.id();
         }
       }
+      // The most its title can give it as the default (0.6 + 0.4 + 0.7, the
+      // same sum in the same order as below, so never less than dscore): a
+      // child that cannot beat the default so far is not read further.
+      constexpr double kMostFromTitle = (0.6 + 0.4) + 0.7;
+      if (!(kMostFromTitle - 0.35 * static_cast<double>(extra.size()) - depth_penalty -
+                (denied ? 5.0 : 0) >
+            default_score)) {
+        continue;
+      }
+      const std::string_view desc = d.description();
+      const bool initial = Contains(desc, "initial encounter");
+      const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
+      // The default a coder takes when the chart says no more: "uncomplicated"
+      // (F17.210), then "unspecified", and the initial encounter for a 7th
+      // character.
+      const bool uncomplicated =
+          Contains(desc, "uncomplicated") || Contains(desc, "without complication");
+      const bool without = Contains(desc, "without");
       // Each word a child adds that the chart does not say counts against it.
       const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
                             (uncomplicated ? 0.7 : without ? 0.3 : 0) -
