@@ -1189,6 +1189,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     for (const auto& [code, c] : candidates) {
       if (!c.dropped) live_codes.push_back(code);
     }
+    std::vector<std::string> live_keys;  // of live_codes, read for every pair below
+    live_keys.reserve(live_codes.size());
+    for (uint32_t x : live_codes) live_keys.emplace_back(codes.CodeAt(x).key());
     for (uint32_t a : live_codes) {
       if (candidates[a].dropped) continue;
       for (const Note& n : codes.CodeAt(a).NotesInEffect(NoteKind::kExcludes1)) {
@@ -1196,9 +1199,10 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
           std::string first = Undot(ref.first);
           while (!first.empty() && first.back() == '-') first.pop_back();
           std::string last = Undot(ref.last);
-          for (uint32_t b : live_codes) {
+          for (size_t bi = 0; bi < live_codes.size(); ++bi) {
+            const uint32_t b = live_codes[bi];
             if (b == a || candidates[b].dropped) continue;
-            const std::string bk(codes.CodeAt(b).key());
+            const std::string& bk = live_keys[bi];
             const bool hit = last.empty()
                                  ? StartsWith(bk, first)
                                  : (bk.substr(0, first.size()) >= first &&

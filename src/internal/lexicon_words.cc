@@ -103,10 +103,8 @@ bool TakesNumeral(std::string_view stem) {
          stem == "phase" || stem == "degre";
 }
 
-}  // namespace
-
-std::string NormalizeLexiconWord(std::string_view word) {
-  std::string w = AsciiLowerWord(word);
+// NormalizeLexiconWord of a word already in ASCII lower case.
+std::string NormalizeLowerWord(std::string w) {
   if (!AllLetters(w)) return w;  // numbers, "3b", "a1c", non-ASCII
   Respell(&w);
   // Short words are abbreviations more often than inflected words: "mis" is
@@ -125,6 +123,12 @@ std::string NormalizeLexiconWord(std::string_view word) {
   // "burning pain" is a sensation, not a burn.
   if (w == "burning") return w;
   return PorterStemString(std::move(w));
+}
+
+}  // namespace
+
+std::string NormalizeLexiconWord(std::string_view word) {
+  return NormalizeLowerWord(AsciiLowerWord(word));
 }
 
 bool IsLexiconStopWord(std::string_view s) {
@@ -223,8 +227,7 @@ void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
         continue;
       }
     }
-    // (NormalizeLexiconWord lower-cases first: give it the lower-cased form.)
-    out->push_back({NormalizeLexiconWord(lower), static_cast<uint32_t>(begin),
+    out->push_back({NormalizeLowerWord(lower), static_cast<uint32_t>(begin),
                     static_cast<uint32_t>(i), std::move(lower), upper});
   }
 }
