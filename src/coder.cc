@@ -506,7 +506,12 @@ struct Coder::Rep {
     for (const Code& d : c.descendants()) {
       if (!d.billable()) continue;
       const bool denied = TitleDenies(d, sentence_words);
-      const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
+      // A 7th character is chosen apart (SeventhCharacter): here its code
+      // competes with the words of the code it extends, so that "initial
+      // encounter for closed fracture" does not weigh against "left wrist".
+      const bool seventh = d.is_seventh_character_expansion();
+      const absl::Span<const uint32_t> words =
+          lexicon->TitleWords(seventh ? d.parent()->id() : d.id());
       extra.clear();
       std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
                           std::back_inserter(extra));
@@ -526,15 +531,20 @@ struct Coder::Rep {
           best = d.id();
         }
       }
-      // The most its title can give it as the default (0.6 + 0.4 + 0.7, the
-      // same sum in the same order as below, so never less than dscore): a
-      // child that cannot beat the default so far is not read further.
-      constexpr double kMostFromTitle = (0.6 + 0.4) + 0.7;
-      if (!(kMostFromTitle - 0.35 * static_cast<double>(extra.size()) - depth_penalty -
-                (denied ? 5.0 : 0) >
-            default_score)) {
-        continue;
-      }
+      // Each word a child adds that the chart does not say counts against it.
+      // A later encounter or a sequela must be written; a fracture not said
+      // to be open is closed (guideline I.C.19.c.1).
+      auto default_score_of = [&](bool initial, bool unspecified, bool uncomplicated,
+                                  bool without, bool later, bool closed) {
+        return (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
+               (uncomplicated ? 0.7 : without ? 0.3 : 0) - (later ? 1.0 : 0) +
+               (closed ? 0.2 : 0) + 0.1 * matched - 0.35 * static_cast<double>(extra.size()) -
+               depth_penalty - (denied ? 5.0 : 0);
+      };
+      // Its title read at its most favourable (every flag that adds set,
+      // every one that takes away clear; keep in step with the weights): a
+      // child that cannot beat the default so far even so is not read.
+      if (!(default_score_of(true, true, true, false, false, true) > default_score)) continue;
       const std::string_view desc = d.description();
       const bool initial = Contains(desc, "initial encounter");
       const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
@@ -544,11 +554,10 @@ struct Coder::Rep {
       const bool uncomplicated =
           Contains(desc, "uncomplicated") || Contains(desc, "without complication");
       const bool without = Contains(desc, "without");
-      // Each word a child adds that the chart does not say counts against it.
-      const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
-                            (uncomplicated ? 0.7 : without ? 0.3 : 0) -
-                            0.35 * static_cast<double>(extra.size()) - depth_penalty -
-                            (denied ? 5.0 : 0);
+      const bool later = Contains(desc, "subsequent encounter") || Contains(desc, "sequela");
+      const bool closed = Contains(desc, "closed fracture");
+      const double dscore =
+          default_score_of(initial, unspecified, uncomplicated, without, later, closed);
       if (dscore > default_score) {
         default_score = dscore;
         default_id = d.id();
@@ -556,7 +565,44 @@ struct Coder::Rep {
     }
     if (best == kNoCode) best = default_id;
     if (best == kNoCode) return {id, ""};
+    if (At(best).is_seventh_character_expansion()) {
+      best = SeventhCharacter(At(best).parent()->id(), sentence_words);
+    }
     return {best, StrCat("specified from ", c.code())};
+  }
+
+  // The 7th character of `parent` ("S62.102") the sentence states
+  // ("subsequent encounter ... routine healing": D), else the initial
+  // encounter, for a closed fracture when the title distinguishes.
+  uint32_t SeventhCharacter(uint32_t parent, const WordIds& sentence_words) const {
+    const absl::Span<const uint32_t> base = lexicon->TitleWords(parent);
+    uint32_t best = kNoCode;
+    double best_score = -1e9;
+    std::vector<uint32_t> extra;
+    for (const Code& d : At(parent).children()) {
+      if (!d.billable()) continue;
+      const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
+      extra.clear();
+      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
+                          std::back_inserter(extra));
+      int matched = 0;
+      for (uint32_t w : extra) matched += Has(sentence_words, w);
+      const std::string_view desc = d.description();
+      const bool initial = Contains(desc, "initial encounter");
+      const bool later = Contains(desc, "subsequent encounter") || Contains(desc, "sequela");
+      // "Subsequently" alone is no subsequent encounter.
+      if (later && matched < 2 && !(extra.size() == 1 && matched == 1)) matched = 0;
+      const bool closed = Contains(desc, "closed fracture");
+      const bool routine = Contains(desc, "routine healing");
+      const double score = 2.0 * matched - 0.3 * static_cast<double>(extra.size() - matched) +
+                           (initial ? 0.6 : 0) + (closed ? 0.2 : 0) - (later ? 1.0 : 0) +
+                           (routine ? 0.65 : 0);
+      if (score > best_score) {
+        best_score = score;
+        best = d.id();
+      }
+    }
+    return best == kNoCode ? parent : best;
   }
 };
 
@@ -823,6 +869,39 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     (affirmed(m, uncertain_ok) ? affirmed_in_assessment : doubted_in_assessment)
         .insert(m.code_id);
   }
+  // "No current psychosis.", "no longer on dialysis.": the chart says the
+  // condition is absent now. Its other affirmed mentions in that section (or
+  // anywhere, when the statement is in the assessment) tell of the past
+  // ("psychosis occurred only during mania"). Only a statement that is the
+  // whole clause counts: "no current signs of heart failure exacerbation"
+  // says nothing against the heart failure.
+  absl::flat_hash_map<uint32_t, std::set<uint32_t>> absent_now;  // code -> sections
+  for (const Mention& m : mentions) {
+    if (m.subsumed || m.code_id == kNoCode || !m.assertion.negated) continue;
+    for (const Cue& c : m.assertion.cues) {
+      if (c.kind != CueKind::kNegation || c.end > m.begin || m.begin - c.end > 1) continue;
+      const std::string cue = internal::AsciiLower(doc.text().substr(c.begin, c.end - c.begin));
+      if (!Contains(cue, "current") && !Contains(cue, "longer") && !Contains(cue, "active") &&
+          !Contains(cue, "ongoing")) {
+        continue;
+      }
+      const std::string_view rest = doc.text().substr(m.end, 2);
+      if (!rest.empty() && rest[0] != '.' && rest[0] != ';' && rest[0] != '\n' &&
+          rest[0] != ',') {
+        continue;
+      }
+      absent_now[m.code_id].insert(sentences[m.sentence].section);
+    }
+  }
+  auto absent_now_of = [&](const Mention& m) {
+    auto it = absent_now.find(m.code_id);
+    if (it == absent_now.end()) return false;
+    if (it->second.contains(sentences[m.sentence].section)) return true;
+    for (uint32_t sec : it->second) {
+      if (IsAssessmentSection(doc.sections()[sec].kind)) return true;
+    }
+    return false;
+  };
   // A code written in the chart ("E11.22") takes the assertion of the words
   // around it, and counts for less unless those words name a condition of
   // its category (typed codes are often stale or wrong).
@@ -869,6 +948,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     const Mention& m = (*all)[mi];
     if (m.subsumed || m.code_id == kNoCode) continue;
     if (!affirmed(m, uncertain_ok)) continue;
+    if (absent_now_of(m)) continue;
     if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&
         !affirmed_in_assessment.contains(m.code_id)) {
       continue;
@@ -907,7 +987,12 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     if (a.historical) {
       const HistoryRule* h = r.HistoryFor(key);
-      if (h == nullptr || h->kind == HistoryKind::kKeepIfCurrent) continue;
+      // A status that is only in a past-history section ("PMH: ESRD on HD")
+      // still holds; one the words put in the past ("previously on
+      // insulin", "dialysis 2019-2021") does not.
+      bool said_past = !m.assertion.historical;  // made history above
+      for (const Cue& c : m.assertion.cues) said_past |= c.kind == CueKind::kHistorical;
+      if (h == nullptr || (h->kind == HistoryKind::kKeepIfCurrent && said_past)) continue;
       if (h->kind == HistoryKind::kCode) {
         derivation = StrCat("history of ", m.code);
         code = h->code;
@@ -1032,6 +1117,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     for (const Mention& m : mentions) {
       if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
+      // Its own words may deny it ("no longer on insulin").
+      if (!affirmed(m, uncertain_ok) || m.assertion.historical) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
       // The instruction is met when the chart already gave a code of the
       // category it asks for ("CKD 4" beside "diabetic CKD").

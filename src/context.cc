@@ -277,6 +277,10 @@ class Assessor {
     tb_ = static_cast<uint32_t>(first);
     te_ = tb_ + 1;
     while (te_ < s.end_token && tokens[te_].begin < end) ++te_;
+    // A phrase opening with "on" ("on insulin", "on dialysis") is assessed
+    // from its next word, so that "was on", "not on", "no longer on" before
+    // it can be read as triggers.
+    if (te_ > tb_ + 1 && tokens[tb_].norm == "on") ++tb_;
 
     FindTriggers(s, /*list_header=*/false);
     FindListHeaderTriggers(si);

@@ -188,6 +188,31 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       m.assertion =
           internal::ContextAccess::Assess(*options.context, doc, m.begin, m.end, &context_scratch);
     }
+    // A subsumed mention takes the assertion of the mention of its sentence
+    // that contains it ("on insulin" in "no longer on insulin"); one that no
+    // mention contains is assessed itself. Mentions are still in sentence
+    // order here.
+    for (size_t lo = 0; lo < out.size();) {
+      size_t hi = lo;
+      while (hi < out.size() && out[hi].sentence == out[lo].sentence) ++hi;
+      for (size_t i = lo; i < hi; ++i) {
+        Mention& m = out[i];
+        if (!m.subsumed) continue;
+        const Mention* container = nullptr;
+        for (size_t j = lo; j < hi; ++j) {
+          const Mention& o = out[j];
+          if (!o.subsumed && o.begin <= m.begin && m.end <= o.end &&
+              (container == nullptr || o.end - o.begin < container->end - container->begin)) {
+            container = &o;
+          }
+        }
+        m.assertion = container != nullptr
+                          ? container->assertion
+                          : internal::ContextAccess::Assess(*options.context, doc, m.begin, m.end,
+                                                            &context_scratch);
+      }
+      lo = hi;
+    }
   }
   // Text order, a mention before the subsumed ones at its place, otherwise
   // as found (a stable sort), by sorting small keys and moving each mention

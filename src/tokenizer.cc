@@ -1134,6 +1134,18 @@ class Analysis {
   bool LineBreakEndsSentence(size_t i, const std::vector<uint8_t>& table_line) const {
     const Token& t = T()[i];
     if (t.is(kTokenBlankLineBefore) || t.is(kTokenListMarker)) return true;
+    // A table row whose text cell wraps: an indented line in lower case goes
+    // on the row's text when that text, before the row's last wide gap,
+    // ended with a comma ("Colon CA, s/p sigmoidectomy,      C18.7\n
+    //      on adjuvant FOLFOX").
+    if (table_line[i - 1] && !table_line[i] && StartsLower(i) && T()[i].begin > 0 &&
+        (text_[T()[i].begin - 1] == ' ' || text_[T()[i].begin - 1] == '\t')) {
+      size_t k = i - 1;
+      while (!LineStart(k) && !WideGap(k)) --k;
+      if (!LineStart(k) && T()[k - 1].kind == TokenKind::kPunct && T()[k - 1].norm == ",") {
+        return false;
+      }
+    }
     if (table_line[i] || table_line[i - 1]) return true;
     const Token& last = T()[i - 1];
     if (last.kind == TokenKind::kPunct) {

@@ -191,12 +191,132 @@ TEST(CoderTest, BelowKneeAmputationAbbreviation) {
 }
 
 TEST(CoderTest, BelowKneeAmputationIsNotAKneeAmputation) {
-  // Known coder problem (2026-11-26): "left below knee amputation" also gives
-  // Z89.522 (acquired absence of left knee), which contradicts Z89.512.
-  // Listed in docs/ACCURACY.md (known problems).
-  GTEST_SKIP() << "known: 'left below knee amputation' also assigns Z89.522";
-  EXPECT_THAT(Codes("Assessment: status post left below knee amputation."),
-              Not(Contains("Z89.522")));
+  // "left" modifies "below knee amputation", not the knee alone: Z89.522
+  // (acquired absence of left knee) would contradict Z89.512.
+  std::vector<std::string> codes = Codes("Assessment: status post left below knee amputation.");
+  EXPECT_THAT(codes, Contains("Z89.512"));
+  EXPECT_THAT(codes, Not(Contains("Z89.522")));
+  EXPECT_THAT(Codes("Assessment: left above knee amputation."),
+              AllOf(Contains("Z89.612"), Not(Contains("Z89.522"))));
+}
+
+TEST(CoderTest, ASideBelongsToTheWordsItPrecedes) {
+  // "and left great toe": "left" belongs to the toe, not to the amputation
+  // before the "and".
+  std::vector<std::string> codes =
+      Codes("Assessment: right below knee amputation and left great toe amputation.");
+  EXPECT_THAT(codes, IsSupersetOf({"Z89.511", "Z89.412"}));
+  EXPECT_THAT(codes, AllOf(Not(Contains("Z89.512")), Not(Contains("Z89.521"))));
+  // A side written after its condition still counts.
+  EXPECT_THAT(Codes("Assessment: knee pain, left."), Contains("M25.562"));
+  EXPECT_THAT(Codes("Assessment: left-sided heart failure."), Contains("I50.1"));
+}
+
+TEST(CoderTest, ASynonymMayRestateTheWordsAroundIt) {
+  // "rheumatoid" stands for "rheumatoid arthritis"; written out in full the
+  // two words are still one condition, not M06.9 plus M19.90.
+  std::vector<std::string> codes = Codes("Assessment: rheumatoid arthritis.");
+  EXPECT_THAT(codes, Contains("M06.9"));
+  EXPECT_THAT(codes, Not(Contains("M19.90")));
+}
+
+TEST(CoderTest, AmbiguousAbbreviationsAreReadFromTheirNeighbours) {
+  // RA: room air beside a saturation, rheumatoid arthritis beside its drugs.
+  EXPECT_THAT(Codes("Vitals: SpO2 95% on RA."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: RA, seropositive, on MTX."), Contains("M05.9"));
+  // MI: motivational interviewing in a substance-use plan.
+  EXPECT_THAT(Codes("Plan: 4. Cannabis: MI done; pt agrees to stop edibles."),
+              Not(Contains(StartsWith("I21"))));
+  EXPECT_THAT(Codes("Assessment: CAD s/p MI 2015."), Contains("I25.2"));
+  // PE: a pulmonary embolism, not the physical exam.
+  EXPECT_THAT(Codes("Assessment: acute PE."), Contains("I26.99"));
+  EXPECT_THAT(Codes("Assessment: PE unremarkable except for mild edema."),
+              Not(Contains(StartsWith("I26"))));
+  // MS: multiple sclerosis by its drugs, not MS Contin.
+  EXPECT_THAT(Codes("Assessment: MS on ocrelizumab, stable."), Contains("G35"));
+  EXPECT_THAT(Codes("Plan: MS contin 15 mg q12h."), IsEmpty());
+  // PD and ARF have two codable senses each.
+  EXPECT_THAT(Codes("Assessment: ESRD on PD, exchanges nightly."), Contains("Z99.2"));
+  EXPECT_THAT(Codes("Assessment: PD on carbidopa-levodopa."), Contains("G20"));
+  EXPECT_THAT(Codes("Assessment: ARF, hypoxic, on BiPAP."), Contains("J96.00"));
+  EXPECT_THAT(Codes("Assessment: ARF, creatinine 3.2."), Contains("N17.9"));
+  // Written in lower case the abbreviation is an ordinary word.
+  EXPECT_THAT(Codes("Assessment: pe unremarkable."), IsEmpty());
+}
+
+TEST(CoderTest, NoCurrentConditionOverridesItsStory) {
+  // From examples/charts/psychiatry_consult_bipolar_depressed.txt.
+  EXPECT_THAT(Codes("ASSESSMENT\n58M with bipolar I disorder, current episode depressed, moderate "
+                    "severity. Schizoaffective disorder is not supported: psychosis occurred only "
+                    "during mania. No current psychosis.\n"),
+              AllOf(Contains("F31.32"), Not(Contains("F29"))));
+  // A longer negated phrase says nothing against the condition itself.
+  EXPECT_THAT(Codes("ASSESSMENT\nChronic systolic heart failure, compensated; no current signs "
+                    "of heart failure exacerbation.\n"),
+              Contains("I50.22"));
+}
+
+TEST(CoderTest, ATreatmentNotOrNoLongerGivenIsNoStatus) {
+  EXPECT_THAT(Codes("Assessment: Afib, not on Eliquis due to fall risk."),
+              AllOf(Contains("I48.91"), Not(Contains("Z79.01"))));
+  EXPECT_THAT(Codes("Assessment: T2DM, no longer on insulin."), Not(Contains("Z79.4")));
+  EXPECT_THAT(Codes("Assessment: CKD stage 4, not currently on dialysis."),
+              AllOf(Contains("N18.4"), Not(Contains("Z99.2"))));
+  EXPECT_THAT(Codes("Assessment: T2DM, previously on insulin; metformin daily."),
+              AllOf(Contains("Z79.84"), Not(Contains("Z79.4"))));
+  EXPECT_THAT(Codes("Assessment: Afib, was on warfarin, stopped after GI bleed."),
+              AllOf(Contains("I48.91"), Not(Contains("Z79.01"))));
+  EXPECT_THAT(Codes("Assessment: ESRD on dialysis."), Contains("Z99.2"));
+  // A past-history list still states a status that holds.
+  EXPECT_THAT(Codes("PMH: ESRD on dialysis."), Contains("Z99.2"));
+  // "history of" before a chronic condition does not end its treatment.
+  EXPECT_THAT(Codes("Background: history of insulin-dependent diabetes mellitus."),
+              Contains("Z79.4"));
+}
+
+TEST(CoderTest, FracturesAreTraumaticClosedAndInitialUnlessTheChartSaysOtherwise) {
+  // "Fracture, traumatic" is the index's main term: "traumatic" is its
+  // default, not a word the chart must write.
+  EXPECT_THAT(Codes("Assessment: rib fractures."), Contains("S22.39XA"));
+  EXPECT_THAT(Codes("Assessment: closed fracture of left wrist."), Contains("S62.102A"));
+  EXPECT_THAT(Codes("Assessment: open fracture of left wrist."), Contains("S62.102B"));
+  EXPECT_THAT(Codes("Assessment: left wrist fracture, subsequent encounter, routine healing."),
+              Contains("S62.102D"));
+  // "Fracture, hip - see Fracture, femur, neck - see Fracture, femur, upper
+  // end, neck": references followed to their code.
+  EXPECT_THAT(Codes("Assessment: right hip fracture, initial encounter."), Contains("S72.001A"));
+  // "Femur, femoral": the adjective is a form of the noun.
+  EXPECT_THAT(Codes("Assessment: fracture of right femoral neck."), Contains("S72.001A"));
+  EXPECT_THAT(Codes("Assessment: left hip fracture s/p ORIF, subsequent encounter."),
+              Contains("S72.002D"));
+  EXPECT_THAT(Codes("Subsequently the left hip fracture was repaired."),
+              Not(Contains("S72.002D")));
+  // "Fracture" alone names no site: no T14.8.
+  EXPECT_THAT(Codes("Assessment: fracture, site to be confirmed on imaging."),
+              Not(Contains(StartsWith("T14"))));
+}
+
+TEST(CoderTest, ADrugIsNotADependence) {
+  // "morphine" and the index's "Morphinism" (F11.20) share a stem.
+  EXPECT_THAT(Codes("Plan: morphine 15 mg q4h prn pain."), Not(Contains(StartsWith("F11"))));
+  EXPECT_THAT(Codes("Assessment: opioid dependence, on methadone."), Contains("F11.20"));
+}
+
+TEST(CoderTest, AnIndexSeeReferenceKeepsItsSubterm) {
+  // Index: "Ulcer, heel - see Ulcer, lower limb", and there "heel" is L97.40-.
+  EXPECT_THAT(Codes("Assessment: chronic ulcer of the right heel with fat layer exposed."),
+              Contains("L97.412"));
+}
+
+TEST(CoderTest, LegsArmsAndExtremitiesAreLimbs) {
+  // Titles say "lower limb" and "upper limb"; charts say leg, arm, extremity.
+  EXPECT_THAT(Codes("Assessment: cellulitis of left lower extremity."), Contains("L03.116"));
+  EXPECT_THAT(Codes("Assessment: cellulitis of the right leg."), Contains("L03.115"));
+  EXPECT_THAT(Codes("Assessment: cellulitis of right upper extremity."), Contains("L03.113"));
+  EXPECT_THAT(Codes("Assessment: left arm cellulitis."), Contains("L03.114"));
+  // A leg is the whole lower limb; the lower leg is below the knee.
+  EXPECT_THAT(Codes("Assessment: right leg pain."), Contains("M79.604"));
+  EXPECT_THAT(Codes("Assessment: right lower leg pain."), Contains("M79.661"));
 }
 
 TEST(CoderTest, AHealedUlcerInAResolvedListIsNotCoded) {

@@ -91,6 +91,23 @@ TEST(PackBuildTest, CuratedTablesSkipCommentLines) {
   EXPECT_EQ(t->cell(0, 0), "dm2");
 }
 
+TEST(PackBuildTest, AMalformedAbbreviationSenseNamesItsLine) {
+  TempDir dir;
+  fs::create_directories(dir.File("curated"));
+  WriteFileOrDie(dir.File("curated/abbreviation_senses.tsv"),
+                 "abbreviation\tsense\tcues\n# rows\nRA\t~\tsat spo2\nPE\tpulmonary embolism\n");
+  absl::Status s = BuildDataPack({MiniSource(), dir.File("curated"), {}}, dir.File("p.ccpack"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("abbreviation_senses.tsv:4"));
+  WriteFileOrDie(dir.File("curated/abbreviation_senses.tsv"),
+                 "abbreviation\tsense\tcues\nRA\t~\tsat spo2\nP E\tpulmonary embolism\tdvt\n");
+  s = BuildDataPack({MiniSource(), dir.File("curated"), {}}, dir.File("p.ccpack"));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("abbreviation_senses line 3: the abbreviation must be one word"));
+  EXPECT_FALSE(fs::exists(dir.File("p.ccpack")));
+}
+
 TEST(PackBuildTest, MissingSourcesAreNotFound) {
   TempDir dir;
   EXPECT_EQ(BuildDataPack({dir.File("none"), "", {}}, dir.File("p")).code(),

@@ -265,6 +265,23 @@ TEST(SentenceTest, LongWrappedLinesContinueBeforeACapital) {
                           "Cath lab activated."));
 }
 
+TEST(SentenceTest, AWrappedTableCellContinuesItsRow) {
+  // From examples/charts/problem_list_inline_icd_codes.txt: the row's text
+  // ends with a comma before the code column, and the next line, indented
+  // and in lower case, goes on with it.
+  Document d = Analyze(
+      " 6  Colon CA, sigmoid, dx 03/2023, s/p sigmoidectomy,              C18.7\n"
+      "      on adjuvant FOLFOX cycle 7 of 12\n"
+      " 7  Depression - on sertraline, PHQ-9 8                            F32.9\n"
+      " 8  Obesity, BMI 33.4                                              E66.9\n"
+      "      stable\n");
+  std::vector<std::string> s = Sentences(d);
+  ASSERT_GE(s.size(), 3u) << ::testing::PrintToString(s);
+  EXPECT_THAT(s[0], ::testing::HasSubstr("on adjuvant FOLFOX"));
+  // Without the comma the next line stays on its own.
+  EXPECT_THAT(s, ::testing::Contains("stable"));
+}
+
 TEST(SentenceTest, LinesWithoutPunctuationAreSeparate) {
   Document d = Analyze("Fever\nCough\nShortness of breath");
   EXPECT_THAT(Sentences(d), ElementsAre("Fever", "Cough", "Shortness of breath"));

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/status/status.h"
+#include "src/internal/lexicon_words.h"
 #include "src/internal/pack_reader.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
@@ -72,6 +73,34 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
     }
     lex->word_ids_.emplace(p.Str(w.word), static_cast<uint32_t>(i));
   }
+  lex->side_ids_ = {lex->WordId("left"), lex->WordId("right"), lex->WordId("bilater")};
+  if (absl::StatusOr<ReferenceTable> t = codes.Table("curated/abbreviation_senses"); t.ok()) {
+    auto ids = [&](std::string_view text, bool raw, std::vector<uint32_t>* out) {
+      std::vector<LexWord> words;
+      LexiconWords(text, &words);
+      for (const LexWord& w : words) {
+        const uint32_t id = lex->WordId(raw ? w.raw : w.stem);
+        if (id == kNone) return false;
+        out->push_back(id);
+      }
+      return true;
+    };
+    for (size_t r = 0; r < t->row_count(); ++r) {
+      std::vector<uint32_t> abbr;
+      Sense sense;
+      const std::string_view expansion = t->cell(r, 1);
+      const std::string_view cues = t->cell(r, 2);
+      if (t->column_count() != 3 || !ids(t->cell(r, 0), true, &abbr) || abbr.size() != 1 ||
+          (Trim(expansion) != "~" && !ids(expansion, false, &sense.expansion)) ||
+          (Trim(cues) != "*" && !ids(cues, false, &sense.cues))) {
+        return absl::DataLossError(
+            StrCat(p.name(), ": corrupted pack (abbreviation sense ", r + 1, ")"));
+      }
+      std::sort(sense.cues.begin(), sense.cues.end());
+      lex->senses_[abbr[0]].push_back(std::move(sense));
+    }
+  }
+  lex->side_suffix_id_ = lex->WordId("side");
   for (uint32_t e : lex->anchors_) {
     if (e >= lex->entries_.size()) return bad("anchor", e);
   }
@@ -143,10 +172,20 @@ static uint32_t VariantMatch(const LexExpansionRecord& e, absl::Span<const uint3
   return e.variant_count;
 }
 
-void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
+void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s) const {
   s->words.clear();
   size_t i = 0;
   while (i < in.size()) {
+    if (const Sense* sense = ChooseSense(in, i); sense != nullptr) {
+      // An ambiguous abbreviation read from its neighbours ("RA" beside
+      // "SpO2" is room air and names nothing; beside "methotrexate" it is
+      // rheumatoid arthritis).
+      s->words.push_back({sense->expansion.empty() ? kNone : in[i].id, in[i].begin, in[i].end,
+                          false});
+      for (uint32_t id : sense->expansion) s->words.push_back({id, in[i].begin, in[i].end, true});
+      ++i;
+      continue;
+    }
     // The longest variant starting here, among those keyed by the stem and by
     // the written form.
     const LexExpansionRecord* best = nullptr;
@@ -155,11 +194,22 @@ void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
       const LexWordRecord& w = words_[key];
       for (uint32_t x = 0; x < w.expansion_count; ++x) {
         const LexExpansionRecord& e = expansions_[w.first_expansion + x];
+        if (!for_titles && (e.flags & kExpansionTitlesOnly)) continue;
         if ((best == nullptr || e.variant_count > best->variant_count) &&
             VariantMatch(e, expansion_words_, in, i) > 0) {
           best = &e;
         }
       }
+    }
+    if (best != nullptr && !(best->flags & kExpansionBlock) && i + best->expansion_count <= in.size()) {
+      // The text already reads as the expansion ("rheumatoid" stands for
+      // "rheumatoid arthritis", and the chart wrote both words): its own words
+      // are the match, and a copy would pair with the next word alone.
+      bool written_out = true;
+      for (uint32_t k = 0; k < best->expansion_count && written_out; ++k) {
+        written_out = in[i + k].id == expansion_words_[best->first_expansion_word + k];
+      }
+      if (written_out) best = nullptr;
     }
     if (best == nullptr) {
       s->words.push_back({in[i].id, in[i].begin, in[i].end, false, in[i].stop});
@@ -195,10 +245,49 @@ void Lexicon::Expand(absl::Span<const InputWord> in, Scratch* s) const {
 
 void Lexicon::ExpandedWordIds(absl::Span<const InputWord> words, Scratch* scratch,
                               std::vector<uint32_t>* ids) const {
-  Expand(words, scratch);
+  Expand(words, /*for_titles=*/true, scratch);
   for (const Scratch::Word& w : scratch->words) {
     if (w.id != kNone) ids->push_back(w.id);
   }
+}
+
+const Lexicon::Sense* Lexicon::ChooseSense(absl::Span<const InputWord> in, size_t i) const {
+  if (!in[i].upper || in[i].raw_id == kNone || senses_.empty()) return nullptr;
+  auto it = senses_.find(in[i].raw_id);
+  if (it == senses_.end()) return nullptr;
+  // The first sense (in the table's order) with a cue among the clause's
+  // other words, else the default sense if there is one.
+  const Sense* fallback = nullptr;
+  for (const Sense& s : it->second) {
+    if (s.cues.empty()) {
+      if (fallback == nullptr) fallback = &s;
+      continue;
+    }
+    for (size_t j = 0; j < in.size(); ++j) {
+      if (j == i) continue;
+      if (std::binary_search(s.cues.begin(), s.cues.end(), in[j].id) ||
+          std::binary_search(s.cues.begin(), s.cues.end(), in[j].raw_id)) {
+        return &s;
+      }
+    }
+  }
+  return fallback;
+}
+
+bool Lexicon::SideBelongsElsewhere(const std::vector<Scratch::Word>& w, int q,
+                                   const std::vector<uint32_t>& pos) const {
+  const int n = static_cast<int>(w.size());
+  int r = q + 1;
+  // Skip the other words of the same written word (an abbreviation's
+  // expansion), unknown words and "-sided".
+  while (r < n && (w[r].begin == w[q].begin || w[r].id == kNone || w[r].id == side_suffix_id_)) {
+    ++r;
+  }
+  if (r >= n) return false;
+  if (std::binary_search(pos.begin(), pos.end(), static_cast<uint32_t>(r))) return false;
+  // Directly before the next word (one space or hyphen), not after a comma
+  // or a line ("knee pain, left, stable").
+  return w[r].begin <= w[q].end + 1;
 }
 
 bool Lexicon::GroupsCompact(const LexEntryRecord& e,
@@ -229,7 +318,7 @@ bool Lexicon::GroupsCompact(const LexEntryRecord& e,
 
 void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
                           std::vector<Match>* out) const {
-  Expand(words, s);
+  Expand(words, /*for_titles=*/false, s);
   const auto& w = s->words;
   const int n = static_cast<int>(w.size());
   // The position of the occurrence of `id` nearest to `p` within `window`
@@ -271,6 +360,14 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
       if (!ok || !GroupsCompact(er, pos)) continue;
       std::sort(pos.begin(), pos.end());
       if (std::adjacent_find(pos.begin(), pos.end()) != pos.end()) continue;
+      bool side_elsewhere = false;
+      for (uint32_t q : pos) {
+        if (IsSide(w[q].id) && SideBelongsElsewhere(w, static_cast<int>(q), pos)) {
+          side_elsewhere = true;
+          break;
+        }
+      }
+      if (side_elsewhere) continue;
       const int lo = static_cast<int>(pos.front());
       const int hi = static_cast<int>(pos.back());
       // Gaps: other words between the first and the last matched word that

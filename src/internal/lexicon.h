@@ -116,7 +116,8 @@ class Lexicon {
 
  private:
   Lexicon() = default;
-  void Expand(absl::Span<const InputWord> in, Scratch* s) const;
+  // `for_titles`: also apply the kExpansionTitlesOnly expansions.
+  void Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s) const;
   bool GroupsCompact(const LexEntryRecord& e, const std::vector<uint32_t>& pos) const;
 
   const CodeSet* codes_ = nullptr;
@@ -130,6 +131,28 @@ class Lexicon {
   absl::Span<const LexExpansionRecord> expansions_;
   absl::Span<const uint32_t> expansion_words_;
   absl::flat_hash_map<std::string_view, uint32_t, StringViewHash> word_ids_;
+  // "left", "right", "bilateral" (kNone when absent from the pack), and
+  // "side" ("left-sided"), which a side may stand before without effect.
+  std::array<uint32_t, 3> side_ids_ = {kNone, kNone, kNone};
+  uint32_t side_suffix_id_ = kNone;
+  // Senses of an ambiguous abbreviation chosen by the words around it
+  // (curated/abbreviation_senses), keyed by the abbreviation's word id.
+  struct Sense {
+    std::vector<uint32_t> expansion;  // empty: the abbreviation names nothing here
+    std::vector<uint32_t> cues;       // sorted; empty: the default sense
+  };
+  absl::flat_hash_map<uint32_t, std::vector<Sense>> senses_;
+  // The sense of the abbreviation at `i` (written in capitals) in clause
+  // `in`, or nullptr when no sense is chosen (the ordinary expansions apply).
+  const Sense* ChooseSense(absl::Span<const InputWord> in, size_t i) const;
+  bool IsSide(uint32_t id) const {
+    return id != kNone && (id == side_ids_[0] || id == side_ids_[1] || id == side_ids_[2]);
+  }
+  // A side word at position `q` of the expanded clause that stands directly
+  // before another word than the match's (sorted positions `pos`) modifies
+  // that word: "left great toe", not the amputation before the "and".
+  bool SideBelongsElsewhere(const std::vector<Scratch::Word>& w, int q,
+                            const std::vector<uint32_t>& pos) const;
   // Per anchor (in the order of anchors_, so a word's entries are read in
   // sequence), a 128-bit signature of the entry's required words: a clause
   // whose words' signature lacks one of its bits cannot match the entry.

@@ -130,6 +130,15 @@ bool IsVariantOf(std::string_view part, std::string_view first) {
   for (const LexWord& w : words) {
     std::string lw = AsciiLower(first.substr(w.begin, w.end - w.begin));
     if (lw.size() >= 4 && lw.compare(0, 4, p, 0, 4) == 0) return true;
+    // An adjective sharing three letters ("Femur, femoral").
+    auto ends = [&](std::string_view suffix) {
+      return p.size() > suffix.size() + 3 && p.compare(p.size() - suffix.size(), suffix.size(),
+                                                       suffix) == 0;
+    };
+    if (lw.size() >= 4 && lw.compare(0, 3, p, 0, 3) == 0 &&
+        (ends("al") || ends("ic") || ends("ous") || ends("ar") || ends("ary"))) {
+      return true;
+    }
   }
   return false;
 }
@@ -145,6 +154,10 @@ std::vector<PhraseWords> TitleWords(std::string_view title) {
   for (size_t i = 1; i < parts.size(); ++i) {
     if (IsVariantOf(parts[i], parts[0])) {
       variants.push_back(parts[i]);
+    } else if (AsciiLower(Trim(parts[i])) == "traumatic") {
+      // "Fracture, traumatic": a fracture or injury is traumatic unless the
+      // chart says otherwise (the index lists pathological ones apart).
+      base.AppendOptional(PhraseToWords(parts[i], false));
     } else {
       base.Append(PhraseToWords(parts[i], false));
     }
@@ -161,7 +174,7 @@ std::vector<PhraseWords> TitleWords(std::string_view title) {
       for (size_t i = 0, k = 0; i < words.size() && k < first_alt.required.size(); ++i) {
         if (first_alt.required[k] != words[i].stem) continue;
         std::string lw = AsciiLower(parts[0].substr(words[i].begin, words[i].end - words[i].begin));
-        if (lw.size() >= 4 && lw.compare(0, 4, v, 0, 4) == 0) {
+        if (lw.size() >= 4 && lw.compare(0, 3, v, 0, 3) == 0) {
           first_alt.required[k] = alt.required[0];
           break;
         }
@@ -203,6 +216,8 @@ class LexiconCompiler {
     AddIndex();
     AddNeoplasms();
     absl::Status s = AddCurated();
+    if (!s.ok()) return s;
+    s = AddSenseWords();
     if (!s.ok()) return s;
     AddAbbreviations();
     Write(w, meta);
@@ -337,12 +352,15 @@ class LexiconCompiler {
   }
 
   // Index terms by folded title, for resolving "see" references.
-  const ParsedTerm* FindMain(std::string_view title) const {
+  // The main terms a "see" reference may mean: the one of that title, else
+  // every main term it heads ("Fracture" heads "Fracture, burst", ...,
+  // "Fracture, traumatic").
+  std::vector<const ParsedTerm*> FindMain(std::string_view title) const {
     std::string folded = AsciiLower(title);
     auto it = main_by_title_.find(folded);
-    if (it != main_by_title_.end()) return it->second;
+    if (it != main_by_title_.end()) return {it->second};
     auto it2 = main_by_first_.find(folded);
-    return it2 == main_by_first_.end() ? nullptr : it2->second;
+    return it2 == main_by_first_.end() ? std::vector<const ParsedTerm*>{} : it2->second;
   }
 
   static const ParsedTerm* FindChild(const ParsedTerm& t, std::string_view title) {
@@ -360,9 +378,15 @@ class LexiconCompiler {
     for (size_t head = std::min<size_t>(2, parts.size()); head >= 1; --head) {
       std::string main_title(parts[0]);
       for (size_t k = 1; k < head; ++k) StrAppend(&main_title, ", ", parts[k]);
-      const ParsedTerm* t = FindMain(main_title);
-      for (size_t k = head; t != nullptr && k < parts.size(); ++k) t = FindChild(*t, parts[k]);
-      if (t != nullptr) return t;
+      std::vector<const ParsedTerm*> mains = FindMain(main_title);
+      // "Fracture, traumatic > hip - see Fracture, femur, neck" means the
+      // traumatic fracture: the main term that holds the reference first.
+      auto self = std::find(mains.begin(), mains.end(), current_main_);
+      if (self != mains.end()) std::rotate(mains.begin(), self, self + 1);
+      for (const ParsedTerm* t : mains) {
+        for (size_t k = head; t != nullptr && k < parts.size(); ++k) t = FindChild(*t, parts[k]);
+        if (t != nullptr) return t;
+      }
     }
     return nullptr;
   }
@@ -370,10 +394,14 @@ class LexiconCompiler {
   void AddIndex() {
     for (const ParsedTerm& m : src_.index->main_terms) {
       main_by_title_.emplace(AsciiLower(m.title), &m);
-      main_by_first_.emplace(AsciiLower(Alternatives(m.title)[0]), &m);
+      main_by_first_[AsciiLower(Alternatives(m.title)[0])].push_back(&m);
     }
     std::vector<std::string> path_titles;
-    for (const ParsedTerm& m : src_.index->main_terms) WalkIndex(m, &path_titles, {});
+    for (const ParsedTerm& m : src_.index->main_terms) {
+      current_main_ = &m;
+      WalkIndex(m, &path_titles, {});
+    }
+    current_main_ = nullptr;
   }
 
   // `forms` holds the words of the ancestors, one entry per form of the main
@@ -420,6 +448,19 @@ class LexiconCompiler {
       for (const PhraseWords& w : here) Add(w, LexSource::kIndex, code, code2, flags, phrase);
     } else if (adds_words && !t.see.empty()) {
       const ParsedTerm* target = ResolveSee(t.see);
+      // A reference to a reference ("Fracture, femur, neck - see Fracture,
+      // femur, upper end, neck").
+      for (int hop = 0; hop < 3 && target != nullptr && target->code.empty() &&
+                        !target->see.empty();
+           ++hop) {
+        target = ResolveSee(target->see);
+      }
+      // "Ulcer, heel - see Ulcer, lower limb": the coder looks "heel" up again
+      // under the term it was sent to ("Ulcer, lower limb, heel": L97.40-).
+      if (target != nullptr && !is_main) {
+        const ParsedTerm* again = FindChild(*target, t.title);
+        if (again != nullptr && !again->code.empty()) target = again;
+      }
       if (target != nullptr && !target->code.empty()) {
         uint8_t f = 0;
         uint32_t c = Resolve(target->code, &f);
@@ -515,8 +556,42 @@ class LexiconCompiler {
             std::string(variant));
       } else if (expansion == "~") {
         AddExpansion(variant, variant, 0, kExpansionBlock);
+      } else if (expansion.front() == '+') {
+        AddExpansion(variant, expansion.substr(1), 0, kExpansionTitlesOnly);
       } else {
         AddExpansion(variant, expansion, 0, 0);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // curated/abbreviation_senses: abbreviation, sense, cues. The table itself
+  // is read by Lexicon::Create; here its words join the vocabulary so that
+  // the chart's words can be compared with them by id.
+  absl::Status AddSenseWords() {
+    auto it = src_.tables->find("curated/abbreviation_senses");
+    if (it == src_.tables->end()) return absl::OkStatus();
+    const DelimitedTable& t = it->second;
+    for (size_t r = 1; r < t.rows.size(); ++r) {
+      const std::vector<std::string>& row = t.rows[r];
+      auto bad = [&](std::string_view why) {
+        return absl::InvalidArgumentError(
+            StrCat("curated/abbreviation_senses line ", t.line_numbers[r], ": ", why));
+      };
+      if (row.size() != 3) return bad("needs abbreviation, sense and cues");
+      std::vector<LexWord> a, sense, cues;
+      LexiconWords(row[0], &a);
+      if (a.size() != 1) return bad("the abbreviation must be one word");
+      sense_words_.insert(a[0].raw);
+      if (Trim(row[1]) != "~") {
+        LexiconWords(row[1], &sense);
+        if (sense.empty()) return bad("empty sense");
+        for (const LexWord& w : sense) sense_words_.insert(w.stem);
+      }
+      if (Trim(row[2]) != "*") {
+        LexiconWords(row[2], &cues);
+        if (cues.empty()) return bad("no cue words (\"*\" for the default sense)");
+        for (const LexWord& w : cues) sense_words_.insert(w.stem);
       }
     }
     return absl::OkStatus();
@@ -686,6 +761,7 @@ class LexiconCompiler {
       all.insert(x.variant.begin(), x.variant.end());
       all.insert(x.expansion.begin(), x.expansion.end());
     }
+    all.insert(sense_words_.begin(), sense_words_.end());
     std::vector<std::string> words(all.begin(), all.end());
     absl::flat_hash_map<std::string, uint32_t> id;
     for (size_t i = 0; i < words.size(); ++i) id[words[i]] = static_cast<uint32_t>(i);
@@ -812,9 +888,11 @@ class LexiconCompiler {
   absl::flat_hash_map<std::string, size_t> seen_;
   std::vector<Expansion> expansions_;
   absl::flat_hash_set<std::string> expansion_seen_;
+  std::set<std::string> sense_words_;
   absl::flat_hash_map<std::string, std::vector<uint32_t>> entries_by_word_;
   absl::flat_hash_map<std::string, const ParsedTerm*> main_by_title_;
-  absl::flat_hash_map<std::string, const ParsedTerm*> main_by_first_;
+  absl::flat_hash_map<std::string, std::vector<const ParsedTerm*>> main_by_first_;
+  const ParsedTerm* current_main_ = nullptr;  // the main term WalkIndex is in
   absl::flat_hash_set<std::string> denied_;
   absl::flat_hash_set<std::string> stoplist_;
   size_t stopped_ = 0;

@@ -257,6 +257,10 @@ inline constexpr uint8_t kExpansionRaw = 1 << 1;
 // The variant names nothing: its words are taken out of matching ("flu shot"
 // is not influenza, "GAD-7" is a questionnaire). No expansion words.
 inline constexpr uint8_t kExpansionBlock = 1 << 2;
+// The expansion's words only help compare a clause with code titles (a "leg"
+// is a "lower limb" to a title), and take no part in matching entries: there
+// "leg" plus its "lower" would make a "lower leg".
+inline constexpr uint8_t kExpansionTitlesOnly = 1 << 3;
 
 }  // namespace chartcoder::internal
 
