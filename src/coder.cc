@@ -405,6 +405,8 @@ struct Coder::Rep {
     for (uint32_t id = 0; id < n; ++id) {
       WordIds w = ComputeWithoutPhrase(At(id).description());
       if (!w.empty()) without_phrases.emplace(id, std::move(w));
+      WordIds n = ComputeNotPhrase(At(id).description());
+      if (!n.empty()) not_phrases.emplace(id, std::move(n));
     }
   }
 
@@ -412,6 +414,25 @@ struct Coder::Rep {
     static const WordIds* const kNoWords = new WordIds();
     auto it = without_phrases.find(c.id());
     return it == without_phrases.end() ? *kNoWords : it->second;
+  }
+
+  // "Epilepsy, unspecified, not intractable, ...": the word ids after "not"
+  // up to the next comma ("not elsewhere classified" and "not having
+  // achieved remission" excepted: they deny nothing a chart writes).
+  absl::flat_hash_map<uint32_t, WordIds> not_phrases;
+  WordIds ComputeNotPhrase(std::string_view desc) const {
+    WordIds out;
+    const size_t at = desc.find(", not ");
+    if (at == std::string_view::npos) return out;
+    std::string_view phrase = desc.substr(at + 6);
+    phrase = phrase.substr(0, phrase.find(','));
+    if (phrase.starts_with("elsewhere") || phrase.starts_with("having")) return out;
+    std::vector<internal::LexWord> words;
+    internal::LexiconWords(phrase, &words);
+    for (const internal::LexWord& w : words) {
+      if (!internal::IsLexiconStopWord(w.stem)) out.push_back(lexicon->WordId(w.stem));
+    }
+    return out;
   }
 
   WordIds ComputeWithoutPhrase(std::string_view desc) const {
@@ -435,6 +456,11 @@ struct Coder::Rep {
   // failure" when the sentence says "with heart failure").
   bool TitleDenies(const Code& d, const WordIds& sentence_words) const {
     if (sentence_words.empty()) return false;
+    if (auto it = not_phrases.find(d.id()); it != not_phrases.end()) {
+      bool all = true;
+      for (uint32_t w : it->second) all &= Has(sentence_words, w);
+      if (all) return true;
+    }
     const WordIds& without = WithoutPhrase(d);
     for (uint32_t w : without) {
       if (!Has(sentence_words, w)) return false;
@@ -460,6 +486,9 @@ struct Coder::Rep {
     {
       const absl::Span<const uint32_t> title = lexicon->TitleWords(id);
       WordIds drop = WithoutPhrase(c);
+      if (auto it = not_phrases.find(c.id()); it != not_phrases.end()) {
+        drop.insert(drop.end(), it->second.begin(), it->second.end());
+      }
       if (Contains(c.description(), "unspecified severity")) {
         drop.push_back(lexicon->WordId(internal::NormalizeLexiconWord("severity")));
       }
@@ -482,7 +511,17 @@ struct Coder::Rep {
       if (extra.empty() || extra.size() > 4) continue;
       bool all = true;
       for (uint32_t w : extra) all = all && Has(sentence_words, w);
-      if (all && extra.size() > best_matched) {
+      if (!all) continue;
+      // On a tie, the code nearest the default in the tree (G40.909 "not
+      // intractable" -> G40.919, not G40.804 "other epilepsy").
+      auto shared = [&](const Code& x) {
+        const std::string_view a = x.key(), b = c.key();
+        size_t k = 0;
+        while (k < a.size() && k < b.size() && a[k] == b[k]) ++k;
+        return k;
+      };
+      if (extra.size() > best_matched ||
+          (extra.size() == best_matched && best != id && shared(d) > shared(At(best)))) {
         best = d.id();
         best_matched = extra.size();
       }
@@ -517,6 +556,16 @@ struct Coder::Rep {
                           std::back_inserter(extra));
       int matched = 0;
       for (uint32_t w : extra) matched += Has(sentence_words, w);
+      const std::string_view desc = d.description();
+      const bool initial = Contains(desc, "initial encounter");
+      const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
+      // The default a coder takes when the chart says no more: "uncomplicated"
+      // (F17.210), then "unspecified", and the initial encounter for a 7th
+      // character.
+      const bool uncomplicated = Contains(desc, "uncomplicated") ||
+                                 Contains(desc, "without complication") ||
+                                 Contains(desc, "not having achieved remission");
+      const bool without = Contains(desc, "without");
       // A descendant is chosen for its words only when the sentence has at
       // least two thirds of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.
@@ -534,30 +583,13 @@ struct Coder::Rep {
       // Each word a child adds that the chart does not say counts against it.
       // A later encounter or a sequela must be written; a fracture not said
       // to be open is closed (guideline I.C.19.c.1).
-      auto default_score_of = [&](bool initial, bool unspecified, bool uncomplicated,
-                                  bool without, bool later, bool closed) {
-        return (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
-               (uncomplicated ? 0.7 : without ? 0.3 : 0) - (later ? 1.0 : 0) +
-               (closed ? 0.2 : 0) + 0.1 * matched - 0.35 * static_cast<double>(extra.size()) -
-               depth_penalty - (denied ? 5.0 : 0);
-      };
-      // Its title read at its most favourable (every flag that adds set,
-      // every one that takes away clear; keep in step with the weights): a
-      // child that cannot beat the default so far even so is not read.
-      if (!(default_score_of(true, true, true, false, false, true) > default_score)) continue;
-      const std::string_view desc = d.description();
-      const bool initial = Contains(desc, "initial encounter");
-      const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
-      // The default a coder takes when the chart says no more: "uncomplicated"
-      // (F17.210), then "unspecified", and the initial encounter for a 7th
-      // character.
-      const bool uncomplicated =
-          Contains(desc, "uncomplicated") || Contains(desc, "without complication");
-      const bool without = Contains(desc, "without");
       const bool later = Contains(desc, "subsequent encounter") || Contains(desc, "sequela");
       const bool closed = Contains(desc, "closed fracture");
-      const double dscore =
-          default_score_of(initial, unspecified, uncomplicated, without, later, closed);
+      const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
+                            (uncomplicated ? 0.7 : without ? 0.3 : 0) - (later ? 1.0 : 0) +
+                            (closed ? 0.2 : 0) + 0.1 * matched -
+                            0.35 * static_cast<double>(extra.size()) - depth_penalty -
+                            (denied ? 5.0 : 0);
       if (dscore > default_score) {
         default_score = dscore;
         default_id = d.id();

@@ -296,6 +296,27 @@ TEST(CoderTest, FracturesAreTraumaticClosedAndInitialUnlessTheChartSaysOtherwise
               Not(Contains(StartsWith("T14"))));
 }
 
+TEST(CoderTest, EverydayPhrasesReachTheirSpecificCodes) {
+  // Each of these gave a less specific or wrong code before (2026-11-26).
+  EXPECT_THAT(Codes("Assessment: CHF exacerbation, HFrEF EF 25%."), Contains("I50.23"));
+  EXPECT_THAT(Codes("Assessment: HFpEF, compensated."), Contains("I50.32"));
+  EXPECT_THAT(Codes("Assessment: He is a smoker of 1 pack/day."), Contains("F17.210"));
+  EXPECT_THAT(Codes("Assessment: Smoker."), Contains("F17.200"));
+  EXPECT_THAT(Codes("Social: never smoker."), Not(Contains(StartsWith("F17"))));
+  EXPECT_THAT(Codes("Assessment: epilepsy, intractable."), Contains("G40.919"));
+  EXPECT_THAT(Codes("Assessment: CLL."), Contains("C91.10"));
+  EXPECT_THAT(Codes("Assessment: chronic lymphocytic leukemia."), Contains("C91.10"));
+  EXPECT_THAT(Codes("Assessment: multiple myeloma not in remission."), Contains("C90.00"));
+  EXPECT_THAT(Codes("Assessment: multiple myeloma in remission."), Contains("C90.01"));
+  EXPECT_THAT(Codes("Assessment: pancreatic cancer."), Contains("C25.9"));
+  EXPECT_THAT(Codes("Assessment: rheumatoid arthritis with RF positive."), Contains("M05.9"));
+  EXPECT_THAT(Codes("Assessment: sepsis due to E. coli."), Contains("A41.51"));
+  EXPECT_THAT(Codes("Assessment: ALS."), Contains("G12.21"));
+  EXPECT_THAT(Codes("HPI: brought in by ALS crew after a fall."), Not(Contains("G12.21")));
+  EXPECT_THAT(Codes("Assessment: diabetic retinopathy, nonproliferative, mild, both eyes, type 2."),
+              Contains("E11.3293"));
+}
+
 TEST(CoderTest, ADrugIsNotADependence) {
   // "morphine" and the index's "Morphinism" (F11.20) share a stem.
   EXPECT_THAT(Codes("Plan: morphine 15 mg q4h prn pain."), Not(Contains(StartsWith("F11"))));
