@@ -103,8 +103,9 @@ bool TakesNumeral(std::string_view stem) {
          stem == "phase" || stem == "degre";
 }
 
-// NormalizeLexiconWord of a word already in ASCII lower case.
-std::string NormalizeLowerWord(std::string w) {
+}  // namespace
+
+std::string NormalizeLowerCaseWord(std::string w) {
   if (!AllLetters(w)) return w;  // numbers, "3b", "a1c", non-ASCII
   Respell(&w);
   // Short words are abbreviations more often than inflected words: "mis" is
@@ -125,10 +126,8 @@ std::string NormalizeLowerWord(std::string w) {
   return PorterStemString(std::move(w));
 }
 
-}  // namespace
-
 std::string NormalizeLexiconWord(std::string_view word) {
-  return NormalizeLowerWord(AsciiLowerWord(word));
+  return NormalizeLowerCaseWord(AsciiLowerWord(word));
 }
 
 bool IsLexiconStopWord(std::string_view s) {
@@ -227,7 +226,7 @@ void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
         continue;
       }
     }
-    out->push_back({NormalizeLowerWord(lower), static_cast<uint32_t>(begin),
+    out->push_back({NormalizeLowerCaseWord(lower), static_cast<uint32_t>(begin),
                     static_cast<uint32_t>(i), std::move(lower), upper});
   }
 }
