@@ -976,9 +976,53 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     all = &adjusted;
   }
+  // A secondary neoplasm (C77-C79) whose words begin with a primary cancer
+  // took the primary's site: "breast cancer with liver metastases" read as
+  // metastases to the breast around "liver metastases", "colon cancer
+  // metastasized to liver" as metastases to the colon. It is not coded when
+  // another secondary stands inside it or its words end in the "to" of
+  // "metastatic to"; the primary is coded from its own words. (Lists such as
+  // "lymph node and adrenal metastases" begin with no primary.)
+  auto secondary = [&](const Mention& m) {
+    const std::string_view k = m.code;
+    return k.size() >= 3 && k[0] == 'C' && k[1] == '7' && k[2] >= '7' && k[2] <= '9';
+  };
+  auto primary = [&](const Mention& m) {
+    const std::string_view k = m.code;
+    return k.size() >= 3 && k[0] == 'C' && !secondary(m) && !k.starts_with("C80");
+  };
+  std::set<size_t> crossed, promoted;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const Mention& m = (*all)[i];
+    if (m.subsumed || m.code_id == kNoCode || !secondary(m)) continue;
+    int first_primary = -1;
+    bool inner_secondary = false;
+    for (size_t j = 0; j < all->size(); ++j) {
+      const Mention& o = (*all)[j];
+      if (j == i || o.sentence != m.sentence || o.code_id == m.code_id ||
+          !(m.begin <= o.begin && o.end <= m.end && o.end - o.begin < m.end - m.begin)) {
+        continue;
+      }
+      if (!o.subsumed && secondary(o)) inner_secondary = true;
+      if (o.begin == m.begin && primary(o) &&
+          !Contains(internal::AsciiLower(doc.text().substr(o.begin, o.end - o.begin)), "meta") &&
+          (first_primary < 0 || (*all)[first_primary].subsumed)) {
+        first_primary = static_cast<int>(j);
+      }
+    }
+    if (first_primary < 0) continue;
+    const Mention& o = (*all)[first_primary];
+    const std::string_view rest = doc.text().substr(o.end, m.end - o.end);
+    const bool to = rest.size() >= 3 &&
+                    (rest.ends_with(" to") || rest.ends_with(" To") || rest.ends_with(" TO"));
+    if (!to && !inner_secondary) continue;
+    crossed.insert(i);
+    if (o.subsumed) promoted.insert(static_cast<size_t>(first_primary));
+  }
   for (size_t mi = 0; mi < all->size(); ++mi) {
     const Mention& m = (*all)[mi];
-    if (m.subsumed || m.code_id == kNoCode) continue;
+    if ((m.subsumed && !promoted.contains(mi)) || m.code_id == kNoCode) continue;
+    if (crossed.contains(mi)) continue;
     if (!affirmed(m, uncertain_ok)) continue;
     if (absent_now_of(m)) continue;
     if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&

@@ -4,7 +4,10 @@
 // pipeline_test.cc covers the composed Pipeline.
 #include "chartcoder/coder.h"
 
+#include <algorithm>
+#include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -315,6 +318,61 @@ TEST(CoderTest, EverydayPhrasesReachTheirSpecificCodes) {
   EXPECT_THAT(Codes("HPI: brought in by ALS crew after a fall."), Not(Contains("G12.21")));
   EXPECT_THAT(Codes("Assessment: diabetic retinopathy, nonproliferative, mild, both eyes, type 2."),
               Contains("E11.3293"));
+  // "currently manic, severe" (F30.13) inside "bipolar disorder, currently
+  // manic": the severity refines the bipolar code.
+  EXPECT_THAT(Codes("Assessment: bipolar disorder, currently manic, severe."),
+              AllOf(Contains("F31.13"), Not(Contains("F30.13"))));
+}
+
+TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
+  // Before: C41.9 (primary bone), C71 (primary brain), C79.81 (metastasis to
+  // the breast), C78.5 (to the colon).
+  auto codes = Codes("Assessment: breast cancer metastatic to bone.");
+  EXPECT_THAT(codes, AllOf(Contains("C50.919"), Contains("C79.51"), Not(Contains("C41.9"))));
+  codes = Codes("Assessment: lung cancer metastatic to brain.");
+  EXPECT_THAT(codes, AllOf(Contains("C34.90"), Contains("C79.31"), Not(Contains(StartsWith("C71")))));
+  codes = Codes("Assessment: breast cancer with liver metastases.");
+  EXPECT_THAT(codes, AllOf(Contains("C50.919"), Contains("C78.7"), Not(Contains("C79.81")),
+                           Not(Contains("C22.9"))));
+  codes = Codes("Assessment: colon cancer metastasized to liver.");
+  EXPECT_THAT(codes, AllOf(Contains("C18.9"), Contains("C78.7"), Not(Contains("C78.5"))));
+}
+
+TEST(CoderTest, ADeficitFollowingAStrokeIsItsSequela) {
+  EXPECT_THAT(Codes("Assessment: right hemiplegia following CVA."),
+              AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
+  EXPECT_THAT(Codes("Assessment: left hemiparesis post stroke."), Contains("I69.354"));
+  // A stroke now is not a sequela; "following up" is no history.
+  EXPECT_THAT(Codes("Assessment: new right hemiplegia, acute CVA."), Contains("I63.9"));
+  EXPECT_THAT(Codes("Assessment: following up breast cancer, on tamoxifen."), Contains("C50.919"));
+}
+
+TEST(CoderTest, Phrasebook) {
+  // tests/data/assessment_phrasebook.tsv: everyday assessment lines and the
+  // code each should give.
+  const std::string table =
+      ReadFileOrDie(testing::SourceDir() + "/tests/data/assessment_phrasebook.tsv");
+  int rows = 0, right = 0;
+  std::string misses;
+  std::istringstream in(table);
+  for (std::string row; std::getline(in, row);) {
+    const std::string_view line = row;
+    if (line.empty() || line[0] == '#') continue;
+    const size_t tab = line.rfind('\t');
+    ASSERT_NE(tab, std::string_view::npos) << line;
+    const std::string text(line.substr(0, tab));
+    const std::string want(line.substr(tab + 1));
+    ++rows;
+    std::vector<std::string> got = Codes(text);
+    if (std::find(got.begin(), got.end(), want) != got.end()) {
+      ++right;
+    } else {
+      misses += "\n  " + want + " <- " + text + " (got " + ::testing::PrintToString(got) + ")";
+    }
+  }
+  ASSERT_GE(rows, 100);
+  EXPECT_GE(right * 10, rows * 9) << right << " of " << rows << " right; misses:" << misses;
+  std::cout << "phrasebook: " << right << " of " << rows << " right" << misses << "\n";
 }
 
 TEST(CoderTest, ADrugIsNotADependence) {

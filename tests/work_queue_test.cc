@@ -604,11 +604,13 @@ TEST_F(WorkQueueTest, ABatchOfQuickChartsLongerThanTheLeaseKeepsItsLeases) {
   for (int i = 0; i < 100; ++i) jobs.push_back(FileJob(absl::StrCat("c", i), absl::StrCat("x", i)));
   ASSERT_TRUE(queue_->Submit(jobs).ok());
   auto p = std::make_shared<FunctionProcessor>([](const ChartJob&) {
-    absl::SleepFor(absl::Milliseconds(12));  // over 1.2 s for the batch
+    absl::SleepFor(absl::Milliseconds(35));  // over 3.5 s for the batch
     return std::string("{}");
   });
   WorkerOptions o;
-  o.lease = absl::Seconds(1);
+  // Renewed every second; three seconds leave room for a loaded machine
+  // (a one-second lease flaked at load average 8).
+  o.lease = absl::Seconds(3);
   o.batch = 100;
   o.max_jobs = 100;
   std::atomic<bool> done{false};

@@ -101,6 +101,10 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
     }
   }
   lex->side_suffix_id_ = lex->WordId("side");
+  for (std::string_view m : {"left", "right", "bilater", "mild", "moder", "sever", "acut",
+                             "chronic"}) {
+    if (uint32_t id = lex->WordId(m); id != kNone) lex->modifier_ids_.push_back(id);
+  }
   for (uint32_t e : lex->anchors_) {
     if (e >= lex->entries_.size()) return bad("anchor", e);
   }
@@ -272,6 +276,23 @@ const Lexicon::Sense* Lexicon::ChooseSense(absl::Span<const InputWord> in, size_
     }
   }
   return fallback;
+}
+
+bool Lexicon::WordsWithin(absl::Span<const uint32_t> inner,
+                          absl::Span<const uint32_t> outer) const {
+  // Both sorted. Every word of `inner` is in `outer` or is a modifier
+  // ("currently manic, severe" within "bipolar disorder, currently manic":
+  // the severity refines the longer match's code), and at least one word is
+  // shared.
+  bool shared = false;
+  for (uint32_t w : inner) {
+    if (std::binary_search(outer.begin(), outer.end(), w)) {
+      shared = true;
+    } else if (std::find(modifier_ids_.begin(), modifier_ids_.end(), w) == modifier_ids_.end()) {
+      return false;
+    }
+  }
+  return shared;
 }
 
 bool Lexicon::SideBelongsElsewhere(const std::vector<Scratch::Word>& w, int q,
@@ -458,7 +479,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
     for (uint32_t a : accepted) {
       absl::Span<const uint32_t> wa = words_of(a);
       const auto [alo, ahi] = range_of(a);
-      if (clo <= ahi && alo <= chi && std::includes(wa.begin(), wa.end(), wc.begin(), wc.end())) {
+      if (clo <= ahi && alo <= chi && WordsWithin(wc, wa)) {
         inside = true;
         break;
       }

@@ -135,6 +135,10 @@ class Lexicon {
   // "side" ("left-sided"), which a side may stand before without effect.
   std::array<uint32_t, 3> side_ids_ = {kNone, kNone, kNone};
   uint32_t side_suffix_id_ = kNone;
+  // Words that refine a match rather than name another condition: side,
+  // severity, acuity.
+  std::vector<uint32_t> modifier_ids_;
+  bool WordsWithin(absl::Span<const uint32_t> inner, absl::Span<const uint32_t> outer) const;
   // Senses of an ambiguous abbreviation chosen by the words around it
   // (curated/abbreviation_senses), keyed by the abbreviation's word id.
   struct Sense {
