@@ -8,7 +8,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
+#include "src/internal/chart_words.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/profile_builder.h"
@@ -31,8 +33,14 @@ std::string Undot(std::string_view code) {
   return out;
 }
 
+// Called for every history rule of every mention: a loop that usually stops
+// at the first byte.
 bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (s[i] != prefix[i]) return false;
+  }
+  return true;
 }
 
 using WordIds = std::vector<uint32_t>;  // sorted, unique lexicon word ids
@@ -51,63 +59,54 @@ bool Has(const WordIds& words, uint32_t id) {
 // shared by every sentence and window that asks (one per Assign call).
 class TokenWords {
  public:
-  TokenWords(const Document& doc, const internal::Lexicon& lex)
-      : doc_(doc), lex_(lex), first_(doc.tokens().size(), kUnset), count_(doc.tokens().size()) {}
+  TokenWords(const Document& doc, internal::ChartWords* chart_words)
+      : doc_(doc), chart_words_(*chart_words), first_(doc.tokens().size(), kUnset),
+        count_(doc.tokens().size()) {}
 
   absl::Span<const internal::Lexicon::InputWord> Of(const Token& t) {
     const size_t i = static_cast<size_t>(&t - doc_.tokens().data());
     if (first_[i] == kUnset) {
-      // Each distinct written form is normalized once (offsets relative to
-      // it), then placed at this token.
-      const std::string_view text = doc_.text_of(t);
-      auto [it, fresh] = by_text_.try_emplace(text, static_cast<uint32_t>(forms_.size()), 0u);
-      if (fresh) {
-        scratch_.clear();
-        internal::LexiconWords(text, &scratch_);
-        for (internal::LexWord& w : scratch_) {
-          forms_.push_back({lex_.WordId(w.stem), lex_.WordId(w.raw), w.begin, w.end, w.upper,
-                            internal::IsLexiconStopWord(w.stem)});
-        }
-        it->second.second = static_cast<uint32_t>(scratch_.size());
-      }
+      // Each distinct written form is normalized once per chart (offsets
+      // relative to it; shared with the extractor), then placed at this token.
       first_[i] = static_cast<uint32_t>(words_.size());
-      for (uint32_t k = 0; k < it->second.second; ++k) {
-        internal::Lexicon::InputWord w = forms_[it->second.first + k];
+      for (internal::Lexicon::InputWord w : chart_words_.Of(doc_.text_of(t))) {
         w.begin += t.begin;
         w.end += t.begin;
         words_.push_back(w);
       }
-      count_[i] = it->second.second;
+      count_[i] = static_cast<uint32_t>(words_.size()) - first_[i];
     }
     return absl::MakeConstSpan(words_.data() + first_[i], count_[i]);
   }
 
+  // Scratch for AffirmedWords, reused across its calls.
+  std::vector<internal::Lexicon::InputWord> run;
+  internal::Lexicon::Scratch scratch;
+  // Affirmed words of a run of tokens [first, end), by first << 32 | end
+  // (node map: references stay valid).
+  absl::node_hash_map<uint64_t, WordIds> by_range;
+
  private:
   static constexpr uint32_t kUnset = 0xFFFFFFFFu;
   const Document& doc_;
-  const internal::Lexicon& lex_;
+  internal::ChartWords& chart_words_;
   std::vector<uint32_t> first_;  // into words_, per token
   std::vector<uint32_t> count_;
   std::vector<internal::Lexicon::InputWord> words_;
-  // Written form -> its words in forms_ (first, count), offsets relative to it.
-  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> by_text_;
-  std::vector<internal::Lexicon::InputWord> forms_;
-  std::vector<internal::LexWord> scratch_;
 };
 
-WordIds AffirmedWords(const Document& doc, const Sentence& s, const internal::Lexicon& lex,
-                      TokenWords* token_words, uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) {
+WordIds AffirmedWords(std::span<const Token> tokens,
+                      const internal::Lexicon& lex, TokenWords* token_words) {
   WordIds out;
-  std::vector<internal::Lexicon::InputWord> run;
-  internal::Lexicon::Scratch scratch;
+  std::vector<internal::Lexicon::InputWord>& run = token_words->run;
+  run.clear();
   auto flush = [&] {
     if (run.empty()) return;
-    lex.ExpandedWordIds(run, &scratch, &out);
+    lex.ExpandedWordIds(run, &token_words->scratch, &out);
     run.clear();
   };
   bool negated = false;
-  for (const Token& t : doc.tokens_of(s)) {
-    if (t.end <= from || t.begin >= to) continue;
+  for (const Token& t : tokens) {
     if (t.kind == TokenKind::kPunct) {
       if (t.norm == "," || t.norm == ";" || t.norm == "." || t.norm == ":") negated = false;
       continue;
@@ -310,10 +309,17 @@ double Weight(const LearnedCode& lc) {
 }
 
 struct Coder::Rep {
+  // Everything Create builds, over `lexicon` (the coder's own or the
+  // pipeline's).
+  static absl::StatusOr<std::unique_ptr<Rep>> Build(
+      const CoderOptions& options, std::shared_ptr<const internal::Lexicon> lexicon);
+  std::vector<AssignedCode> Assign(const Document& doc, const std::vector<Mention>& mentions,
+                                   internal::ChartWords* chart_words) const;
+
   CoderOptions options;
   // The coding profile: word group -> codes it predicted in the corpus.
   absl::flat_hash_map<std::string, std::vector<LearnedCode>> learned;
-  std::unique_ptr<internal::Lexicon> lexicon;  // abbreviation and synonym rewriting
+  std::shared_ptr<const internal::Lexicon> lexicon;  // abbreviation and synonym rewriting
   std::vector<CombinationRule> combinations;
   std::vector<HistoryRule> history;  // longest prefix first
   std::vector<BmiRange> bmi;         // adult BMI codes (Z68.1 .. Z68.45)
@@ -348,12 +354,24 @@ struct Coder::Rep {
     }
   }
 
-  // The affirmed words of sentence `s` (in [from, to)), with the dominance
-  // default added to a paralysis of one side.
-  WordIds SentenceWords(const Document& doc, const Sentence& s, TokenWords* token_words,
-                        uint32_t from = 0,
-                        uint32_t to = 0xFFFFFFFFu) const {
-    WordIds w = AffirmedWords(doc, s, *lexicon, token_words, from, to);
+  // The affirmed words of sentence `s` (of its tokens that overlap [from,
+  // to)), with the dominance default added to a paralysis of one side.
+  // Computed once per run of tokens per chart.
+  const WordIds& SentenceWords(const Document& doc, const Sentence& s, TokenWords* token_words,
+                               uint32_t from = 0, uint32_t to = 0xFFFFFFFFu) const {
+    // Tokens are in text order and do not overlap: those in the window are
+    // one run.
+    std::span<const Token> tokens = doc.tokens_of(s);
+    const Token* first = std::partition_point(
+        tokens.data(), tokens.data() + tokens.size(), [&](const Token& t) { return t.end <= from; });
+    const Token* last = std::partition_point(first, tokens.data() + tokens.size(),
+                                             [&](const Token& t) { return t.begin < to; });
+    const uint64_t key = uint64_t(first - doc.tokens().data()) << 32 |
+                         uint64_t(last - doc.tokens().data());
+    auto [it, fresh] = token_words->by_range.try_emplace(key);
+    if (!fresh) return it->second;
+    WordIds& w = it->second;
+    w = AffirmedWords(std::span<const Token>(first, last), *lexicon, token_words);
     if (Has(w, dominant_id) || dominant_id == internal::kNone) return w;
     bool paralysis = false;
     for (uint32_t p : paralysis_ids) paralysis = paralysis || Has(w, p);
@@ -667,10 +685,27 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
   if (options.code_set == nullptr) {
     return absl::InvalidArgumentError("Coder needs a code set (CoderOptions::code_set)");
   }
+  CC_ASSIGN_OR_RETURN(std::unique_ptr<internal::Lexicon> lexicon,
+                      internal::Lexicon::Create(*options.code_set));
+  return internal::CoderAccess::Create(options, std::move(lexicon));
+}
+
+absl::StatusOr<std::unique_ptr<Coder>> internal::CoderAccess::Create(
+    const CoderOptions& options, std::shared_ptr<const Lexicon> lexicon) {
+  if (options.code_set == nullptr) {
+    return absl::InvalidArgumentError("Coder needs a code set (CoderOptions::code_set)");
+  }
+  CC_ASSIGN_OR_RETURN(std::unique_ptr<Coder::Rep> rep,
+                      Coder::Rep::Build(options, std::move(lexicon)));
+  return std::unique_ptr<Coder>(new Coder(std::move(rep)));
+}
+
+absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
+    const CoderOptions& options, std::shared_ptr<const internal::Lexicon> lexicon) {
   auto rep = std::make_unique<Rep>();
   rep->options = options;
   const CodeSet& codes = *options.code_set;
-  CC_ASSIGN_OR_RETURN(rep->lexicon, internal::Lexicon::Create(codes));
+  rep->lexicon = std::move(lexicon);
   rep->InitDominance();
   rep->InitWithoutPhrases();
   auto resolve = [&](std::string_view table, size_t row,
@@ -797,22 +832,31 @@ absl::StatusOr<std::unique_ptr<Coder>> Coder::Create(const CoderOptions& options
       rep->bmi.push_back(range);
     }
   }
-  return std::unique_ptr<Coder>(new Coder(std::move(rep)));
+  return rep;
 }
 
 std::vector<AssignedCode> Coder::Assign(const Document& doc,
                                         const std::vector<Mention>& mentions) const {
-  const Rep& r = *rep_;
+  internal::ChartWords chart_words(*rep_->lexicon);
+  return rep_->Assign(doc, mentions, &chart_words);
+}
+
+std::vector<AssignedCode> internal::CoderAccess::Assign(const Coder& coder, const Document& doc,
+                                                        const std::vector<Mention>& mentions,
+                                                        ChartWords* words) {
+  return coder.rep_->Assign(doc, mentions, words);
+}
+
+std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
+                                             const std::vector<Mention>& mentions,
+                                             internal::ChartWords* chart_words) const {
+  const Rep& r = *this;
   const CodeSet& codes = r.codes();
   const auto sentences = doc.sentences();
-  // Sentence words, computed once per sentence that needs them.
-  TokenWords token_words(doc, *r.lexicon);
-  absl::flat_hash_map<uint32_t, WordIds> sentence_words;
+  // Sentence words, computed once per sentence (or window) that needs them.
+  TokenWords token_words(doc, chart_words);
   auto words_of = [&](uint32_t si) -> const WordIds& {
-    auto it = sentence_words.find(si);
-    if (it != sentence_words.end()) return it->second;
-    return sentence_words.emplace(si, r.SentenceWords(doc, sentences[si], &token_words))
-        .first->second;
+    return r.SentenceWords(doc, sentences[si], &token_words);
   };
   std::map<uint32_t, Candidate> candidates;
   auto add = [&](uint32_t code, CodeEvidence ev, std::string derivation) {
@@ -1081,8 +1125,8 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     }
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
-    const WordIds near = r.SentenceWords(doc, sentences[m.sentence], &token_words,
-                                         m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+    const WordIds& near = r.SentenceWords(doc, sentences[m.sentence], &token_words,
+                                          m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence));
     if (!how.empty() && derivation == "lexicon") derivation = how;
@@ -1352,6 +1396,9 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
     for (const auto& [code, c] : candidates) {
       if (!c.dropped) live_codes.push_back(code);
     }
+    std::vector<std::string> live_keys;  // of live_codes, read for every pair below
+    live_keys.reserve(live_codes.size());
+    for (uint32_t x : live_codes) live_keys.emplace_back(codes.CodeAt(x).key());
     for (uint32_t a : live_codes) {
       if (candidates[a].dropped) continue;
       for (const Note& n : codes.CodeAt(a).NotesInEffect(NoteKind::kExcludes1)) {
@@ -1359,9 +1406,10 @@ std::vector<AssignedCode> Coder::Assign(const Document& doc,
           std::string first = Undot(ref.first);
           while (!first.empty() && first.back() == '-') first.pop_back();
           std::string last = Undot(ref.last);
-          for (uint32_t b : live_codes) {
+          for (size_t bi = 0; bi < live_codes.size(); ++bi) {
+            const uint32_t b = live_codes[bi];
             if (b == a || candidates[b].dropped) continue;
-            const std::string bk(codes.CodeAt(b).key());
+            const std::string& bk = live_keys[bi];
             const bool hit = last.empty()
                                  ? StartsWith(bk, first)
                                  : (bk.substr(0, first.size()) >= first &&

@@ -161,7 +161,9 @@ size_t Code::descendant_count() const { return rec().descendant_count; }
 
 std::vector<Code> Code::descendants() const {
   std::vector<Code> out;
-  for (uint32_t i = 1; i <= rec().descendant_count; ++i) out.push_back(Code(set_, id_ + i));
+  const uint32_t n = rec().descendant_count;
+  out.reserve(n);
+  for (uint32_t i = 1; i <= n; ++i) out.push_back(Code(set_, id_ + i));
   return out;
 }
 

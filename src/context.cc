@@ -11,6 +11,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "chartcoder/codeset.h"
+#include "src/internal/context_access.h"
 #include "src/internal/phrase_trie.h"
 #include "src/internal/rule_table.h"
 #include "src/internal/status_macros.h"
@@ -256,7 +257,10 @@ namespace {
 // scope arithmetic.
 class Assessor {
  public:
-  Assessor(const ContextData& rep, const Document& doc) : rep_(rep), doc_(doc) {}
+  // `doc_ids`, when given: the trie word ids of the document's tokens,
+  // filled on demand and kept across spans of the document.
+  Assessor(const ContextData& rep, const Document& doc, std::vector<int32_t>* doc_ids = nullptr)
+      : rep_(rep), doc_(doc), doc_ids_(doc_ids) {}
 
   Assertion Run(uint32_t begin, uint32_t end) {
     Assertion out;
@@ -317,8 +321,19 @@ class Assessor {
   // header sentence: all of them).
   void FindTriggers(const Sentence& s, bool list_header) {
     const uint32_t a = s.first_token, b = s.end_token;
-    ids_.resize(b - a);
-    for (uint32_t i = a; i < b; ++i) ids_[i - a] = rep_.all.WordId(Tok(i).norm);
+    std::span<const int32_t> ids;
+    if (doc_ids_ != nullptr) {
+      std::vector<int32_t>& d = *doc_ids_;
+      if (d.size() != doc_.tokens().size()) d.assign(doc_.tokens().size(), kUnsetId);
+      for (uint32_t i = a; i < b; ++i) {
+        if (d[i] == kUnsetId) d[i] = rep_.all.WordId(Tok(i).norm);
+      }
+      ids = std::span<const int32_t>(d.data() + a, b - a);
+    } else {
+      ids_.resize(b - a);
+      for (uint32_t i = a; i < b; ++i) ids_[i - a] = rep_.all.WordId(Tok(i).norm);
+      ids = std::span<const int32_t>(ids_.data(), ids_.size());
+    }
     auto& out = list_header ? header_matches_ : matches_;
     uint32_t p = a;
     while (p < b) {
@@ -328,7 +343,7 @@ class Assessor {
       }
       const uint32_t limit = !list_header && p < tb_ ? tb_ : b;
       const internal::PhraseTrie::Match m =
-          rep_.all.Longest(std::span<const int32_t>(ids_.data(), ids_.size()), p - a, limit - a);
+          rep_.all.Longest(ids, p - a, limit - a);
       if (m.length == 0) {
         ++p;
         continue;
@@ -552,6 +567,8 @@ class Assessor {
   const Document& doc_;
   uint32_t tb_ = 0, te_ = 0;  // the span's tokens
   uint32_t header_end_ = 0;   // the list header's colon
+  static constexpr int32_t kUnsetId = -2;  // not a PhraseTrie word id
+  std::vector<int32_t>* doc_ids_;
   absl::InlinedVector<int32_t, 64> ids_;
   std::vector<Match> matches_;
   std::vector<Match> header_matches_;
@@ -562,6 +579,12 @@ class Assessor {
 
 Assertion ContextAnalyzer::Assess(const Document& doc, uint32_t begin, uint32_t end) const {
   Assessor a(*rep_, doc);
+  return a.Run(begin, end);
+}
+
+Assertion internal::ContextAccess::Assess(const ContextAnalyzer& context, const Document& doc,
+                                          uint32_t begin, uint32_t end, ContextScratch* scratch) {
+  Assessor a(*context.rep_, doc, &scratch->ids);
   return a.Run(begin, end);
 }
 

@@ -5,6 +5,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "src/internal/chart_words.h"
+#include "src/internal/context_access.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/status_macros.h"
@@ -31,7 +33,9 @@ std::string_view LexiconSourceName(LexiconSource source) {
 
 struct Extractor::Rep {
   ExtractorOptions options;
-  std::unique_ptr<Lexicon> lexicon;
+  std::shared_ptr<const Lexicon> lexicon;  // its own, or the pipeline's
+
+  std::vector<Mention> Extract(const Document& doc, internal::ChartWords* chart_words) const;
 };
 
 Extractor::Extractor(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
@@ -41,10 +45,25 @@ absl::StatusOr<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorOpti
   if (options.code_set == nullptr) {
     return absl::InvalidArgumentError("Extractor needs a code set (ExtractorOptions::code_set)");
   }
-  auto rep = std::make_unique<Rep>();
+  CC_ASSIGN_OR_RETURN(std::unique_ptr<Lexicon> lexicon, Lexicon::Create(*options.code_set));
+  return internal::ExtractorAccess::Create(options, std::move(lexicon));
+}
+
+absl::StatusOr<std::unique_ptr<Extractor>> internal::ExtractorAccess::Create(
+    const ExtractorOptions& options, std::shared_ptr<const Lexicon> lexicon) {
+  if (options.code_set == nullptr) {
+    return absl::InvalidArgumentError("Extractor needs a code set (ExtractorOptions::code_set)");
+  }
+  auto rep = std::make_unique<Extractor::Rep>();
   rep->options = options;
-  CC_ASSIGN_OR_RETURN(rep->lexicon, Lexicon::Create(*options.code_set));
+  rep->lexicon = std::move(lexicon);
   return std::unique_ptr<Extractor>(new Extractor(std::move(rep)));
+}
+
+std::vector<Mention> internal::ExtractorAccess::Extract(const Extractor& extractor,
+                                                        const Document& doc,
+                                                        ChartWords* words) {
+  return extractor.rep_->Extract(doc, words);
 }
 
 size_t Extractor::lexicon_entries() const { return rep_->lexicon->entry_count(); }
@@ -70,11 +89,16 @@ bool IsClauseBreak(const Token& t) {
 }  // namespace
 
 std::vector<Mention> Extractor::Extract(const Document& doc) const {
-  const Lexicon& lex = *rep_->lexicon;
-  const CodeSet& codes = *rep_->options.code_set;
+  internal::ChartWords chart_words(*rep_->lexicon);
+  return rep_->Extract(doc, &chart_words);
+}
+
+std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
+                                             internal::ChartWords* chart_words) const {
+  const Lexicon& lex = *lexicon;
+  const CodeSet& codes = *options.code_set;
   std::vector<Mention> out;
   std::vector<Lexicon::InputWord> words;
-  std::vector<internal::LexWord> pieces;
   std::vector<Lexicon::Match> matches;
   Lexicon::Scratch scratch;
   const auto sentences = doc.sentences();
@@ -84,7 +108,7 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
     lex.MatchClause(words, &scratch, &matches);
     words.clear();
     for (Lexicon::Match& match : matches) {
-      if (match.subsumed && !rep_->options.keep_subsumed) continue;
+      if (match.subsumed && !options.keep_subsumed) continue;
       Mention m;
       m.begin = match.begin;
       m.end = match.end;
@@ -106,10 +130,6 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
       out.push_back(std::move(m));
     }
   };
-  // Written form -> its words in `cached` (first, count), offsets relative
-  // to the form.
-  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>> seen;
-  std::vector<internal::Lexicon::InputWord> cached;
   for (uint32_t si = 0; si < sentences.size(); ++si) {
     const Sentence& s = sentences[si];
     if (s.is(kSentenceHeader)) continue;
@@ -150,19 +170,8 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
       const bool use_written = IsAscii(written);
       std::string_view src = use_written ? written : t.norm;
       // A chart repeats its words: each distinct written form is normalized
-      // and looked up once per chart.
-      auto [it, fresh] = seen.try_emplace(src, static_cast<uint32_t>(cached.size()), 0u);
-      if (fresh) {
-        pieces.clear();
-        internal::LexiconWords(src, &pieces);
-        for (const internal::LexWord& p : pieces) {
-          cached.push_back({lex.WordId(p.stem), lex.WordId(p.raw), p.begin, p.end, p.upper,
-                            internal::IsLexiconStopWord(p.stem)});
-        }
-        it->second.second = static_cast<uint32_t>(pieces.size());
-      }
-      for (uint32_t k = 0; k < it->second.second; ++k) {
-        internal::Lexicon::InputWord w = cached[it->second.first + k];
+      // and looked up once per chart (ChartWords).
+      for (internal::Lexicon::InputWord w : chart_words->Of(src)) {
         // Offsets: within the written token, or the whole token for a
         // normalized (non-ASCII) one.
         w.begin = use_written ? t.begin + w.begin : t.begin;
@@ -172,9 +181,12 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
     }
     flush(si, section);
   }
-  if (rep_->options.context != nullptr) {
+  if (options.context != nullptr) {
+    internal::ContextScratch context_scratch;  // trigger word ids, once per token
     for (Mention& m : out) {
-      if (!m.subsumed) m.assertion = rep_->options.context->Assess(doc, m.begin, m.end);
+      if (m.subsumed) continue;
+      m.assertion =
+          internal::ContextAccess::Assess(*options.context, doc, m.begin, m.end, &context_scratch);
     }
     // A subsumed mention takes the assertion of the mention of its sentence
     // that contains it ("on insulin" in "no longer on insulin"); one that no
@@ -194,17 +206,35 @@ std::vector<Mention> Extractor::Extract(const Document& doc) const {
             container = &o;
           }
         }
-        m.assertion = container != nullptr ? container->assertion
-                                            : rep_->options.context->Assess(doc, m.begin, m.end);
+        m.assertion = container != nullptr
+                          ? container->assertion
+                          : internal::ContextAccess::Assess(*options.context, doc, m.begin, m.end,
+                                                            &context_scratch);
       }
       lo = hi;
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const Mention& a, const Mention& b) {
+  // Text order, a mention before the subsumed ones at its place, otherwise
+  // as found (a stable sort), by sorting small keys and moving each mention
+  // once.
+  struct Key {
+    uint32_t begin;
+    bool subsumed;
+    uint32_t index;
+  };
+  std::vector<Key> keys(out.size());
+  for (uint32_t i = 0; i < out.size(); ++i) keys[i] = {out[i].begin, out[i].subsumed, i};
+  auto less = [](const Key& a, const Key& b) {
     if (a.begin != b.begin) return a.begin < b.begin;
-    return a.subsumed < b.subsumed;
-  });
-  return out;
+    if (a.subsumed != b.subsumed) return a.subsumed < b.subsumed;
+    return a.index < b.index;
+  };
+  if (std::is_sorted(keys.begin(), keys.end(), less)) return out;
+  std::sort(keys.begin(), keys.end(), less);
+  std::vector<Mention> sorted;
+  sorted.reserve(out.size());
+  for (const Key& k : keys) sorted.push_back(std::move(out[k.index]));
+  return sorted;
 }
 
 }  // namespace chartcoder

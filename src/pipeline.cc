@@ -8,6 +8,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "src/internal/chart_words.h"
+#include "src/internal/lexicon.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
 
@@ -84,6 +86,7 @@ struct Pipeline::Rep {
   std::shared_ptr<const CodeSet> codes;
   std::unique_ptr<TextAnalyzer> analyzer;
   std::unique_ptr<ContextAnalyzer> context;
+  std::shared_ptr<const internal::Lexicon> lexicon;  // one, for the extractor and the coder
   std::unique_ptr<Extractor> extractor;
   std::unique_ptr<Coder> coder;
   std::vector<std::unique_ptr<RiskModel>> models;
@@ -116,10 +119,11 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(const PipelineOptions
   ExtractorOptions eo;
   eo.code_set = codes;
   eo.context = rep->context.get();
-  CC_ASSIGN_OR_RETURN(rep->extractor, Extractor::Create(eo));
+  CC_ASSIGN_OR_RETURN(rep->lexicon, internal::Lexicon::Create(*codes));
+  CC_ASSIGN_OR_RETURN(rep->extractor, internal::ExtractorAccess::Create(eo, rep->lexicon));
   CoderOptions co = options.coder;
   co.code_set = codes;
-  CC_ASSIGN_OR_RETURN(rep->coder, Coder::Create(co));
+  CC_ASSIGN_OR_RETURN(rep->coder, internal::CoderAccess::Create(co, rep->lexicon));
   for (HccModel model : options.models) {
     RiskModelOptions ro;
     ro.code_set = rep->codes;
@@ -161,8 +165,11 @@ absl::StatusOr<ChartResult> Pipeline::Code(std::string_view id, std::string_view
   out.id = std::string(id);
   CC_ASSIGN_OR_RETURN(Document doc, r.analyzer->Analyze(chart));
   out.document = std::make_shared<const Document>(std::move(doc));
-  std::vector<Mention> mentions = r.extractor->Extract(*out.document);
-  out.codes = r.coder->Assign(*out.document, mentions);
+  // Each distinct written form of the chart is normalized once, for both.
+  internal::ChartWords words(*r.lexicon);
+  std::vector<Mention> mentions =
+      internal::ExtractorAccess::Extract(*r.extractor, *out.document, &words);
+  out.codes = internal::CoderAccess::Assign(*r.coder, *out.document, mentions, &words);
   absl::flat_hash_set<uint64_t> coded;  // begin << 32 | end of every piece of evidence
   for (AssignedCode& c : out.codes) {
     for (const CodeEvidence& ev : c.evidence) coded.insert(uint64_t{ev.begin} << 32 | ev.end);

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "gtest/gtest.h"
 #include "simdjson.h"
@@ -60,6 +61,27 @@ TEST(JsonWriterTest, WritesNestedStructures) {
   w.Field("ok", true);
   w.EndObject();
   EXPECT_EQ(out, R"({"id":"c1","codes":["E11.22","N18.32"],"n":2,"ok":true})");
+}
+
+// Plain runs are scanned eight bytes at a time: a byte that needs escaping
+// (or a UTF-8 sequence) at any place of a word, and near the end, is still
+// seen.
+TEST(JsonWriterTest, EscapesAtEveryPositionOfLongStrings) {
+  const std::pair<std::string_view, std::string_view> kSpecial[] = {
+      {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {"\x01", "\\u0001"},
+      {"\x1f", "\\u001f"}, {"\x7f", "\x7f"}, {"\xC3\xA9", "\xC3\xA9"}, {"\xFF", "\xEF\xBF\xBD"},
+      {" ", " "}, {"~", "~"}};
+  for (size_t length : {1, 7, 8, 9, 15, 16, 17, 23, 31}) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const auto& [raw, escaped] : kSpecial) {
+        std::string in(at, 'a');
+        in.append(raw).append(length - at - 1, 'a');
+        std::string want = "\"";
+        want.append(at, 'a').append(escaped).append(length - at - 1, 'a').push_back('"');
+        EXPECT_EQ(JsonQuote(in), want) << "length " << length << " at " << at;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -92,6 +92,10 @@ struct CoderOptions {
   std::string profile;
 };
 
+namespace internal {
+struct CoderAccess;
+}  // namespace internal
+
 // Immutable; safe for concurrent use.
 class Coder {
  public:
@@ -108,6 +112,7 @@ class Coder {
                                    const std::vector<Mention>& mentions) const;
 
  private:
+  friend struct internal::CoderAccess;  // Pipeline: one shared lexicon
   struct Rep;
   explicit Coder(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;

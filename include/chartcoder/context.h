@@ -159,6 +159,10 @@ struct ContextOptions {
   std::vector<std::string> extra_abbreviations;
 };
 
+namespace internal {
+struct ContextAccess;
+}  // namespace internal
+
 // Assesses spans of documents. Immutable; safe for concurrent use.
 class ContextAnalyzer {
  public:
@@ -180,6 +184,7 @@ class ContextAnalyzer {
   const std::vector<TriggerRule>& rules() const;
 
  private:
+  friend struct internal::ContextAccess;  // many spans of one document
   struct Rep;
   explicit ContextAnalyzer(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;

@@ -90,6 +90,10 @@ struct ExtractorOptions {
   bool keep_subsumed = true;
 };
 
+namespace internal {
+struct ExtractorAccess;
+}  // namespace internal
+
 // Immutable; safe for concurrent use.
 class Extractor {
  public:
@@ -108,6 +112,7 @@ class Extractor {
   size_t lexicon_words() const;
 
  private:
+  friend struct internal::ExtractorAccess;  // Pipeline: one shared lexicon
   struct Rep;
   explicit Extractor(std::unique_ptr<Rep> rep);
   std::unique_ptr<Rep> rep_;

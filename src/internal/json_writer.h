@@ -51,7 +51,7 @@ class JsonWriter {
   void Escaped(std::string_view s);
 
   std::string* out_;
-  std::vector<bool> first_;  // per open container: no element written yet
+  std::vector<uint8_t> first_;  // per open container: no element written yet (1)
   bool after_key_ = false;
 };
 

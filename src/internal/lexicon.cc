@@ -397,7 +397,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
   for (int p = 0; p < n; ++p) {
     if (w[p].id != kNone) AddSignatureBit(w[p].id, &clause);
   }
-  std::vector<uint32_t> pos;
+  std::vector<uint32_t>& pos = s->pos;
   for (int p = 0; p < n; ++p) {
     const uint32_t id = w[p].id;
     if (id == kNone) continue;
@@ -454,6 +454,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
       m.end = w[hi].end;
       m.required = static_cast<uint8_t>(k);
       m.gaps = static_cast<uint8_t>(gaps);
+      m.spans.reserve(pos.size());
       for (uint32_t q : pos) {
         m.expanded |= w[q].expanded;
         // An expansion's words sit after the words they stand for but carry
@@ -506,7 +507,8 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
   };
   std::vector<uint32_t>& accepted = s->accepted;
   accepted.clear();
-  std::vector<uint32_t> subsumed;
+  std::vector<uint32_t>& subsumed = s->subsumed;
+  subsumed.clear();
   for (uint32_t c : s->order) {
     // Subsumed: its words are a subset of an accepted match's words, and the
     // two overlap in the text.

@@ -27,6 +27,7 @@
 #include "absl/types/span.h"
 #include "chartcoder/codeset.h"
 #include "src/internal/pack_format.h"
+#include "src/internal/strings.h"
 
 namespace chartcoder::internal {
 
@@ -78,6 +79,8 @@ class Lexicon {
     std::vector<uint32_t> candidate_pos_begin;  // candidate c: [begin[c], begin[c+1])
     std::vector<uint32_t> order;
     std::vector<uint32_t> accepted;
+    std::vector<uint32_t> subsumed;
+    std::vector<uint32_t> pos;  // word positions of the entry under test
   };
 
   // Appends the matches in one clause (a sentence or list item) to `out`:
@@ -127,7 +130,7 @@ class Lexicon {
   absl::Span<const uint32_t> anchors_;
   absl::Span<const LexExpansionRecord> expansions_;
   absl::Span<const uint32_t> expansion_words_;
-  absl::flat_hash_map<std::string_view, uint32_t> word_ids_;
+  absl::flat_hash_map<std::string_view, uint32_t, StringViewHash> word_ids_;
   // "left", "right", "bilateral" (kNone when absent from the pack), and
   // "side" ("left-sided"), which a side may stand before without effect.
   std::array<uint32_t, 3> side_ids_ = {kNone, kNone, kNone};

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "src/internal/porter_stemmer.h"
+#include "src/internal/strings.h"
 
 namespace chartcoder::internal {
 namespace {
@@ -104,8 +105,7 @@ bool TakesNumeral(std::string_view stem) {
 
 }  // namespace
 
-std::string NormalizeLexiconWord(std::string_view word) {
-  std::string w = AsciiLowerWord(word);
+std::string NormalizeLowerCaseWord(std::string w) {
   if (!AllLetters(w)) return w;  // numbers, "3b", "a1c", non-ASCII
   Respell(&w);
   // Short words are abbreviations more often than inflected words: "mis" is
@@ -123,15 +123,19 @@ std::string NormalizeLexiconWord(std::string_view word) {
   if (w == "severity" || w == "severities") return "severity";
   // "burning pain" is a sensation, not a burn.
   if (w == "burning") return w;
-  return PorterStem(w);
+  return PorterStemString(std::move(w));
+}
+
+std::string NormalizeLexiconWord(std::string_view word) {
+  return NormalizeLowerCaseWord(AsciiLowerWord(word));
 }
 
 bool IsLexiconStopWord(std::string_view s) {
   // Called for every word of every chart: a length check first, then one
   // hash look-up in an immutable set (built once, never freed).
   if (s.size() < 1 || s.size() > 9) return false;
-  static const absl::flat_hash_set<std::string_view>* const kStop =
-      new absl::flat_hash_set<std::string_view>({
+  static const absl::flat_hash_set<std::string_view, StringViewHash>* const kStop =
+      new absl::flat_hash_set<std::string_view, StringViewHash>({
           "of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "by", "for", "with",
           "without", "due", "is", "are", "was", "be", "as", "from", "other", "specifi",
           "unspecifi", "no", "nec", "elsewher", "classifi", "not", "than", "that", "which", "its",
@@ -222,7 +226,7 @@ void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
         continue;
       }
     }
-    out->push_back({NormalizeLexiconWord(raw), static_cast<uint32_t>(begin),
+    out->push_back({NormalizeLowerCaseWord(lower), static_cast<uint32_t>(begin),
                     static_cast<uint32_t>(i), std::move(lower), upper});
   }
 }

@@ -34,6 +34,8 @@ void LexiconWords(std::string_view text, std::vector<LexWord>* out);
 // "tumor"), then Porter-stemmed. Digits and mixed tokens ("3b", "a1c") are
 // only lower-cased.
 std::string NormalizeLexiconWord(std::string_view word);
+// The same for a word already in ASCII lower case.
+std::string NormalizeLowerCaseWord(std::string word);
 
 // Words that carry no meaning for matching (connectors such as "of", "with",
 // "due", "to", and the coding words "unspecified", "other", "nos"). Takes a

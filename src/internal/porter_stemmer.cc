@@ -11,7 +11,7 @@ class Stemmer {
   explicit Stemmer(std::string word) : b_(std::move(word)) {}
 
   std::string Run() {
-    if (b_.size() <= 2) return b_;
+    if (b_.size() <= 2) return std::move(b_);
     k_ = static_cast<int>(b_.size()) - 1;
     Step1ab();
     if (k_ > 0) {
@@ -22,7 +22,7 @@ class Stemmer {
       Step5();
     }
     b_.resize(k_ + 1);
-    return b_;
+    return std::move(b_);
   }
 
  private:
@@ -279,11 +279,13 @@ class Stemmer {
 
 }  // namespace
 
-std::string PorterStem(std::string_view word) {
+std::string PorterStem(std::string_view word) { return PorterStemString(std::string(word)); }
+
+std::string PorterStemString(std::string word) {
   for (char c : word) {
-    if (c < 'a' || c > 'z') return std::string(word);
+    if (c < 'a' || c > 'z') return word;
   }
-  return Stemmer(std::string(word)).Run();
+  return Stemmer(std::move(word)).Run();
 }
 
 }  // namespace chartcoder::internal

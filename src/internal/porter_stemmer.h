@@ -12,6 +12,8 @@ namespace chartcoder::internal {
 // Stems `word` (ASCII lower case letters; other input is returned as is).
 // Words of two letters or fewer are not changed.
 std::string PorterStem(std::string_view word);
+// The same, reusing `word`'s storage.
+std::string PorterStemString(std::string word);
 
 }  // namespace chartcoder::internal
 

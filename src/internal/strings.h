@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
@@ -19,6 +20,13 @@ namespace chartcoder::internal {
 
 inline absl::string_view ToAbsl(std::string_view s) { return {s.data(), s.size()}; }
 inline std::string_view FromAbsl(absl::string_view s) { return {s.data(), s.size()}; }
+
+// Hash functor for std::string_view keys of Abseil containers on hot paths:
+// Debian's Abseil hashes std::string_view through std::hash (_Hash_bytes);
+// its own string hash is cheaper for short words.
+struct StringViewHash {
+  size_t operator()(std::string_view s) const { return absl::Hash<absl::string_view>{}(ToAbsl(s)); }
+};
 
 // Passes everything absl::AlphaNum takes, turning std::string_view into
 // absl::string_view.

@@ -1,0 +1,41 @@
+#include "src/internal/chart_words.h"
+
+#include <string>
+
+namespace chartcoder::internal {
+
+uint32_t ChartWords::Compute(std::string_view form) {
+  // Most forms are one word of ASCII letters: LexiconWords would give one
+  // piece, the whole form, normalized from its lower case; written in
+  // capitals when it has two letters or more and no small one.
+  bool letters = !form.empty();
+  for (char c : form) letters = letters && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+  if (letters) {
+    std::string lower(form);
+    bool upper = form.size() >= 2;
+    for (char& c : lower) {
+      if (c >= 'A' && c <= 'Z') {
+        c = static_cast<char>(c - 'A' + 'a');
+      } else {
+        upper = false;
+      }
+    }
+    const std::string stem = NormalizeLowerCaseWord(lower);
+    const uint32_t id = lexicon_.WordId(stem);
+    const uint32_t raw_id = lower == stem ? id : lexicon_.WordId(lower);
+    words_.push_back({id, raw_id, 0, static_cast<uint32_t>(form.size()), upper,
+                      IsLexiconStopWord(stem)});
+    return 1;
+  }
+  pieces_.clear();
+  LexiconWords(form, &pieces_);
+  for (const LexWord& p : pieces_) {
+    const uint32_t id = lexicon_.WordId(p.stem);
+    // Short and unchanged words are their own stem: one look-up.
+    const uint32_t raw_id = p.raw == p.stem ? id : lexicon_.WordId(p.raw);
+    words_.push_back({id, raw_id, p.begin, p.end, p.upper, IsLexiconStopWord(p.stem)});
+  }
+  return static_cast<uint32_t>(pieces_.size());
+}
+
+}  // namespace chartcoder::internal

@@ -1,0 +1,78 @@
+// The lexicon words of one chart's written forms, computed once per chart and
+// shared by the extractor and the coder, plus the internal entry points that
+// let Pipeline give both one Lexicon and one ChartWords per chart.
+//
+//   internal::ChartWords words(lexicon);        // one per chart, on the stack
+//   for (const Lexicon::InputWord& w : words.Of("haemorrhagic")) ...
+//   // offsets are relative to the form; a second Of() of it is a look-up
+#ifndef CHARTCODER_SRC_INTERNAL_CHART_WORDS_H_
+#define CHARTCODER_SRC_INTERNAL_CHART_WORDS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "chartcoder/coder.h"
+#include "chartcoder/extractor.h"
+#include "src/internal/lexicon.h"
+#include "src/internal/lexicon_words.h"
+#include "src/internal/strings.h"
+
+namespace chartcoder::internal {
+
+// Per-chart memo: each distinct form (a token's written text, or its
+// normalized form) is split and normalized once (LexiconWords), its stems and
+// written forms looked up once. One per chart and thread; keeps views of the
+// forms given, which must outlive it (they are the chart's text).
+class ChartWords {
+ public:
+  explicit ChartWords(const Lexicon& lexicon) : lexicon_(lexicon) {}
+  ChartWords(const ChartWords&) = delete;
+  ChartWords& operator=(const ChartWords&) = delete;
+
+  const Lexicon& lexicon() const { return lexicon_; }
+
+  // The lexicon words of `form`, byte offsets relative to it. The span is
+  // valid until the next call.
+  absl::Span<const Lexicon::InputWord> Of(std::string_view form) {
+    auto [it, fresh] = seen_.try_emplace(form, static_cast<uint32_t>(words_.size()), 0u);
+    if (fresh) it->second.second = Compute(form);
+    return absl::MakeConstSpan(words_.data() + it->second.first, it->second.second);
+  }
+
+ private:
+  uint32_t Compute(std::string_view form);
+
+  const Lexicon& lexicon_;
+  // Form -> its words in words_ (first, count).
+  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>, StringViewHash> seen_;
+  std::vector<Lexicon::InputWord> words_;
+  std::vector<LexWord> pieces_;
+};
+
+// Pipeline's way into the extractor and the coder (friends of both): build
+// them over one shared Lexicon, and run them with one ChartWords per chart.
+// The public Create/Extract/Assign build and use their own.
+struct ExtractorAccess {
+  static absl::StatusOr<std::unique_ptr<Extractor>> Create(const ExtractorOptions& options,
+                                                           std::shared_ptr<const Lexicon> lexicon);
+  static std::vector<Mention> Extract(const Extractor& extractor, const Document& doc,
+                                      ChartWords* words);
+};
+
+struct CoderAccess {
+  static absl::StatusOr<std::unique_ptr<Coder>> Create(const CoderOptions& options,
+                                                       std::shared_ptr<const Lexicon> lexicon);
+  static std::vector<AssignedCode> Assign(const Coder& coder, const Document& doc,
+                                          const std::vector<Mention>& mentions,
+                                          ChartWords* words);
+};
+
+}  // namespace chartcoder::internal
+
+#endif  // CHARTCODER_SRC_INTERNAL_CHART_WORDS_H_

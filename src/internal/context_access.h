@@ -1,0 +1,32 @@
+// Assessing many spans of one document with ContextAnalyzer: the trigger
+// trie's word id of each token is looked up once per document, not once per
+// span. Internal to the library (the extractor uses it per chart).
+//
+//   internal::ContextScratch scratch;  // one per document, on the stack
+//   for (Mention& m : mentions) {
+//     m.assertion = internal::ContextAccess::Assess(context, doc, m.begin, m.end, &scratch);
+//   }
+#ifndef CHARTCODER_SRC_INTERNAL_CONTEXT_ACCESS_H_
+#define CHARTCODER_SRC_INTERNAL_CONTEXT_ACCESS_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "chartcoder/context.h"
+
+namespace chartcoder::internal {
+
+// Per-document memory of ContextAccess::Assess. Use it with one document only.
+struct ContextScratch {
+  std::vector<int32_t> ids;  // per token of the document: trie word id, or unset
+};
+
+struct ContextAccess {
+  // The same as context.Assess(doc, begin, end).
+  static Assertion Assess(const ContextAnalyzer& context, const Document& doc, uint32_t begin,
+                          uint32_t end, ContextScratch* scratch);
+};
+
+}  // namespace chartcoder::internal
+
+#endif  // CHARTCODER_SRC_INTERNAL_CONTEXT_ACCESS_H_
