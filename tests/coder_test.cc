@@ -267,6 +267,8 @@ TEST(CoderTest, ATreatmentNotOrNoLongerGivenIsNoStatus) {
               AllOf(Contains("N18.4"), Not(Contains("Z99.2"))));
   EXPECT_THAT(Codes("Assessment: T2DM, previously on insulin; metformin daily."),
               AllOf(Contains("Z79.84"), Not(Contains("Z79.4"))));
+  EXPECT_THAT(Codes("Assessment: T2DM, previously on insulin, now on metformin."),
+              AllOf(Contains("Z79.84"), Not(Contains("Z79.4"))));
   EXPECT_THAT(Codes("Assessment: Afib, was on warfarin, stopped after GI bleed."),
               AllOf(Contains("I48.91"), Not(Contains("Z79.01"))));
   EXPECT_THAT(Codes("Assessment: ESRD on dialysis."), Contains("Z99.2"));
@@ -338,6 +340,9 @@ TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
                            Not(Contains("C22.9"))));
   codes = Codes("Assessment: colon cancer metastasized to liver.");
   EXPECT_THAT(codes, AllOf(Contains("C18.9"), Contains("C78.7"), Not(Contains("C78.5"))));
+  // A named primary leaves no "malignant neoplasm, unspecified" (C80.1).
+  codes = Codes("Assessment: sigmoid colon tumor with metastases; adenocarcinoma.");
+  EXPECT_THAT(codes, AllOf(Contains("C18.7"), Not(Contains("C80.1"))));
 }
 
 TEST(CoderTest, ADeficitFollowingAStrokeIsItsSequela) {
