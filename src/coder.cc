@@ -292,6 +292,25 @@ double SourceWeight(LexiconSource s) {
 
 }  // namespace
 
+// What a title says of the encounter (the 7th character of injuries).
+struct EncounterTitle {
+  explicit EncounterTitle(std::string_view desc)
+      : initial(Contains(desc, "initial encounter")),
+        later(Contains(desc, "subsequent encounter") || Contains(desc, "sequela")),
+        closed(Contains(desc, "closed fracture")),
+        routine(Contains(desc, "routine healing")) {}
+  bool initial, later, closed, routine;
+};
+
+// Whether words put a mention in the past ("previously on", "s/p"), not only
+// the past-history section it stands in.
+bool HasHistoricalCue(const Assertion& a) {
+  for (const Cue& c : a.cues) {
+    if (c.kind == CueKind::kHistorical) return true;
+  }
+  return false;
+}
+
 bool IsDefaultTitle(std::string_view d) {
   return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
 }
@@ -405,8 +424,8 @@ struct Coder::Rep {
     for (uint32_t id = 0; id < n; ++id) {
       WordIds w = ComputeWithoutPhrase(At(id).description());
       if (!w.empty()) without_phrases.emplace(id, std::move(w));
-      WordIds n = ComputeNotPhrase(At(id).description());
-      if (!n.empty()) not_phrases.emplace(id, std::move(n));
+      WordIds denied = ComputeNotPhrase(At(id).description());
+      if (!denied.empty()) not_phrases.emplace(id, std::move(denied));
       std::vector<std::pair<uint32_t, uint32_t>> p = ComputeSitePairs(At(id).description());
       if (!p.empty()) site_pairs.emplace(id, std::move(p));
     }
@@ -431,8 +450,11 @@ struct Coder::Rep {
       }
       size_t w2end = at + 5;
       while (w2end < desc.size() && desc[w2end] != ' ' && desc[w2end] != ',') ++w2end;
-      const uint32_t a = lexicon->WordId(internal::NormalizeLexiconWord(desc.substr(w1 + 1, at - w1 - 1)));
-      const uint32_t b = lexicon->WordId(internal::NormalizeLexiconWord(desc.substr(at + 5, w2end - at - 5)));
+      auto id_of = [&](size_t begin, size_t end) {
+        return lexicon->WordId(internal::NormalizeLexiconWord(desc.substr(begin, end - begin)));
+      };
+      const uint32_t a = id_of(w1 + 1, at);
+      const uint32_t b = id_of(at + 5, w2end);
       if (a != internal::kNone && b != internal::kNone) out.emplace_back(a, b);
     }
     return out;
@@ -465,6 +487,12 @@ struct Coder::Rep {
     std::string_view phrase = desc.substr(at + 6);
     phrase = phrase.substr(0, phrase.find(','));
     if (phrase.starts_with("elsewhere") || phrase.starts_with("having")) return out;
+    return ContentWordIds(phrase);
+  }
+
+  // The word ids of a title phrase, stop words left out.
+  WordIds ContentWordIds(std::string_view phrase) const {
+    WordIds out;
     std::vector<internal::LexWord> words;
     internal::LexiconWords(phrase, &words);
     for (const internal::LexWord& w : words) {
@@ -481,12 +509,7 @@ struct Coder::Rep {
     for (std::string_view stop : {",", " with ", " and ", " or ", " in "}) {
       phrase = phrase.substr(0, phrase.find(stop));
     }
-    std::vector<internal::LexWord> words;
-    internal::LexiconWords(phrase, &words);
-    for (const internal::LexWord& w : words) {
-      if (!internal::IsLexiconStopWord(w.stem)) out.push_back(lexicon->WordId(w.stem));
-    }
-    return out;
+    return ContentWordIds(phrase);
   }
 
   // True when `d`'s title denies what the sentence affirms: every word of its
@@ -589,15 +612,10 @@ struct Coder::Rep {
       // competes with the words of the code it extends, so that "initial
       // encounter for closed fracture" does not weigh against "left wrist".
       const bool seventh = d.is_seventh_character_expansion();
-      const absl::Span<const uint32_t> words =
-          lexicon->TitleWords(seventh ? d.parent()->id() : d.id());
-      extra.clear();
-      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
-                          std::back_inserter(extra));
-      int matched = 0;
-      for (uint32_t w : extra) matched += Has(sentence_words, w);
+      int matched = AddedWords(lexicon->TitleWords(seventh ? d.parent()->id() : d.id()), base,
+                               sentence_words, &extra);
       const std::string_view desc = d.description();
-      const bool initial = Contains(desc, "initial encounter");
+      const EncounterTitle encounter(desc);
       const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
       // The default a coder takes when the chart says no more: "uncomplicated"
       // (F17.210), then "unspecified", and the initial encounter for a 7th
@@ -623,11 +641,10 @@ struct Coder::Rep {
       // Each word a child adds that the chart does not say counts against it.
       // A later encounter or a sequela must be written; a fracture not said
       // to be open is closed (guideline I.C.19.c.1).
-      const bool later = Contains(desc, "subsequent encounter") || Contains(desc, "sequela");
-      const bool closed = Contains(desc, "closed fracture");
-      const double dscore = (initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
-                            (uncomplicated ? 0.7 : without ? 0.3 : 0) - (later ? 1.0 : 0) +
-                            (closed ? 0.2 : 0) + 0.1 * matched -
+      const double dscore = (encounter.initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
+                            (uncomplicated ? 0.7 : without ? 0.3 : 0) -
+                            (encounter.later ? 1.0 : 0) + (encounter.closed ? 0.2 : 0) +
+                            0.1 * matched -
                             0.35 * static_cast<double>(extra.size()) - depth_penalty -
                             (denied ? 5.0 : 0);
       if (dscore > default_score) {
@@ -643,6 +660,18 @@ struct Coder::Rep {
     return {best, StrCat("specified from ", c.code())};
   }
 
+  // The words `title` adds to `base` (into `extra`, both sorted), and how
+  // many of them the sentence has.
+  static int AddedWords(absl::Span<const uint32_t> title, absl::Span<const uint32_t> base,
+                        const WordIds& sentence_words, std::vector<uint32_t>* extra) {
+    extra->clear();
+    std::set_difference(title.begin(), title.end(), base.begin(), base.end(),
+                        std::back_inserter(*extra));
+    int matched = 0;
+    for (uint32_t w : *extra) matched += Has(sentence_words, w);
+    return matched;
+  }
+
   // The 7th character of `parent` ("S62.102") the sentence states
   // ("subsequent encounter ... routine healing": D), else the initial
   // encounter, for a closed fracture when the title distinguishes.
@@ -653,22 +682,13 @@ struct Coder::Rep {
     std::vector<uint32_t> extra;
     for (const Code& d : At(parent).children()) {
       if (!d.billable()) continue;
-      const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
-      extra.clear();
-      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
-                          std::back_inserter(extra));
-      int matched = 0;
-      for (uint32_t w : extra) matched += Has(sentence_words, w);
-      const std::string_view desc = d.description();
-      const bool initial = Contains(desc, "initial encounter");
-      const bool later = Contains(desc, "subsequent encounter") || Contains(desc, "sequela");
+      int matched = AddedWords(lexicon->TitleWords(d.id()), base, sentence_words, &extra);
+      const EncounterTitle e(d.description());
       // "Subsequently" alone is no subsequent encounter.
-      if (later && matched < 2 && !(extra.size() == 1 && matched == 1)) matched = 0;
-      const bool closed = Contains(desc, "closed fracture");
-      const bool routine = Contains(desc, "routine healing");
+      if (e.later && matched < 2 && !(extra.size() == 1 && matched == 1)) matched = 0;
       const double score = 2.0 * matched - 0.3 * static_cast<double>(extra.size() - matched) +
-                           (initial ? 0.6 : 0) + (closed ? 0.2 : 0) - (later ? 1.0 : 0) +
-                           (routine ? 0.65 : 0);
+                           (e.initial ? 0.6 : 0) + (e.closed ? 0.2 : 0) - (e.later ? 1.0 : 0) +
+                           (e.routine ? 0.65 : 0);
       if (score > best_score) {
         best_score = score;
         best = d.id();
@@ -1106,8 +1126,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       // A status that is only in a past-history section ("PMH: ESRD on HD")
       // still holds; one the words put in the past ("previously on
       // insulin", "dialysis 2019-2021") does not.
-      bool said_past = !m.assertion.historical;  // made history above
-      for (const Cue& c : m.assertion.cues) said_past |= c.kind == CueKind::kHistorical;
+      // (Not historical in the mention: made history above, by its words.)
+      const bool said_past = !m.assertion.historical || HasHistoricalCue(m.assertion);
       if (h == nullptr || (h->kind == HistoryKind::kKeepIfCurrent && said_past)) continue;
       if (h->kind == HistoryKind::kCode) {
         derivation = StrCat("history of ", m.code);
@@ -1236,9 +1256,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       // Its own words may deny it ("no longer on insulin") or put it in the
       // past ("was on insulin"); a past-history section alone does not.
       if (!affirmed(m, uncertain_ok)) continue;
-      bool said_past = false;
-      for (const Cue& cue : m.assertion.cues) said_past |= cue.kind == CueKind::kHistorical;
-      if (said_past) continue;
+      if (HasHistoricalCue(m.assertion)) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
       // The instruction is met when the chart already gave a code of the
       // category it asks for ("CKD 4" beside "diabetic CKD").
