@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "src/internal/chart_words.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
@@ -68,8 +69,15 @@ class TokenWords {
     if (first_[i] == kUnset) {
       // Each distinct written form is normalized once per chart (offsets
       // relative to it; shared with the extractor), then placed at this token.
+      // The word before, for numerals ("stage III"): the last word of the
+      // previous token when it is a word.
+      uint32_t previous = internal::kNone;
+      if (i > 0 && doc_.tokens()[i - 1].kind == TokenKind::kWord) {
+        auto before = chart_words_.Of(doc_.text_of(doc_.tokens()[i - 1]));
+        if (!before.empty()) previous = before.back().id;
+      }
       first_[i] = static_cast<uint32_t>(words_.size());
-      for (internal::Lexicon::InputWord w : chart_words_.Of(doc_.text_of(t))) {
+      for (internal::Lexicon::InputWord w : chart_words_.Of(doc_.text_of(t), previous)) {
         w.begin += t.begin;
         w.end += t.begin;
         words_.push_back(w);
@@ -238,6 +246,34 @@ bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
     if (t.end + 40 < m.begin || t.begin > m.end + 40) continue;
     const int year = YearOf(t);
     if (year > 0 && year < latest_year) return true;
+  }
+  return false;
+}
+
+// True when the words just before the mention name it as the cause of
+// something ("hemiparesis after a stroke", "as a late effect of CVA",
+// "sequelae of stroke", "residuals from CVA") and do not call it acute.
+bool NamedAsCause(const Document& doc, const Mention& m) {
+  const Sentence& sentence = doc.sentences()[m.sentence];
+  std::vector<std::string_view> before;  // nearest first, at most 5 words
+  for (const Token& t : doc.tokens_of(sentence)) {
+    if (t.end > m.begin) break;
+    if (t.end + 48 < m.begin || t.norm.empty() || !absl::ascii_isalnum(t.norm[0])) continue;
+    before.insert(before.begin(), t.norm);
+    if (before.size() > 5) before.pop_back();
+  }
+  static constexpr std::string_view kFiller[] = {"a", "an", "the", "his", "her", "their", "prior",
+                                                 "previous", "old", "remote", "left", "right"};
+  for (size_t i = 0; i < before.size(); ++i) {
+    const std::string_view w = before[i];
+    if (w == "acute" || w == "new" || w == "evolving" || w == "recent") return false;
+    if (w == "after" || w == "following" || w == "from") return true;
+    if (w == "of" && i + 1 < before.size()) {
+      const std::string_view v = before[i + 1];
+      return v == "effect" || v == "effects" || v == "sequela" || v == "sequelae" ||
+             v == "residual" || v == "residuals" || v == "result";
+    }
+    if (std::find(std::begin(kFiller), std::end(kFiller), w) == std::end(kFiller)) return false;
   }
   return false;
 }
@@ -1079,6 +1115,35 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     crossed.insert(i);
     if (o.subsumed) promoted.insert(static_cast<size_t>(first_primary));
   }
+  // A condition named as the cause of a deficit in its sentence, whose
+  // history code a combination rule pairs with that deficit ("right
+  // hemiparesis after a stroke": Z86.73 with G81 gives I69.35-), is the past
+  // event of a sequela (guideline I.C.9.d) though no word says "history".
+  std::set<size_t> sequela_causes;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const Mention& m = (*all)[i];
+    if (m.subsumed || m.code_id == kNoCode || m.assertion.historical || !affirmed(m, false)) {
+      continue;
+    }
+    const HistoryRule* h = r.HistoryFor(codes.CodeAt(m.code_id).key());
+    if (h == nullptr || h->kind != HistoryKind::kCode || !NamedAsCause(doc, m)) continue;
+    const std::string_view past = codes.CodeAt(h->code).key();
+    bool deficit = false;
+    for (const Mention& o : *all) {
+      if (o.sentence != m.sentence || o.subsumed || o.code_id == kNoCode || !affirmed(o, false)) {
+        continue;
+      }
+      const std::string_view ok = codes.CodeAt(o.code_id).key();
+      for (const CombinationRule& rule : r.combinations) {
+        if (rule.assign != kNoCode && StartsWith(past, rule.when) && StartsWith(ok, rule.with)) {
+          deficit = true;
+          break;
+        }
+      }
+      if (deficit) break;
+    }
+    if (deficit) sequela_causes.insert(i);
+  }
   for (size_t mi = 0; mi < all->size(); ++mi) {
     const Mention& m = (*all)[mi];
     if ((m.subsumed && !promoted.contains(mi)) || m.code_id == kNoCode) continue;
@@ -1099,7 +1164,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     Assertion a = m.assertion;
     // "healed", "resolved", "cured" right after a condition make it history.
-    if (!a.historical && ResolvedAfter(doc, m)) a.historical = true;
+    if (!a.historical && (ResolvedAfter(doc, m) || sequela_causes.contains(mi))) {
+      a.historical = true;
+    }
     // An acute condition dated to a past year ("R AKA 2020 for wet
     // gangrene", "anterior STEMI 2019") is history.
     if (!a.historical && NearPastYear(doc, m, latest_year)) {

@@ -109,6 +109,16 @@ TEST(CoderTest, AffirmedDiagnosesAreCoded) {
               Contains("E11.42"));
 }
 
+TEST(CoderTest, NumeralsAfterTypeStageAndClassAreRead) {
+  // Roman numerals and number words after "type", "stage", "class" are the
+  // numbers the titles write ("type II" is type 2, not "other" diabetes).
+  EXPECT_THAT(Codes("Assessment: Type II diabetes mellitus."), ElementsAre("E11.9"));
+  EXPECT_THAT(Codes("Assessment: CKD stage III."), ElementsAre("N18.30"));
+  EXPECT_THAT(Codes("Assessment: stage IV chronic kidney disease."), ElementsAre("N18.4"));
+  EXPECT_THAT(Codes("Assessment: Class III obesity."), ElementsAre("E66.01"));
+  EXPECT_THAT(Codes("Assessment: type two diabetes."), ElementsAre("E11.9"));
+}
+
 TEST(CoderTest, NegatedFamilyHypotheticalAndUncertainMentionsAreNotCoded) {
   EXPECT_THAT(Codes("Assessment: No evidence of heart failure. Denies chest pain."), IsEmpty());
   EXPECT_THAT(Codes("Family history: mother with breast cancer. Father had MI."), IsEmpty());
@@ -349,6 +359,16 @@ TEST(CoderTest, ADeficitFollowingAStrokeIsItsSequela) {
   EXPECT_THAT(Codes("Assessment: right hemiplegia following CVA."),
               AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
   EXPECT_THAT(Codes("Assessment: left hemiparesis post stroke."), Contains("I69.354"));
+  // A stroke named as the cause of a deficit is the past event of a sequela.
+  EXPECT_THAT(Codes("Assessment: right-sided hemiparesis as late effect of stroke."),
+              AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
+  EXPECT_THAT(Codes("Assessment: dysphagia as sequela of stroke."),
+              AllOf(Contains("I69.391"), Not(Contains("I63.9"))));
+  EXPECT_THAT(Codes("Assessment: right hemiparesis after a stroke."),
+              AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
+  // Without a deficit, or with an acute stroke, "after" dates nothing.
+  EXPECT_THAT(Codes("Assessment: admitted after stroke, on aspirin."), Contains("I63.9"));
+  EXPECT_THAT(Codes("Assessment: right hemiparesis after acute stroke."), Contains("I63.9"));
   // A stroke now is not a sequela; "following up" is no history.
   EXPECT_THAT(Codes("Assessment: new right hemiplegia, acute CVA."), Contains("I63.9"));
   EXPECT_THAT(Codes("Assessment: following up breast cancer, on tamoxifen."), Contains("C50.919"));

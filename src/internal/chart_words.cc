@@ -4,6 +4,27 @@
 
 namespace chartcoder::internal {
 
+ChartWords::ChartWords(const Lexicon& lexicon) : lexicon_(lexicon) {
+  for (std::string_view stem : {"type", "stage", "grade", "class", "phase", "degre"}) {
+    const uint32_t id = lexicon_.WordId(stem);
+    if (id != kNone) numeral_takers_.push_back(id);
+  }
+}
+
+uint32_t ChartWords::ComputeNumeral(std::string_view form) {
+  std::string lower(form);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  const std::string digits = NumeralDigits(lower);
+  if (digits.empty()) return 0;
+  bool upper = form.size() >= 2;
+  for (char c : form) upper = upper && !(c >= 'a' && c <= 'z');
+  words_.push_back({lexicon_.WordId(digits), lexicon_.WordId(lower), 0,
+                    static_cast<uint32_t>(form.size()), upper, false});
+  return 1;
+}
+
 uint32_t ChartWords::Compute(std::string_view form) {
   // Most forms are one word of ASCII letters: LexiconWords would give one
   // piece, the whole form, normalized from its lower case; written in
