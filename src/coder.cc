@@ -1295,25 +1295,48 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
   }
 
-  // "Use additional code": a subsumed mention whose code a candidate's note
-  // asks for ("E11.22: use additional code to identify stage of CKD
-  // (N18.1-N18.6)") is added, with the candidate's assertion.
+  // "Use additional code", "code first", "code also": a subsumed mention
+  // whose code a candidate's note asks for ("E11.22: use additional code to
+  // identify stage of CKD (N18.1-N18.6)"; "D63.1: code first underlying
+  // chronic kidney disease (N18.-)") is added, with the candidate's
+  // assertion.
   {
-    std::vector<std::pair<uint32_t, std::vector<CodeRange>>> asks;
+    // A note asks for a code of any of its categories; it is met when the
+    // chart already gave one ("CKD 4" beside "diabetic CKD"; N18.4's "code
+    // first any associated diabetic CKD (E08.22-E13.22)" by E11.22).
+    struct Ask {
+      NoteKind kind;
+      std::vector<std::string> categories;  // undotted, 3 characters
+    };
+    std::vector<std::pair<uint32_t, std::vector<Ask>>> asks;
     for (const auto& [code, c] : candidates) {
-      std::vector<CodeRange> refs;
-      for (const Note& n : codes.CodeAt(code).NotesInEffect(NoteKind::kUseAdditionalCode)) {
-        refs.insert(refs.end(), n.refs.begin(), n.refs.end());
+      std::vector<Ask> notes;
+      for (NoteKind kind :
+           {NoteKind::kUseAdditionalCode, NoteKind::kCodeFirst, NoteKind::kCodeAlso}) {
+        for (const Note& n : codes.CodeAt(code).NotesInEffect(kind)) {
+          Ask ask{kind, {}};
+          for (const CodeRange& ref : n.refs) {
+            const std::string first = Undot(ref.first);
+            if (first.size() >= 3) ask.categories.push_back(first.substr(0, 3));
+          }
+          if (!ask.categories.empty()) notes.push_back(std::move(ask));
+        }
       }
-      if (!refs.empty()) asks.emplace_back(code, std::move(refs));
+      if (!notes.empty()) asks.emplace_back(code, std::move(notes));
     }
-    std::set<std::string> categories;
+    std::set<std::string, std::less<>> categories;
     for (const auto& [code, c] : candidates) {
       categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
     }
+    auto met = [&](const Ask& ask) {
+      for (const std::string& cat : ask.categories) {
+        if (categories.contains(cat)) return true;
+      }
+      return false;
+    };
     // The sentences each asking code is evidenced in.
     std::map<uint32_t, std::set<uint32_t>> ask_sentences;
-    for (const auto& [code, refs] : asks) {
+    for (const auto& [code, notes] : asks) {
       for (const CodeEvidence& ev : candidates[code].evidence) {
         ask_sentences[code].insert(ev.sentence_begin);
       }
@@ -1325,25 +1348,34 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       if (!affirmed(m, uncertain_ok)) continue;
       if (HasHistoricalCue(m.assertion)) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
-      // The instruction is met when the chart already gave a code of the
-      // category it asks for ("CKD 4" beside "diabetic CKD").
       if (categories.contains(key.substr(0, 3))) continue;
-      for (const auto& [code, refs] : asks) {
+      for (const auto& [code, notes] : asks) {
         const Candidate& c = candidates[code];
         if (!ask_sentences[code].contains(sentences[m.sentence].begin)) continue;
-        bool asked = false;
-        for (const CodeRange& ref : refs) {
-          // Compare by category: "N18.1-N18.6" asks for an N18 code.
-          std::string first = Undot(ref.first);
-          while (!first.empty() && first.back() == '-') first.pop_back();
-          asked |= StartsWith(key, first.substr(0, 3));
+        // "Code first" and "code also" name a condition within the asking
+        // code's own words ("anemia in CKD"); "use additional code" one in
+        // its sentence.
+        bool within = false;
+        for (const CodeEvidence& ev : c.evidence) {
+          within |= ev.begin <= m.begin && m.end <= ev.end;
         }
-        if (!asked) continue;
+        const Ask* asked = nullptr;
+        for (const Ask& ask : notes) {
+          if (met(ask) || (ask.kind != NoteKind::kUseAdditionalCode && !within)) continue;
+          for (const std::string& cat : ask.categories) {
+            if (StartsWith(key, cat)) asked = &ask;
+          }
+          if (asked != nullptr) break;
+        }
+        if (asked == nullptr) continue;
         auto [billable, how] = r.Specify(m.code_id, words_of(m.sentence));
         double w = c.evidence.front().weight * 0.95;
         CodeEvidence ev = evidence_of(m, w);
         ev.assertion = c.evidence.front().assertion;
-        add(billable, std::move(ev), StrCat("use additional code of ", codes.CodeAt(code).code()));
+        const std::string_view note = asked->kind == NoteKind::kCodeFirst  ? "code first"
+                                      : asked->kind == NoteKind::kCodeAlso ? "code also"
+                                                                           : "use additional code";
+        add(billable, std::move(ev), StrCat(note, " of ", codes.CodeAt(code).code()));
         categories.insert(key.substr(0, 3));
         break;
       }

@@ -119,6 +119,12 @@ TEST(CoderTest, NumeralsAfterTypeStageAndClassAreRead) {
   EXPECT_THAT(Codes("Assessment: type two diabetes."), ElementsAre("E11.9"));
 }
 
+TEST(CoderTest, AMatchInsideALongerOneWithItsNonessentialWordsIsSubsumed) {
+  // "Stenosis, aortic (valve)": "valve stenosis" (I38, endocarditis of an
+  // unspecified valve) is part of it, not a second condition.
+  EXPECT_THAT(Codes("Assessment: aortic valve stenosis."), ElementsAre("I35.0"));
+}
+
 TEST(CoderTest, NegatedFamilyHypotheticalAndUncertainMentionsAreNotCoded) {
   EXPECT_THAT(Codes("Assessment: No evidence of heart failure. Denies chest pain."), IsEmpty());
   EXPECT_THAT(Codes("Family history: mother with breast cancer. Father had MI."), IsEmpty());
@@ -158,6 +164,14 @@ TEST(CoderTest, DiabetesWithCkdStageIsACombinationPlusTheStage) {
                     "CKD stage 4."),
               AllOf(IsSupersetOf({"E11.22", "N18.4"}), Not(Contains("E11.9")),
                     Not(Contains("N18.9"))));
+}
+
+TEST(CoderTest, ACodeFirstNoteKeepsTheUnderlyingCondition) {
+  // D63.1: "Code first underlying chronic kidney disease (CKD) (N18.-)": the
+  // CKD inside "anemia in CKD" is coded, with its stage.
+  EXPECT_THAT(Codes("Assessment: anemia in CKD stage 3b."), IsSupersetOf({"D63.1", "N18.32"}));
+  EXPECT_THAT(Codes("Assessment: anemia, chronic renal failure."),
+              IsSupersetOf({"D63.1", "N18.9"}));
 }
 
 TEST(CoderTest, DiabetesWithCkd3bShorthand) {
