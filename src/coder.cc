@@ -1533,7 +1533,10 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                                     bk.substr(0, last.size()) <= last);
             if (!hit) continue;
             // Codes of one category exclude each other only as alternatives.
-            if (score_of(candidates[b]) <= score_of(candidates[a])) {
+            // An Excludes1 note names where the excluded condition is coded
+            // ("F32 Excludes1: bipolar disorder (F31.-)"): at equal scores
+            // the code the note points to stays.
+            if (score_of(candidates[b]) < score_of(candidates[a])) {
               candidates[b].dropped = true;
             } else {
               candidates[a].dropped = true;

@@ -125,6 +125,15 @@ TEST(CoderTest, AMatchInsideALongerOneWithItsNonessentialWordsIsSubsumed) {
   EXPECT_THAT(Codes("Assessment: aortic valve stenosis."), ElementsAre("I35.0"));
 }
 
+TEST(CoderTest, BipolarEpisodesAreCodedAsBipolarDisorder) {
+  // DSM-5's "current or most recent episode"; a depressed phase of bipolar
+  // disorder is F31 (F32's Excludes1 points there), not a depressive episode.
+  EXPECT_THAT(Codes("Assessment: Bipolar I disorder, most recent episode depressed, moderate."),
+              ElementsAre("F31.32"));
+  EXPECT_THAT(Codes("Assessment: Bipolar depression."),
+              AllOf(Contains(StartsWith("F31")), Not(Contains(StartsWith("F32")))));
+}
+
 TEST(CoderTest, NegatedFamilyHypotheticalAndUncertainMentionsAreNotCoded) {
   EXPECT_THAT(Codes("Assessment: No evidence of heart failure. Denies chest pain."), IsEmpty());
   EXPECT_THAT(Codes("Family history: mother with breast cancer. Father had MI."), IsEmpty());
