@@ -1561,6 +1561,10 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     for (auto& [code, c] : candidates) {
       if (c.dropped || codes.CodeAt(code).key()[0] != 'R') continue;
+      // A sign whose note says "code first underlying condition" (R64
+      // cachexia, R18.0 malignant ascites, R65.2- severe sepsis) is coded
+      // beside its cause.
+      if (!codes.CodeAt(code).NotesInEffect(NoteKind::kCodeFirst).empty()) continue;
       bool alone = false;
       for (const CodeEvidence& ev : c.evidence) {
         alone |= !diagnosis_sentences.contains(ev.sentence_begin);

@@ -125,6 +125,14 @@ TEST(CoderTest, AMatchInsideALongerOneWithItsNonessentialWordsIsSubsumed) {
   EXPECT_THAT(Codes("Assessment: aortic valve stenosis."), ElementsAre("I35.0"));
 }
 
+TEST(CoderTest, ASymptomWhoseNoteSaysCodeFirstIsCodedWithItsCause) {
+  // R64 "Code first underlying condition": cachexia is coded beside the
+  // cancer, not dropped as a symptom of it; a plain symptom still is.
+  EXPECT_THAT(Codes("Assessment: Cachexia due to lung cancer."), IsSupersetOf({"C34.90", "R64"}));
+  EXPECT_THAT(Codes("Assessment: Cough due to pneumonia."),
+              AllOf(Contains("J18.9"), Not(Contains(StartsWith("R05")))));
+}
+
 TEST(CoderTest, BipolarEpisodesAreCodedAsBipolarDisorder) {
   // DSM-5's "current or most recent episode"; a depressed phase of bipolar
   // disorder is F31 (F32's Excludes1 points there), not a depressive episode.
