@@ -632,7 +632,11 @@ struct Coder::Rep {
   // The billable code that `id` stands for in this sentence: itself, or the
   // descendant whose extra title words the sentence has (laterality, type,
   // the 7th character), or its default (unspecified / initial encounter).
-  std::pair<uint32_t, std::string> Specify(uint32_t id, const WordIds& sentence_words) const {
+  // `near` (optional): the words around the mention; among children the
+  // sentence supports equally, the one whose words stand near wins ("stage 4
+  // sacral pressure ulcer ... ~3 weeks ago" is stage 4).
+  std::pair<uint32_t, std::string> Specify(uint32_t id, const WordIds& sentence_words,
+                                           const WordIds* near = nullptr) const {
     Code c = At(id);
     if (c.billable()) return Refine(id, sentence_words);
     const absl::Span<const uint32_t> base = lexicon->TitleWords(id);
@@ -667,8 +671,12 @@ struct Coder::Rep {
           extra.empty() ? 0 : static_cast<double>(matched) / static_cast<double>(extra.size());
       const double depth_penalty = 0.001 * d.depth();
       if (matched > 0 && support >= 0.66 && !denied) {
-        const double score = 2.0 * matched + support - 0.05 * (extra.size() - matched) -
-                             depth_penalty;
+        int matched_near = 0;
+        if (near != nullptr) {
+          for (uint32_t w : extra) matched_near += Has(*near, w);
+        }
+        const double score = 2.0 * matched + support - 0.05 * (extra.size() - matched) +
+                             0.1 * matched_near - depth_penalty;
         if (score > best_score) {
           best_score = score;
           best = d.id();
@@ -1215,7 +1223,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     const WordIds& near = r.SentenceWords(doc, sentences[m.sentence], &token_words,
                                           m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
-                                                          : r.Specify(code, words_of(m.sentence));
+                                                          : r.Specify(code, words_of(m.sentence), &near);
     if (!how.empty() && derivation == "lexicon") derivation = how;
     w = std::clamp(w, 0.0, 0.99);
     CodeEvidence ev = evidence_of(m, w);
@@ -1552,19 +1560,33 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // Symptoms explained by a diagnosis of the same sentence are not coded.
   if (!r.options.keep_integral_symptoms) {
     std::set<uint32_t> diagnosis_sentences;
+    std::set<std::string, std::less<>> diagnosis_categories;
     for (const auto& [code, c] : candidates) {
-      if (c.dropped || codes.CodeAt(code).key()[0] == 'R' ||
-          codes.CodeAt(code).key()[0] == 'Z') {
+      const Code x = codes.CodeAt(code);
+      // Pain codes outside chapter R ("Low back pain", "Pain in right
+      // knee") are symptoms too: they explain no fever or nausea.
+      if (c.dropped || x.key()[0] == 'R' || x.key()[0] == 'Z' ||
+          Contains(x.description(), "pain") || Contains(x.description(), "Pain")) {
         continue;
       }
       for (const CodeEvidence& ev : c.evidence) diagnosis_sentences.insert(ev.sentence_begin);
+      diagnosis_categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
     }
     for (auto& [code, c] : candidates) {
       if (c.dropped || codes.CodeAt(code).key()[0] != 'R') continue;
       // A sign whose note says "code first underlying condition" (R64
-      // cachexia, R18.0 malignant ascites, R65.2- severe sepsis) is coded
-      // beside its cause.
-      if (!codes.CodeAt(code).NotesInEffect(NoteKind::kCodeFirst).empty()) continue;
+      // cachexia, R65.2- severe sepsis) is coded beside its cause; one whose
+      // note names the causes (R18.0 malignant ascites: C56, C78.6; R40.2-
+      // coma scale: S02, S06) only beside one of them.
+      bool with_cause = false;
+      for (const Note& n : codes.CodeAt(code).NotesInEffect(NoteKind::kCodeFirst)) {
+        with_cause |= n.refs.empty();
+        for (const CodeRange& ref : n.refs) {
+          const std::string first = Undot(ref.first);
+          with_cause |= first.size() >= 3 && diagnosis_categories.contains(first.substr(0, 3));
+        }
+      }
+      if (with_cause) continue;
       bool alone = false;
       for (const CodeEvidence& ev : c.evidence) {
         alone |= !diagnosis_sentences.contains(ev.sentence_begin);

@@ -133,6 +133,21 @@ TEST(CoderTest, ASymptomWhoseNoteSaysCodeFirstIsCodedWithItsCause) {
               AllOf(Contains("J18.9"), Not(Contains(StartsWith("R05")))));
 }
 
+TEST(CoderTest, ASpinalRegionIsNamedWithoutTheWordRegion) {
+  // "Radiculopathy, lumbar region" (M54.16): charts write "lumbar
+  // radiculopathy".
+  EXPECT_THAT(Codes("Assessment: Lumbar radiculopathy, left L5."), ElementsAre("M54.16"));
+  EXPECT_THAT(Codes("Assessment: cervical radiculopathy."), ElementsAre("M54.12"));
+  // The stage next to the ulcer, not a number further on in the sentence.
+  EXPECT_THAT(Codes("HPI: chronic stage 4 sacral pressure ulcer (followed by wound clinic, "
+                    "dressing changes daily), and a wound under the great toe first seen "
+                    "~3 weeks ago."),
+              Contains("L89.154"));
+  // A lumbar puncture is a procedure, not a puncture wound of the lower back.
+  EXPECT_THAT(Codes("Assessment: meningitis ruled out by lumbar puncture."),
+              Not(Contains(StartsWith("S31"))));
+}
+
 TEST(CoderTest, BipolarEpisodesAreCodedAsBipolarDisorder) {
   // DSM-5's "current or most recent episode"; a depressed phase of bipolar
   // disorder is F31 (F32's Excludes1 points there), not a depressive episode.
