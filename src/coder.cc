@@ -137,6 +137,7 @@ WordIds AffirmedWords(std::span<const Token> tokens,
 
 struct CombinationRule {
   std::string when;  // undotted prefixes
+  std::string when_origin;  // when not empty: `when` only as the history code of a mention of this
   std::string with;
   uint32_t assign = kNoCode;
   std::vector<std::string> drop;
@@ -792,7 +793,16 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
     }
     for (size_t r = 0; r < t.row_count(); ++r) {
       CombinationRule rule;
-      rule.when = Undot(t.cell(r, when));
+      std::string_view when_cell = t.cell(r, when);
+      if (const size_t lt = when_cell.find('<'); lt != std::string_view::npos) {
+        rule.when_origin = Undot(when_cell.substr(lt + 1));
+        when_cell = when_cell.substr(0, lt);
+        if (rule.when_origin.empty()) {
+          return absl::InvalidArgumentError(
+              StrCat("curated/combination_rules row ", r + 1, ": empty origin after '<'"));
+        }
+      }
+      rule.when = Undot(when_cell);
       rule.with = Undot(t.cell(r, with));
       if (t.cell(r, assign) == "-") {
         rule.assign = kNoCode;  // a pure exclusion: only `drop`
@@ -1413,6 +1423,14 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     for (const CombinationRule& rule : r.combinations) {
       if (!maybe_live(rule.when) || !maybe_live(rule.with)) continue;
       std::vector<uint32_t> when = live(rule.when);
+      if (!rule.when_origin.empty()) {
+        std::erase_if(when, [&](uint32_t x) {
+          for (const CodeEvidence& ev : candidates[x].evidence) {
+            if (StartsWith(Undot(ev.mention_code), rule.when_origin)) return false;
+          }
+          return true;
+        });
+      }
       std::vector<uint32_t> with = live(rule.with);
       if (when.empty() || with.empty()) continue;
       if (when.size() == 1 && with.size() == 1 && when[0] == with[0]) continue;

@@ -412,6 +412,11 @@ TEST(CoderTest, ADeficitFollowingAStrokeIsItsSequela) {
               AllOf(Contains("I69.391"), Not(Contains("I63.9"))));
   EXPECT_THAT(Codes("Assessment: right hemiparesis after a stroke."),
               AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
+  // A hemorrhagic stroke's sequelae are I69.1- (intracerebral hemorrhage).
+  EXPECT_THAT(Codes("Assessment: left hemiplegia after hemorrhagic stroke, nondominant side."),
+              AllOf(Contains("I69.154"), Not(Contains(StartsWith("I69.3"))),
+                    Not(Contains(StartsWith("I63")))));
+  EXPECT_THAT(Codes("Assessment: hemorrhagic stroke."), ElementsAre("I61.9"));
   // Without a deficit, or with an acute stroke, "after" dates nothing.
   EXPECT_THAT(Codes("Assessment: admitted after stroke, on aspirin."), Contains("I63.9"));
   EXPECT_THAT(Codes("Assessment: right hemiparesis after acute stroke."), Contains("I63.9"));
