@@ -263,8 +263,11 @@ bool NamedAsCause(const Document& doc, const Mention& m) {
     before.insert(before.begin(), t.norm);
     if (before.size() > 5) before.pop_back();
   }
-  static constexpr std::string_view kFiller[] = {"a", "an", "the", "his", "her", "their", "prior",
-                                                 "previous", "old", "remote", "left", "right"};
+  // Words that end the look back: the cue must govern the mention ("after a
+  // large left MCA stroke"), not a clause before it.
+  static constexpr std::string_view kStop[] = {"and", "or", "but", "with", "without", "no", "not",
+                                               "for", "to", "in", "on", "at", "by", "because",
+                                               "while", "during", "before", "then"};
   for (size_t i = 0; i < before.size(); ++i) {
     const std::string_view w = before[i];
     if (w == "acute" || w == "new" || w == "evolving" || w == "recent") return false;
@@ -274,7 +277,7 @@ bool NamedAsCause(const Document& doc, const Mention& m) {
       return v == "effect" || v == "effects" || v == "sequela" || v == "sequelae" ||
              v == "residual" || v == "residuals" || v == "result";
     }
-    if (std::find(std::begin(kFiller), std::end(kFiller), w) == std::end(kFiller)) return false;
+    if (std::find(std::begin(kStop), std::end(kStop), w) != std::end(kStop)) return false;
   }
   return false;
 }

@@ -412,6 +412,8 @@ TEST(CoderTest, ADeficitFollowingAStrokeIsItsSequela) {
               AllOf(Contains("I69.391"), Not(Contains("I63.9"))));
   EXPECT_THAT(Codes("Assessment: right hemiparesis after a stroke."),
               AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
+  EXPECT_THAT(Codes("Assessment: aphasia after a large left MCA stroke."),
+              AllOf(Contains("I69.320"), Not(Contains(StartsWith("I63")))));
   // A hemorrhagic stroke's sequelae are I69.1- (intracerebral hemorrhage).
   EXPECT_THAT(Codes("Assessment: left hemiplegia after hemorrhagic stroke, nondominant side."),
               AllOf(Contains("I69.154"), Not(Contains(StartsWith("I69.3"))),
