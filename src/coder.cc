@@ -121,7 +121,7 @@ WordIds AffirmedWords(std::span<const Token> tokens,
     }
     const std::string_view n = t.norm;
     if (n == "without" || n == "no" || n == "not" || n == "w/o" || n == "negative" ||
-        n == "denies") {
+        n == "denies" || n == "r/o" || n == "rule") {
       flush();
       negated = true;
       continue;

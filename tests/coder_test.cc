@@ -168,6 +168,14 @@ TEST(CoderTest, NegatedFamilyHypotheticalAndUncertainMentionsAreNotCoded) {
   EXPECT_THAT(Codes("Assessment: Heart failure."), Contains("I50.9"));
 }
 
+TEST(CoderTest, RuleOutIsNoSideAndWorryIsNoDiagnosis) {
+  // "r/o" is "rule out": no "right", and what it doubts refines nothing.
+  EXPECT_THAT(Codes("Assessment: CHF, r/o exacerbation."), ElementsAre("I50.9"));
+  EXPECT_THAT(Codes("Assessment: Patient worried about having a stroke."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Resolved AKI."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: AKI, resolved."), IsEmpty());
+}
+
 TEST(CoderTest, UncertainDiagnosesCodedWhenAskedAsInpatientRulesDo) {
   CoderOptions o;
   o.code_uncertain_diagnoses = true;

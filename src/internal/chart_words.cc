@@ -26,6 +26,16 @@ uint32_t ChartWords::ComputeNumeral(std::string_view form) {
 }
 
 uint32_t ChartWords::Compute(std::string_view form) {
+  // Shorthand that names no condition and whose letters would read as words
+  // ("r/o" is "rule out", not "right"): no words.
+  if (form.size() == 3 && form[1] == '/') {
+    const char a = static_cast<char>(form[0] | 0x20), b = static_cast<char>(form[2] | 0x20);
+    if ((a == 'r' && b == 'o') || (a == 'h' && b == 'o') || (a == 'c' && b == 'o') ||
+        (a == 'f' && b == 'u') || (a == 'y' && b == 'o') || (a == 'w' && b == 'o') ||
+        (a == 'd' && b == 'c')) {
+      return 0;
+    }
+  }
   // Most forms are one word of ASCII letters: LexiconWords would give one
   // piece, the whole form, normalized from its lower case; written in
   // capitals when it has two letters or more and no small one.
