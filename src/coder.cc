@@ -445,6 +445,38 @@ struct Coder::Rep {
     return w;
   }
 
+  // The words that the expansions of other abbreviations in the window
+  // [from, to) of `m`'s sentence add, and that no token there writes (sorted).
+  WordIds ForeignExpansionWords(const Document& doc, const Mention& m,
+                                const std::vector<Mention>& all, TokenWords* token_words,
+                                uint32_t from, uint32_t to) const {
+    WordIds out;
+    const Sentence& s = doc.sentences()[m.sentence];
+    for (const Mention& o : all) {
+      if (o.sentence != m.sentence || o.subsumed || !o.expanded || o.end <= from ||
+          o.begin >= to || (o.begin < m.end && m.begin < o.end)) {
+        continue;
+      }
+      const WordIds& expanded = SentenceWords(doc, s, token_words, o.begin, o.end);
+      out.insert(out.end(), expanded.begin(), expanded.end());
+    }
+    if (out.empty()) return out;
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    WordIds written;
+    for (const Token& t : doc.tokens_of(s)) {
+      if (t.end <= from || t.begin >= to) continue;
+      for (const internal::Lexicon::InputWord& w : token_words->Of(t)) {
+        if (w.id != internal::kNone) written.push_back(w.id);
+      }
+    }
+    std::sort(written.begin(), written.end());
+    WordIds foreign;
+    std::set_difference(out.begin(), out.end(), written.begin(), written.end(),
+                        std::back_inserter(foreign));
+    return foreign;
+  }
+
   const HistoryRule* HistoryFor(std::string_view key) const {
     for (const HistoryRule& h : history) {
       if (StartsWith(key, h.prefix)) return &h;
@@ -1237,6 +1269,19 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                                           m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence), &near);
+    if (billable != code && codes.CodeAt(code).billable()) {
+      // Words that only another mention's abbreviation put in the window
+      // ("chronic" of "CKD 3a" beside "afib") refine nothing: again without
+      // them.
+      const WordIds foreign = r.ForeignExpansionWords(doc, m, *all, &token_words,
+                                                      m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+      if (!foreign.empty()) {
+        WordIds own;
+        std::set_difference(near.begin(), near.end(), foreign.begin(), foreign.end(),
+                            std::back_inserter(own));
+        std::tie(billable, how) = r.Refine(code, own);
+      }
+    }
     if (!how.empty() && derivation == "lexicon") derivation = how;
     w = std::clamp(w, 0.0, 0.99);
     CodeEvidence ev = evidence_of(m, w);

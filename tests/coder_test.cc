@@ -168,6 +168,16 @@ TEST(CoderTest, NegatedFamilyHypotheticalAndUncertainMentionsAreNotCoded) {
   EXPECT_THAT(Codes("Assessment: Heart failure."), Contains("I50.9"));
 }
 
+TEST(CoderTest, AnotherAbbreviationsExpansionRefinesNothing) {
+  // "CKD" reads as "chronic kidney disease"; its "chronic" does not make the
+  // afib beside it chronic atrial fibrillation (I48.20).
+  std::vector<std::string> codes =
+      Codes("PMH: HTN, HLD, DM2, CKD 3a, CHF (EF 35%), afib on warfarin.");
+  EXPECT_THAT(codes, AllOf(Contains("I48.91"), Not(Contains("I48.20"))));
+  // Written, the word still refines.
+  EXPECT_THAT(Codes("Assessment: chronic atrial fibrillation on warfarin."), Contains("I48.20"));
+}
+
 TEST(CoderTest, RuleOutIsNoSideAndWorryIsNoDiagnosis) {
   // "r/o" is "rule out": no "right", and what it doubts refines nothing.
   EXPECT_THAT(Codes("Assessment: CHF, r/o exacerbation."), ElementsAre("I50.9"));
