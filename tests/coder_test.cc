@@ -414,6 +414,14 @@ TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
                            Not(Contains("C22.9"))));
   codes = Codes("Assessment: colon cancer metastasized to liver.");
   EXPECT_THAT(codes, AllOf(Contains("C18.9"), Contains("C78.7"), Not(Contains("C78.5"))));
+  // "metastatic X cancer to Y": the site after "to" is where it spread.
+  codes = Codes("Assessment: metastatic breast cancer to bone.");
+  EXPECT_THAT(codes, AllOf(Contains("C50.919"), Contains("C79.51"), Not(Contains("C41.9"))));
+  codes = Codes("Assessment: metastatic prostate cancer to bone and liver.");
+  EXPECT_THAT(codes, AllOf(IsSupersetOf({"C61", "C79.51", "C78.7"}), Not(Contains("C41.9")),
+                           Not(Contains("C22.9"))));
+  codes = Codes("Assessment: lung cancer to brain.");
+  EXPECT_THAT(codes, AllOf(Contains("C34.90"), Contains("C79.31"), Not(Contains(StartsWith("C71")))));
   // A named primary leaves no "malignant neoplasm, unspecified" (C80.1).
   codes = Codes("Assessment: sigmoid colon tumor with metastases; adenocarcinoma.");
   EXPECT_THAT(codes, AllOf(Contains("C18.7"), Not(Contains("C80.1"))));
