@@ -148,6 +148,15 @@ TEST(CoderTest, ASpinalRegionIsNamedWithoutTheWordRegion) {
               Not(Contains(StartsWith("S31"))));
 }
 
+TEST(CoderTest, AMainTermWithoutACodeFollowsItsSeeAlso) {
+  // "Dermatomyositis (acute) (chronic) - see also Dermatopolymyositis": M33.90.
+  EXPECT_THAT(Codes("Problem list: Dermatomyositis."), ElementsAre("M33.90"));
+  // Everyday words among such terms name nothing alone.
+  EXPECT_THAT(Codes("Assessment: MSSA bacteremia, adherent to medications, normal sinus rhythm."),
+              AllOf(Not(Contains(StartsWith("T78"))), Not(Contains(StartsWith("K66"))),
+                    Not(Contains(StartsWith("L98")))));
+}
+
 TEST(CoderTest, BipolarEpisodesAreCodedAsBipolarDisorder) {
   // DSM-5's "current or most recent episode"; a depressed phase of bipolar
   // disorder is F31 (F32's Excludes1 points there), not a depressive episode.

@@ -452,8 +452,11 @@ class LexiconCompiler {
     }
     if (adds_words && code != kNone) {
       for (const PhraseWords& w : here) Add(w, LexSource::kIndex, code, code2, flags, phrase);
-    } else if (adds_words && !t.see.empty()) {
-      const ParsedTerm* target = ResolveSee(t.see);
+    } else if (adds_words && (!t.see.empty() || (is_main && !t.see_also.empty()))) {
+      // A main term with no code of its own sends the reader on with "see
+      // also" as with "see" ("Dermatomyositis - see also Dermatopolymyositis").
+      const std::string& see = t.see.empty() ? t.see_also : t.see;
+      const ParsedTerm* target = ResolveSee(see);
       // A reference to a reference ("Fracture, femur, neck - see Fracture,
       // femur, upper end, neck").
       for (int hop = 0; hop < 3 && target != nullptr && target->code.empty() &&
@@ -472,7 +475,8 @@ class LexiconCompiler {
         uint32_t c = Resolve(target->code, &f);
         if (c != kNone) {
           for (const PhraseWords& w : here) {
-            Add(w, LexSource::kIndexSee, c, kNone, f, StrCat(phrase, " (see ", t.see, ")"));
+            Add(w, LexSource::kIndexSee, c, kNone, f,
+                StrCat(phrase, t.see.empty() ? " (see also " : " (see ", see, ")"));
           }
         }
       }
