@@ -157,6 +157,13 @@ TEST(CoderTest, AMainTermWithoutACodeFollowsItsSeeAlso) {
                     Not(Contains(StartsWith("L98")))));
 }
 
+TEST(CoderTest, AStomaOrTubeInPlaceIsItsStatus) {
+  EXPECT_THAT(Codes("Problem list: PEG tube in place."), ElementsAre("Z93.1"));
+  EXPECT_THAT(Codes("Problem list: trach in place."), ElementsAre("Z93.0"));
+  EXPECT_THAT(Codes("Problem list: colostomy in place."), ElementsAre("Z93.3"));
+  EXPECT_THAT(Codes("Problem list: chronic ITP."), ElementsAre("D69.3"));
+}
+
 TEST(CoderTest, BipolarEpisodesAreCodedAsBipolarDisorder) {
   // DSM-5's "current or most recent episode"; a depressed phase of bipolar
   // disorder is F31 (F32's Excludes1 points there), not a depressive episode.
