@@ -157,6 +157,14 @@ TEST(CoderTest, AMainTermWithoutACodeFollowsItsSeeAlso) {
                     Not(Contains(StartsWith("L98")))));
 }
 
+TEST(CoderTest, AtherosclerosisOfALegIsFoundUnderArteriosclerosisOfExtremities) {
+  // The index lists it as "Arteriosclerosis, extremities, leg, with rest pain".
+  EXPECT_THAT(Codes("Assessment: Atherosclerosis of native arteries of right leg with rest pain."),
+              Contains("I70.221"));
+  EXPECT_THAT(Codes("Assessment: Atherosclerosis of bilateral legs with intermittent claudication."),
+              ElementsAre("I70.213"));
+}
+
 TEST(CoderTest, AStomaOrTubeInPlaceIsItsStatus) {
   EXPECT_THAT(Codes("Problem list: PEG tube in place."), ElementsAre("Z93.1"));
   EXPECT_THAT(Codes("Problem list: trach in place."), ElementsAre("Z93.0"));
