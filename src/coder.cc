@@ -447,7 +447,31 @@ struct Coder::Rep {
     bool paralysis = false;
     for (uint32_t p : paralysis_ids) paralysis = paralysis || Has(w, p);
     if (!paralysis) return w;
-    const bool left = Has(w, left_id), right = Has(w, right_id);
+    bool left = Has(w, left_id), right = Has(w, right_id);
+    if (left && right) {
+      // Both sides in the words ("right hemiparesis after a left MCA
+      // stroke"): the side written just before a paralysis word is its side.
+      left = right = false;
+      for (const Token* t = first; t != last; ++t) {
+        bool paralysis_word = false;
+        for (const internal::Lexicon::InputWord& x : token_words->Of(*t)) {
+          for (uint32_t p : paralysis_ids) paralysis_word = paralysis_word || x.id == p;
+        }
+        if (!paralysis_word) continue;
+        // Up to two words back, over "-sided".
+        int seen = 0;
+        for (const Token* b = t; b != first && seen < 3;) {
+          --b;
+          if (b->kind == TokenKind::kPunct) continue;
+          ++seen;
+          for (const internal::Lexicon::InputWord& x : token_words->Of(*b)) {
+            left = left || x.id == left_id;
+            right = right || x.id == right_id;
+          }
+          if (left || right) break;
+        }
+      }
+    }
     if (left == right) return w;  // neither side, or both
     w.push_back(dominant_id);
     if (left && non_id != internal::kNone) w.push_back(non_id);

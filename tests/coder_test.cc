@@ -464,6 +464,10 @@ TEST(CoderTest, ADeficitFollowingAStrokeIsItsSequela) {
               AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
   EXPECT_THAT(Codes("Assessment: aphasia after a large left MCA stroke."),
               AllOf(Contains("I69.320"), Not(Contains(StartsWith("I63")))));
+  // The side of the paralysis is the one written before it, not the side
+  // of the brain the stroke was in.
+  EXPECT_THAT(Codes("Assessment: right hemiparesis after a left MCA stroke."),
+              AllOf(Contains("I69.351"), Not(Contains("I69.359"))));
   // A hemorrhagic stroke's sequelae are I69.1- (intracerebral hemorrhage).
   EXPECT_THAT(Codes("Assessment: left hemiplegia after hemorrhagic stroke, nondominant side."),
               AllOf(Contains("I69.154"), Not(Contains(StartsWith("I69.3"))),
