@@ -90,6 +90,7 @@ bool IsClauseBreak(const Token& t) {
 
 std::vector<Mention> Extractor::Extract(const Document& doc) const {
   internal::ChartWords chart_words(*rep_->lexicon);
+  chart_words.Reserve(doc.tokens().size() / 2);
   return rep_->Extract(doc, &chart_words);
 }
 

@@ -37,6 +37,13 @@ class ChartWords {
 
   const Lexicon& lexicon() const { return lexicon_; }
 
+  // Room for about `forms` distinct forms (a chart's tokens / 2 is plenty), so
+  // the table is not rebuilt as it grows.
+  void Reserve(size_t forms) {
+    seen_.reserve(forms);
+    words_.reserve(forms + forms / 4);
+  }
+
   // The lexicon words of `form`, byte offsets relative to it. The span is
   // valid until the next call.
   absl::Span<const Lexicon::InputWord> Of(std::string_view form) {
