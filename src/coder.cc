@@ -20,6 +20,7 @@
 namespace chartcoder {
 
 using internal::Contains;
+using internal::IsLiteral;
 using internal::StrCat;
 
 namespace {
@@ -95,6 +96,19 @@ class TokenWords {
   std::vector<internal::Lexicon::InputWord> words_;
 };
 
+// "without", "no", "not", "w/o", "negative", "denies": by length first (the
+// test runs for every token of every sentence the coder reads).
+bool IsNegationWord(std::string_view n) {
+  switch (n.size()) {
+    case 2: return n[0] == 'n' && n[1] == 'o';
+    case 3: return IsLiteral(n, "not") || IsLiteral(n, "w/o");
+    case 6: return IsLiteral(n, "denies");
+    case 7: return IsLiteral(n, "without");
+    case 8: return IsLiteral(n, "negative");
+    default: return false;
+  }
+}
+
 WordIds AffirmedWords(std::span<const Token> tokens,
                       const internal::Lexicon& lex, TokenWords* token_words) {
   WordIds out;
@@ -108,12 +122,13 @@ WordIds AffirmedWords(std::span<const Token> tokens,
   bool negated = false;
   for (const Token& t : tokens) {
     if (t.kind == TokenKind::kPunct) {
-      if (t.norm == "," || t.norm == ";" || t.norm == "." || t.norm == ":") negated = false;
+      const std::string_view p = t.norm;
+      if (p.size() == 1 && (p[0] == ',' || p[0] == ';' || p[0] == '.' || p[0] == ':')) {
+        negated = false;
+      }
       continue;
     }
-    const std::string_view n = t.norm;
-    if (n == "without" || n == "no" || n == "not" || n == "w/o" || n == "negative" ||
-        n == "denies") {
+    if (IsNegationWord(t.norm)) {
       flush();
       negated = true;
       continue;

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/types/span.h"
+
 namespace chartcoder::internal {
 
 struct LexWord {
@@ -41,6 +43,8 @@ std::string NormalizeLowerCaseWord(std::string word);
 // "due", "to", and the coding words "unspecified", "other", "nos"). Takes a
 // normalized stem.
 bool IsLexiconStopWord(std::string_view stem);
+// The stems IsLexiconStopWord() is true of.
+absl::Span<const std::string_view> LexiconStopWords();
 
 // The content words of a code title, as the coder compares titles with a
 // chart: stems without connectors, without "unspecified" and the vague noun

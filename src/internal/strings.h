@@ -7,6 +7,7 @@
 #define CHARTCODER_SRC_INTERNAL_STRINGS_H_
 
 #include <charconv>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -71,6 +72,13 @@ std::string_view Trim(std::string_view s);
 std::string AsciiLower(std::string_view s);
 std::string AsciiUpper(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// `s` == the string literal `lit`, compared inline (GCC calls the out-of-line
+// string_view::compare for `s == "..."` in hot loops).
+template <size_t N>
+inline bool IsLiteral(std::string_view s, const char (&lit)[N]) {
+  return s.size() == N - 1 && std::memcmp(s.data(), lit, N - 1) == 0;
+}
 
 inline bool Contains(std::string_view s, std::string_view part) {
   return s.find(part) != std::string_view::npos;
