@@ -57,7 +57,9 @@ class ChartWords {
 
   const Lexicon& lexicon_;
   // Form -> its words in words_ (first, count).
-  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>, StringViewHash> seen_;
+  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>, StringViewHash,
+                      StringViewEq>
+      seen_;
   std::vector<Lexicon::InputWord> words_;
   std::vector<LexWord> pieces_;
 };

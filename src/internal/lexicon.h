@@ -136,7 +136,7 @@ class Lexicon {
   absl::Span<const uint32_t> anchors_;
   absl::Span<const LexExpansionRecord> expansions_;
   absl::Span<const uint32_t> expansion_words_;
-  absl::flat_hash_map<std::string_view, uint32_t, StringViewHash> word_ids_;
+  absl::flat_hash_map<std::string_view, uint32_t, StringViewHash, StringViewEq> word_ids_;
   std::vector<uint8_t> stop_words_;  // per word id: IsLexiconStopWord (1) or not
   // "left", "right", "bilateral" (kNone when absent from the pack), and
   // "side" ("left-sided"), which a side may stand before without effect.

@@ -155,9 +155,8 @@ bool IsLexiconStopWord(std::string_view s) {
   // Called for every word of every chart: a length check first, then one
   // hash look-up in an immutable set (built once, never freed).
   if (s.size() < 1 || s.size() > 9) return false;
-  static const absl::flat_hash_set<std::string_view, StringViewHash>* const kStop =
-      new absl::flat_hash_set<std::string_view, StringViewHash>(std::begin(kStopWords),
-                                                                 std::end(kStopWords));
+  using StopSet = absl::flat_hash_set<std::string_view, StringViewHash, StringViewEq>;
+  static const StopSet* const kStop = new StopSet(std::begin(kStopWords), std::end(kStopWords));
   return kStop->contains(s);
 }
 
