@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "src/internal/chart_words.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
@@ -69,8 +70,15 @@ class TokenWords {
     if (first_[i] == kUnset) {
       // Each distinct written form is normalized once per chart (offsets
       // relative to it; shared with the extractor), then placed at this token.
+      // The word before, for numerals ("stage III"): the last word of the
+      // previous token when it is a word.
+      uint32_t previous = internal::kNone;
+      if (i > 0 && doc_.tokens()[i - 1].kind == TokenKind::kWord) {
+        auto before = chart_words_.Of(doc_.text_of(doc_.tokens()[i - 1]));
+        if (!before.empty()) previous = before.back().id;
+      }
       first_[i] = static_cast<uint32_t>(words_.size());
-      for (internal::Lexicon::InputWord w : chart_words_.Of(doc_.text_of(t))) {
+      for (internal::Lexicon::InputWord w : chart_words_.Of(doc_.text_of(t), previous)) {
         w.begin += t.begin;
         w.end += t.begin;
         words_.push_back(w);
@@ -96,12 +104,14 @@ class TokenWords {
   std::vector<internal::Lexicon::InputWord> words_;
 };
 
-// "without", "no", "not", "w/o", "negative", "denies": by length first (the
-// test runs for every token of every sentence the coder reads).
+// "without", "no", "not", "w/o", "negative", "denies", "r/o", "rule" (out):
+// by length first (the test runs for every token of every sentence the coder
+// reads).
 bool IsNegationWord(std::string_view n) {
   switch (n.size()) {
     case 2: return n[0] == 'n' && n[1] == 'o';
-    case 3: return IsLiteral(n, "not") || IsLiteral(n, "w/o");
+    case 3: return IsLiteral(n, "not") || IsLiteral(n, "w/o") || IsLiteral(n, "r/o");
+    case 4: return IsLiteral(n, "rule");
     case 6: return IsLiteral(n, "denies");
     case 7: return IsLiteral(n, "without");
     case 8: return IsLiteral(n, "negative");
@@ -144,6 +154,7 @@ WordIds AffirmedWords(std::span<const Token> tokens,
 
 struct CombinationRule {
   std::string when;  // undotted prefixes
+  std::string when_origin;  // when not empty: `when` only as the history code of a mention of this
   std::string with;
   uint32_t assign = kNoCode;
   std::vector<std::string> drop;
@@ -253,6 +264,37 @@ bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
     if (t.end + 40 < m.begin || t.begin > m.end + 40) continue;
     const int year = YearOf(t);
     if (year > 0 && year < latest_year) return true;
+  }
+  return false;
+}
+
+// True when the words just before the mention name it as the cause of
+// something ("hemiparesis after a stroke", "as a late effect of CVA",
+// "sequelae of stroke", "residuals from CVA") and do not call it acute.
+bool NamedAsCause(const Document& doc, const Mention& m) {
+  const Sentence& sentence = doc.sentences()[m.sentence];
+  std::vector<std::string_view> before;  // nearest first, at most 5 words
+  for (const Token& t : doc.tokens_of(sentence)) {
+    if (t.end > m.begin) break;
+    if (t.end + 48 < m.begin || t.norm.empty() || !absl::ascii_isalnum(t.norm[0])) continue;
+    before.insert(before.begin(), t.norm);
+    if (before.size() > 5) before.pop_back();
+  }
+  // Words that end the look back: the cue must govern the mention ("after a
+  // large left MCA stroke"), not a clause before it.
+  static constexpr std::string_view kStop[] = {"and", "or", "but", "with", "without", "no", "not",
+                                               "for", "to", "in", "on", "at", "by", "because",
+                                               "while", "during", "before", "then"};
+  for (size_t i = 0; i < before.size(); ++i) {
+    const std::string_view w = before[i];
+    if (w == "acute" || w == "new" || w == "evolving" || w == "recent") return false;
+    if (w == "after" || w == "following" || w == "from") return true;
+    if (w == "of" && i + 1 < before.size()) {
+      const std::string_view v = before[i + 1];
+      return v == "effect" || v == "effects" || v == "sequela" || v == "sequelae" ||
+             v == "residual" || v == "residuals" || v == "result";
+    }
+    if (std::find(std::begin(kStop), std::end(kStop), w) != std::end(kStop)) return false;
   }
   return false;
 }
@@ -418,6 +460,38 @@ struct Coder::Rep {
     std::sort(w.begin(), w.end());
     w.erase(std::unique(w.begin(), w.end()), w.end());
     return w;
+  }
+
+  // The words that the expansions of other abbreviations in the window
+  // [from, to) of `m`'s sentence add, and that no token there writes (sorted).
+  WordIds ForeignExpansionWords(const Document& doc, const Mention& m,
+                                const std::vector<Mention>& all, TokenWords* token_words,
+                                uint32_t from, uint32_t to) const {
+    WordIds out;
+    const Sentence& s = doc.sentences()[m.sentence];
+    for (const Mention& o : all) {
+      if (o.sentence != m.sentence || o.subsumed || !o.expanded || o.end <= from ||
+          o.begin >= to || (o.begin < m.end && m.begin < o.end)) {
+        continue;
+      }
+      const WordIds& expanded = SentenceWords(doc, s, token_words, o.begin, o.end);
+      out.insert(out.end(), expanded.begin(), expanded.end());
+    }
+    if (out.empty()) return out;
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    WordIds written;
+    for (const Token& t : doc.tokens_of(s)) {
+      if (t.end <= from || t.begin >= to) continue;
+      for (const internal::Lexicon::InputWord& w : token_words->Of(t)) {
+        if (w.id != internal::kNone) written.push_back(w.id);
+      }
+    }
+    std::sort(written.begin(), written.end());
+    WordIds foreign;
+    std::set_difference(out.begin(), out.end(), written.begin(), written.end(),
+                        std::back_inserter(foreign));
+    return foreign;
   }
 
   const HistoryRule* HistoryFor(std::string_view key) const {
@@ -613,7 +687,11 @@ struct Coder::Rep {
   // The billable code that `id` stands for in this sentence: itself, or the
   // descendant whose extra title words the sentence has (laterality, type,
   // the 7th character), or its default (unspecified / initial encounter).
-  std::pair<uint32_t, std::string> Specify(uint32_t id, const WordIds& sentence_words) const {
+  // `near` (optional): the words around the mention; among children the
+  // sentence supports equally, the one whose words stand near wins ("stage 4
+  // sacral pressure ulcer ... ~3 weeks ago" is stage 4).
+  std::pair<uint32_t, std::string> Specify(uint32_t id, const WordIds& sentence_words,
+                                           const WordIds* near = nullptr) const {
     Code c = At(id);
     if (c.billable()) return Refine(id, sentence_words);
     const absl::Span<const uint32_t> base = lexicon->TitleWords(id);
@@ -648,8 +726,12 @@ struct Coder::Rep {
           extra.empty() ? 0 : static_cast<double>(matched) / static_cast<double>(extra.size());
       const double depth_penalty = 0.001 * d.depth();
       if (matched > 0 && support >= 0.66 && !denied) {
-        const double score = 2.0 * matched + support - 0.05 * (extra.size() - matched) -
-                             depth_penalty;
+        int matched_near = 0;
+        if (near != nullptr) {
+          for (uint32_t w : extra) matched_near += Has(*near, w);
+        }
+        const double score = 2.0 * matched + support - 0.05 * (extra.size() - matched) +
+                             0.1 * matched_near - depth_penalty;
         if (score > best_score) {
           best_score = score;
           best = d.id();
@@ -765,7 +847,16 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
     }
     for (size_t r = 0; r < t.row_count(); ++r) {
       CombinationRule rule;
-      rule.when = Undot(t.cell(r, when));
+      std::string_view when_cell = t.cell(r, when);
+      if (const size_t lt = when_cell.find('<'); lt != std::string_view::npos) {
+        rule.when_origin = Undot(when_cell.substr(lt + 1));
+        when_cell = when_cell.substr(0, lt);
+        if (rule.when_origin.empty()) {
+          return absl::InvalidArgumentError(
+              StrCat("curated/combination_rules row ", r + 1, ": empty origin after '<'"));
+        }
+      }
+      rule.when = Undot(when_cell);
       rule.with = Undot(t.cell(r, with));
       if (t.cell(r, assign) == "-") {
         rule.assign = kNoCode;  // a pure exclusion: only `drop`
@@ -1096,6 +1187,35 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     crossed.insert(i);
     if (o.subsumed) promoted.insert(static_cast<size_t>(first_primary));
   }
+  // A condition named as the cause of a deficit in its sentence, whose
+  // history code a combination rule pairs with that deficit ("right
+  // hemiparesis after a stroke": Z86.73 with G81 gives I69.35-), is the past
+  // event of a sequela (guideline I.C.9.d) though no word says "history".
+  std::set<size_t> sequela_causes;
+  for (size_t i = 0; i < all->size(); ++i) {
+    const Mention& m = (*all)[i];
+    if (m.subsumed || m.code_id == kNoCode || m.assertion.historical || !affirmed(m, false)) {
+      continue;
+    }
+    const HistoryRule* h = r.HistoryFor(codes.CodeAt(m.code_id).key());
+    if (h == nullptr || h->kind != HistoryKind::kCode || !NamedAsCause(doc, m)) continue;
+    const std::string_view past = codes.CodeAt(h->code).key();
+    bool deficit = false;
+    for (const Mention& o : *all) {
+      if (o.sentence != m.sentence || o.subsumed || o.code_id == kNoCode || !affirmed(o, false)) {
+        continue;
+      }
+      const std::string_view ok = codes.CodeAt(o.code_id).key();
+      for (const CombinationRule& rule : r.combinations) {
+        if (rule.assign != kNoCode && StartsWith(past, rule.when) && StartsWith(ok, rule.with)) {
+          deficit = true;
+          break;
+        }
+      }
+      if (deficit) break;
+    }
+    if (deficit) sequela_causes.insert(i);
+  }
   for (size_t mi = 0; mi < all->size(); ++mi) {
     const Mention& m = (*all)[mi];
     if ((m.subsumed && !promoted.contains(mi)) || m.code_id == kNoCode) continue;
@@ -1116,7 +1236,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     Assertion a = m.assertion;
     // "healed", "resolved", "cured" right after a condition make it history.
-    if (!a.historical && ResolvedAfter(doc, m)) a.historical = true;
+    if (!a.historical && (ResolvedAfter(doc, m) || sequela_causes.contains(mi))) {
+      a.historical = true;
+    }
     // An acute condition dated to a past year ("R AKA 2020 for wet
     // gangrene", "anterior STEMI 2019") is history.
     if (!a.historical && NearPastYear(doc, m, latest_year)) {
@@ -1165,7 +1287,20 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     const WordIds& near = r.SentenceWords(doc, sentences[m.sentence], &token_words,
                                           m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
-                                                          : r.Specify(code, words_of(m.sentence));
+                                                          : r.Specify(code, words_of(m.sentence), &near);
+    if (billable != code && codes.CodeAt(code).billable()) {
+      // Words that only another mention's abbreviation put in the window
+      // ("chronic" of "CKD 3a" beside "afib") refine nothing: again without
+      // them.
+      const WordIds foreign = r.ForeignExpansionWords(doc, m, *all, &token_words,
+                                                      m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+      if (!foreign.empty()) {
+        WordIds own;
+        std::set_difference(near.begin(), near.end(), foreign.begin(), foreign.end(),
+                            std::back_inserter(own));
+        std::tie(billable, how) = r.Refine(code, own);
+      }
+    }
     if (!how.empty() && derivation == "lexicon") derivation = how;
     w = std::clamp(w, 0.0, 0.99);
     CodeEvidence ev = evidence_of(m, w);
@@ -1245,25 +1380,48 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
   }
 
-  // "Use additional code": a subsumed mention whose code a candidate's note
-  // asks for ("E11.22: use additional code to identify stage of CKD
-  // (N18.1-N18.6)") is added, with the candidate's assertion.
+  // "Use additional code", "code first", "code also": a subsumed mention
+  // whose code a candidate's note asks for ("E11.22: use additional code to
+  // identify stage of CKD (N18.1-N18.6)"; "D63.1: code first underlying
+  // chronic kidney disease (N18.-)") is added, with the candidate's
+  // assertion.
   {
-    std::vector<std::pair<uint32_t, std::vector<CodeRange>>> asks;
+    // A note asks for a code of any of its categories; it is met when the
+    // chart already gave one ("CKD 4" beside "diabetic CKD"; N18.4's "code
+    // first any associated diabetic CKD (E08.22-E13.22)" by E11.22).
+    struct Ask {
+      NoteKind kind;
+      std::vector<std::string> categories;  // undotted, 3 characters
+    };
+    std::vector<std::pair<uint32_t, std::vector<Ask>>> asks;
     for (const auto& [code, c] : candidates) {
-      std::vector<CodeRange> refs;
-      for (const Note& n : codes.CodeAt(code).NotesInEffect(NoteKind::kUseAdditionalCode)) {
-        refs.insert(refs.end(), n.refs.begin(), n.refs.end());
+      std::vector<Ask> notes;
+      for (NoteKind kind :
+           {NoteKind::kUseAdditionalCode, NoteKind::kCodeFirst, NoteKind::kCodeAlso}) {
+        for (const Note& n : codes.CodeAt(code).NotesInEffect(kind)) {
+          Ask ask{kind, {}};
+          for (const CodeRange& ref : n.refs) {
+            const std::string first = Undot(ref.first);
+            if (first.size() >= 3) ask.categories.push_back(first.substr(0, 3));
+          }
+          if (!ask.categories.empty()) notes.push_back(std::move(ask));
+        }
       }
-      if (!refs.empty()) asks.emplace_back(code, std::move(refs));
+      if (!notes.empty()) asks.emplace_back(code, std::move(notes));
     }
-    std::set<std::string> categories;
+    std::set<std::string, std::less<>> categories;
     for (const auto& [code, c] : candidates) {
       categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
     }
+    auto met = [&](const Ask& ask) {
+      for (const std::string& cat : ask.categories) {
+        if (categories.contains(cat)) return true;
+      }
+      return false;
+    };
     // The sentences each asking code is evidenced in.
     std::map<uint32_t, std::set<uint32_t>> ask_sentences;
-    for (const auto& [code, refs] : asks) {
+    for (const auto& [code, notes] : asks) {
       for (const CodeEvidence& ev : candidates[code].evidence) {
         ask_sentences[code].insert(ev.sentence_begin);
       }
@@ -1275,25 +1433,34 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       if (!affirmed(m, uncertain_ok)) continue;
       if (HasHistoricalCue(m.assertion)) continue;
       const std::string key(codes.CodeAt(m.code_id).key());
-      // The instruction is met when the chart already gave a code of the
-      // category it asks for ("CKD 4" beside "diabetic CKD").
       if (categories.contains(key.substr(0, 3))) continue;
-      for (const auto& [code, refs] : asks) {
+      for (const auto& [code, notes] : asks) {
         const Candidate& c = candidates[code];
         if (!ask_sentences[code].contains(sentences[m.sentence].begin)) continue;
-        bool asked = false;
-        for (const CodeRange& ref : refs) {
-          // Compare by category: "N18.1-N18.6" asks for an N18 code.
-          std::string first = Undot(ref.first);
-          while (!first.empty() && first.back() == '-') first.pop_back();
-          asked |= StartsWith(key, first.substr(0, 3));
+        // "Code first" and "code also" name a condition within the asking
+        // code's own words ("anemia in CKD"); "use additional code" one in
+        // its sentence.
+        bool within = false;
+        for (const CodeEvidence& ev : c.evidence) {
+          within |= ev.begin <= m.begin && m.end <= ev.end;
         }
-        if (!asked) continue;
+        const Ask* asked = nullptr;
+        for (const Ask& ask : notes) {
+          if (met(ask) || (ask.kind != NoteKind::kUseAdditionalCode && !within)) continue;
+          for (const std::string& cat : ask.categories) {
+            if (StartsWith(key, cat)) asked = &ask;
+          }
+          if (asked != nullptr) break;
+        }
+        if (asked == nullptr) continue;
         auto [billable, how] = r.Specify(m.code_id, words_of(m.sentence));
         double w = c.evidence.front().weight * 0.95;
         CodeEvidence ev = evidence_of(m, w);
         ev.assertion = c.evidence.front().assertion;
-        add(billable, std::move(ev), StrCat("use additional code of ", codes.CodeAt(code).code()));
+        const std::string_view note = asked->kind == NoteKind::kCodeFirst  ? "code first"
+                                      : asked->kind == NoteKind::kCodeAlso ? "code also"
+                                                                           : "use additional code";
+        add(billable, std::move(ev), StrCat(note, " of ", codes.CodeAt(code).code()));
         categories.insert(key.substr(0, 3));
         break;
       }
@@ -1323,6 +1490,14 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     for (const CombinationRule& rule : r.combinations) {
       if (!maybe_live(rule.when) || !maybe_live(rule.with)) continue;
       std::vector<uint32_t> when = live(rule.when);
+      if (!rule.when_origin.empty()) {
+        std::erase_if(when, [&](uint32_t x) {
+          for (const CodeEvidence& ev : candidates[x].evidence) {
+            if (StartsWith(Undot(ev.mention_code), rule.when_origin)) return false;
+          }
+          return true;
+        });
+      }
       std::vector<uint32_t> with = live(rule.with);
       if (when.empty() || with.empty()) continue;
       if (when.size() == 1 && with.size() == 1 && when[0] == with[0]) continue;
@@ -1451,7 +1626,10 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                                     bk.substr(0, last.size()) <= last);
             if (!hit) continue;
             // Codes of one category exclude each other only as alternatives.
-            if (score_of(candidates[b]) <= score_of(candidates[a])) {
+            // An Excludes1 note names where the excluded condition is coded
+            // ("F32 Excludes1: bipolar disorder (F31.-)"): at equal scores
+            // the code the note points to stays.
+            if (score_of(candidates[b]) < score_of(candidates[a])) {
               candidates[b].dropped = true;
             } else {
               candidates[a].dropped = true;
@@ -1467,15 +1645,33 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // Symptoms explained by a diagnosis of the same sentence are not coded.
   if (!r.options.keep_integral_symptoms) {
     std::set<uint32_t> diagnosis_sentences;
+    std::set<std::string, std::less<>> diagnosis_categories;
     for (const auto& [code, c] : candidates) {
-      if (c.dropped || codes.CodeAt(code).key()[0] == 'R' ||
-          codes.CodeAt(code).key()[0] == 'Z') {
+      const Code x = codes.CodeAt(code);
+      // Pain codes outside chapter R ("Low back pain", "Pain in right
+      // knee") are symptoms too: they explain no fever or nausea.
+      if (c.dropped || x.key()[0] == 'R' || x.key()[0] == 'Z' ||
+          Contains(x.description(), "pain") || Contains(x.description(), "Pain")) {
         continue;
       }
       for (const CodeEvidence& ev : c.evidence) diagnosis_sentences.insert(ev.sentence_begin);
+      diagnosis_categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
     }
     for (auto& [code, c] : candidates) {
       if (c.dropped || codes.CodeAt(code).key()[0] != 'R') continue;
+      // A sign whose note says "code first underlying condition" (R64
+      // cachexia, R65.2- severe sepsis) is coded beside its cause; one whose
+      // note names the causes (R18.0 malignant ascites: C56, C78.6; R40.2-
+      // coma scale: S02, S06) only beside one of them.
+      bool with_cause = false;
+      for (const Note& n : codes.CodeAt(code).NotesInEffect(NoteKind::kCodeFirst)) {
+        with_cause |= n.refs.empty();
+        for (const CodeRange& ref : n.refs) {
+          const std::string first = Undot(ref.first);
+          with_cause |= first.size() >= 3 && diagnosis_categories.contains(first.substr(0, 3));
+        }
+      }
+      if (with_cause) continue;
       bool alone = false;
       for (const CodeEvidence& ev : c.evidence) {
         alone |= !diagnosis_sentences.contains(ev.sentence_begin);

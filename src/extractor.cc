@@ -182,7 +182,8 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       std::string_view src = use_written ? written : t.norm;
       // A chart repeats its words: each distinct written form is normalized
       // and looked up once per chart (ChartWords).
-      for (internal::Lexicon::InputWord w : chart_words->Of(src)) {
+      const uint32_t previous = words.empty() ? internal::kNone : words.back().id;
+      for (internal::Lexicon::InputWord w : chart_words->Of(src, previous)) {
         // Offsets: within the written token, or the whole token for a
         // normalized (non-ASCII) one.
         w.begin = use_written ? t.begin + w.begin : t.begin;

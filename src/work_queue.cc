@@ -323,6 +323,49 @@ absl::StatusOr<bool> WorkQueue::Renew(const Lease& lease, absl::Duration duratio
       lease, {Millis(duration)});
 }
 
+absl::StatusOr<std::vector<bool>> WorkQueue::RenewBatch(const std::vector<const Lease*>& leases,
+                                                        absl::Duration duration) const {
+  if (leases.size() > static_cast<size_t>(kMaxBatch)) {
+    return absl::InvalidArgumentError(StrCat("a batch of 0 to ", kMaxBatch, " leases"));
+  }
+  if (duration < absl::Seconds(1)) return absl::InvalidArgumentError("a lease of at least 1 s");
+  std::vector<bool> ours(leases.size(), false);
+  if (leases.empty()) return ours;
+  std::vector<std::optional<std::string>> ids, owners, attempts;
+  std::unordered_map<int64_t, size_t> position;  // job id -> index in `leases`
+  for (size_t i = 0; i < leases.size(); ++i) {
+    if (leases[i] == nullptr) return absl::InvalidArgumentError(StrCat("lease ", i + 1, ": null"));
+    position.emplace(leases[i]->job_id, i);
+    ids.push_back(StrCat(leases[i]->job_id));
+    owners.push_back(leases[i]->owner);
+    attempts.push_back(StrCat(leases[i]->attempt));
+  }
+  const std::vector<PgParam> params = {internal::PgArray(ids), internal::PgArray(owners),
+                                       internal::PgArray(attempts), Millis(duration)};
+  static constexpr char kSql[] =
+      "UPDATE cc_jobs j SET available_at = now() + $4 * interval '1 millisecond' "
+      "FROM unnest($1::bigint[], $2::text[], $3::integer[]) AS h(id, owner, attempt) "
+      "WHERE j.id = h.id AND j.lease_owner = h.owner AND j.attempts = h.attempt "
+      "AND j.state = 'leased' RETURNING j.id";
+  absl::Status s = impl_->pool.Run(
+      [&](PgConnection& conn) -> absl::Status {
+        absl::StatusOr<PgResult> r = conn.ExecPrepared(kSql, params);
+        if (!r.ok()) return r.status();
+        ours.assign(leases.size(), false);
+        for (int row = 0; row < r->rows(); ++row) {
+          auto at = position.find(r->GetInt(row, 0));
+          if (at == position.end()) return absl::InternalError("a renewal of a job not asked");
+          ours[at->second] = true;
+        }
+        return absl::OkStatus();
+      },
+      3);
+  if (!s.ok()) return s;
+  // A job listed twice is ours at each place if at one.
+  for (size_t i = 0; i < leases.size(); ++i) ours[i] = ours[position[leases[i]->job_id]];
+  return ours;
+}
+
 absl::StatusOr<bool> WorkQueue::Complete(const Lease& lease, std::string_view result_json,
                                          const KeyProvider* keys, std::string_view key_id) const {
   absl::StatusOr<std::vector<CompleteOutcome>> done =
@@ -787,14 +830,25 @@ void HandleBatch(WorkerShared& w, std::vector<Lease> leases) {
   // those waiting for the batch's completion).
   const absl::Duration renew_every = std::max(o.lease / 3, absl::Milliseconds(100));
   absl::Time next_renew = absl::Now() + renew_every;
+  // One statement renews them all (a batch of 100 is one round trip, not
+  // 100: under load the last of 100 single renewals came after the lease).
   auto renew_due = [&] {
     if (absl::Now() < next_renew) return;
+    std::vector<Held*> open;
+    std::vector<const Lease*> leases;
     for (Held& h : held) {
       if (h.finished || h.lost) continue;
-      absl::StatusOr<bool> renewed =
-          WithDatabase<bool>(w, [&] { return w.queue->Renew(h.lease, o.lease); }, true);
-      if (!renewed.ok()) break;  // the database stayed away: try again next time
-      if (!*renewed) h.lost = true;
+      open.push_back(&h);
+      leases.push_back(&h.lease);
+    }
+    if (!leases.empty()) {
+      absl::StatusOr<std::vector<bool>> renewed = WithDatabase<std::vector<bool>>(
+          w, [&] { return w.queue->RenewBatch(leases, o.lease); }, true);
+      if (renewed.ok() && renewed->size() == open.size()) {
+        for (size_t i = 0; i < open.size(); ++i) {
+          if (!(*renewed)[i]) open[i]->lost = true;
+        }
+      }  // else the database stayed away: try again next time
     }
     next_renew = absl::Now() + renew_every;
   };

@@ -109,6 +109,54 @@ TEST(CoderTest, AffirmedDiagnosesAreCoded) {
               Contains("E11.42"));
 }
 
+TEST(CoderTest, NumeralsAfterTypeStageAndClassAreRead) {
+  // Roman numerals and number words after "type", "stage", "class" are the
+  // numbers the titles write ("type II" is type 2, not "other" diabetes).
+  EXPECT_THAT(Codes("Assessment: Type II diabetes mellitus."), ElementsAre("E11.9"));
+  EXPECT_THAT(Codes("Assessment: CKD stage III."), ElementsAre("N18.30"));
+  EXPECT_THAT(Codes("Assessment: stage IV chronic kidney disease."), ElementsAre("N18.4"));
+  EXPECT_THAT(Codes("Assessment: Class III obesity."), ElementsAre("E66.01"));
+  EXPECT_THAT(Codes("Assessment: type two diabetes."), ElementsAre("E11.9"));
+}
+
+TEST(CoderTest, AMatchInsideALongerOneWithItsNonessentialWordsIsSubsumed) {
+  // "Stenosis, aortic (valve)": "valve stenosis" (I38, endocarditis of an
+  // unspecified valve) is part of it, not a second condition.
+  EXPECT_THAT(Codes("Assessment: aortic valve stenosis."), ElementsAre("I35.0"));
+}
+
+TEST(CoderTest, ASymptomWhoseNoteSaysCodeFirstIsCodedWithItsCause) {
+  // R64 "Code first underlying condition": cachexia is coded beside the
+  // cancer, not dropped as a symptom of it; a plain symptom still is.
+  EXPECT_THAT(Codes("Assessment: Cachexia due to lung cancer."), IsSupersetOf({"C34.90", "R64"}));
+  EXPECT_THAT(Codes("Assessment: Cough due to pneumonia."),
+              AllOf(Contains("J18.9"), Not(Contains(StartsWith("R05")))));
+}
+
+TEST(CoderTest, ASpinalRegionIsNamedWithoutTheWordRegion) {
+  // "Radiculopathy, lumbar region" (M54.16): charts write "lumbar
+  // radiculopathy".
+  EXPECT_THAT(Codes("Assessment: Lumbar radiculopathy, left L5."), ElementsAre("M54.16"));
+  EXPECT_THAT(Codes("Assessment: cervical radiculopathy."), ElementsAre("M54.12"));
+  // The stage next to the ulcer, not a number further on in the sentence.
+  EXPECT_THAT(Codes("HPI: chronic stage 4 sacral pressure ulcer (followed by wound clinic, "
+                    "dressing changes daily), and a wound under the great toe first seen "
+                    "~3 weeks ago."),
+              Contains("L89.154"));
+  // A lumbar puncture is a procedure, not a puncture wound of the lower back.
+  EXPECT_THAT(Codes("Assessment: meningitis ruled out by lumbar puncture."),
+              Not(Contains(StartsWith("S31"))));
+}
+
+TEST(CoderTest, BipolarEpisodesAreCodedAsBipolarDisorder) {
+  // DSM-5's "current or most recent episode"; a depressed phase of bipolar
+  // disorder is F31 (F32's Excludes1 points there), not a depressive episode.
+  EXPECT_THAT(Codes("Assessment: Bipolar I disorder, most recent episode depressed, moderate."),
+              ElementsAre("F31.32"));
+  EXPECT_THAT(Codes("Assessment: Bipolar depression."),
+              AllOf(Contains(StartsWith("F31")), Not(Contains(StartsWith("F32")))));
+}
+
 TEST(CoderTest, NegatedFamilyHypotheticalAndUncertainMentionsAreNotCoded) {
   EXPECT_THAT(Codes("Assessment: No evidence of heart failure. Denies chest pain."), IsEmpty());
   EXPECT_THAT(Codes("Family history: mother with breast cancer. Father had MI."), IsEmpty());
@@ -118,6 +166,24 @@ TEST(CoderTest, NegatedFamilyHypotheticalAndUncertainMentionsAreNotCoded) {
   // The same words affirmed are coded, so the cues are what decided.
   EXPECT_THAT(Codes("Assessment: Pneumonia."), Contains("J18.9"));
   EXPECT_THAT(Codes("Assessment: Heart failure."), Contains("I50.9"));
+}
+
+TEST(CoderTest, AnotherAbbreviationsExpansionRefinesNothing) {
+  // "CKD" reads as "chronic kidney disease"; its "chronic" does not make the
+  // afib beside it chronic atrial fibrillation (I48.20).
+  std::vector<std::string> codes =
+      Codes("PMH: HTN, HLD, DM2, CKD 3a, CHF (EF 35%), afib on warfarin.");
+  EXPECT_THAT(codes, AllOf(Contains("I48.91"), Not(Contains("I48.20"))));
+  // Written, the word still refines.
+  EXPECT_THAT(Codes("Assessment: chronic atrial fibrillation on warfarin."), Contains("I48.20"));
+}
+
+TEST(CoderTest, RuleOutIsNoSideAndWorryIsNoDiagnosis) {
+  // "r/o" is "rule out": no "right", and what it doubts refines nothing.
+  EXPECT_THAT(Codes("Assessment: CHF, r/o exacerbation."), ElementsAre("I50.9"));
+  EXPECT_THAT(Codes("Assessment: Patient worried about having a stroke."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Resolved AKI."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: AKI, resolved."), IsEmpty());
 }
 
 TEST(CoderTest, UncertainDiagnosesCodedWhenAskedAsInpatientRulesDo) {
@@ -148,6 +214,14 @@ TEST(CoderTest, DiabetesWithCkdStageIsACombinationPlusTheStage) {
                     "CKD stage 4."),
               AllOf(IsSupersetOf({"E11.22", "N18.4"}), Not(Contains("E11.9")),
                     Not(Contains("N18.9"))));
+}
+
+TEST(CoderTest, ACodeFirstNoteKeepsTheUnderlyingCondition) {
+  // D63.1: "Code first underlying chronic kidney disease (CKD) (N18.-)": the
+  // CKD inside "anemia in CKD" is coded, with its stage.
+  EXPECT_THAT(Codes("Assessment: anemia in CKD stage 3b."), IsSupersetOf({"D63.1", "N18.32"}));
+  EXPECT_THAT(Codes("Assessment: anemia, chronic renal failure."),
+              IsSupersetOf({"D63.1", "N18.9"}));
 }
 
 TEST(CoderTest, DiabetesWithCkd3bShorthand) {
@@ -349,6 +423,23 @@ TEST(CoderTest, ADeficitFollowingAStrokeIsItsSequela) {
   EXPECT_THAT(Codes("Assessment: right hemiplegia following CVA."),
               AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
   EXPECT_THAT(Codes("Assessment: left hemiparesis post stroke."), Contains("I69.354"));
+  // A stroke named as the cause of a deficit is the past event of a sequela.
+  EXPECT_THAT(Codes("Assessment: right-sided hemiparesis as late effect of stroke."),
+              AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
+  EXPECT_THAT(Codes("Assessment: dysphagia as sequela of stroke."),
+              AllOf(Contains("I69.391"), Not(Contains("I63.9"))));
+  EXPECT_THAT(Codes("Assessment: right hemiparesis after a stroke."),
+              AllOf(Contains("I69.351"), Not(Contains("I63.9"))));
+  EXPECT_THAT(Codes("Assessment: aphasia after a large left MCA stroke."),
+              AllOf(Contains("I69.320"), Not(Contains(StartsWith("I63")))));
+  // A hemorrhagic stroke's sequelae are I69.1- (intracerebral hemorrhage).
+  EXPECT_THAT(Codes("Assessment: left hemiplegia after hemorrhagic stroke, nondominant side."),
+              AllOf(Contains("I69.154"), Not(Contains(StartsWith("I69.3"))),
+                    Not(Contains(StartsWith("I63")))));
+  EXPECT_THAT(Codes("Assessment: hemorrhagic stroke."), ElementsAre("I61.9"));
+  // Without a deficit, or with an acute stroke, "after" dates nothing.
+  EXPECT_THAT(Codes("Assessment: admitted after stroke, on aspirin."), Contains("I63.9"));
+  EXPECT_THAT(Codes("Assessment: right hemiparesis after acute stroke."), Contains("I63.9"));
   // A stroke now is not a sequela; "following up" is no history.
   EXPECT_THAT(Codes("Assessment: new right hemiplegia, acute CVA."), Contains("I63.9"));
   EXPECT_THAT(Codes("Assessment: following up breast cancer, on tamoxifen."), Contains("C50.919"));

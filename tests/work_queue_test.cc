@@ -17,7 +17,9 @@
 namespace chartcoder {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 class WorkQueueTest : public testing::PgServerSuite {
  protected:
@@ -191,6 +193,30 @@ TEST_F(WorkQueueTest, ClaimBatchLeasesUpToNJobsInOrder) {
   ASSERT_EQ(again->size(), 1u);
   EXPECT_EQ((*again)[0].chart_id, "c2");
   EXPECT_EQ((*again)[0].attempt, 1);
+}
+
+TEST_F(WorkQueueTest, RenewBatchExtendsEveryLeaseStillHeldInOneStatement) {
+  std::vector<JobSpec> jobs;
+  for (int i = 0; i < 4; ++i) jobs.push_back(FileJob(absl::StrCat("c", i), absl::StrCat("x", i)));
+  ASSERT_TRUE(queue_->Submit(jobs).ok());
+  auto held = queue_->ClaimBatch("w1", absl::Seconds(1), 4);
+  ASSERT_TRUE(held.ok()) << held.status();
+  ASSERT_EQ(held->size(), 4u);
+  // One of them is done meanwhile: its lease is gone.
+  ASSERT_THAT(queue_->Complete((*held)[2], "{}").value_or(false), true);
+  std::vector<const Lease*> all;
+  for (const Lease& l : *held) all.push_back(&l);
+  auto renewed = queue_->RenewBatch(all, absl::Seconds(30));
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_THAT(*renewed, ElementsAre(true, true, false, true));
+  // Past the first lease of one second, the renewed ones are still held.
+  absl::SleepFor(absl::Milliseconds(1200));
+  auto stolen = queue_->ClaimBatch("w2", absl::Seconds(30), 10);
+  ASSERT_TRUE(stolen.ok());
+  EXPECT_TRUE(stolen->empty());
+  EXPECT_THAT(queue_->RenewBatch({}, absl::Seconds(30)).value_or(std::vector<bool>{true}),
+              IsEmpty());
+  EXPECT_FALSE(queue_->RenewBatch(all, absl::Milliseconds(10)).ok());  // under a second
 }
 
 TEST_F(WorkQueueTest, ClaimBatchSkipsRowsAnotherClientHoldsWithoutWaiting) {

@@ -187,6 +187,11 @@ class WorkQueue {
                                                 int max_jobs) const;
   // Extends the lease to now + `lease`. False when it is no longer ours.
   absl::StatusOr<bool> Renew(const Lease& lease, absl::Duration duration) const;
+  // Renew for up to 1000 leases in one statement (a batch worker renews every
+  // job it holds at once): per lease, in order, whether it is still ours.
+  // InvalidArgument: a null lease, more than 1000, a duration under 1 s.
+  absl::StatusOr<std::vector<bool>> RenewBatch(const std::vector<const Lease*>& leases,
+                                               absl::Duration duration) const;
   // In one transaction: stores the result (idempotent by chart id and digest:
   // a result already stored is kept; sealed with `keys` when given) and marks
   // the job done. False when the lease was lost (another worker has the job,

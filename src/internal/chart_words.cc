@@ -4,7 +4,38 @@
 
 namespace chartcoder::internal {
 
+ChartWords::ChartWords(const Lexicon& lexicon) : lexicon_(lexicon) {
+  for (std::string_view stem : {"type", "stage", "grade", "class", "phase", "degre"}) {
+    const uint32_t id = lexicon_.WordId(stem);
+    if (id != kNone) numeral_takers_.push_back(id);
+  }
+}
+
+uint32_t ChartWords::ComputeNumeral(std::string_view form) {
+  std::string lower(form);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  const std::string digits = NumeralDigits(lower);
+  if (digits.empty()) return 0;
+  bool upper = form.size() >= 2;
+  for (char c : form) upper = upper && !(c >= 'a' && c <= 'z');
+  words_.push_back({lexicon_.WordId(digits), lexicon_.WordId(lower), 0,
+                    static_cast<uint32_t>(form.size()), upper, false});
+  return 1;
+}
+
 uint32_t ChartWords::Compute(std::string_view form) {
+  // Shorthand that names no condition and whose letters would read as words
+  // ("r/o" is "rule out", not "right"): no words.
+  if (form.size() == 3 && form[1] == '/') {
+    const char a = static_cast<char>(form[0] | 0x20), b = static_cast<char>(form[2] | 0x20);
+    if ((a == 'r' && b == 'o') || (a == 'h' && b == 'o') || (a == 'c' && b == 'o') ||
+        (a == 'f' && b == 'u') || (a == 'y' && b == 'o') || (a == 'w' && b == 'o') ||
+        (a == 'd' && b == 'c')) {
+      return 0;
+    }
+  }
   // Most forms are one word of ASCII letters: LexiconWords would give one
   // piece, the whole form, normalized from its lower case; written in
   // capitals when it has two letters or more and no small one.

@@ -31,7 +31,7 @@ namespace chartcoder::internal {
 // forms given, which must outlive it (they are the chart's text).
 class ChartWords {
  public:
-  explicit ChartWords(const Lexicon& lexicon) : lexicon_(lexicon) {}
+  explicit ChartWords(const Lexicon& lexicon);
   ChartWords(const ChartWords&) = delete;
   ChartWords& operator=(const ChartWords&) = delete;
 
@@ -52,14 +52,38 @@ class ChartWords {
     return absl::MakeConstSpan(words_.data() + it->second.first, it->second.second);
   }
 
+  // The words of `form` written right after a word whose lexicon id is
+  // `previous` (kNone: none): after "type", "stage", "grade", "class",
+  // "phase" or "degree" a roman numeral or number word is its digits ("type
+  // II" is "type 2"), as LexiconWords reads a phrase.
+  absl::Span<const Lexicon::InputWord> Of(std::string_view form, uint32_t previous) {
+    if (previous == kNone || !TakesNumeral(previous)) return Of(form);
+    auto [it, fresh] =
+        numeral_seen_.try_emplace(form, static_cast<uint32_t>(words_.size()), 0u);
+    if (fresh) it->second.second = ComputeNumeral(form);
+    if (it->second.second == 0) return Of(form);
+    return absl::MakeConstSpan(words_.data() + it->second.first, it->second.second);
+  }
+
  private:
   uint32_t Compute(std::string_view form);
+  // Appends the digits form of a numeral `form`; 0 words when it is none.
+  uint32_t ComputeNumeral(std::string_view form);
+  bool TakesNumeral(uint32_t id) const {
+    for (uint32_t t : numeral_takers_) {
+      if (t == id) return true;
+    }
+    return false;
+  }
 
   const Lexicon& lexicon_;
   // Form -> its words in words_ (first, count).
-  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>, StringViewHash,
-                      StringViewEq>
-      seen_;
+  using FormTable = absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>,
+                                        StringViewHash, StringViewEq>;
+  FormTable seen_;
+  // The same for forms read after a numeral-taking word (count 0: no numeral).
+  FormTable numeral_seen_;
+  std::vector<uint32_t> numeral_takers_;  // lexicon ids of "type", "stage", ...
   std::vector<Lexicon::InputWord> words_;
   std::vector<LexWord> pieces_;
 };

@@ -323,8 +323,8 @@ bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
   return false;
 }
 
-bool Lexicon::WordsWithin(absl::Span<const uint32_t> inner,
-                          absl::Span<const uint32_t> outer) const {
+bool Lexicon::WordsWithin(absl::Span<const uint32_t> inner, absl::Span<const uint32_t> outer,
+                          absl::Span<const uint32_t> optional) const {
   // Both sorted. Every word of `inner` is in `outer` or is a modifier
   // ("currently manic, severe" within "bipolar disorder, currently manic":
   // the severity refines the longer match's code), and at least one word is
@@ -333,6 +333,8 @@ bool Lexicon::WordsWithin(absl::Span<const uint32_t> inner,
   for (uint32_t w : inner) {
     if (std::binary_search(outer.begin(), outer.end(), w)) {
       shared = true;
+    } else if (std::find(optional.begin(), optional.end(), w) != optional.end()) {
+      continue;
     } else if (std::find(modifier_ids_.begin(), modifier_ids_.end(), w) == modifier_ids_.end()) {
       return false;
     }
@@ -525,7 +527,16 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
     for (uint32_t a : accepted) {
       absl::Span<const uint32_t> wa = words_of(a);
       const auto [alo, ahi] = range_of(a);
-      if (clo <= ahi && alo <= chi && WordsWithin(wc, wa)) {
+      if (!(clo <= ahi && alo <= chi)) continue;
+      // Lying within it, its words may also be the longer entry's
+      // non-essential ones ("valve stenosis" in "aortic valve stenosis",
+      // "Stenosis, aortic (valve)").
+      const LexEntryRecord& ea = entries_[s->candidates[a].entry];
+      const bool within = alo <= clo && chi <= ahi;
+      if (WordsWithin(wc, wa,
+                      within ? entry_words_.subspan(ea.first_word + ea.required_count,
+                                                    ea.optional_count)
+                             : absl::Span<const uint32_t>())) {
         inside = true;
         break;
       }

@@ -145,7 +145,10 @@ class Lexicon {
   // Words that refine a match rather than name another condition: side,
   // severity, acuity.
   std::vector<uint32_t> modifier_ids_;
-  bool WordsWithin(absl::Span<const uint32_t> inner, absl::Span<const uint32_t> outer) const;
+  // `optional`: more words of the outer match that count (its non-essential
+  // words, when the inner match lies inside it in the text).
+  bool WordsWithin(absl::Span<const uint32_t> inner, absl::Span<const uint32_t> outer,
+                   absl::Span<const uint32_t> optional = {}) const;
   // Whether a match at sorted positions `pos` takes words from two
   // abbreviation expansions and only part of one of them.
   bool MixesExpansions(const std::vector<Scratch::Word>& w, const std::vector<uint32_t>& pos) const;

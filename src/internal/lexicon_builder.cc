@@ -77,6 +77,12 @@ PhraseWords PhraseToWords(std::string_view text, bool drop_without_clause) {
       if (i + 1 < words.size() && IsVagueNoun(words[i + 1].stem)) ++i;
       continue;
     }
+    // "lumbar region", "cervical region": charts name the region by its
+    // adjective alone ("lumbar radiculopathy").
+    if (w == "region" && group_open) {
+      out.optional.push_back(w);
+      continue;
+    }
     if (IsLexiconStopWord(w)) {
       if (group_open) ++group;
       group_open = false;

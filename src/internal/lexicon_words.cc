@@ -105,12 +105,17 @@ std::string AsciiLowerWord(std::string_view raw) {
   return w;
 }
 
+}  // namespace
+
 bool TakesNumeral(std::string_view stem) {
   return stem == "type" || stem == "stage" || stem == "grade" || stem == "class" ||
          stem == "phase" || stem == "degre";
 }
 
-}  // namespace
+std::string NumeralDigits(std::string_view lower) {
+  std::string digits = RomanToDigits(lower);
+  return digits.empty() ? NumberWordToDigits(lower) : digits;
+}
 
 std::string NormalizeLowerCaseWord(std::string w) {
   if (!AllLetters(w)) return w;  // numbers, "3b", "a1c", non-ASCII
@@ -233,8 +238,7 @@ void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
     std::string lower = AsciiLowerWord(raw);
     // Numerals after "type", "stage", ...: "type II" -> "type 2".
     if (out->size() > first && TakesNumeral(out->back().stem)) {
-      std::string digits = RomanToDigits(lower);
-      if (digits.empty()) digits = NumberWordToDigits(lower);
+      std::string digits = NumeralDigits(lower);
       if (!digits.empty()) {
         out->push_back({std::move(digits), static_cast<uint32_t>(begin),
                         static_cast<uint32_t>(i), std::move(lower), upper});

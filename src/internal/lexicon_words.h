@@ -31,6 +31,14 @@ struct LexWord {
 // become digits. Appends to `out`.
 void LexiconWords(std::string_view text, std::vector<LexWord>* out);
 
+// True for the stems after which a numeral is a number: "type", "stage",
+// "grade", "class", "phase", "degre".
+bool TakesNumeral(std::string_view stem);
+// The digits of a roman numeral 1-10 (with an a/b/c suffix: "iiib" -> "3b")
+// or a number word ("two" -> "2"), given in ASCII lower case; empty for any
+// other word.
+std::string NumeralDigits(std::string_view lower);
+
 // One word (letters/digits, any case): ASCII lower case, British spellings
 // folded to American ("haem" -> "hem", "oedema" -> "edema", "tumour" ->
 // "tumor"), then Porter-stemmed. Digits and mixed tokens ("3b", "a1c") are
