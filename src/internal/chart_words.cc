@@ -73,7 +73,7 @@ uint32_t ChartWords::Compute(std::string_view form) {
         return 1;
       }
     }
-    const std::string stem = NormalizeLowerCaseWord(std::string(lower));
+    const std::string stem = NormalizeLowerCaseLetters(std::string(lower));
     const uint32_t id = lexicon_.WordId(stem);
     const uint32_t raw_id = lower == stem ? id : lexicon_.WordId(lower);
     words_.push_back({id, raw_id, 0, static_cast<uint32_t>(form.size()), upper,

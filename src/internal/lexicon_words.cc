@@ -119,7 +119,11 @@ std::string NumeralDigits(std::string_view lower) {
 
 std::string NormalizeLowerCaseWord(std::string w) {
   if (!AllLetters(w)) return w;  // numbers, "3b", "a1c", non-ASCII
-  Respell(&w);
+  return NormalizeLowerCaseLetters(std::move(w));
+}
+
+std::string NormalizeLowerCaseLetters(std::string w) {
+  Respell(&w);  // letters stay letters
   // Short words are abbreviations more often than inflected words: "mis" is
   // not "mi", "has" is not "ha".
   if (w.size() <= 3) return w;
@@ -135,7 +139,7 @@ std::string NormalizeLowerCaseWord(std::string w) {
   if (IsLiteral(w, "severity") || IsLiteral(w, "severities")) return "severity";
   // "burning pain" is a sensation, not a burn.
   if (IsLiteral(w, "burning")) return w;
-  return PorterStemString(std::move(w));
+  return PorterStemLetters(std::move(w));
 }
 
 std::string NormalizeLexiconWord(std::string_view word) {

@@ -46,6 +46,9 @@ std::string NumeralDigits(std::string_view lower);
 std::string NormalizeLexiconWord(std::string_view word);
 // The same for a word already in ASCII lower case.
 std::string NormalizeLowerCaseWord(std::string word);
+// The same for a non-empty word of ASCII lower-case letters only (not
+// checked again).
+std::string NormalizeLowerCaseLetters(std::string word);
 
 // Words that carry no meaning for matching (connectors such as "of", "with",
 // "due", "to", and the coding words "unspecified", "other", "nos"). Takes a
