@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 #include <utility>
@@ -350,12 +351,35 @@ double SourceWeight(LexiconSource s) {
 }  // namespace
 
 // What a title says of the encounter (the 7th character of injuries).
+namespace {
+
+// Contains(s, part), searching for the byte part[key] (a letter rarer in code
+// titles than the phrase's first: 'q' of "sequela", not 's') and comparing
+// the phrase around each one. Titles are read once per descendant of every
+// code a mention names.
+bool ContainsBy(std::string_view s, std::string_view part, size_t key) {
+  const char c = part[key];
+  for (size_t from = key; from < s.size();) {
+    const void* hit = std::memchr(s.data() + from, c, s.size() - from);
+    if (hit == nullptr) return false;
+    const size_t p = static_cast<size_t>(static_cast<const char*>(hit) - s.data());
+    if (p - key + part.size() <= s.size() &&
+        std::memcmp(s.data() + p - key, part.data(), part.size()) == 0) {
+      return true;
+    }
+    from = p + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
 struct EncounterTitle {
   explicit EncounterTitle(std::string_view desc)
-      : initial(Contains(desc, "initial encounter")),
-        later(Contains(desc, "subsequent encounter") || Contains(desc, "sequela")),
-        closed(Contains(desc, "closed fracture")),
-        routine(Contains(desc, "routine healing")) {}
+      : initial(ContainsBy(desc, "initial encounter", 12)),  // the 'u'
+        later(ContainsBy(desc, "subsequent encounter", 5) || ContainsBy(desc, "sequela", 2)),
+        closed(ContainsBy(desc, "closed fracture", 7)),     // the 'f'
+        routine(ContainsBy(desc, "routine healing", 14)) {}  // the 'g'
   bool initial, later, closed, routine;
 };
 
@@ -711,14 +735,15 @@ struct Coder::Rep {
                                sentence_words, &extra);
       const std::string_view desc = d.description();
       const EncounterTitle encounter(desc);
-      const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
+      const bool unspecified =
+          ContainsBy(desc, "unspecified", 3) || Contains(desc, "Unspecified");
+      const bool without = Contains(desc, "without");
       // The default a coder takes when the chart says no more: "uncomplicated"
       // (F17.210), then "unspecified", and the initial encounter for a 7th
       // character.
-      const bool uncomplicated = Contains(desc, "uncomplicated") ||
-                                 Contains(desc, "without complication") ||
-                                 Contains(desc, "not having achieved remission");
-      const bool without = Contains(desc, "without");
+      const bool uncomplicated = ContainsBy(desc, "uncomplicated", 5) ||
+                                 (without && Contains(desc, "without complication")) ||
+                                 ContainsBy(desc, "not having achieved remission", 6);
       // A descendant is chosen for its words only when the sentence has at
       // least two thirds of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.
