@@ -300,6 +300,18 @@ bool NamedAsCause(const Document& doc, const Mention& m) {
   return false;
 }
 
+// True when the mention's words begin "cancer to ..." ("metastatic breast
+// cancer to bone": the match "cancer to bone" names where it spread).
+bool SpreadTo(const Document& doc, const Mention& m) {
+  const std::string text = internal::AsciiLower(doc.text().substr(m.begin, m.end - m.begin));
+  for (std::string_view head : {"cancer to ", "cancers to ", "carcinoma to ", "adenocarcinoma to ",
+                                "malignancy to ", "ca to ", "tumor to ", "tumour to ",
+                                "neoplasm to "}) {
+    if (text.starts_with(head)) return true;
+  }
+  return false;
+}
+
 // True when a resolution word follows the mention closely in its sentence
 // ("pneumonia 2019, resolved"; "foot ulcer ...... healed").
 bool ResolvedAfter(const Document& doc, const Mention& m) {
@@ -531,6 +543,56 @@ struct Coder::Rep {
   // Code id -> the word ids of its title's "without ..." phrase, for the
   // titles that have one (built once at Create).
   absl::flat_hash_map<uint32_t, WordIds> without_phrases;
+
+  // Table of Neoplasms: primary code -> the secondary code of its row
+  // ("C41.4" -> C79.51), and by category for codes the table's rows do not
+  // pair (the most frequent secondary of the category's rows: C41 -> C79.51).
+  absl::flat_hash_map<uint32_t, uint32_t> secondary_of_code;
+  absl::flat_hash_map<std::string, uint32_t> secondary_of_category;
+
+  void InitSecondarySites() {
+    static constexpr std::string_view kPrimary = " (malignant neoplasm)";
+    static constexpr std::string_view kSecondary = " (secondary malignant neoplasm)";
+    absl::flat_hash_map<std::string_view, uint32_t> primary_at, secondary_at;  // by site path
+    for (uint32_t e = 0; e < lexicon->entry_count(); ++e) {
+      if (lexicon->source(e) != internal::LexSource::kNeoplasm) continue;
+      const std::string_view phrase = lexicon->phrase(e);
+      if (phrase.ends_with(kPrimary)) {
+        primary_at.emplace(phrase.substr(0, phrase.size() - kPrimary.size()), lexicon->code(e));
+      } else if (phrase.ends_with(kSecondary)) {
+        secondary_at.emplace(phrase.substr(0, phrase.size() - kSecondary.size()),
+                             lexicon->code(e));
+      }
+    }
+    absl::flat_hash_map<std::string, absl::flat_hash_map<uint32_t, int>> votes;
+    for (const auto& [site, primary] : primary_at) {
+      auto it = secondary_at.find(site);
+      if (it == secondary_at.end() || primary == kNoCode || it->second == kNoCode) continue;
+      secondary_of_code.emplace(primary, it->second);
+      ++votes[std::string(At(primary).key().substr(0, 3))][it->second];
+    }
+    for (const auto& [category, counts] : votes) {
+      uint32_t best = kNoCode;
+      int best_n = 0;
+      for (const auto& [code, n] : counts) {
+        if (n > best_n || (n == best_n && code < best)) {
+          best = code;
+          best_n = n;
+        }
+      }
+      secondary_of_category.emplace(category, best);
+    }
+  }
+
+  // The secondary code of a primary malignant neoplasm's site (C41.9 ->
+  // C79.51, C71 -> C79.31), or kNoCode.
+  uint32_t SecondaryOf(uint32_t primary) const {
+    if (auto it = secondary_of_code.find(primary); it != secondary_of_code.end()) {
+      return it->second;
+    }
+    auto it = secondary_of_category.find(std::string(At(primary).key().substr(0, 3)));
+    return it == secondary_of_category.end() ? kNoCode : it->second;
+  }
 
   void InitWithoutPhrases() {
     const uint32_t n = static_cast<uint32_t>(codes().code_count());
@@ -852,6 +914,7 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
   rep->lexicon = std::move(lexicon);
   rep->InitDominance();
   rep->InitWithoutPhrases();
+  rep->InitSecondarySites();
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
     std::optional<Code> c = codes.Find(code);
@@ -1280,6 +1343,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     w *= std::min(1.06, 1.0 + 0.02 * m.optional_words);
     uint32_t code = m.code_id;
     std::string derivation = "lexicon";
+    // "metastatic breast cancer to bone": the site named after "cancer to"
+    // is where the cancer spread, not a primary of that site.
+    if (m.code.size() >= 3 && m.code[0] == 'C' && m.code.compare(0, 3, "C77") < 0 &&
+        SpreadTo(doc, m)) {
+      if (const uint32_t secondary = r.SecondaryOf(m.code_id); secondary != kNoCode) {
+        code = secondary;
+        derivation = StrCat("the site a cancer spread to (", m.code, " as a secondary site)");
+      }
+    }
     const std::string key(codes.CodeAt(code).key());
     if (key[0] == 'R') w *= 0.85;  // a sign or symptom
     if (has_assessment && !IsAssessmentSection(m.section)) {

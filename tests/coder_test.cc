@@ -148,6 +148,30 @@ TEST(CoderTest, ASpinalRegionIsNamedWithoutTheWordRegion) {
               Not(Contains(StartsWith("S31"))));
 }
 
+TEST(CoderTest, AMainTermWithoutACodeFollowsItsSeeAlso) {
+  // "Dermatomyositis (acute) (chronic) - see also Dermatopolymyositis": M33.90.
+  EXPECT_THAT(Codes("Problem list: Dermatomyositis."), ElementsAre("M33.90"));
+  // Everyday words among such terms name nothing alone.
+  EXPECT_THAT(Codes("Assessment: MSSA bacteremia, adherent to medications, normal sinus rhythm."),
+              AllOf(Not(Contains(StartsWith("T78"))), Not(Contains(StartsWith("K66"))),
+                    Not(Contains(StartsWith("L98")))));
+}
+
+TEST(CoderTest, AtherosclerosisOfALegIsFoundUnderArteriosclerosisOfExtremities) {
+  // The index lists it as "Arteriosclerosis, extremities, leg, with rest pain".
+  EXPECT_THAT(Codes("Assessment: Atherosclerosis of native arteries of right leg with rest pain."),
+              Contains("I70.221"));
+  EXPECT_THAT(Codes("Assessment: Atherosclerosis of bilateral legs with intermittent claudication."),
+              ElementsAre("I70.213"));
+}
+
+TEST(CoderTest, AStomaOrTubeInPlaceIsItsStatus) {
+  EXPECT_THAT(Codes("Problem list: PEG tube in place."), ElementsAre("Z93.1"));
+  EXPECT_THAT(Codes("Problem list: trach in place."), ElementsAre("Z93.0"));
+  EXPECT_THAT(Codes("Problem list: colostomy in place."), ElementsAre("Z93.3"));
+  EXPECT_THAT(Codes("Problem list: chronic ITP."), ElementsAre("D69.3"));
+}
+
 TEST(CoderTest, BipolarEpisodesAreCodedAsBipolarDisorder) {
   // DSM-5's "current or most recent episode"; a depressed phase of bipolar
   // disorder is F31 (F32's Excludes1 points there), not a depressive episode.
@@ -414,6 +438,14 @@ TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
                            Not(Contains("C22.9"))));
   codes = Codes("Assessment: colon cancer metastasized to liver.");
   EXPECT_THAT(codes, AllOf(Contains("C18.9"), Contains("C78.7"), Not(Contains("C78.5"))));
+  // "metastatic X cancer to Y": the site after "to" is where it spread.
+  codes = Codes("Assessment: metastatic breast cancer to bone.");
+  EXPECT_THAT(codes, AllOf(Contains("C50.919"), Contains("C79.51"), Not(Contains("C41.9"))));
+  codes = Codes("Assessment: metastatic prostate cancer to bone and liver.");
+  EXPECT_THAT(codes, AllOf(IsSupersetOf({"C61", "C79.51", "C78.7"}), Not(Contains("C41.9")),
+                           Not(Contains("C22.9"))));
+  codes = Codes("Assessment: lung cancer to brain.");
+  EXPECT_THAT(codes, AllOf(Contains("C34.90"), Contains("C79.31"), Not(Contains(StartsWith("C71")))));
   // A named primary leaves no "malignant neoplasm, unspecified" (C80.1).
   codes = Codes("Assessment: sigmoid colon tumor with metastases; adenocarcinoma.");
   EXPECT_THAT(codes, AllOf(Contains("C18.7"), Not(Contains("C80.1"))));

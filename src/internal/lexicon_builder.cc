@@ -28,11 +28,25 @@ struct PhraseWords {
     }
     optional.insert(optional.end(), other.optional.begin(), other.optional.end());
   }
+  // Moves the required word `stem` (and its place in its group) to the
+  // optional words.
+  void MakeOptional(const std::string& stem) {
+    for (size_t i = 0; i < required.size(); ++i) {
+      if (required[i] != stem) continue;
+      required.erase(required.begin() + static_cast<std::ptrdiff_t>(i));
+      group.erase(group.begin() + static_cast<std::ptrdiff_t>(i));
+      optional.push_back(stem);
+      return;
+    }
+  }
   void AppendOptional(const PhraseWords& other) {
     optional.insert(optional.end(), other.required.begin(), other.required.end());
     optional.insert(optional.end(), other.optional.begin(), other.optional.end());
   }
 };
+
+// True when `w` names a limb: leg, arm, lower or upper limb.
+bool NamesLimb(const PhraseWords& w);
 
 // Turns a title or term into required and optional words: words in
 // parentheses or brackets are optional, a "without ..." clause is dropped (it
@@ -110,6 +124,13 @@ PhraseWords PhraseToWords(std::string_view text, bool drop_without_clause) {
     if (!IsLexiconStopWord(w.stem)) out.optional.push_back(w.stem);
   }
   return out;
+}
+
+bool NamesLimb(const PhraseWords& w) {
+  for (const std::string& r : w.required) {
+    if (r == "leg" || r == "arm" || r == "limb") return true;
+  }
+  return false;
 }
 
 // "Failure, failed" -> {"Failure", "failed"}: the comma-separated parts of an
@@ -426,10 +447,15 @@ class LexiconCompiler {
     if (is_main) {
       here = own;
     } else {
+      // "Arteriosclerosis, extremities, leg": a chart names the leg, not the
+      // extremities ("atherosclerosis of the right leg with rest pain").
+      const bool limb_of_extremities = AsciiLower(path->back()).starts_with("extremit") &&
+                                       NamesLimb(own[0]);
       for (const PhraseWords& f : forms) {
         for (size_t k = 0; k < own.size(); ++k) {
           if (k > 0 && here.size() >= 4) break;
           PhraseWords w = f;
+          if (limb_of_extremities) w.MakeOptional(NormalizeLexiconWord("extremities"));
           w.Append(own[k]);
           here.push_back(std::move(w));
         }
@@ -452,8 +478,11 @@ class LexiconCompiler {
     }
     if (adds_words && code != kNone) {
       for (const PhraseWords& w : here) Add(w, LexSource::kIndex, code, code2, flags, phrase);
-    } else if (adds_words && !t.see.empty()) {
-      const ParsedTerm* target = ResolveSee(t.see);
+    } else if (adds_words && (!t.see.empty() || (is_main && !t.see_also.empty()))) {
+      // A main term with no code of its own sends the reader on with "see
+      // also" as with "see" ("Dermatomyositis - see also Dermatopolymyositis").
+      const std::string& see = t.see.empty() ? t.see_also : t.see;
+      const ParsedTerm* target = ResolveSee(see);
       // A reference to a reference ("Fracture, femur, neck - see Fracture,
       // femur, upper end, neck").
       for (int hop = 0; hop < 3 && target != nullptr && target->code.empty() &&
@@ -472,7 +501,8 @@ class LexiconCompiler {
         uint32_t c = Resolve(target->code, &f);
         if (c != kNone) {
           for (const PhraseWords& w : here) {
-            Add(w, LexSource::kIndexSee, c, kNone, f, StrCat(phrase, " (see ", t.see, ")"));
+            Add(w, LexSource::kIndexSee, c, kNone, f,
+                StrCat(phrase, t.see.empty() ? " (see also " : " (see ", see, ")"));
           }
         }
       }
