@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <set>
 #include <utility>
@@ -21,6 +22,7 @@
 namespace chartcoder {
 
 using internal::Contains;
+using internal::IsLiteral;
 using internal::StrCat;
 
 namespace {
@@ -103,6 +105,21 @@ class TokenWords {
   std::vector<internal::Lexicon::InputWord> words_;
 };
 
+// "without", "no", "not", "w/o", "negative", "denies", "r/o", "rule" (out):
+// by length first (the test runs for every token of every sentence the coder
+// reads).
+bool IsNegationWord(std::string_view n) {
+  switch (n.size()) {
+    case 2: return n[0] == 'n' && n[1] == 'o';
+    case 3: return IsLiteral(n, "not") || IsLiteral(n, "w/o") || IsLiteral(n, "r/o");
+    case 4: return IsLiteral(n, "rule");
+    case 6: return IsLiteral(n, "denies");
+    case 7: return IsLiteral(n, "without");
+    case 8: return IsLiteral(n, "negative");
+    default: return false;
+  }
+}
+
 WordIds AffirmedWords(std::span<const Token> tokens,
                       const internal::Lexicon& lex, TokenWords* token_words) {
   WordIds out;
@@ -116,12 +133,13 @@ WordIds AffirmedWords(std::span<const Token> tokens,
   bool negated = false;
   for (const Token& t : tokens) {
     if (t.kind == TokenKind::kPunct) {
-      if (t.norm == "," || t.norm == ";" || t.norm == "." || t.norm == ":") negated = false;
+      const std::string_view p = t.norm;
+      if (p.size() == 1 && (p[0] == ',' || p[0] == ';' || p[0] == '.' || p[0] == ':')) {
+        negated = false;
+      }
       continue;
     }
-    const std::string_view n = t.norm;
-    if (n == "without" || n == "no" || n == "not" || n == "w/o" || n == "negative" ||
-        n == "denies" || n == "r/o" || n == "rule") {
+    if (IsNegationWord(t.norm)) {
       flush();
       negated = true;
       continue;
@@ -345,12 +363,35 @@ double SourceWeight(LexiconSource s) {
 }  // namespace
 
 // What a title says of the encounter (the 7th character of injuries).
+namespace {
+
+// Contains(s, part), searching for the byte part[key] (a letter rarer in code
+// titles than the phrase's first: 'q' of "sequela", not 's') and comparing
+// the phrase around each one. Titles are read once per descendant of every
+// code a mention names.
+bool ContainsBy(std::string_view s, std::string_view part, size_t key) {
+  const char c = part[key];
+  for (size_t from = key; from < s.size();) {
+    const void* hit = std::memchr(s.data() + from, c, s.size() - from);
+    if (hit == nullptr) return false;
+    const size_t p = static_cast<size_t>(static_cast<const char*>(hit) - s.data());
+    if (p - key + part.size() <= s.size() &&
+        std::memcmp(s.data() + p - key, part.data(), part.size()) == 0) {
+      return true;
+    }
+    from = p + 1;
+  }
+  return false;
+}
+
+}  // namespace
+
 struct EncounterTitle {
   explicit EncounterTitle(std::string_view desc)
-      : initial(Contains(desc, "initial encounter")),
-        later(Contains(desc, "subsequent encounter") || Contains(desc, "sequela")),
-        closed(Contains(desc, "closed fracture")),
-        routine(Contains(desc, "routine healing")) {}
+      : initial(ContainsBy(desc, "initial encounter", 12)),  // the 'u'
+        later(ContainsBy(desc, "subsequent encounter", 5) || ContainsBy(desc, "sequela", 2)),
+        closed(ContainsBy(desc, "closed fracture", 7)),     // the 'f'
+        routine(ContainsBy(desc, "routine healing", 14)) {}  // the 'g'
   bool initial, later, closed, routine;
 };
 
@@ -720,10 +761,12 @@ struct Coder::Rep {
     size_t best_matched = 0;
     std::vector<uint32_t> extra;
     for (const Code& d : category.descendants()) {
-      if (!d.billable() || d.id() == id || TitleDenies(d, sentence_words)) continue;
+      if (!d.billable() || d.id() == id) continue;
       const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
-      // It must say everything `c` says, and more.
+      // It must say everything `c` says, and more (tested first: it rules out
+      // most descendants, and costs less than TitleDenies).
       if (!std::includes(words.begin(), words.end(), base.begin(), base.end())) continue;
+      if (TitleDenies(d, sentence_words)) continue;
       extra.clear();
       std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
                           std::back_inserter(extra));
@@ -778,14 +821,15 @@ struct Coder::Rep {
                                sentence_words, &extra);
       const std::string_view desc = d.description();
       const EncounterTitle encounter(desc);
-      const bool unspecified = Contains(desc, "unspecified") || Contains(desc, "Unspecified");
+      const bool unspecified =
+          ContainsBy(desc, "unspecified", 3) || Contains(desc, "Unspecified");
+      const bool without = Contains(desc, "without");
       // The default a coder takes when the chart says no more: "uncomplicated"
       // (F17.210), then "unspecified", and the initial encounter for a 7th
       // character.
-      const bool uncomplicated = Contains(desc, "uncomplicated") ||
-                                 Contains(desc, "without complication") ||
-                                 Contains(desc, "not having achieved remission");
-      const bool without = Contains(desc, "without");
+      const bool uncomplicated = ContainsBy(desc, "uncomplicated", 5) ||
+                                 (without && Contains(desc, "without complication")) ||
+                                 ContainsBy(desc, "not having achieved remission", 6);
       // A descendant is chosen for its words only when the sentence has at
       // least two thirds of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.

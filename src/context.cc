@@ -257,10 +257,12 @@ namespace {
 // scope arithmetic.
 class Assessor {
  public:
-  // `doc_ids`, when given: the trie word ids of the document's tokens,
-  // filled on demand and kept across spans of the document.
-  Assessor(const ContextData& rep, const Document& doc, std::vector<int32_t>* doc_ids = nullptr)
-      : rep_(rep), doc_(doc), doc_ids_(doc_ids) {}
+  // `scratch`, when given: the trie word ids of the document's tokens and
+  // the longest trigger at each, filled on demand and kept across spans of
+  // the document.
+  Assessor(const ContextData& rep, const Document& doc,
+           internal::ContextScratch* scratch = nullptr)
+      : rep_(rep), doc_(doc), scratch_(scratch) {}
 
   Assertion Run(uint32_t begin, uint32_t end) {
     Assertion out;
@@ -322,8 +324,8 @@ class Assessor {
   void FindTriggers(const Sentence& s, bool list_header) {
     const uint32_t a = s.first_token, b = s.end_token;
     std::span<const int32_t> ids;
-    if (doc_ids_ != nullptr) {
-      std::vector<int32_t>& d = *doc_ids_;
+    if (scratch_ != nullptr) {
+      std::vector<int32_t>& d = scratch_->ids;
       if (d.size() != doc_.tokens().size()) d.assign(doc_.tokens().size(), kUnsetId);
       for (uint32_t i = a; i < b; ++i) {
         if (d[i] == kUnsetId) d[i] = rep_.all.WordId(Tok(i).norm);
@@ -342,8 +344,7 @@ class Assessor {
         continue;
       }
       const uint32_t limit = !list_header && p < tb_ ? tb_ : b;
-      const internal::PhraseTrie::Match m =
-          rep_.all.Longest(ids, p - a, limit - a);
+      const internal::PhraseTrie::Match m = LongestAt(ids, a, b, p, limit);
       if (m.length == 0) {
         ++p;
         continue;
@@ -351,6 +352,24 @@ class Assessor {
       out.push_back({p, p + static_cast<uint32_t>(m.length), m.value});
       p += static_cast<uint32_t>(m.length);
     }
+  }
+
+  // The longest trigger at token p of the sentence [a, b) that ends by
+  // `limit`. The one ending by b is kept per token in the scratch: when it
+  // ends by `limit` too, it is the answer (a longer one within `limit` would
+  // be within b).
+  internal::PhraseTrie::Match LongestAt(std::span<const int32_t> ids, uint32_t a, uint32_t b,
+                                        uint32_t p, uint32_t limit) {
+    if (scratch_ == nullptr) return rep_.all.Longest(ids, p - a, limit - a);
+    std::vector<internal::ContextScratch::Longest>& cache = scratch_->longest;
+    if (cache.size() != doc_.tokens().size()) cache.assign(doc_.tokens().size(), {});
+    internal::ContextScratch::Longest& c = cache[p];
+    if (c.end != b) {
+      const internal::PhraseTrie::Match m = rep_.all.Longest(ids, p - a, b - a);
+      c = {b, static_cast<uint32_t>(m.length), m.value};
+    }
+    if (p + c.length <= limit) return {c.length, c.rule};
+    return rep_.all.Longest(ids, p - a, limit - a);
   }
 
   // A list header ("Negative for:", "Denies:") that the span's sentence
@@ -568,7 +587,7 @@ class Assessor {
   uint32_t tb_ = 0, te_ = 0;  // the span's tokens
   uint32_t header_end_ = 0;   // the list header's colon
   static constexpr int32_t kUnsetId = -2;  // not a PhraseTrie word id
-  std::vector<int32_t>* doc_ids_;
+  internal::ContextScratch* scratch_;
   absl::InlinedVector<int32_t, 64> ids_;
   std::vector<Match> matches_;
   std::vector<Match> header_matches_;
@@ -584,7 +603,7 @@ Assertion ContextAnalyzer::Assess(const Document& doc, uint32_t begin, uint32_t 
 
 Assertion internal::ContextAccess::Assess(const ContextAnalyzer& context, const Document& doc,
                                           uint32_t begin, uint32_t end, ContextScratch* scratch) {
-  Assessor a(*context.rep_, doc, &scratch->ids);
+  Assessor a(*context.rep_, doc, scratch);
   return a.Run(begin, end);
 }
 

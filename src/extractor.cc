@@ -80,16 +80,27 @@ bool IsAscii(std::string_view s) {
 
 // Words that negate what follows within the sentence.
 bool IsClauseBreak(const Token& t) {
-  if (t.kind == TokenKind::kPunct) return t.norm == ";";
   const std::string_view n = t.norm;
-  return n == "no" || n == "not" || n == "without" || n == "w/o" || n == "denies" ||
-         n == "denied" || n == "deny" || n == "negative" || n == "neg" || n == "nor";
+  if (t.kind == TokenKind::kPunct) return n.size() == 1 && n[0] == ';';
+  // By length first: the test runs for every token.
+  switch (n.size()) {
+    case 2: return n[0] == 'n' && n[1] == 'o';
+    case 3:
+      return internal::IsLiteral(n, "not") || internal::IsLiteral(n, "w/o") ||
+             internal::IsLiteral(n, "neg") || internal::IsLiteral(n, "nor");
+    case 4: return internal::IsLiteral(n, "deny");
+    case 6: return internal::IsLiteral(n, "denies") || internal::IsLiteral(n, "denied");
+    case 7: return internal::IsLiteral(n, "without");
+    case 8: return internal::IsLiteral(n, "negative");
+    default: return false;
+  }
 }
 
 }  // namespace
 
 std::vector<Mention> Extractor::Extract(const Document& doc) const {
   internal::ChartWords chart_words(*rep_->lexicon);
+  chart_words.Reserve(doc.tokens().size() / 2);
   return rep_->Extract(doc, &chart_words);
 }
 

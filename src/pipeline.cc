@@ -167,6 +167,7 @@ absl::StatusOr<ChartResult> Pipeline::Code(std::string_view id, std::string_view
   out.document = std::make_shared<const Document>(std::move(doc));
   // Each distinct written form of the chart is normalized once, for both.
   internal::ChartWords words(*r.lexicon);
+  words.Reserve(out.document->tokens().size() / 2);
   std::vector<Mention> mentions =
       internal::ExtractorAccess::Extract(*r.extractor, *out.document, &words);
   out.codes = internal::CoderAccess::Assign(*r.coder, *out.document, mentions, &words);

@@ -37,6 +37,13 @@ class ChartWords {
 
   const Lexicon& lexicon() const { return lexicon_; }
 
+  // Room for about `forms` distinct forms (a chart's tokens / 2 is plenty), so
+  // the table is not rebuilt as it grows.
+  void Reserve(size_t forms) {
+    seen_.reserve(forms);
+    words_.reserve(forms + forms / 4);
+  }
+
   // The lexicon words of `form`, byte offsets relative to it. The span is
   // valid until the next call.
   absl::Span<const Lexicon::InputWord> Of(std::string_view form) {
@@ -71,10 +78,11 @@ class ChartWords {
 
   const Lexicon& lexicon_;
   // Form -> its words in words_ (first, count).
-  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>, StringViewHash> seen_;
+  using FormTable = absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>,
+                                        StringViewHash, StringViewEq>;
+  FormTable seen_;
   // The same for forms read after a numeral-taking word (count 0: no numeral).
-  absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>, StringViewHash>
-      numeral_seen_;
+  FormTable numeral_seen_;
   std::vector<uint32_t> numeral_takers_;  // lexicon ids of "type", "stage", ...
   std::vector<Lexicon::InputWord> words_;
   std::vector<LexWord> pieces_;

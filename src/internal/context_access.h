@@ -1,6 +1,7 @@
 // Assessing many spans of one document with ContextAnalyzer: the trigger
-// trie's word id of each token is looked up once per document, not once per
-// span. Internal to the library (the extractor uses it per chart).
+// trie's word id of each token, and the longest trigger starting at each token,
+// are looked up once per document, not once per span. Internal to the library
+// (the extractor uses it per chart).
 //
 //   internal::ContextScratch scratch;  // one per document, on the stack
 //   for (Mention& m : mentions) {
@@ -19,6 +20,14 @@ namespace chartcoder::internal {
 // Per-document memory of ContextAccess::Assess. Use it with one document only.
 struct ContextScratch {
   std::vector<int32_t> ids;  // per token of the document: trie word id, or unset
+  // Per token: the longest trigger starting there and ending by `end` (the
+  // end token of its sentence); `end` 0 while not yet looked up.
+  struct Longest {
+    uint32_t end = 0;
+    uint32_t length = 0;  // tokens; 0 for none
+    int32_t rule = -1;
+  };
+  std::vector<Longest> longest;
 };
 
 struct ContextAccess {

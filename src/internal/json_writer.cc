@@ -58,17 +58,58 @@ size_t PlainRunEnd(std::string_view s, size_t i) {
   return i;
 }
 
+// Whether no byte of the word `x` needs a look (the test of PlainRunEnd).
+inline bool Plain8(uint64_t x) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  const uint64_t quote = x ^ (kOnes * '"');
+  const uint64_t backslash = x ^ (kOnes * '\\');
+  return ((((x - kOnes * 0x20) & ~x) | ((quote - kOnes) & ~quote) |
+           ((backslash - kOnes) & ~backslash) | x) &
+          kHigh) == 0;
+}
+
+// Whether all `n` bytes at `p` go out as they are: words of eight bytes, the
+// last one overlapping the one before, so a short key or value takes one or
+// two steps.
+inline bool AllPlain(const char* p, size_t n) {
+  uint64_t x;
+  if (n >= 8) {
+    for (size_t i = 0; i + 8 < n; i += 8) {
+      std::memcpy(&x, p + i, 8);
+      if (!Plain8(x)) return false;
+    }
+    std::memcpy(&x, p + n - 8, 8);
+    return Plain8(x);
+  }
+  if (n >= 4) {  // two halves, overlapping when n < 8
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    return Plain8(uint64_t{lo} | uint64_t{hi} << 32);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-void JsonWriter::Separate() {
+bool JsonWriter::Comma() {
   if (after_key_) {
     after_key_ = false;
-    return;
+    return false;
   }
-  if (!first_.empty()) {
-    if (!first_.back()) out_->push_back(',');
-    first_.back() = false;
-  }
+  if (first_.empty()) return false;
+  const bool comma = !first_.back();
+  first_.back() = false;
+  return comma;
+}
+
+void JsonWriter::Separate() {
+  if (Comma()) out_->push_back(',');
 }
 
 void JsonWriter::Open(char c) {
@@ -82,26 +123,53 @@ void JsonWriter::Close(char c) {
   if (!first_.empty()) first_.pop_back();
 }
 
+// Keys and most values are short runs of printable ASCII ("span", "E11.9"):
+// the separator, the quoted text and a colon after a key go out in one
+// append from a stack buffer; anything else through Escaped().
+bool JsonWriter::ShortPlain(std::string_view s, bool key) {
+  const size_t n = s.size();
+  if (n > kShortPlain || !AllPlain(s.data(), n)) return false;
+  char buf[kShortPlain + 4];
+  buf[0] = ',';
+  buf[1] = '"';
+  std::memcpy(buf + 2, s.data(), n);
+  char* p = buf + 2 + n;
+  *p++ = '"';
+  if (key) *p++ = ':';
+  const char* begin = Comma() ? buf : buf + 1;
+  out_->append(begin, static_cast<size_t>(p - begin));
+  return true;
+}
+
 void JsonWriter::Key(std::string_view key) {
-  Separate();
-  Escaped(key);
-  out_->push_back(':');
+  if (!ShortPlain(key, /*key=*/true)) {
+    Separate();
+    Escaped(key);
+    out_->push_back(':');
+  }
   after_key_ = true;
 }
 
 void JsonWriter::String(std::string_view value) {
+  if (ShortPlain(value, /*key=*/false)) return;
   Separate();
   Escaped(value);
 }
 
 void JsonWriter::Int(int64_t value) {
-  Separate();
-  internal::StrAppend(out_, value);
+  char buf[24];
+  size_t n = 0;
+  if (Comma()) buf[n++] = ',';
+  const auto [end, ec] = std::to_chars(buf + n, buf + sizeof(buf), value);
+  out_->append(buf, end);
 }
 
 void JsonWriter::Uint(uint64_t value) {
-  Separate();
-  internal::StrAppend(out_, value);
+  char buf[24];
+  size_t n = 0;
+  if (Comma()) buf[n++] = ',';
+  const auto [end, ec] = std::to_chars(buf + n, buf + sizeof(buf), value);
+  out_->append(buf, end);
 }
 
 void JsonWriter::Double(double value) {
@@ -121,10 +189,24 @@ void JsonWriter::Fixed(double value, int decimals) {
     out_->append("null");
     return;
   }
-  std::string s = absl::StrFormat("%.*f", decimals, value);
-  if (s.find('.') != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
+  // As printf's "%.*f" (std::to_chars rounds the same way), without a heap
+  // string; any finite double fits the buffer (309 digits before the point).
+  char buf[400];
+  std::to_chars_result r{buf, std::errc::value_too_large};
+  if (decimals >= 0 && decimals <= 40) {
+    r = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::fixed, decimals);
+  }
+  std::string fallback;
+  std::string_view s;
+  if (r.ec == std::errc()) {
+    s = std::string_view(buf, static_cast<size_t>(r.ptr - buf));
+  } else {
+    fallback = absl::StrFormat("%.*f", decimals, value);
+    s = fallback;
+  }
+  if (s.find('.') != std::string_view::npos) {
+    while (s.back() == '0') s.remove_suffix(1);
+    if (s.back() == '.') s.remove_suffix(1);
   }
   if (s == "-0") s = "0";
   out_->append(s);

@@ -47,8 +47,15 @@ class JsonWriter {
  private:
   void Open(char c);
   void Close(char c);
+  // Whether the next element needs a ',' before it (and marks it written).
+  bool Comma();
   void Separate();
   void Escaped(std::string_view s);
+  // Writes `s` (and a ':' for a key) at once if it is at most kShortPlain
+  // bytes of printable ASCII needing no escape; false (nothing written)
+  // otherwise.
+  static constexpr size_t kShortPlain = 60;
+  bool ShortPlain(std::string_view s, bool key);
 
   std::string* out_;
   std::vector<uint8_t> first_;  // per open container: no element written yet (1)

@@ -73,6 +73,10 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
     }
     lex->word_ids_.emplace(p.Str(w.word), static_cast<uint32_t>(i));
   }
+  lex->stop_words_.assign(nw, 0);
+  for (std::string_view stop : LexiconStopWords()) {
+    if (const uint32_t id = lex->WordId(stop); id != kNone) lex->stop_words_[id] = 1;
+  }
   lex->side_ids_ = {lex->WordId("left"), lex->WordId("right"), lex->WordId("bilater")};
   if (absl::StatusOr<ReferenceTable> t = codes.Table("curated/abbreviation_senses"); t.ok()) {
     auto ids = [&](std::string_view text, bool raw, std::vector<uint32_t>* out) {
@@ -180,7 +184,10 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
   s->words.clear();
   size_t i = 0;
   while (i < in.size()) {
-    if (const Sense* sense = ChooseSense(in, i); sense != nullptr) {
+    // (Only an abbreviation in capitals can have senses: tested here, not
+    // in a call per word.)
+    const Sense* sense = in[i].upper && in[i].raw_id != kNone ? ChooseSense(in, i) : nullptr;
+    if (sense != nullptr) {
       // An ambiguous abbreviation read from its neighbours ("RA" beside
       // "SpO2" is room air and names nothing; beside "methotrexate" it is
       // rheumatoid arthritis).

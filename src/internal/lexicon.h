@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "chartcoder/codeset.h"
+#include "src/internal/lexicon_words.h"
 #include "src/internal/pack_format.h"
 #include "src/internal/strings.h"
 
@@ -40,6 +41,11 @@ class Lexicon {
 
   // The id of a normalized word (see lexicon_words.h), or kNone.
   uint32_t WordId(std::string_view stem) const;
+  // IsLexiconStopWord(stem), for `id` == WordId(stem): a table look-up for
+  // the lexicon's words.
+  bool IsStopWord(uint32_t id, std::string_view stem) const {
+    return id != kNone ? stop_words_[id] != 0 : IsLexiconStopWord(stem);
+  }
   std::string_view Word(uint32_t id) const;
 
   struct InputWord {
@@ -130,7 +136,8 @@ class Lexicon {
   absl::Span<const uint32_t> anchors_;
   absl::Span<const LexExpansionRecord> expansions_;
   absl::Span<const uint32_t> expansion_words_;
-  absl::flat_hash_map<std::string_view, uint32_t, StringViewHash> word_ids_;
+  absl::flat_hash_map<std::string_view, uint32_t, StringViewHash, StringViewEq> word_ids_;
+  std::vector<uint8_t> stop_words_;  // per word id: IsLexiconStopWord (1) or not
   // "left", "right", "bilateral" (kNone when absent from the pack), and
   // "side" ("left-sided"), which a side may stand before without effect.
   std::array<uint32_t, 3> side_ids_ = {kNone, kNone, kNone};

@@ -1,6 +1,7 @@
 #include "src/internal/lexicon_words.h"
 
 #include <array>
+#include <cstring>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -9,6 +10,12 @@
 
 namespace chartcoder::internal {
 namespace {
+
+// `w` ends with the literal `lit` (compared inline).
+template <size_t N>
+bool EndsWith(std::string_view w, const char (&lit)[N]) {
+  return w.size() >= N - 1 && std::memcmp(w.data() + w.size() - (N - 1), lit, N - 1) == 0;
+}
 
 bool IsWordByte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -46,11 +53,11 @@ void Respell(std::string* w) {
   }
   const size_t n = w->size();
   // tumour -> tumor, behaviour -> behavior (not four, hour, pour).
-  if (n > 4 && w->compare(n - 3, 3, "our") == 0) w->erase(n - 2, 1);
-  else if (n > 5 && w->compare(n - 4, 4, "ours") == 0) w->erase(n - 3, 1);
+  if (n > 4 && EndsWith(*w, "our")) w->erase(n - 2, 1);
+  else if (n > 5 && EndsWith(*w, "ours")) w->erase(n - 3, 1);
   // centre -> center, fibre -> fiber.
   const size_t m = w->size();
-  if (m > 4 && w->compare(m - 3, 3, "tre") == 0) w->replace(m - 3, 3, "ter");
+  if (m > 4 && EndsWith(*w, "tre")) w->replace(m - 3, 3, "ter");
 }
 
 bool AllLetters(std::string_view w) {
@@ -112,7 +119,11 @@ std::string NumeralDigits(std::string_view lower) {
 
 std::string NormalizeLowerCaseWord(std::string w) {
   if (!AllLetters(w)) return w;  // numbers, "3b", "a1c", non-ASCII
-  Respell(&w);
+  return NormalizeLowerCaseLetters(std::move(w));
+}
+
+std::string NormalizeLowerCaseLetters(std::string w) {
+  Respell(&w);  // letters stay letters
   // Short words are abbreviations more often than inflected words: "mis" is
   // not "mi", "has" is not "ha".
   if (w.size() <= 3) return w;
@@ -121,32 +132,40 @@ std::string NormalizeLowerCaseWord(std::string w) {
   // "alcoholism" ("alcohol"); "severity" would become "severe" ("moderate
   // severity" is not "severe").
   const size_t n = w.size();
-  if ((n > 5 && w.compare(n - 4, 4, "itis") == 0) ||
-      (n > 7 && w.compare(n - 6, 6, "itides") == 0) || w == "alcoholism") {
+  if ((n > 5 && EndsWith(w, "itis")) || (n > 7 && EndsWith(w, "itides")) ||
+      IsLiteral(w, "alcoholism")) {
     return w;
   }
-  if (w == "severity" || w == "severities") return "severity";
+  if (IsLiteral(w, "severity") || IsLiteral(w, "severities")) return "severity";
   // "burning pain" is a sensation, not a burn.
-  if (w == "burning") return w;
-  return PorterStemString(std::move(w));
+  if (IsLiteral(w, "burning")) return w;
+  return PorterStemLetters(std::move(w));
 }
 
 std::string NormalizeLexiconWord(std::string_view word) {
   return NormalizeLowerCaseWord(AsciiLowerWord(word));
 }
 
+namespace {
+
+constexpr std::string_view kStopWords[] = {
+    "of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "by", "for", "with",
+    "without", "due", "is", "are", "was", "be", "as", "from", "other", "specifi",
+    "unspecifi", "no", "nec", "elsewher", "classifi", "not", "than", "that", "which", "its",
+    "into", "her", "his", "him", "he", "she", "they", "them", "their", "our", "we", "you",
+    "your", "my", "me", "it", "this", "these", "were",
+};
+
+}  // namespace
+
+absl::Span<const std::string_view> LexiconStopWords() { return kStopWords; }
+
 bool IsLexiconStopWord(std::string_view s) {
   // Called for every word of every chart: a length check first, then one
   // hash look-up in an immutable set (built once, never freed).
   if (s.size() < 1 || s.size() > 9) return false;
-  static const absl::flat_hash_set<std::string_view, StringViewHash>* const kStop =
-      new absl::flat_hash_set<std::string_view, StringViewHash>({
-          "of", "the", "a", "an", "and", "or", "to", "in", "on", "at", "by", "for", "with",
-          "without", "due", "is", "are", "was", "be", "as", "from", "other", "specifi",
-          "unspecifi", "no", "nec", "elsewher", "classifi", "not", "than", "that", "which", "its",
-          "into", "her", "his", "him", "he", "she", "they", "them", "their", "our", "we", "you",
-          "your", "my", "me", "it", "this", "these", "were",
-      });
+  using StopSet = absl::flat_hash_set<std::string_view, StringViewHash, StringViewEq>;
+  static const StopSet* const kStop = new StopSet(std::begin(kStopWords), std::end(kStopWords));
   return kStop->contains(s);
 }
 

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/types/span.h"
+
 namespace chartcoder::internal {
 
 struct LexWord {
@@ -44,11 +46,16 @@ std::string NumeralDigits(std::string_view lower);
 std::string NormalizeLexiconWord(std::string_view word);
 // The same for a word already in ASCII lower case.
 std::string NormalizeLowerCaseWord(std::string word);
+// The same for a non-empty word of ASCII lower-case letters only (not
+// checked again).
+std::string NormalizeLowerCaseLetters(std::string word);
 
 // Words that carry no meaning for matching (connectors such as "of", "with",
 // "due", "to", and the coding words "unspecified", "other", "nos"). Takes a
 // normalized stem.
 bool IsLexiconStopWord(std::string_view stem);
+// The stems IsLexiconStopWord() is true of.
+absl::Span<const std::string_view> LexiconStopWords();
 
 // The content words of a code title, as the coder compares titles with a
 // chart: stems without connectors, without "unspecified" and the vague noun

@@ -37,7 +37,7 @@ void PhraseTrie::Erase(const std::vector<std::string>& norms) {
 int32_t PhraseTrie::WordId(std::string_view norm) const {
   const uint32_t sig = Signature(norm);
   if ((filter_[sig / 64] & (uint64_t{1} << (sig % 64))) == 0) return kUnknownWord;
-  auto it = words_.find(ToAbsl(norm));
+  auto it = words_.find(norm);
   return it == words_.end() ? kUnknownWord : it->second;
 }
 

@@ -18,6 +18,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "chartcoder/tokenizer.h"
+#include "src/internal/strings.h"
 
 namespace chartcoder::internal {
 
@@ -77,7 +78,7 @@ class PhraseTrie {
   int32_t Child(uint32_t node, int32_t word) const;
 
   std::vector<uint64_t> filter_ = std::vector<uint64_t>(kFilterBits / 64, 0);
-  absl::flat_hash_map<std::string, int32_t> words_;
+  absl::flat_hash_map<std::string, int32_t, StringViewHash, StringViewEq> words_;
   absl::flat_hash_map<uint64_t, uint32_t> edges_;
   std::vector<int32_t> values_ = {kNoValue};  // per node; node 0 is the root
   size_t phrase_count_ = 0;

@@ -288,4 +288,6 @@ std::string PorterStemString(std::string word) {
   return Stemmer(std::move(word)).Run();
 }
 
+std::string PorterStemLetters(std::string word) { return Stemmer(std::move(word)).Run(); }
+
 }  // namespace chartcoder::internal

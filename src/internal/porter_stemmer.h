@@ -14,6 +14,9 @@ namespace chartcoder::internal {
 std::string PorterStem(std::string_view word);
 // The same, reusing `word`'s storage.
 std::string PorterStemString(std::string word);
+// The same for a word known to be ASCII lower-case letters only (not checked
+// again).
+std::string PorterStemLetters(std::string word);
 
 }  // namespace chartcoder::internal
 
