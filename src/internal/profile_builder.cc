@@ -96,8 +96,11 @@ absl::Status LearnProfile(const std::string& path, const ProfileOptions& options
       if (k < options.min_documents || precision < options.min_precision) continue;
       rows.push_back({precision, {g, c, StrCat(k), StrCat(precision)}});
     }
-    std::sort(rows.begin(), rows.end(),
-              [](const auto& a, const auto& b) { return a.first > b.first; });
+    // Ties in precision go by code: the table (and which codes a gram keeps)
+    // must not depend on hash order, which differs between processes.
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first > b.first : a.second[1] < b.second[1];
+    });
     if (static_cast<int>(rows.size()) > options.max_codes_per_gram) {
       rows.resize(options.max_codes_per_gram);
     }
