@@ -404,6 +404,13 @@ bool HasHistoricalCue(const Assertion& a) {
   return false;
 }
 
+// The 3-character category a note's reference names ("N18.1-N18.6" ->
+// "N18"), or empty.
+std::string RefCategory(const CodeRange& ref) {
+  const std::string first = Undot(ref.first);
+  return first.size() >= 3 ? first.substr(0, 3) : std::string();
+}
+
 bool IsDefaultTitle(std::string_view d) {
   return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
 }
@@ -1405,16 +1412,17 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
-    const WordIds& near = r.SentenceWords(doc, sentences[m.sentence], &token_words,
-                                          m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+    const uint32_t near_from = m.begin > 48 ? m.begin - 48 : 0, near_to = m.end + 64;
+    const WordIds& near =
+        r.SentenceWords(doc, sentences[m.sentence], &token_words, near_from, near_to);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence), &near);
     if (billable != code && codes.CodeAt(code).billable()) {
       // Words that only another mention's abbreviation put in the window
       // ("chronic" of "CKD 3a" beside "afib") refine nothing: again without
       // them.
-      const WordIds foreign = r.ForeignExpansionWords(doc, m, *all, &token_words,
-                                                      m.begin > 48 ? m.begin - 48 : 0, m.end + 64);
+      const WordIds foreign =
+          r.ForeignExpansionWords(doc, m, *all, &token_words, near_from, near_to);
       if (!foreign.empty()) {
         WordIds own;
         std::set_difference(near.begin(), near.end(), foreign.begin(), foreign.end(),
@@ -1522,8 +1530,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         for (const Note& n : codes.CodeAt(code).NotesInEffect(kind)) {
           Ask ask{kind, {}};
           for (const CodeRange& ref : n.refs) {
-            const std::string first = Undot(ref.first);
-            if (first.size() >= 3) ask.categories.push_back(first.substr(0, 3));
+            if (std::string cat = RefCategory(ref); !cat.empty()) {
+              ask.categories.push_back(std::move(cat));
+            }
           }
           if (!ask.categories.empty()) notes.push_back(std::move(ask));
         }
@@ -1776,7 +1785,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         continue;
       }
       for (const CodeEvidence& ev : c.evidence) diagnosis_sentences.insert(ev.sentence_begin);
-      diagnosis_categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
+      diagnosis_categories.insert(std::string(x.key().substr(0, 3)));
     }
     for (auto& [code, c] : candidates) {
       if (c.dropped || codes.CodeAt(code).key()[0] != 'R') continue;
@@ -1788,8 +1797,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       for (const Note& n : codes.CodeAt(code).NotesInEffect(NoteKind::kCodeFirst)) {
         with_cause |= n.refs.empty();
         for (const CodeRange& ref : n.refs) {
-          const std::string first = Undot(ref.first);
-          with_cause |= first.size() >= 3 && diagnosis_categories.contains(first.substr(0, 3));
+          const std::string cat = RefCategory(ref);
+          with_cause |= !cat.empty() && diagnosis_categories.contains(cat);
         }
       }
       if (with_cause) continue;

@@ -12,10 +12,7 @@ ChartWords::ChartWords(const Lexicon& lexicon) : lexicon_(lexicon) {
 }
 
 uint32_t ChartWords::ComputeNumeral(std::string_view form) {
-  std::string lower(form);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  const std::string lower = AsciiLower(form);
   const std::string digits = NumeralDigits(lower);
   if (digits.empty()) return 0;
   bool upper = form.size() >= 2;

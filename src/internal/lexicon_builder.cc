@@ -46,7 +46,12 @@ struct PhraseWords {
 };
 
 // True when `w` names a limb: leg, arm, lower or upper limb.
-bool NamesLimb(const PhraseWords& w);
+bool NamesLimb(const PhraseWords& w) {
+  for (const std::string& r : w.required) {
+    if (r == "leg" || r == "arm" || r == "limb") return true;
+  }
+  return false;
+}
 
 // Turns a title or term into required and optional words: words in
 // parentheses or brackets are optional, a "without ..." clause is dropped (it
@@ -124,13 +129,6 @@ PhraseWords PhraseToWords(std::string_view text, bool drop_without_clause) {
     if (!IsLexiconStopWord(w.stem)) out.optional.push_back(w.stem);
   }
   return out;
-}
-
-bool NamesLimb(const PhraseWords& w) {
-  for (const std::string& r : w.required) {
-    if (r == "leg" || r == "arm" || r == "limb") return true;
-  }
-  return false;
 }
 
 // "Failure, failed" -> {"Failure", "failed"}: the comma-separated parts of an
@@ -451,11 +449,13 @@ class LexiconCompiler {
       // extremities ("atherosclerosis of the right leg with rest pain").
       const bool limb_of_extremities = AsciiLower(path->back()).starts_with("extremit") &&
                                        NamesLimb(own[0]);
+      const std::string extremities =
+          limb_of_extremities ? NormalizeLexiconWord("extremities") : std::string();
       for (const PhraseWords& f : forms) {
         for (size_t k = 0; k < own.size(); ++k) {
           if (k > 0 && here.size() >= 4) break;
           PhraseWords w = f;
-          if (limb_of_extremities) w.MakeOptional(NormalizeLexiconWord("extremities"));
+          if (limb_of_extremities) w.MakeOptional(extremities);
           w.Append(own[k]);
           here.push_back(std::move(w));
         }
