@@ -255,6 +255,20 @@ TEST(CoderTest, DiabetesWithCkd3bShorthand) {
   EXPECT_THAT(codes, Not(Contains("N18.9")));
 }
 
+TEST(CoderTest, EsophagealVaricesInLiverDiseaseAreSecondary) {
+  // Index: Varix, esophagus, in (due to) cirrhosis of liver, alcoholic liver
+  // disease, portal hypertension, toxic liver disease: I85.1-; "in" presumes
+  // the link (guideline I.A.15). The liver disease stays (code first).
+  EXPECT_THAT(Codes("Assessment: esophageal varices in cirrhosis of liver."),
+              AllOf(IsSupersetOf({"I85.10", "K74.60"}), Not(Contains("I85.00"))));
+  EXPECT_THAT(Codes("Assessment: alcoholic cirrhosis. Esophageal varices on EGD, banded."),
+              AllOf(IsSupersetOf({"I85.10", "K70.30"}), Not(Contains("I85.00"))));
+  EXPECT_THAT(Codes("Assessment: bleeding esophageal varices due to portal hypertension."),
+              AllOf(IsSupersetOf({"I85.11", "K76.6"}), Not(Contains("I85.01"))));
+  // Without a liver disease the varices are primary.
+  EXPECT_THAT(Codes("Assessment: esophageal varices."), Contains("I85.00"));
+}
+
 TEST(CoderTest, HypertensionWithHeartFailureAndCkdIsI13) {
   std::vector<AssignedCode> codes = Assign("Assessment: HTN, CHF, CKD 4.");
   EXPECT_THAT(CodesOf(codes), IsSupersetOf({"I13.0", "I50.9", "N18.4"}));
