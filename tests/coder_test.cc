@@ -269,6 +269,37 @@ TEST(CoderTest, EsophagealVaricesInLiverDiseaseAreSecondary) {
   EXPECT_THAT(Codes("Assessment: esophageal varices."), Contains("I85.00"));
 }
 
+TEST(CoderTest, EverydayShorthandForHepatitisLobesAndChemotherapy) {
+  EXPECT_THAT(Codes("Assessment: chronic hep C, seeing GI for treatment."), Contains("B18.2"));
+  EXPECT_THAT(Codes("Assessment: chronic hep B."), Contains("B18.1"));
+  EXPECT_THAT(Codes("Assessment: lung CA, RUL, on chemo."), Contains("C34.11"));
+  EXPECT_THAT(Codes("Assessment: lung cancer, LLL, s/p SBRT."), Contains("C34.32"));
+  EXPECT_THAT(Codes("Assessment: neutropenia due to chemo."), Contains("D70.1"));
+  EXPECT_THAT(Codes("Assessment: chemotherapy-induced neutropenia."), Contains("D70.1"));
+}
+
+TEST(CoderTest, DiabetesPoorlyControlledIsWithHyperglycemia) {
+  // Index: Diabetes, poorly controlled / out of control / inadequately
+  // controlled: code to Diabetes, by type, with hyperglycemia.
+  EXPECT_THAT(Codes("Assessment: DM2, poorly controlled. Increase glipizide."),
+              AllOf(Contains("E11.65"), Not(Contains("E11.9"))));
+  EXPECT_THAT(Codes("Assessment: type 1 diabetes, inadequately controlled on pump."),
+              Contains("E10.65"));
+  // Another condition's control says nothing of the diabetes.
+  EXPECT_THAT(Codes("Assessment: DM2, stable. Hypertension, poorly controlled."),
+              AllOf(Contains("E11.9"), Not(Contains("E11.65"))));
+}
+
+TEST(CoderTest, AHeaderCompletedToItsDefaultIsRefinedButNotToAResidual) {
+  // C34.9 -> C34.91 (right) -> C34.11 (upper lobe, right): "RUL" is a lobe.
+  EXPECT_THAT(Codes("Assessment: lung CA, RUL, on chemo."), Contains("C34.11"));
+  // "Artery" in the sentence does not make "of other arteries" (I70.8).
+  EXPECT_THAT(Codes("Assessment: occlusion of the temporal artery on biopsy."),
+              Not(Contains("I70.8")));
+  // Within a residual category the site is chosen as usual.
+  EXPECT_THAT(Codes("Assessment: chronic osteomyelitis of left foot."), Contains("M86.672"));
+}
+
 TEST(CoderTest, HypertensionWithHeartFailureAndCkdIsI13) {
   std::vector<AssignedCode> codes = Assign("Assessment: HTN, CHF, CKD 4.");
   EXPECT_THAT(CodesOf(codes), IsSupersetOf({"I13.0", "I50.9", "N18.4"}));
