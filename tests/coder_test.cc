@@ -344,6 +344,12 @@ TEST(CoderTest, BelowKneeAmputationIsNotAKneeAmputation) {
   EXPECT_THAT(codes, Not(Contains("Z89.522")));
   EXPECT_THAT(Codes("Assessment: left above knee amputation."),
               AllOf(Contains("Z89.612"), Not(Contains("Z89.522"))));
+  // The level written apart from "amputation status".
+  EXPECT_THAT(Codes("Assessment: amputation status, left below knee."),
+              AllOf(Contains("Z89.512"), Not(Contains("Z89.522"))));
+  EXPECT_THAT(Codes("Assessment: status post amputation, right above knee, 2019."),
+              AllOf(Contains("Z89.611"), Not(Contains("Z89.521"))));
+  EXPECT_THAT(Codes("Assessment: amputation status."), Contains("Z89.9"));
 }
 
 TEST(CoderTest, ASideBelongsToTheWordsItPrecedes) {
