@@ -298,6 +298,18 @@ TEST(CoderTest, AHeaderCompletedToItsDefaultIsRefinedButNotToAResidual) {
               Not(Contains("I70.8")));
   // Within a residual category the site is chosen as usual.
   EXPECT_THAT(Codes("Assessment: chronic osteomyelitis of left foot."), Contains("M86.672"));
+  // A residual title is no lexicon entry: "Atherosclerosis of other arteries"
+  // without its "other" would claim every atherosclerosis of arteries.
+  EXPECT_THAT(Codes("Assessment: atherosclerosis of native arteries of right leg."),
+              AllOf(Contains("I70.201"), Not(Contains("I70.8"))));
+}
+
+TEST(CoderTest, SpineLevelsAndDiscHerniation) {
+  // A cervical level names the cervical spine.
+  EXPECT_THAT(Codes("Assessment: spinal cord injury C5."), Contains("S14.105A"));
+  // Index: Herniation, nucleus pulposus: see Displacement, intervertebral disc.
+  EXPECT_THAT(Codes("Assessment: lumbar disc herniation."), Contains("M51.26"));
+  EXPECT_THAT(Codes("Assessment: cervical disc herniation."), Contains("M50.20"));
 }
 
 TEST(CoderTest, HypertensionWithHeartFailureAndCkdIsI13) {
