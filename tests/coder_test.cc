@@ -348,6 +348,17 @@ TEST(CoderTest, BelowKneeAmputationAbbreviation) {
   EXPECT_THAT(Codes("PMH: s/p left BKA 2015."), Contains("Z89.512"));
 }
 
+TEST(CoderTest, BariatricSurgeryStatusNeedsTheOperationDone) {
+  EXPECT_THAT(Codes("Assessment: s/p gastric bypass 2015, vitamin B12 deficiency."),
+              Contains("Z98.84"));
+  EXPECT_THAT(Codes("Assessment: morbid obesity resolved after sleeve gastrectomy; BMI 29."),
+              AllOf(Contains("Z98.84"), Not(Contains("E66.01"))));
+  EXPECT_THAT(Codes("Plan: referred for gastric bypass evaluation."), Not(Contains("Z98.84")));
+  // "candidate" is no candidiasis.
+  EXPECT_THAT(Codes("Assessment: morbid obesity, candidate for gastric bypass."),
+              AllOf(Contains("E66.01"), Not(Contains("Z98.84")), Not(Contains("B37.9"))));
+}
+
 TEST(CoderTest, BelowKneeAmputationIsNotAKneeAmputation) {
   // "left" modifies "below knee amputation", not the knee alone: Z89.522
   // (acquired absence of left knee) would contradict Z89.512.
@@ -433,6 +444,11 @@ TEST(CoderTest, ATreatmentNotOrNoLongerGivenIsNoStatus) {
   EXPECT_THAT(Codes("Assessment: Afib, was on warfarin, stopped after GI bleed."),
               AllOf(Contains("I48.91"), Not(Contains("Z79.01"))));
   EXPECT_THAT(Codes("Assessment: ESRD on dialysis."), Contains("Z99.2"));
+  EXPECT_THAT(Codes("Assessment: breast cancer s/p lumpectomy 2018, finished tamoxifen."),
+              Not(Contains("Z79.810")));
+  EXPECT_THAT(Codes("Assessment: breast cancer, completed 5 years of tamoxifen in 2021."),
+              Not(Contains("Z79.810")));
+  EXPECT_THAT(Codes("Assessment: breast cancer, on tamoxifen."), Contains("Z79.810"));
   // A past-history list still states a status that holds.
   EXPECT_THAT(Codes("PMH: ESRD on dialysis."), Contains("Z99.2"));
   // "history of" before a chronic condition does not end its treatment.
