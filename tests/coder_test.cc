@@ -312,6 +312,20 @@ TEST(CoderTest, SpineLevelsAndDiscHerniation) {
   EXPECT_THAT(Codes("Assessment: cervical disc herniation."), Contains("M50.20"));
 }
 
+TEST(CoderTest, OneCodeCapturesTheOthers) {
+  // Guideline I.C.14.a.1: a stage of CKD and ESRD both documented: N18.6 only.
+  EXPECT_THAT(Codes("Problems: 1. ESRD on HD MWF. 2. CKD stage 5, progressed to ESRD."),
+              AllOf(Contains("N18.6"), Not(Contains("N18.5"))));
+  // Acute on chronic respiratory failure captures the chronic (and the acute).
+  EXPECT_THAT(Codes("Assessment: acute on chronic hypoxic respiratory failure. Chronic "
+                    "respiratory failure with hypoxia, on 3L home O2 at baseline."),
+              AllOf(Contains("J96.21"), Not(Contains("J96.11")), Not(Contains("J96.01"))));
+  // An evaluation for a transplant is no transplant.
+  EXPECT_THAT(Codes("Assessment: ESRD. Kidney transplant evaluation: referred 01/2024."),
+              Not(Contains("Z94.0")));
+  EXPECT_THAT(Codes("Assessment: kidney transplant status, on tacrolimus."), Contains("Z94.0"));
+}
+
 TEST(CoderTest, HypertensionWithHeartFailureAndCkdIsI13) {
   std::vector<AssignedCode> codes = Assign("Assessment: HTN, CHF, CKD 4.");
   EXPECT_THAT(CodesOf(codes), IsSupersetOf({"I13.0", "I50.9", "N18.4"}));
