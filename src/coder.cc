@@ -411,6 +411,15 @@ std::string RefCategory(const CodeRange& ref) {
   return first.size() >= 3 ? first.substr(0, 3) : std::string();
 }
 
+// F10.90-F19.90 (not F17, nicotine dependence): psychoactive substance use,
+// uncomplicated. Guideline I.C.5.b.3: a use code is reported only with the
+// disorder or medical condition it is associated with, which these codes by
+// their title exclude; the mention stays in the result.
+bool IsUncomplicatedSubstanceUse(std::string_view key) {
+  return key.size() == 5 && key[0] == 'F' && key[1] == '1' && key[2] != '7' && key[3] == '9' &&
+         key[4] == '0';
+}
+
 // How many times a title says "unspecified".
 int CountUnspecified(std::string_view d) {
   int n = 0;
@@ -1897,7 +1906,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   for (auto& [code, c] : candidates) {
     if (c.dropped) continue;
     Code x = codes.CodeAt(code);
-    if (!x.billable()) continue;
+    if (!x.billable() || IsUncomplicatedSubstanceUse(x.key())) continue;
     const double score = score_of(c);
     if (score < r.options.min_score) continue;
     AssignedCode a;

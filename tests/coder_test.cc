@@ -326,6 +326,15 @@ TEST(CoderTest, OneCodeCapturesTheOthers) {
   EXPECT_THAT(Codes("Assessment: kidney transplant status, on tacrolimus."), Contains("Z94.0"));
 }
 
+TEST(CoderTest, SubstanceUseWithoutADisorderIsNotReported) {
+  // Guideline I.C.5.b.3: "cannabis use" alone (F12.90) is no reportable
+  // diagnosis; abuse, dependence and use with a disorder are.
+  EXPECT_THAT(Codes("Assessment: cannabis use, counseled. Alcohol use, 2 drinks a week."),
+              AllOf(Not(Contains("F12.90")), Not(Contains("F10.90"))));
+  EXPECT_THAT(Codes("Assessment: cannabis use disorder, mild."), Contains("F12.10"));
+  EXPECT_THAT(Codes("Assessment: opioid dependence on buprenorphine."), Contains("F11.20"));
+}
+
 TEST(CoderTest, HypertensionWithHeartFailureAndCkdIsI13) {
   std::vector<AssignedCode> codes = Assign("Assessment: HTN, CHF, CKD 4.");
   EXPECT_THAT(CodesOf(codes), IsSupersetOf({"I13.0", "I50.9", "N18.4"}));
