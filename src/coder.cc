@@ -1764,11 +1764,14 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       std::string_view odesc = codes.CodeAt(other).description();
       const bool other_vague = Contains(odesc, "unspecified") || Contains(odesc, "Unspecified") ||
                                Contains(odesc, "without complications");
-      // Or it leaves fewer things unspecified: J96.91 "Respiratory failure,
-      // unspecified with hypoxia" beside J96.90 "..., unspecified, unspecified
-      // whether with hypoxia or hypercapnia".
-      if (!other_vague || codes.CodeAt(other).depth() > x.depth() ||
-          CountUnspecified(odesc) < CountUnspecified(desc)) {
+      // Or, as well supported, it leaves fewer things unspecified: J96.91
+      // "Respiratory failure, unspecified with hypoxia" beside J96.90 "...,
+      // unspecified, unspecified whether with hypoxia or hypercapnia" (not a
+      // "without complications" default: K50.912 "..., unspecified, with
+      // intestinal obstruction" says more than K50.00).
+      const bool says_more = CountUnspecified(odesc) < CountUnspecified(desc) &&
+                             !Contains(odesc, "without") && score_of(o) >= score_of(c);
+      if (!other_vague || codes.CodeAt(other).depth() > x.depth() || says_more) {
         c.dropped = true;
         break;
       }
