@@ -109,6 +109,23 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
                              "chronic"}) {
     if (uint32_t id = lex->WordId(m); id != kNone) lex->modifier_ids_.push_back(id);
   }
+  CC_ASSIGN_OR_RETURN(lex->forms_, p.Array<LexFormRecord>(SectionId::kLexForms));
+  CC_ASSIGN_OR_RETURN(lex->form_slots_, p.Array<uint32_t>(SectionId::kLexFormSlots));
+  const size_t nslots = lex->form_slots_.size();
+  if ((nslots & (nslots - 1)) != 0 || (nslots == 0 && !lex->forms_.empty())) {
+    return absl::DataLossError(StrCat(p.name(), ": corrupted pack (lexicon spelling slots)"));
+  }
+  for (size_t i = 0; i < lex->forms_.size(); ++i) {
+    const LexFormRecord& f = lex->forms_[i];
+    if (!p.ValidRef(f.form) || (f.id != kNone && f.id >= nw) ||
+        (f.raw_id != kNone && f.raw_id >= nw)) {
+      return bad("spelling", i);
+    }
+  }
+  for (uint32_t r : lex->form_slots_) {
+    if (r != kNone && r >= lex->forms_.size()) return bad("spelling slot", r);
+  }
+  lex->strings_ = p.Str(StrRef{0, 0}).data();
   for (uint32_t e : lex->anchors_) {
     if (e >= lex->entries_.size()) return bad("anchor", e);
   }
