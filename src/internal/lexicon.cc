@@ -25,6 +25,15 @@ inline void AddSignatureBit(uint32_t id, std::array<uint64_t, 2>* sig) {
   const uint32_t bit = (id * 0x9E3779B1u) >> 25;  // 0..127
   (*sig)[bit >> 6] |= uint64_t{1} << (bit & 63);
 }
+// The first anchor in [a, last) whose signature has no bit of `absent` (the
+// clause may hold all its entry's words), or `last`. Most anchors fail: a
+// loop of its own keeps everything it reads in registers.
+inline uint32_t NextPossibleAnchor(const std::array<uint64_t, 2>* signatures, uint32_t a,
+                                   uint32_t last, const std::array<uint64_t, 2>& absent) {
+  const uint64_t absent0 = absent[0], absent1 = absent[1];
+  while (a < last && ((signatures[a][0] & absent0) | (signatures[a][1] & absent1)) != 0) ++a;
+  return a;
+}
 int AllowedGaps(int required) {
   if (required <= 1) return 0;
   if (required == 2) return 2;
@@ -423,15 +432,17 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
   for (int p = 0; p < n; ++p) {
     if (w[p].id != kNone) AddSignatureBit(w[p].id, &clause);
   }
+  const std::array<uint64_t, 2> absent = {~clause[0], ~clause[1]};
   std::vector<uint32_t>& pos = s->pos;
   for (int p = 0; p < n; ++p) {
     const uint32_t id = w[p].id;
     if (id == kNone) continue;
     const LexWordRecord& wr = words_[id];
-    for (uint32_t a = 0; a < wr.anchor_count; ++a) {
-      const std::array<uint64_t, 2>& sig = anchor_signatures_[wr.first_anchor + a];
-      if (((sig[0] & ~clause[0]) | (sig[1] & ~clause[1])) != 0) continue;  // a word is absent
-      const uint32_t e = anchors_[wr.first_anchor + a];
+    const uint32_t last = wr.first_anchor + wr.anchor_count;
+    for (uint32_t a = wr.first_anchor; a < last; ++a) {
+      a = NextPossibleAnchor(anchor_signatures_.data(), a, last, absent);
+      if (a == last) break;
+      const uint32_t e = anchors_[a];
       const LexEntryRecord& er = entries_[e];
       const int k = er.required_count;
       const int window = Window(k);
