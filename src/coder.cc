@@ -561,12 +561,23 @@ struct Coder::Rep {
     return foreign;
   }
 
+  // The first rule of `history` whose prefix starts `key`: the longest
+  // prefix of `key` that has a rule (rules are sorted longest first, and
+  // rules of one length that both start `key` have the same prefix).
   const HistoryRule* HistoryFor(std::string_view key) const {
-    for (const HistoryRule& h : history) {
-      if (StartsWith(key, h.prefix)) return &h;
+    for (uint32_t length : history_lengths) {
+      if (key.size() < length) continue;
+      if (auto it = history_by_prefix.find(key.substr(0, length)); it != history_by_prefix.end()) {
+        return &history[it->second];
+      }
     }
     return nullptr;
   }
+  // Prefix -> index of its first rule in `history`; the prefixes' lengths,
+  // longest first (built once at Create).
+  absl::flat_hash_map<std::string, uint32_t, internal::StringViewHash, internal::StringViewEq>
+      history_by_prefix;
+  std::vector<uint32_t> history_lengths;
 
   // The word ids of the "without ..." phrase of a title, up to a comma or
   // the next "with", "and", "or", "in" ("... without heart failure, with
@@ -1019,6 +1030,14 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
                      [](const HistoryRule& a, const HistoryRule& b) {
                        return a.prefix.size() > b.prefix.size();
                      });
+    for (uint32_t i = 0; i < rep->history.size(); ++i) {
+      const std::string& prefix = rep->history[i].prefix;
+      rep->history_by_prefix.try_emplace(prefix, i);
+      const uint32_t length = static_cast<uint32_t>(prefix.size());
+      if (rep->history_lengths.empty() || rep->history_lengths.back() != length) {
+        rep->history_lengths.push_back(length);
+      }
+    }
   }
   if (!options.profile.empty()) {
     const std::string name = StrCat("profile/", options.profile);
