@@ -73,10 +73,17 @@ class TokenWords {
       // relative to it; shared with the extractor), then placed at this token.
       // The word before, for numerals ("stage III"): the last word of the
       // previous token when it is a word.
+      // (When the previous token's words are already placed, its last word
+      // serves: it differs from the plain form's only for a numeral read as
+      // digits, and neither is a word that takes a numeral.)
       uint32_t previous = internal::kNone;
       if (i > 0 && doc_.tokens()[i - 1].kind == TokenKind::kWord) {
-        auto before = chart_words_.Of(doc_.text_of(doc_.tokens()[i - 1]));
-        if (!before.empty()) previous = before.back().id;
+        if (first_[i - 1] != kUnset) {
+          if (count_[i - 1] > 0) previous = words_[first_[i - 1] + count_[i - 1] - 1].id;
+        } else {
+          auto before = chart_words_.Of(doc_.text_of(doc_.tokens()[i - 1]));
+          if (!before.empty()) previous = before.back().id;
+        }
       }
       first_[i] = static_cast<uint32_t>(words_.size());
       for (internal::Lexicon::InputWord w : chart_words_.Of(doc_.text_of(t), previous)) {
