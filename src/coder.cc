@@ -418,6 +418,11 @@ std::string RefCategory(const CodeRange& ref) {
   return first.size() >= 3 ? first.substr(0, 3) : std::string();
 }
 
+// "Other chronic osteomyelitis", "Atherosclerosis of other arteries".
+bool IsResidualTitle(std::string_view d) {
+  return d.starts_with("Other ") || Contains(d, " other ");
+}
+
 bool IsDefaultTitle(std::string_view d) {
   return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
 }
@@ -787,6 +792,13 @@ struct Coder::Rep {
     std::vector<uint32_t> extra;
     for (const Code& d : category.descendants()) {
       if (!d.billable() || d.id() == id) continue;
+      // A residual ("Other ...", "... of other arteries") is for a condition
+      // the chart names and the classification does not: words of its title
+      // in the sentence ("temporal artery" beside atherosclerosis) do not
+      // make I70.90 into I70.8 "of other arteries". Within a residual it is
+      // a site or type like any other (M86.60 "Other chronic osteomyelitis,
+      // unspecified site" -> M86.672).
+      if (IsResidualTitle(d.description()) && !IsResidualTitle(c.description())) continue;
       const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
       // It must say everything `c` says, and more (tested first: it rules out
       // most descendants, and costs less than TitleDenies).
@@ -1443,6 +1455,16 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         r.SentenceWords(doc, sentences[m.sentence], &token_words, near_from, near_to);
     auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
                                                           : r.Specify(code, words_of(m.sentence), &near);
+    if (!codes.CodeAt(code).billable() && billable != code) {
+      // A header completed to its default may still be refined within its
+      // category: "lung CA, RUL" is C34.9 -> C34.91 (right) -> C34.11 (upper
+      // lobe, right).
+      auto [refined, how2] = r.Refine(billable, near);
+      if (refined != billable) {
+        billable = refined;
+        how = StrCat(how, "; ", how2);
+      }
+    }
     if (billable != code && codes.CodeAt(code).billable()) {
       // Words that only another mention's abbreviation put in the window
       // ("chronic" of "CKD 3a" beside "afib") refine nothing: again without

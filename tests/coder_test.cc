@@ -255,6 +255,63 @@ TEST(CoderTest, DiabetesWithCkd3bShorthand) {
   EXPECT_THAT(codes, Not(Contains("N18.9")));
 }
 
+TEST(CoderTest, EsophagealVaricesInLiverDiseaseAreSecondary) {
+  // Index: Varix, esophagus, in (due to) cirrhosis of liver, alcoholic liver
+  // disease, portal hypertension, toxic liver disease: I85.1-; "in" presumes
+  // the link (guideline I.A.15). The liver disease stays (code first).
+  EXPECT_THAT(Codes("Assessment: esophageal varices in cirrhosis of liver."),
+              AllOf(IsSupersetOf({"I85.10", "K74.60"}), Not(Contains("I85.00"))));
+  EXPECT_THAT(Codes("Assessment: alcoholic cirrhosis. Esophageal varices on EGD, banded."),
+              AllOf(IsSupersetOf({"I85.10", "K70.30"}), Not(Contains("I85.00"))));
+  EXPECT_THAT(Codes("Assessment: bleeding esophageal varices due to portal hypertension."),
+              AllOf(IsSupersetOf({"I85.11", "K76.6"}), Not(Contains("I85.01"))));
+  // Without a liver disease the varices are primary.
+  EXPECT_THAT(Codes("Assessment: esophageal varices."), Contains("I85.00"));
+}
+
+TEST(CoderTest, EverydayShorthandForHepatitisLobesAndChemotherapy) {
+  EXPECT_THAT(Codes("Assessment: chronic hep C, seeing GI for treatment."), Contains("B18.2"));
+  EXPECT_THAT(Codes("Assessment: chronic hep B."), Contains("B18.1"));
+  EXPECT_THAT(Codes("Assessment: lung CA, RUL, on chemo."), Contains("C34.11"));
+  EXPECT_THAT(Codes("Assessment: lung cancer, LLL, s/p SBRT."), Contains("C34.32"));
+  EXPECT_THAT(Codes("Assessment: neutropenia due to chemo."), Contains("D70.1"));
+  EXPECT_THAT(Codes("Assessment: chemotherapy-induced neutropenia."), Contains("D70.1"));
+}
+
+TEST(CoderTest, DiabetesPoorlyControlledIsWithHyperglycemia) {
+  // Index: Diabetes, poorly controlled / out of control / inadequately
+  // controlled: code to Diabetes, by type, with hyperglycemia.
+  EXPECT_THAT(Codes("Assessment: DM2, poorly controlled. Increase glipizide."),
+              AllOf(Contains("E11.65"), Not(Contains("E11.9"))));
+  EXPECT_THAT(Codes("Assessment: type 1 diabetes, inadequately controlled on pump."),
+              Contains("E10.65"));
+  // Another condition's control says nothing of the diabetes.
+  EXPECT_THAT(Codes("Assessment: DM2, stable. Hypertension, poorly controlled."),
+              AllOf(Contains("E11.9"), Not(Contains("E11.65"))));
+}
+
+TEST(CoderTest, AHeaderCompletedToItsDefaultIsRefinedButNotToAResidual) {
+  // C34.9 -> C34.91 (right) -> C34.11 (upper lobe, right): "RUL" is a lobe.
+  EXPECT_THAT(Codes("Assessment: lung CA, RUL, on chemo."), Contains("C34.11"));
+  // "Artery" in the sentence does not make "of other arteries" (I70.8).
+  EXPECT_THAT(Codes("Assessment: occlusion of the temporal artery on biopsy."),
+              Not(Contains("I70.8")));
+  // Within a residual category the site is chosen as usual.
+  EXPECT_THAT(Codes("Assessment: chronic osteomyelitis of left foot."), Contains("M86.672"));
+  // A residual title is no lexicon entry: "Atherosclerosis of other arteries"
+  // without its "other" would claim every atherosclerosis of arteries.
+  EXPECT_THAT(Codes("Assessment: atherosclerosis of native arteries of right leg."),
+              AllOf(Contains("I70.201"), Not(Contains("I70.8"))));
+}
+
+TEST(CoderTest, SpineLevelsAndDiscHerniation) {
+  // A cervical level names the cervical spine.
+  EXPECT_THAT(Codes("Assessment: spinal cord injury C5."), Contains("S14.105A"));
+  // Index: Herniation, nucleus pulposus: see Displacement, intervertebral disc.
+  EXPECT_THAT(Codes("Assessment: lumbar disc herniation."), Contains("M51.26"));
+  EXPECT_THAT(Codes("Assessment: cervical disc herniation."), Contains("M50.20"));
+}
+
 TEST(CoderTest, HypertensionWithHeartFailureAndCkdIsI13) {
   std::vector<AssignedCode> codes = Assign("Assessment: HTN, CHF, CKD 4.");
   EXPECT_THAT(CodesOf(codes), IsSupersetOf({"I13.0", "I50.9", "N18.4"}));
@@ -299,6 +356,12 @@ TEST(CoderTest, BelowKneeAmputationIsNotAKneeAmputation) {
   EXPECT_THAT(codes, Not(Contains("Z89.522")));
   EXPECT_THAT(Codes("Assessment: left above knee amputation."),
               AllOf(Contains("Z89.612"), Not(Contains("Z89.522"))));
+  // The level written apart from "amputation status".
+  EXPECT_THAT(Codes("Assessment: amputation status, left below knee."),
+              AllOf(Contains("Z89.512"), Not(Contains("Z89.522"))));
+  EXPECT_THAT(Codes("Assessment: status post amputation, right above knee, 2019."),
+              AllOf(Contains("Z89.611"), Not(Contains("Z89.521"))));
+  EXPECT_THAT(Codes("Assessment: amputation status."), Contains("Z89.9"));
 }
 
 TEST(CoderTest, ASideBelongsToTheWordsItPrecedes) {
