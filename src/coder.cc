@@ -420,7 +420,8 @@ std::string RefCategory(const CodeRange& ref) {
 
 // "Other chronic osteomyelitis", "Atherosclerosis of other arteries".
 bool IsResidualTitle(std::string_view d) {
-  return d.starts_with("Other ") || Contains(d, " other ");
+  // (" other " found by its 'h', rarer in titles than the space.)
+  return d.starts_with("Other ") || ContainsBy(d, " other ", 3);
 }
 
 bool IsDefaultTitle(std::string_view d) {
@@ -790,15 +791,9 @@ struct Coder::Rep {
     uint32_t best = id;
     size_t best_matched = 0;
     std::vector<uint32_t> extra;
+    const bool residual_default = IsResidualTitle(c.description());
     for (const Code& d : category.descendants()) {
       if (!d.billable() || d.id() == id) continue;
-      // A residual ("Other ...", "... of other arteries") is for a condition
-      // the chart names and the classification does not: words of its title
-      // in the sentence ("temporal artery" beside atherosclerosis) do not
-      // make I70.90 into I70.8 "of other arteries". Within a residual it is
-      // a site or type like any other (M86.60 "Other chronic osteomyelitis,
-      // unspecified site" -> M86.672).
-      if (IsResidualTitle(d.description()) && !IsResidualTitle(c.description())) continue;
       const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
       // It must say everything `c` says, and more (tested first: it rules out
       // most descendants, and costs less than TitleDenies).
@@ -813,6 +808,14 @@ struct Coder::Rep {
         all = all && (Has(sentence_words, w) || Excused(d.id(), w, sentence_words));
       }
       if (!all) continue;
+      // A residual ("Other ...", "... of other arteries") is for a condition
+      // the chart names and the classification does not: words of its title
+      // in the sentence ("temporal artery" beside atherosclerosis) do not
+      // make I70.90 into I70.8 "of other arteries". Within a residual it is
+      // a site or type like any other (M86.60 "Other chronic osteomyelitis,
+      // unspecified site" -> M86.672). (Tested last: a title search costs
+      // more than the word tests above, which rule out most descendants.)
+      if (!residual_default && IsResidualTitle(d.description())) continue;
       // On a tie, the code nearest the default in the tree (G40.909 "not
       // intractable" -> G40.919, not G40.804 "other epilepsy").
       auto shared = [&](const Code& x) {
