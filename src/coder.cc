@@ -418,6 +418,16 @@ std::string RefCategory(const CodeRange& ref) {
   return first.size() >= 3 ? first.substr(0, 3) : std::string();
 }
 
+// How many times a title says "unspecified".
+int CountUnspecified(std::string_view d) {
+  int n = 0;
+  for (size_t at = d.find("nspecified"); at != std::string_view::npos;
+       at = d.find("nspecified", at + 1)) {
+    n += at > 0 && (d[at - 1] == 'u' || d[at - 1] == 'U');
+  }
+  return n;
+}
+
 // "Other chronic osteomyelitis", "Atherosclerosis of other arteries".
 bool IsResidualTitle(std::string_view d) {
   // (" other " found by its 'h', rarer in titles than the space.)
@@ -1774,7 +1784,11 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       std::string_view odesc = codes.CodeAt(other).description();
       const bool other_vague = Contains(odesc, "unspecified") || Contains(odesc, "Unspecified") ||
                                Contains(odesc, "without complications");
-      if (!other_vague || codes.CodeAt(other).depth() > x.depth()) {
+      // Or it leaves fewer things unspecified: J96.91 "Respiratory failure,
+      // unspecified with hypoxia" beside J96.90 "..., unspecified, unspecified
+      // whether with hypoxia or hypercapnia".
+      if (!other_vague || codes.CodeAt(other).depth() > x.depth() ||
+          CountUnspecified(odesc) < CountUnspecified(desc)) {
         c.dropped = true;
         break;
       }

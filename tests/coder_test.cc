@@ -312,6 +312,20 @@ TEST(CoderTest, SpineLevelsAndDiscHerniation) {
   EXPECT_THAT(Codes("Assessment: cervical disc herniation."), Contains("M50.20"));
 }
 
+TEST(CoderTest, OneCodeCapturesTheOthers) {
+  // Guideline I.C.14.a.1: a stage of CKD and ESRD both documented: N18.6 only.
+  EXPECT_THAT(Codes("Problems: 1. ESRD on HD MWF. 2. CKD stage 5, progressed to ESRD."),
+              AllOf(Contains("N18.6"), Not(Contains("N18.5"))));
+  // Acute on chronic respiratory failure captures the chronic (and the acute).
+  EXPECT_THAT(Codes("Assessment: acute on chronic hypoxic respiratory failure. Chronic "
+                    "respiratory failure with hypoxia, on 3L home O2 at baseline."),
+              AllOf(Contains("J96.21"), Not(Contains("J96.11")), Not(Contains("J96.01"))));
+  // An evaluation for a transplant is no transplant.
+  EXPECT_THAT(Codes("Assessment: ESRD. Kidney transplant evaluation: referred 01/2024."),
+              Not(Contains("Z94.0")));
+  EXPECT_THAT(Codes("Assessment: kidney transplant status, on tacrolimus."), Contains("Z94.0"));
+}
+
 TEST(CoderTest, HypertensionWithHeartFailureAndCkdIsI13) {
   std::vector<AssignedCode> codes = Assign("Assessment: HTN, CHF, CKD 4.");
   EXPECT_THAT(CodesOf(codes), IsSupersetOf({"I13.0", "I50.9", "N18.4"}));
@@ -346,6 +360,17 @@ TEST(CoderTest, BelowKneeAmputationAbbreviation) {
   // "BKA" is a below-knee amputation, the side from "L" / "left".
   EXPECT_THAT(Codes("Assessment: s/p L BKA."), ElementsAre("Z89.512"));
   EXPECT_THAT(Codes("PMH: s/p left BKA 2015."), Contains("Z89.512"));
+}
+
+TEST(CoderTest, BariatricSurgeryStatusNeedsTheOperationDone) {
+  EXPECT_THAT(Codes("Assessment: s/p gastric bypass 2015, vitamin B12 deficiency."),
+              Contains("Z98.84"));
+  EXPECT_THAT(Codes("Assessment: morbid obesity resolved after sleeve gastrectomy; BMI 29."),
+              AllOf(Contains("Z98.84"), Not(Contains("E66.01"))));
+  EXPECT_THAT(Codes("Plan: referred for gastric bypass evaluation."), Not(Contains("Z98.84")));
+  // "candidate" is no candidiasis.
+  EXPECT_THAT(Codes("Assessment: morbid obesity, candidate for gastric bypass."),
+              AllOf(Contains("E66.01"), Not(Contains("Z98.84")), Not(Contains("B37.9"))));
 }
 
 TEST(CoderTest, BelowKneeAmputationIsNotAKneeAmputation) {
@@ -433,6 +458,11 @@ TEST(CoderTest, ATreatmentNotOrNoLongerGivenIsNoStatus) {
   EXPECT_THAT(Codes("Assessment: Afib, was on warfarin, stopped after GI bleed."),
               AllOf(Contains("I48.91"), Not(Contains("Z79.01"))));
   EXPECT_THAT(Codes("Assessment: ESRD on dialysis."), Contains("Z99.2"));
+  EXPECT_THAT(Codes("Assessment: breast cancer s/p lumpectomy 2018, finished tamoxifen."),
+              Not(Contains("Z79.810")));
+  EXPECT_THAT(Codes("Assessment: breast cancer, completed 5 years of tamoxifen in 2021."),
+              Not(Contains("Z79.810")));
+  EXPECT_THAT(Codes("Assessment: breast cancer, on tamoxifen."), Contains("Z79.810"));
   // A past-history list still states a status that holds.
   EXPECT_THAT(Codes("PMH: ESRD on dialysis."), Contains("Z99.2"));
   // "history of" before a chronic condition does not end its treatment.

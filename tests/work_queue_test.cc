@@ -582,12 +582,14 @@ TEST_F(WorkQueueTest, ABatchWorkerRenewsWaitingLeasesAndReleasesThemOnStop) {
   std::atomic<int> calls{0};
   auto p = std::make_shared<FunctionProcessor>([&](const ChartJob&) -> absl::StatusOr<std::string> {
     ++calls;
-    absl::SleepFor(absl::Milliseconds(2500));  // longer than the lease
+    absl::SleepFor(absl::Milliseconds(6500));  // more than twice the lease
     stop = true;                               // SIGTERM arrives while coding
     return std::string("{}");
   });
   WorkerOptions o;
-  o.lease = absl::Seconds(1);
+  // Renewed every lease/3: a 3 s lease outlives a 2 s stall of the worker
+  // (with 1 s, a loaded CI machine let the thief in once: a flake, not a bug).
+  o.lease = absl::Seconds(3);
   o.batch = 3;
   std::atomic<int> stolen{0}, claims{0};
   std::thread thief([&] {
@@ -733,12 +735,14 @@ TEST_F(WorkQueueTest, RunWorkerRenewsTheLeaseOfASlowChartAndDrainsOnStop) {
   ASSERT_TRUE(queue_->Submit({FileJob("slow", "s"), FileJob("next", "n")}).ok());
   std::atomic<bool> stop{false};
   auto p = std::make_shared<FunctionProcessor>([&](const ChartJob&) -> absl::StatusOr<std::string> {
-    absl::SleepFor(absl::Milliseconds(2500));  // longer than the lease
+    absl::SleepFor(absl::Milliseconds(6500));  // more than twice the lease
     stop = true;                               // SIGTERM arrives while coding
     return std::string("{}");
   });
   WorkerOptions o;
-  o.lease = absl::Seconds(1);
+  // Renewed every lease/3: a 3 s lease outlives a 2 s stall of the worker
+  // (with 1 s, a loaded CI machine let the thief in once: a flake, not a bug).
+  o.lease = absl::Seconds(3);
   std::atomic<int> other_claims{0};
   std::thread thief([&] {
     // Another worker keeps trying: it must never get the slow job.
