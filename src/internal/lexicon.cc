@@ -225,9 +225,13 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
     }
     // The longest variant starting here, among those keyed by the stem and by
     // the written form.
+    // (A written form that is its own stem is one key, read once: a second
+    // pass over the same expansions would find the same.)
     const LexExpansionRecord* best = nullptr;
-    for (uint32_t key : {in[i].id, in[i].raw_id}) {
-      if (key == kNone || (key == in[i].raw_id && key == in[i].id && best != nullptr)) continue;
+    const int keys = in[i].raw_id == in[i].id ? 1 : 2;
+    for (int k = 0; k < keys; ++k) {
+      const uint32_t key = k == 0 ? in[i].id : in[i].raw_id;
+      if (key == kNone) continue;
       const LexWordRecord& w = words_[key];
       for (uint32_t x = 0; x < w.expansion_count; ++x) {
         const LexExpansionRecord& e = expansions_[w.first_expansion + x];
