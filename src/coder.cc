@@ -73,10 +73,17 @@ class TokenWords {
       // relative to it; shared with the extractor), then placed at this token.
       // The word before, for numerals ("stage III"): the last word of the
       // previous token when it is a word.
+      // (When the previous token's words are already placed, its last word
+      // serves: it differs from the plain form's only for a numeral read as
+      // digits, and neither is a word that takes a numeral.)
       uint32_t previous = internal::kNone;
       if (i > 0 && doc_.tokens()[i - 1].kind == TokenKind::kWord) {
-        auto before = chart_words_.Of(doc_.text_of(doc_.tokens()[i - 1]));
-        if (!before.empty()) previous = before.back().id;
+        if (first_[i - 1] != kUnset) {
+          if (count_[i - 1] > 0) previous = words_[first_[i - 1] + count_[i - 1] - 1].id;
+        } else {
+          auto before = chart_words_.Of(doc_.text_of(doc_.tokens()[i - 1]));
+          if (!before.empty()) previous = before.back().id;
+        }
       }
       first_[i] = static_cast<uint32_t>(words_.size());
       for (internal::Lexicon::InputWord w : chart_words_.Of(doc_.text_of(t), previous)) {
@@ -432,7 +439,8 @@ int CountUnspecified(std::string_view d) {
 
 // "Other chronic osteomyelitis", "Atherosclerosis of other arteries".
 bool IsResidualTitle(std::string_view d) {
-  return d.starts_with("Other ") || Contains(d, " other ");
+  // (" other " found by its 'h', rarer in titles than the space.)
+  return d.starts_with("Other ") || ContainsBy(d, " other ", 3);
 }
 
 bool IsDefaultTitle(std::string_view d) {
@@ -585,12 +593,23 @@ struct Coder::Rep {
     return foreign;
   }
 
+  // The first rule of `history` whose prefix starts `key`: the longest
+  // prefix of `key` that has a rule (rules are sorted longest first, and
+  // rules of one length that both start `key` have the same prefix).
   const HistoryRule* HistoryFor(std::string_view key) const {
-    for (const HistoryRule& h : history) {
-      if (StartsWith(key, h.prefix)) return &h;
+    for (uint32_t length : history_lengths) {
+      if (key.size() < length) continue;
+      if (auto it = history_by_prefix.find(key.substr(0, length)); it != history_by_prefix.end()) {
+        return &history[it->second];
+      }
     }
     return nullptr;
   }
+  // Prefix -> index of its first rule in `history`; the prefixes' lengths,
+  // longest first (built once at Create).
+  absl::flat_hash_map<std::string, uint32_t, internal::StringViewHash, internal::StringViewEq>
+      history_by_prefix;
+  std::vector<uint32_t> history_lengths;
 
   // The word ids of the "without ..." phrase of a title, up to a comma or
   // the next "with", "and", "or", "in" ("... without heart failure, with
@@ -791,15 +810,9 @@ struct Coder::Rep {
     uint32_t best = id;
     size_t best_matched = 0;
     std::vector<uint32_t> extra;
+    const bool residual_default = IsResidualTitle(c.description());
     for (const Code& d : category.descendants()) {
       if (!d.billable() || d.id() == id) continue;
-      // A residual ("Other ...", "... of other arteries") is for a condition
-      // the chart names and the classification does not: words of its title
-      // in the sentence ("temporal artery" beside atherosclerosis) do not
-      // make I70.90 into I70.8 "of other arteries". Within a residual it is
-      // a site or type like any other (M86.60 "Other chronic osteomyelitis,
-      // unspecified site" -> M86.672).
-      if (IsResidualTitle(d.description()) && !IsResidualTitle(c.description())) continue;
       const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
       // It must say everything `c` says, and more (tested first: it rules out
       // most descendants, and costs less than TitleDenies).
@@ -814,6 +827,14 @@ struct Coder::Rep {
         all = all && (Has(sentence_words, w) || Excused(d.id(), w, sentence_words));
       }
       if (!all) continue;
+      // A residual ("Other ...", "... of other arteries") is for a condition
+      // the chart names and the classification does not: words of its title
+      // in the sentence ("temporal artery" beside atherosclerosis) do not
+      // make I70.90 into I70.8 "of other arteries". Within a residual it is
+      // a site or type like any other (M86.60 "Other chronic osteomyelitis,
+      // unspecified site" -> M86.672). (Tested last: a title search costs
+      // more than the word tests above, which rule out most descendants.)
+      if (!residual_default && IsResidualTitle(d.description())) continue;
       // On a tie, the code nearest the default in the tree (G40.909 "not
       // intractable" -> G40.919, not G40.804 "other epilepsy").
       auto shared = [&](const Code& x) {
@@ -1050,6 +1071,14 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
                      [](const HistoryRule& a, const HistoryRule& b) {
                        return a.prefix.size() > b.prefix.size();
                      });
+    for (uint32_t i = 0; i < rep->history.size(); ++i) {
+      const std::string& prefix = rep->history[i].prefix;
+      rep->history_by_prefix.try_emplace(prefix, i);
+      const uint32_t length = static_cast<uint32_t>(prefix.size());
+      if (rep->history_lengths.empty() || rep->history_lengths.back() != length) {
+        rep->history_lengths.push_back(length);
+      }
+    }
   }
   if (!options.profile.empty()) {
     const std::string name = StrCat("profile/", options.profile);

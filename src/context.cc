@@ -262,7 +262,7 @@ class Assessor {
   // the document.
   Assessor(const ContextData& rep, const Document& doc,
            internal::ContextScratch* scratch = nullptr)
-      : rep_(rep), doc_(doc), scratch_(scratch) {}
+      : rep_(rep), doc_(doc), tokens_(doc.tokens()), scratch_(scratch) {}
 
   Assertion Run(uint32_t begin, uint32_t end) {
     Assertion out;
@@ -305,7 +305,7 @@ class Assessor {
   const TriggerRule& RuleOf(const Match& m) const {
     return rep_.rules[static_cast<size_t>(m.rule)];
   }
-  const Token& Tok(uint32_t i) const { return doc_.tokens()[i]; }
+  const Token& Tok(uint32_t i) const { return tokens_[i]; }
   bool IsWord(uint32_t i) const { return Tok(i).kind != TokenKind::kPunct; }
 
   // Word tokens in [a, b).
@@ -326,7 +326,7 @@ class Assessor {
     std::span<const int32_t> ids;
     if (scratch_ != nullptr) {
       std::vector<int32_t>& d = scratch_->ids;
-      if (d.size() != doc_.tokens().size()) d.assign(doc_.tokens().size(), kUnsetId);
+      if (d.size() != tokens_.size()) d.assign(tokens_.size(), kUnsetId);
       for (uint32_t i = a; i < b; ++i) {
         if (d[i] == kUnsetId) d[i] = rep_.all.WordId(Tok(i).norm);
       }
@@ -362,7 +362,7 @@ class Assessor {
                                         uint32_t p, uint32_t limit) {
     if (scratch_ == nullptr) return rep_.all.Longest(ids, p - a, limit - a);
     std::vector<internal::ContextScratch::Longest>& cache = scratch_->longest;
-    if (cache.size() != doc_.tokens().size()) cache.assign(doc_.tokens().size(), {});
+    if (cache.size() != tokens_.size()) cache.assign(tokens_.size(), {});
     internal::ContextScratch::Longest& c = cache[p];
     if (c.end != b) {
       const internal::PhraseTrie::Match m = rep_.all.Longest(ids, p - a, b - a);
@@ -584,6 +584,9 @@ class Assessor {
 
   const ContextData& rep_;
   const Document& doc_;
+  // doc_.tokens(), read for every token the assessment visits (the
+  // accessor is out of line).
+  const std::span<const Token> tokens_;
   uint32_t tb_ = 0, te_ = 0;  // the span's tokens
   uint32_t header_end_ = 0;   // the list header's colon
   static constexpr int32_t kUnsetId = -2;  // not a PhraseTrie word id

@@ -8,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/internal/chart_words.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/porter_stemmer.h"
 #include "tests/test_support.h"
@@ -150,6 +151,60 @@ TEST_F(LexiconMatchTest, GroupsMustStayTogether) {
 TEST_F(LexiconMatchTest, EverydayWordsAloneNameNothing) {
   EXPECT_TRUE(Codes("patient declines audiology").empty());
   EXPECT_TRUE(Codes("history of present illness").empty());
+}
+
+// The pack's spellings table (kLexForms) gives exactly what normalizing the
+// spelling and looking it up would: checked for every spelling it lists.
+TEST_F(LexiconMatchTest, SpellingTableAgreesWithNormalization) {
+  ASSERT_GT(lexicon_->form_count(), 10000u);
+  for (size_t i = 0; i < lexicon_->form_count(); ++i) {
+    const std::string form(lexicon_->form(i));
+    SCOPED_TRACE(form);
+    const LexFormRecord* f = lexicon_->FindForm(form);
+    ASSERT_NE(f, nullptr);
+    const std::string stem = NormalizeLowerCaseLetters(form);
+    EXPECT_EQ(f->id, lexicon_->WordId(stem));
+    EXPECT_EQ(f->raw_id, lexicon_->WordId(form));
+    EXPECT_EQ((f->flags & kLexFormStop) != 0, IsLexiconStopWord(stem));
+  }
+}
+
+TEST_F(LexiconMatchTest, SpellingTableKnowsCommonWordsNotOthers) {
+  for (std::string_view w : {"hypertension", "diabetes", "hemorrhage", "tumor", "the", "with",
+                             "thyroiditis", "severity", "burning", "kidney"}) {
+    const LexFormRecord* f = lexicon_->FindForm(w);
+    ASSERT_NE(f, nullptr) << w;
+    EXPECT_EQ(f->id, lexicon_->WordId(NormalizeLowerCaseLetters(std::string(w)))) << w;
+  }
+  EXPECT_NE(lexicon_->FindForm("hypertension")->id, kNone);
+  EXPECT_TRUE(lexicon_->FindForm("with")->flags & kLexFormStop);
+  EXPECT_EQ(lexicon_->FindForm("qzxvwkjh"), nullptr);
+  EXPECT_EQ(lexicon_->FindForm("hypertensionx"), nullptr);
+  EXPECT_EQ(lexicon_->FindForm(""), nullptr);
+  // Keys are lower case: a capitalized spelling is the caller's to lower.
+  EXPECT_EQ(lexicon_->FindForm("Hypertension"), nullptr);
+}
+
+// A chart's words: known spellings (table), unknown ones (normalized), in
+// capitals or not, give the ids the slow path gives.
+TEST_F(LexiconMatchTest, ChartWordsAgreeWithLexiconWords) {
+  ChartWords words(*lexicon_);
+  for (std::string_view form : {"Hypertension", "hypertension", "HYPERTENSION", "CHF", "chf",
+                                "Haemorrhagic", "qzxvwkjh", "Qzxvwkjh", "tumours", "With", "RA",
+                                "atorvastatin", "Denies", "x"}) {
+    SCOPED_TRACE(form);
+    std::vector<LexWord> lw;
+    LexiconWords(form, &lw);
+    ASSERT_EQ(lw.size(), 1u);
+    const absl::Span<const Lexicon::InputWord> got = words.Of(form);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].id, lexicon_->WordId(lw[0].stem));
+    EXPECT_EQ(got[0].raw_id, lexicon_->WordId(lw[0].raw));
+    EXPECT_EQ(got[0].upper, lw[0].upper);
+    EXPECT_EQ(got[0].stop, IsLexiconStopWord(lw[0].stem));
+    EXPECT_EQ(got[0].begin, 0u);
+    EXPECT_EQ(got[0].end, form.size());
+  }
 }
 
 }  // namespace

@@ -70,6 +70,12 @@ uint32_t ChartWords::Compute(std::string_view form) {
         return 1;
       }
     }
+    // A spelling the pack lists: its ids without stemming.
+    if (const LexFormRecord* f = lexicon_.FindForm(lower); f != nullptr) {
+      words_.push_back({f->id, f->raw_id, 0, static_cast<uint32_t>(form.size()), upper,
+                        (f->flags & kLexFormStop) != 0});
+      return 1;
+    }
     const std::string stem = NormalizeLowerCaseLetters(std::string(lower));
     const uint32_t id = lexicon_.WordId(stem);
     const uint32_t raw_id = lower == stem ? id : lexicon_.WordId(lower);

@@ -25,6 +25,15 @@ inline void AddSignatureBit(uint32_t id, std::array<uint64_t, 2>* sig) {
   const uint32_t bit = (id * 0x9E3779B1u) >> 25;  // 0..127
   (*sig)[bit >> 6] |= uint64_t{1} << (bit & 63);
 }
+// The first anchor in [a, last) whose signature has no bit of `absent` (the
+// clause may hold all its entry's words), or `last`. Most anchors fail: a
+// loop of its own keeps everything it reads in registers.
+inline uint32_t NextPossibleAnchor(const std::array<uint64_t, 2>* signatures, uint32_t a,
+                                   uint32_t last, const std::array<uint64_t, 2>& absent) {
+  const uint64_t absent0 = absent[0], absent1 = absent[1];
+  while (a < last && ((signatures[a][0] & absent0) | (signatures[a][1] & absent1)) != 0) ++a;
+  return a;
+}
 int AllowedGaps(int required) {
   if (required <= 1) return 0;
   if (required == 2) return 2;
@@ -109,6 +118,23 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
                              "chronic"}) {
     if (uint32_t id = lex->WordId(m); id != kNone) lex->modifier_ids_.push_back(id);
   }
+  CC_ASSIGN_OR_RETURN(lex->forms_, p.Array<LexFormRecord>(SectionId::kLexForms));
+  CC_ASSIGN_OR_RETURN(lex->form_slots_, p.Array<uint32_t>(SectionId::kLexFormSlots));
+  const size_t nslots = lex->form_slots_.size();
+  if ((nslots & (nslots - 1)) != 0 || (nslots == 0 && !lex->forms_.empty())) {
+    return absl::DataLossError(StrCat(p.name(), ": corrupted pack (lexicon spelling slots)"));
+  }
+  for (size_t i = 0; i < lex->forms_.size(); ++i) {
+    const LexFormRecord& f = lex->forms_[i];
+    if (!p.ValidRef(f.form) || (f.id != kNone && f.id >= nw) ||
+        (f.raw_id != kNone && f.raw_id >= nw)) {
+      return bad("spelling", i);
+    }
+  }
+  for (uint32_t r : lex->form_slots_) {
+    if (r != kNone && r >= lex->forms_.size()) return bad("spelling slot", r);
+  }
+  lex->strings_ = p.Str(StrRef{0, 0}).data();
   for (uint32_t e : lex->anchors_) {
     if (e >= lex->entries_.size()) return bad("anchor", e);
   }
@@ -199,9 +225,13 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
     }
     // The longest variant starting here, among those keyed by the stem and by
     // the written form.
+    // (A written form that is its own stem is one key, read once: a second
+    // pass over the same expansions would find the same.)
     const LexExpansionRecord* best = nullptr;
-    for (uint32_t key : {in[i].id, in[i].raw_id}) {
-      if (key == kNone || (key == in[i].raw_id && key == in[i].id && best != nullptr)) continue;
+    const int keys = in[i].raw_id == in[i].id ? 1 : 2;
+    for (int k = 0; k < keys; ++k) {
+      const uint32_t key = k == 0 ? in[i].id : in[i].raw_id;
+      if (key == kNone) continue;
       const LexWordRecord& w = words_[key];
       for (uint32_t x = 0; x < w.expansion_count; ++x) {
         const LexExpansionRecord& e = expansions_[w.first_expansion + x];
@@ -406,15 +436,17 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
   for (int p = 0; p < n; ++p) {
     if (w[p].id != kNone) AddSignatureBit(w[p].id, &clause);
   }
+  const std::array<uint64_t, 2> absent = {~clause[0], ~clause[1]};
   std::vector<uint32_t>& pos = s->pos;
   for (int p = 0; p < n; ++p) {
     const uint32_t id = w[p].id;
     if (id == kNone) continue;
     const LexWordRecord& wr = words_[id];
-    for (uint32_t a = 0; a < wr.anchor_count; ++a) {
-      const std::array<uint64_t, 2>& sig = anchor_signatures_[wr.first_anchor + a];
-      if (((sig[0] & ~clause[0]) | (sig[1] & ~clause[1])) != 0) continue;  // a word is absent
-      const uint32_t e = anchors_[wr.first_anchor + a];
+    const uint32_t last = wr.first_anchor + wr.anchor_count;
+    for (uint32_t a = wr.first_anchor; a < last; ++a) {
+      a = NextPossibleAnchor(anchor_signatures_.data(), a, last, absent);
+      if (a == last) break;
+      const uint32_t e = anchors_[a];
       const LexEntryRecord& er = entries_[e];
       const int k = er.required_count;
       const int window = Window(k);

@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,32 @@ class Lexicon {
     return id != kNone ? stop_words_[id] != 0 : IsLexiconStopWord(stem);
   }
   std::string_view Word(uint32_t id) const;
+
+  // A spelling's word ids from the pack (kLexForms): for `lower`, a word of
+  // ASCII lower-case letters, the record whose `id` is
+  // WordId(NormalizeLowerCaseLetters(lower)), `raw_id` WordId(lower) and
+  // kLexFormStop flag IsLexiconStopWord of the normalized form; nullptr when
+  // the pack does not list the spelling (then normalize it).
+  const LexFormRecord* FindForm(std::string_view lower) const {
+    if (form_slots_.empty()) return nullptr;
+    const size_t mask = form_slots_.size() - 1;
+    size_t slot = LexFormHash(lower) & mask;
+    for (size_t probes = 0; probes <= mask; ++probes, slot = (slot + 1) & mask) {
+      const uint32_t r = form_slots_[slot];
+      if (r == kNone) return nullptr;
+      const LexFormRecord& f = forms_[r];
+      if (f.form.length == lower.size() &&
+          std::memcmp(strings_ + f.form.offset, lower.data(), lower.size()) == 0) {
+        return &f;
+      }
+    }
+    return nullptr;
+  }
+  // The spellings of kLexForms, in order (for tests and tools).
+  size_t form_count() const { return forms_.size(); }
+  std::string_view form(size_t i) const {
+    return std::string_view(strings_ + forms_[i].form.offset, forms_[i].form.length);
+  }
 
   struct InputWord {
     uint32_t id;      // WordId() of the stem, or kNone for a word the lexicon does not know
@@ -136,6 +163,9 @@ class Lexicon {
   absl::Span<const uint32_t> anchors_;
   absl::Span<const LexExpansionRecord> expansions_;
   absl::Span<const uint32_t> expansion_words_;
+  absl::Span<const LexFormRecord> forms_;
+  absl::Span<const uint32_t> form_slots_;  // size a power of two, or empty
+  const char* strings_ = nullptr;          // the pack's kStrings blob
   absl::flat_hash_map<std::string_view, uint32_t, StringViewHash, StringViewEq> word_ids_;
   std::vector<uint8_t> stop_words_;  // per word id: IsLexiconStopWord (1) or not
   // "left", "right", "bilateral" (kNone when absent from the pack), and

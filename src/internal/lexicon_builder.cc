@@ -889,6 +889,7 @@ class LexiconCompiler {
       ranges.push_back({static_cast<uint32_t>(title_words.size()), static_cast<uint32_t>(ids.size())});
       title_words.insert(title_words.end(), ids.begin(), ids.end());
     }
+    (*meta)["lexicon.spellings"] = StrCat(WriteForms(words, id, w));
     w->AddArray(SectionId::kCodeTitleRanges, ranges);
     w->AddArray(SectionId::kCodeTitleWords, title_words);
     w->AddArray(SectionId::kLexWords, wrecs);
@@ -912,6 +913,63 @@ class LexiconCompiler {
     (*meta)["lexicon.expansions"] = StrCat(expansions_.size());
     (*meta)["lexicon.expansions.abbreviations"] = StrCat(abbreviations_added_);
   }
+
+  // The spellings table (kLexForms, kLexFormSlots): every word of ASCII
+  // letters in the pack's text so far (titles, notes, index terms, tables)
+  // and every lexicon word of letters, lower-cased, with the word ids a chart
+  // word of that spelling normalizes to (what ChartWords would compute).
+  // Returns the number of spellings.
+  static size_t WriteForms(const std::vector<std::string>& words,
+                         const absl::flat_hash_map<std::string, uint32_t>& id, PackWriter* w) {
+    auto letter = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    std::set<std::string> spellings;
+    const std::string& blob = w->strings().blob();
+    for (size_t i = 0; i < blob.size();) {
+      if (!letter(blob[i])) {
+        ++i;
+        continue;
+      }
+      const size_t begin = i;
+      while (i < blob.size() && letter(blob[i])) ++i;
+      if (i - begin <= kMaxFormLength) spellings.insert(AsciiLower(blob.substr(begin, i - begin)));
+    }
+    for (const std::string& word : words) {
+      if (!word.empty() && word.size() <= kMaxFormLength &&
+          std::all_of(word.begin(), word.end(), [](char c) { return c >= 'a' && c <= 'z'; })) {
+        spellings.insert(word);
+      }
+    }
+    auto id_of = [&](const std::string& word) {
+      auto it = id.find(word);
+      return it == id.end() ? kNone : it->second;
+    };
+    std::vector<LexFormRecord> forms;
+    forms.reserve(spellings.size());
+    for (const std::string& form : spellings) {
+      const std::string stem = NormalizeLowerCaseLetters(form);
+      LexFormRecord r{};
+      r.id = id_of(stem);
+      r.raw_id = form == stem ? r.id : id_of(form);
+      r.flags = IsLexiconStopWord(stem) ? kLexFormStop : 0;
+      forms.push_back(r);
+    }
+    // Strings added after the scan (adding grows the blob); slots filled in
+    // the records' order, so two builds agree byte for byte.
+    size_t size = 1;
+    while (size < 2 * forms.size()) size *= 2;
+    std::vector<uint32_t> slots(size, kNone);
+    uint32_t f = 0;
+    for (const std::string& form : spellings) {
+      forms[f].form = w->strings().Add(form);
+      size_t slot = LexFormHash(form) & (size - 1);
+      while (slots[slot] != kNone) slot = (slot + 1) & (size - 1);
+      slots[slot] = f++;
+    }
+    w->AddArray(SectionId::kLexForms, forms);
+    w->AddArray(SectionId::kLexFormSlots, slots);
+    return forms.size();
+  }
+  static constexpr size_t kMaxFormLength = 40;
 
   struct Expansion {
     std::vector<std::string> variant;

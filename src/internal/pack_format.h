@@ -19,11 +19,13 @@
 #define CHARTCODER_SRC_INTERNAL_PACK_FORMAT_H_
 
 #include <cstdint>
+#include <cstring>
+#include <string_view>
 
 namespace chartcoder::internal {
 
 inline constexpr char kPackMagic[8] = {'\x89', 'C', 'C', 'P', 'A', 'C', 'K', '\n'};
-inline constexpr uint32_t kPackFormatVersion = 3;
+inline constexpr uint32_t kPackFormatVersion = 4;
 inline constexpr uint32_t kPackEndianMarker = 0x01020304;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 
@@ -65,6 +67,8 @@ enum class SectionId : uint32_t {
   kLexEntryGroups = 23, // uint8_t[], parallel to kLexEntryWords: group of a required word
   kCodeTitleRanges = 24,  // CodeTitleRange[], one per code of kCodes
   kCodeTitleWords = 25,   // uint32_t[]: lexicon word ids of code titles (TitleStems), sorted
+  kLexForms = 26,       // LexFormRecord[], sorted by form: spellings with their word ids
+  kLexFormSlots = 27,   // uint32_t[]: hash table over kLexForms (LexFormHash), kNone = empty
 };
 
 struct SectionEntry {
@@ -261,6 +265,44 @@ inline constexpr uint8_t kExpansionBlock = 1 << 2;
 // is a "lower limb" to a title), and take no part in matching entries: there
 // "leg" plus its "lower" would make a "lower leg".
 inline constexpr uint8_t kExpansionTitlesOnly = 1 << 3;
+
+// A spelling of a word (ASCII lower-case letters) with what a chart word
+// written so normalizes to, so a chart's known words need no stemming: `id`
+// is the lexicon word id of NormalizeLowerCaseLetters(form) and `raw_id` that
+// of the form itself (kNone when not a lexicon word). The spellings are the
+// words of the pack's text (code titles, notes, index terms, tables) and the
+// lexicon's own words.
+struct LexFormRecord {
+  StrRef form;
+  uint32_t id;
+  uint32_t raw_id;
+  uint32_t flags;  // kLexForm* bits
+};
+static_assert(sizeof(LexFormRecord) == 20);
+
+// LexFormRecord::flags: the normalized form is a stop word (IsLexiconStopWord).
+inline constexpr uint32_t kLexFormStop = 1 << 0;
+
+// The hash of a spelling for kLexFormSlots: a power-of-two table probed
+// linearly from slot LexFormHash(form) & (size - 1). Part of the format: the
+// builder and the reader must agree, so it is fixed here (not Abseil's
+// per-process seeded hash).
+inline uint64_t LexFormHash(std::string_view s) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t v;
+    std::memcpy(&v, s.data() + i, 8);
+    h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 29;
+  }
+  uint64_t tail = 0;
+  for (size_t k = 0; i + k < s.size(); ++k) {
+    tail |= uint64_t{static_cast<unsigned char>(s[i + k])} << (8 * k);
+  }
+  h = (h ^ tail) * 0x94D049BB133111EBull;
+  return h ^ (h >> 32);
+}
 
 }  // namespace chartcoder::internal
 
