@@ -1483,6 +1483,17 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       // lobe, right).
       auto [refined, how2] = r.Refine(billable, near);
       if (refined != billable) {
+        // Not by words another mention's abbreviation put there (below).
+        const WordIds foreign =
+            r.ForeignExpansionWords(doc, m, *all, &token_words, near_from, near_to);
+        if (!foreign.empty()) {
+          WordIds own;
+          std::set_difference(near.begin(), near.end(), foreign.begin(), foreign.end(),
+                              std::back_inserter(own));
+          std::tie(refined, how2) = r.Refine(billable, own);
+        }
+      }
+      if (refined != billable) {
         billable = refined;
         how = StrCat(how, "; ", how2);
       }
