@@ -1475,40 +1475,30 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     const uint32_t near_from = m.begin > 48 ? m.begin - 48 : 0, near_to = m.end + 64;
     const WordIds& near =
         r.SentenceWords(doc, sentences[m.sentence], &token_words, near_from, near_to);
-    auto [billable, how] = codes.CodeAt(code).billable() ? r.Refine(code, near)
-                                                          : r.Specify(code, words_of(m.sentence), &near);
+    // Refining a default: words that only another mention's abbreviation put
+    // in the window ("chronic" of "CKD 3a" beside "afib") refine nothing.
+    auto refine_near = [&](uint32_t from) {
+      std::pair<uint32_t, std::string> got = r.Refine(from, near);
+      if (got.first == from) return got;
+      const WordIds foreign =
+          r.ForeignExpansionWords(doc, m, *all, &token_words, near_from, near_to);
+      if (foreign.empty()) return got;
+      WordIds own;
+      std::set_difference(near.begin(), near.end(), foreign.begin(), foreign.end(),
+                          std::back_inserter(own));
+      return r.Refine(from, own);
+    };
+    auto [billable, how] = codes.CodeAt(code).billable()
+                               ? refine_near(code)
+                               : r.Specify(code, words_of(m.sentence), &near);
     if (!codes.CodeAt(code).billable() && billable != code) {
       // A header completed to its default may still be refined within its
       // category: "lung CA, RUL" is C34.9 -> C34.91 (right) -> C34.11 (upper
       // lobe, right).
-      auto [refined, how2] = r.Refine(billable, near);
-      if (refined != billable) {
-        // Not by words another mention's abbreviation put there (below).
-        const WordIds foreign =
-            r.ForeignExpansionWords(doc, m, *all, &token_words, near_from, near_to);
-        if (!foreign.empty()) {
-          WordIds own;
-          std::set_difference(near.begin(), near.end(), foreign.begin(), foreign.end(),
-                              std::back_inserter(own));
-          std::tie(refined, how2) = r.Refine(billable, own);
-        }
-      }
+      auto [refined, how2] = refine_near(billable);
       if (refined != billable) {
         billable = refined;
         how = StrCat(how, "; ", how2);
-      }
-    }
-    if (billable != code && codes.CodeAt(code).billable()) {
-      // Words that only another mention's abbreviation put in the window
-      // ("chronic" of "CKD 3a" beside "afib") refine nothing: again without
-      // them.
-      const WordIds foreign =
-          r.ForeignExpansionWords(doc, m, *all, &token_words, near_from, near_to);
-      if (!foreign.empty()) {
-        WordIds own;
-        std::set_difference(near.begin(), near.end(), foreign.begin(), foreign.end(),
-                            std::back_inserter(own));
-        std::tie(billable, how) = r.Refine(code, own);
       }
     }
     if (!how.empty() && derivation == "lexicon") derivation = how;
