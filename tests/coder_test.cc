@@ -335,6 +335,16 @@ TEST(CoderTest, SubstanceUseWithoutADisorderIsNotReported) {
   EXPECT_THAT(Codes("Assessment: opioid dependence on buprenorphine."), Contains("F11.20"));
 }
 
+TEST(CoderTest, AConditionNotSeenForYearsIsPast) {
+  // "none in decades", "none since": the attacks are history, not a current
+  // panic disorder.
+  EXPECT_THAT(Codes("Psych: had a few panic attacks in college, none in decades."),
+              Not(Contains("F41.0")));
+  EXPECT_THAT(Codes("Neuro: seizures as a child, none since age 12, off meds."),
+              Not(Contains("G40.909")));
+  EXPECT_THAT(Codes("Assessment: panic disorder, 2 attacks this month."), Contains("F41.0"));
+}
+
 TEST(CoderTest, HypertensionWithHeartFailureAndCkdIsI13) {
   std::vector<AssignedCode> codes = Assign("Assessment: HTN, CHF, CKD 4.");
   EXPECT_THAT(CodesOf(codes), IsSupersetOf({"I13.0", "I50.9", "N18.4"}));
