@@ -437,12 +437,6 @@ int CountUnspecified(std::string_view d) {
   return n;
 }
 
-// "Other chronic osteomyelitis", "Atherosclerosis of other arteries".
-bool IsResidualTitle(std::string_view d) {
-  // (" other " found by its 'h', rarer in titles than the space.)
-  return d.starts_with("Other ") || ContainsBy(d, " other ", 3);
-}
-
 bool IsDefaultTitle(std::string_view d) {
   return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
 }
@@ -810,7 +804,7 @@ struct Coder::Rep {
     uint32_t best = id;
     size_t best_matched = 0;
     std::vector<uint32_t> extra;
-    const bool residual_default = IsResidualTitle(c.description());
+    const bool residual_default = internal::IsResidualTitle(c.description());
     for (const Code& d : category.descendants()) {
       if (!d.billable() || d.id() == id) continue;
       const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
@@ -834,7 +828,7 @@ struct Coder::Rep {
       // a site or type like any other (M86.60 "Other chronic osteomyelitis,
       // unspecified site" -> M86.672). (Tested last: a title search costs
       // more than the word tests above, which rule out most descendants.)
-      if (!residual_default && IsResidualTitle(d.description())) continue;
+      if (!residual_default && internal::IsResidualTitle(d.description())) continue;
       // On a tie, the code nearest the default in the tree (G40.909 "not
       // intractable" -> G40.919, not G40.804 "other epilepsy").
       auto shared = [&](const Code& x) {

@@ -362,13 +362,10 @@ class LexiconCompiler {
       const ParsedCode& c = t.codes[i];
       const uint32_t id = (*src_.code_ids)[i];
       if (c.seventh_expansion) continue;  // the code above it carries the words
-      // "Other ...", "Atherosclerosis of other arteries": without the stop
-      // word "other" the title would claim every mention of its words. ("D09
-      // Carcinoma in situ of other and unspecified sites" covers them all.)
+      // A residual title without its stop word "other" would claim every
+      // mention of its words ("Atherosclerosis of other arteries").
       const bool residual =
-          c.description.rfind("Other", 0) == 0 ||
-          (Contains(c.description, " other ") && !Contains(c.description, "other and unspecified")) ||
-          Contains(c.description, "classified elsewhere");
+          IsResidualTitle(c.description) || Contains(c.description, "classified elsewhere");
       if (!residual) {
         Add(PhraseToWords(c.description, true), LexSource::kDescription, id, kNone, 0,
             c.description);

@@ -197,6 +197,11 @@ std::vector<std::string> TitleStems(std::string_view text) {
   return out;
 }
 
+bool IsResidualTitle(std::string_view title) {
+  return title.starts_with("Other ") ||
+         (Contains(title, " other ") && !Contains(title, "other and unspecified"));
+}
+
 bool IsVagueNoun(std::string_view stem) {
   static constexpr std::string_view kVague[] = {"site", "part", "region", "portion", "locat",
                                                 "organ", "bodi", "side", "later", "sever",

@@ -67,6 +67,11 @@ std::vector<std::string> TitleStems(std::string_view title);
 // ("unspecified part of", "unspecified site"). Takes a normalized stem.
 bool IsVagueNoun(std::string_view stem);
 
+// A residual code title: "Other chronic osteomyelitis", "Atherosclerosis of
+// other arteries" (for what the chart names and the classification does not),
+// but not "Carcinoma in situ of other and unspecified sites", which covers all.
+bool IsResidualTitle(std::string_view title);
+
 }  // namespace chartcoder::internal
 
 #endif  // CHARTCODER_SRC_INTERNAL_LEXICON_WORDS_H_
