@@ -755,6 +755,34 @@ struct Coder::Rep {
     return ContentWordIds(phrase);
   }
 
+  // The words of a title's whole "without ..." list (sorted): "behavioral
+  // disturbance, psychotic disturbance, mood disturbance, and anxiety" (a list
+  // runs to its ", and" or ", or" item), "macular edema" of "... without
+  // macular edema, right eye" (else to the first comma).
+  WordIds WithoutList(std::string_view desc) const {
+    const size_t at = desc.find("without ");
+    if (at == std::string_view::npos) return {};
+    std::string_view phrase = desc.substr(at + 8);
+    phrase = phrase.substr(0, phrase.find(" with "));
+    size_t last = phrase.find(", and ");
+    if (last == std::string_view::npos) last = phrase.find(", or ");
+    phrase = phrase.substr(0, phrase.find(',', last == std::string_view::npos ? 0 : last + 2));
+    WordIds out = ContentWordIds(phrase);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Whether the title of `other` has every content word that the title of
+  // `id` has before its "without".
+  bool SaysWhatPrecedesWithout(uint32_t id, uint32_t other) const {
+    const std::string_view desc = At(id).description();
+    WordIds before = ContentWordIds(desc.substr(0, desc.find("without ")));
+    std::sort(before.begin(), before.end());
+    before.erase(std::unique(before.begin(), before.end()), before.end());
+    const absl::Span<const uint32_t> words = lexicon->TitleWords(other);
+    return std::includes(words.begin(), words.end(), before.begin(), before.end());
+  }
+
   // True when `d`'s title denies what the sentence affirms: every word of its
   // "without ..." phrase is among `sentence_words` ("... without heart
   // failure" when the sentence says "with heart failure").
@@ -815,6 +843,15 @@ struct Coder::Rep {
       extra.clear();
       std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
                           std::back_inserter(extra));
+      // What its title says is absent the sentence need not say: F02.80 with
+      // "mild" is F02.A0 "..., mild, without behavioral disturbance, psychotic
+      // disturbance, mood disturbance, and anxiety".
+      if (extra.size() > 1 && Contains(d.description(), "without ")) {
+        const WordIds absent = WithoutList(d.description());
+        extra.erase(std::remove_if(extra.begin(), extra.end(),
+                                   [&](uint32_t w) { return Has(absent, w); }),
+                    extra.end());
+      }
       if (extra.empty() || extra.size() > 4) continue;
       bool all = true;
       for (uint32_t w : extra) {
@@ -1772,7 +1809,12 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     std::string_view desc = x.description();
     const bool vague = Contains(desc, "unspecified") || Contains(desc, "Unspecified") ||
                        Contains(desc, "without complications");
-    if (!vague) continue;
+    // A "without" title is the default when the text says no more (F02.A0
+    // "..., mild, without behavioral disturbance, psychotic disturbance, ...");
+    // it gives way to a sibling with what the text does say (F02.A2 "...,
+    // mild, with psychotic disturbance") when that is as well supported.
+    const bool without_default = !vague && Contains(desc, "without");
+    if (!vague && !without_default) continue;
     const std::string cat(x.key().substr(0, 3));
     // Only a code that is the category's default (directly under it, or in
     // its ".9" subcategory) or whose parent also holds the other code gives
@@ -1795,6 +1837,18 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       // intestinal obstruction" says more than K50.00).
       const bool says_more = CountUnspecified(odesc) < CountUnspecified(desc) &&
                              !Contains(odesc, "without") && score_of(o) >= score_of(c);
+      if (without_default) {
+        // A sibling that says what `c` says before its "without" (F33.3
+        // "..., recurrent, severe with psychotic symptoms" for F33.2, not
+        // F33.1 "..., recurrent, moderate").
+        if (parent && parent->Contains(codes.CodeAt(other)) && !other_vague &&
+            !Contains(odesc, "without") && score_of(o) >= score_of(c) &&
+            r.SaysWhatPrecedesWithout(code, other)) {
+          c.dropped = true;
+          break;
+        }
+        continue;
+      }
       if (!other_vague || codes.CodeAt(other).depth() > x.depth() || says_more) {
         c.dropped = true;
         break;

@@ -769,5 +769,18 @@ TEST(CoderTest, EveryExampleChartGivesBillableRankedCodesWithEvidenceInTheText) 
   EXPECT_GT(total, 200u);
 }
 
+TEST(CoderTest, AWithoutDefaultGivesWayToTheWithSiblingTheTextSupports) {
+  // Dementia due to Parkinson's disease pairs G20 with F02.A0 ("..., mild,
+  // without behavioral disturbance, psychotic disturbance, ..."), the default
+  // when the text says no more; here it says "with psychotic disturbance".
+  EXPECT_THAT(Codes("Assessment: Dementia in Parkinson's disease, mild, with psychotic "
+                    "disturbance (visual hallucinations)."),
+              AllOf(Contains("F02.A2"), Not(Contains("F02.A0"))));
+  // Said without: the default stays.
+  EXPECT_THAT(Codes("Assessment: Dementia in Parkinson's disease, mild, without behavioral "
+                    "disturbance."),
+              AllOf(Contains("F02.A0"), Not(Contains("F02.A2"))));
+}
+
 }  // namespace
 }  // namespace chartcoder
