@@ -587,6 +587,41 @@ struct Coder::Rep {
     return foreign;
   }
 
+  // The words of a "type N" written in the other coded mentions of `m`'s
+  // sentence that do not overlap it (less what `m` itself says): a type
+  // belongs to one condition ("type 2" of "type 2 diabetes mellitus" beside
+  // "acute myocardial infarction"), where a site or side may be shared
+  // ("bladder carcinoma ... carcinoma in situ").
+  WordIds OtherMentionsTypes(const Document& doc, const Mention& m,
+                             const std::vector<Mention>& all, TokenWords* token_words) const {
+    WordIds out;
+    const Sentence& s = doc.sentences()[m.sentence];
+    const std::span<const Token> tokens = doc.tokens_of(s);
+    for (const Mention& o : all) {
+      if (o.sentence != m.sentence || o.subsumed || o.code_id == kNoCode ||
+          (o.begin < m.end && m.begin < o.end)) {
+        continue;
+      }
+      for (size_t t = 0; t + 1 < tokens.size(); ++t) {
+        if (tokens[t].begin < o.begin || tokens[t + 1].end > o.end) continue;
+        if (tokens[t].norm != "type" || tokens[t + 1].kind != TokenKind::kNumber) continue;
+        for (size_t k : {t, t + 1}) {
+          for (const internal::Lexicon::InputWord& w : token_words->Of(tokens[k])) {
+            if (w.id != internal::kNone) out.push_back(w.id);
+          }
+        }
+      }
+    }
+    if (out.empty()) return out;
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    const WordIds& own = SentenceWords(doc, s, token_words, m.begin, m.end);
+    WordIds other;
+    std::set_difference(out.begin(), out.end(), own.begin(), own.end(),
+                        std::back_inserter(other));
+    return other;
+  }
+
   // The first rule of `history` whose prefix starts `key`: the longest
   // prefix of `key` that has a rule (rules are sorted longest first, and
   // rules of one length that both start `key` have the same prefix).
@@ -1519,9 +1554,20 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                           std::back_inserter(own));
       return r.Refine(from, own);
     };
-    auto [billable, how] = codes.CodeAt(code).billable()
-                               ? refine_near(code)
-                               : r.Specify(code, words_of(m.sentence), &near);
+    // Completing a header: the type of another condition's mention does not
+    // complete it ("acute myocardial infarction, type 2 diabetes mellitus" is
+    // I21.9, not I21.A1).
+    auto specify = [&](uint32_t from) {
+      const WordIds& sentence_words = words_of(m.sentence);
+      const WordIds other = r.OtherMentionsTypes(doc, m, *all, &token_words);
+      if (other.empty()) return r.Specify(from, sentence_words, &near);
+      WordIds own;
+      std::set_difference(sentence_words.begin(), sentence_words.end(), other.begin(),
+                          other.end(), std::back_inserter(own));
+      return r.Specify(from, own, &near);
+    };
+    auto [billable, how] =
+        codes.CodeAt(code).billable() ? refine_near(code) : specify(code);
     if (!codes.CodeAt(code).billable() && billable != code) {
       // A header completed to its default may still be refined within its
       // category: "lung CA, RUL" is C34.9 -> C34.91 (right) -> C34.11 (upper

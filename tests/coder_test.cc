@@ -782,5 +782,31 @@ TEST(CoderTest, AWithoutDefaultGivesWayToTheWithSiblingTheTextSupports) {
               AllOf(Contains("F02.A0"), Not(Contains("F02.A2"))));
 }
 
+TEST(CoderTest, HivWordsDoNotMakeOtherDiseases) {
+  // The expansion of "HIV" lends no "disease" to the words around it:
+  // "HIV infection" is no "infectious disease" (B99.9), "HIV, well
+  // controlled" no Wells' disease (L98.3).
+  EXPECT_THAT(Codes("Assessment: HIV infection on ART, CD4 650."),
+              AllOf(Contains("B20"), Not(Contains("B99.9"))));
+  EXPECT_THAT(Codes("Assessment: HIV, well controlled on Biktarvy."), ElementsAre("B20"));
+  // Asymptomatic, however written, is the status Z21 (index: "Human
+  // immunodeficiency virus (HIV) disease, asymptomatic status").
+  EXPECT_THAT(Codes("Dx: HIV infection, asymptomatic - on ART, VL undetectable."),
+              AllOf(Contains("Z21"), Not(Contains("B20")), Not(Contains("B99.9"))));
+  EXPECT_THAT(Codes("Assessment: asymptomatic HIV."), ElementsAre("Z21"));
+  EXPECT_THAT(Codes("Assessment: HIV/AIDS, CD4 120."), ElementsAre("B20"));
+}
+
+TEST(CoderTest, ATypeBelongsToTheWordItStandsBefore) {
+  // "type 2" of "type 2 diabetes mellitus" is no type 2 myocardial
+  // infarction (I21.A1) for the item before it.
+  EXPECT_THAT(Codes("Assessment: acute myocardial infarction, type 2 diabetes mellitus."),
+              AllOf(Contains("I21.9"), Not(Contains("I21.A1")), Contains("E11.9")));
+  EXPECT_THAT(Codes("Assessment: type 2 myocardial infarction due to anemia."),
+              Contains("I21.A1"));
+  EXPECT_THAT(Codes("Assessment: myocardial infarction, type 2, demand ischemia."),
+              Contains("I21.A1"));
+}
+
 }  // namespace
 }  // namespace chartcoder
