@@ -1795,6 +1795,30 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         }
         if (!drops_left) continue;
       }
+      // A residual ("E11.29 ... with other diabetic kidney complication") is
+      // not for a complication a live sibling already names (E11.21, E11.22;
+      // not a default such as F02.A0 "..., without behavioral disturbance"):
+      // the rule only drops what that sibling captures.
+      if (internal::IsResidualTitle(codes.CodeAt(rule.assign).description())) {
+        const std::optional<Code> parent = codes.CodeAt(rule.assign).parent();
+        bool named = false;
+        for (const auto& [code, c] : candidates) {
+          named |= !c.dropped && code != rule.assign && parent &&
+                   parent->Contains(codes.CodeAt(code)) &&
+                   !IsDefaultTitle(codes.CodeAt(code).description());
+        }
+        if (named) {
+          for (const std::string& d : rule.drop) {
+            for (uint32_t x : live(d)) {
+              if (!parent->Contains(codes.CodeAt(x))) {
+                candidates[x].dropped = true;
+                changed = true;
+              }
+            }
+          }
+          continue;
+        }
+      }
       std::vector<CodeEvidence> evidence;
       for (uint32_t x : when) {
         for (const CodeEvidence& ev : candidates[x].evidence) evidence.push_back(ev);

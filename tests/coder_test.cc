@@ -808,5 +808,19 @@ TEST(CoderTest, ATypeBelongsToTheWordItStandsBefore) {
               Contains("I21.A1"));
 }
 
+TEST(CoderTest, NoOtherComplicationBesideTheComplicationNamed) {
+  // Diabetic nephropathy or CKD is the kidney complication: a kidney
+  // disease written again adds no E11.29 ("with other diabetic kidney
+  // complication"); with nothing more specific it does.
+  EXPECT_THAT(Codes("Assessment: type 2 diabetes with diabetic nephropathy. Renal disease, "
+                    "followed by nephrology."),
+              AllOf(Contains("E11.21"), Not(Contains("E11.29")), Not(Contains("N28.9"))));
+  EXPECT_THAT(Codes("Assessment: type 2 diabetes with diabetic kidney disease (CKD 1 w/ "
+                    "albuminuria)."),
+              AllOf(Contains("E11.22"), Contains("N18.1"), Not(Contains("E11.29"))));
+  EXPECT_THAT(Codes("Assessment: type 2 diabetes. Renal disease, followed by nephrology."),
+              Contains("E11.29"));
+}
+
 }  // namespace
 }  // namespace chartcoder

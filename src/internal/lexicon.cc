@@ -421,9 +421,10 @@ bool Lexicon::TypeBelongsElsewhere(const std::vector<Scratch::Word>& w,
     int r = numeral + 1;
     while (r < n && (w[r].begin == w[numeral].begin || w[r].id == kNone)) ++r;
     if (r >= n || w[r].id == w_id_ || w[r].begin > w[numeral].end + 1) continue;
-    // Taken by the match, itself or through its expansion ("Type 1 DM").
+    // Taken by the match: itself, its expansion ("Type 1 DM") or its word
+    // written again ("type 2 diabetes with diabetic nephropathy").
     bool taken = false;
-    for (uint32_t p : pos) taken |= w[p].begin == w[r].begin;
+    for (uint32_t p : pos) taken |= w[p].begin == w[r].begin || w[p].id == w[r].id;
     if (!taken) return true;
   }
   return false;
