@@ -1354,7 +1354,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   const std::vector<Mention>* all = &mentions;
   bool any_code_in_text = false;
   for (const Mention& m : mentions) any_code_in_text |= m.source == LexiconSource::kCodeInText;
-  std::set<size_t> uncorroborated;
+  std::set<size_t> uncorroborated, contradicted;
   if (any_code_in_text) {
     adjusted = mentions;
     // The lexicon mentions of each sentence.
@@ -1383,7 +1383,19 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
           m.assertion.hypothetical |= oa.hypothetical;
           m.assertion.family |= oa.family;
         }
-        corroborated |= o.code.substr(0, 3) == m.code.substr(0, 3);
+        if (o.code.substr(0, 3) != m.code.substr(0, 3)) continue;
+        corroborated = true;
+        // The words name another code of the category, and the typed one
+        // says no more than they do: it is stale ("Depression ... F32.9", a
+        // pre-FY2022 code for depression NOS, is F32.A now). A typed code
+        // that says more than a default stays ("Diabetes ... E11.22").
+        if (o.code_id != kNoCode && o.code_id != m.code_id && m.code_id != kNoCode) {
+          const Code oc = codes.CodeAt(o.code_id), mc = codes.CodeAt(m.code_id);
+          if (oc.billable() && !oc.Contains(mc) &&
+              (!IsDefaultTitle(oc.description()) || IsDefaultTitle(mc.description()))) {
+            contradicted.insert(i);
+          }
+        }
       }
       if (!corroborated) uncorroborated.insert(i);
     }
@@ -1464,7 +1476,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   for (size_t mi = 0; mi < all->size(); ++mi) {
     const Mention& m = (*all)[mi];
     if ((m.subsumed && !promoted.contains(mi)) || m.code_id == kNoCode) continue;
-    if (crossed.contains(mi)) continue;
+    if (crossed.contains(mi) || contradicted.contains(mi)) continue;
     if (!affirmed(m, uncertain_ok)) continue;
     if (absent_now_of(m)) continue;
     if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&

@@ -822,5 +822,16 @@ TEST(CoderTest, NoOtherComplicationBesideTheComplicationNamed) {
               Contains("E11.29"));
 }
 
+TEST(CoderTest, ALegacyCodeTheWordsBesideItContradictIsNotCoded) {
+  // A problem list's typed code is often a past year's: "Depression ...
+  // F32.9" is F32.A (FY2023: "Depression NOS"), not F32.9 (major depressive
+  // disorder, single episode). A typed code that says more than its words
+  // stays.
+  EXPECT_THAT(Codes("Problem list:\n 7  Depression - on sertraline, PHQ-9 8        F32.9\n"),
+              AllOf(Contains("F32.A"), Not(Contains("F32.9"))));
+  EXPECT_THAT(Codes("Problem list:\n 2  Diabetes mellitus type 2       E11.22\n"),
+              Contains("E11.22"));
+}
+
 }  // namespace
 }  // namespace chartcoder
