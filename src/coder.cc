@@ -1884,6 +1884,28 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     return std::min(0.99, 1.0 - miss);
   };
 
+  // A history of cancer (Z85) whose every cancer is coded as current goes:
+  // Z85 is for a malignancy excised or eradicated (guideline I.C.2.d), and
+  // the assessment says this one is still there ("PMH: prostate cancer" with
+  // "prostate cancer on active surveillance").
+  {
+    std::set<std::string_view> current;  // 3-character categories
+    for (const auto& [code, c] : candidates) {
+      const std::string_view key = codes.CodeAt(code).key();
+      if (!c.dropped && key[0] != 'Z') current.insert(key.substr(0, 3));
+    }
+    for (auto& [code, c] : candidates) {
+      if (c.dropped || !codes.CodeAt(code).key().starts_with("Z85")) continue;
+      bool all_current = !c.evidence.empty();
+      for (const CodeEvidence& ev : c.evidence) {
+        const std::string key = Undot(ev.mention_code);
+        all_current = all_current && key.size() >= 3 && key[0] != 'Z' &&
+                      current.contains(std::string_view(key).substr(0, 3));
+      }
+      if (all_current) c.dropped = true;
+    }
+  }
+
   // An unspecified code gives way to a more specific one of its category.
   for (auto& [code, c] : candidates) {
     if (c.dropped) continue;

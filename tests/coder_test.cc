@@ -833,5 +833,18 @@ TEST(CoderTest, ALegacyCodeTheWordsBesideItContradictIsNotCoded) {
               Contains("E11.22"));
 }
 
+TEST(CoderTest, ACancerCodedAsCurrentIsNoHistoryOfCancer) {
+  // Guideline I.C.2.d: Z85 only when no primary malignancy remains. A
+  // cancer the assessment codes as current (on active surveillance) is not
+  // also a history of cancer for the past-history list that names it.
+  EXPECT_THAT(Codes("PMH:\n - Prostate adenocarcinoma, low risk - active surveillance\n"
+                    "Assessment:\n1) Prostate cancer (low risk) on active surveillance - per "
+                    "urology; PSA stable.\n"),
+              AllOf(Contains("C61"), Not(Contains("Z85.46"))));
+  EXPECT_THAT(Codes("PMH:\n - Prostate cancer s/p prostatectomy 2015, no recurrence\n"
+                    "Assessment:\n1) Essential hypertension.\n"),
+              AllOf(Contains("Z85.46"), Not(Contains("C61"))));
+}
+
 }  // namespace
 }  // namespace chartcoder
