@@ -806,6 +806,19 @@ TEST(CoderTest, ATypeBelongsToTheWordItStandsBefore) {
               Contains("I21.A1"));
   EXPECT_THAT(Codes("Assessment: myocardial infarction, type 2, demand ischemia."),
               Contains("I21.A1"));
+  // The word after the type is the match's own, through an abbreviation.
+  EXPECT_THAT(Codes("Assessment: Diabetic gastroparesis, type 1 DM."), ElementsAre("E10.43"));
+}
+
+TEST(CoderTest, LupusAloneIsSystemicLupus) {
+  // In a chart "lupus" is SLE (M32.9); the index's "Lupus" has no code of
+  // its own. Lupus anticoagulant and discoid lupus stay what they are.
+  EXPECT_THAT(Codes("Assessment: Lupus, on hydroxychloroquine."), Contains("M32.9"));
+  EXPECT_THAT(Codes("Assessment: lupus nephritis class IV."), Contains("M32.14"));
+  EXPECT_THAT(Codes("Assessment: lupus anticoagulant positive, on warfarin."),
+              Not(Contains("M32.9")));
+  EXPECT_THAT(Codes("Assessment: discoid lupus of the scalp."),
+              AllOf(Contains("L93.0"), Not(Contains("M32.9"))));
 }
 
 TEST(CoderTest, NoOtherComplicationBesideTheComplicationNamed) {

@@ -422,9 +422,14 @@ bool Lexicon::TypeBelongsElsewhere(const std::vector<Scratch::Word>& w,
     while (r < n && (w[r].begin == w[numeral].begin || w[r].id == kNone)) ++r;
     if (r >= n || w[r].id == w_id_ || w[r].begin > w[numeral].end + 1) continue;
     // Taken by the match: itself, its expansion ("Type 1 DM") or its word
-    // written again ("type 2 diabetes with diabetic nephropathy").
+    // written again, as such or through an expansion ("type 2 diabetes with
+    // diabetic nephropathy", "diabetic gastroparesis, type 1 DM").
     bool taken = false;
-    for (uint32_t p : pos) taken |= w[p].begin == w[r].begin || w[p].id == w[r].id;
+    for (uint32_t p : pos) {
+      for (int x = r; x < n && w[x].begin == w[r].begin; ++x) {
+        taken |= w[p].begin == w[x].begin || w[p].id == w[x].id;
+      }
+    }
     if (!taken) return true;
   }
   return false;
