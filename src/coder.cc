@@ -427,6 +427,27 @@ bool IsUncomplicatedSubstanceUse(std::string_view key) {
          key[4] == '0';
 }
 
+// A cancer of a named site whose negation denies only its recurrence ("no
+// evidence of recurrent breast cancer", "no recurrence of colon cancer"): the
+// cancer was there, and is history. Negated and nothing else; "recurrent"
+// or "recurrence of" written directly before the mention or inside it (not
+// "no recurrence or malignancy", not C80 "malignant neoplasm, unspecified").
+bool RecurrenceDenied(const Document& doc, const Mention& m) {
+  const Assertion& a = m.assertion;
+  if (!a.negated || a.uncertain || a.hypothetical || a.family) return false;
+  if (m.code.size() < 3 || m.code[0] != 'C' || m.code.starts_with("C80")) return false;
+  const std::string_view own = doc.text().substr(m.begin, m.end - m.begin);
+  if (own.find("ecurren") != std::string_view::npos) return true;
+  const std::string_view before = doc.text().substr(0, m.begin);
+  for (std::string_view w : {"recurrent ", "recurrence of ", "recurrence of the "}) {
+    if (before.size() >= w.size() &&
+        internal::EqualsIgnoreCase(before.substr(before.size() - w.size()), w)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // How many times a title says "unspecified".
 int CountUnspecified(std::string_view d) {
   int n = 0;
@@ -1477,7 +1498,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     const Mention& m = (*all)[mi];
     if ((m.subsumed && !promoted.contains(mi)) || m.code_id == kNoCode) continue;
     if (crossed.contains(mi) || contradicted.contains(mi)) continue;
-    if (!affirmed(m, uncertain_ok)) continue;
+    const bool past_only = RecurrenceDenied(doc, m);
+    if (!past_only && !affirmed(m, uncertain_ok)) continue;
     if (absent_now_of(m)) continue;
     if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&
         !affirmed_in_assessment.contains(m.code_id)) {
@@ -1492,6 +1514,10 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       continue;
     }
     Assertion a = m.assertion;
+    if (past_only) {
+      a.negated = false;
+      a.historical = true;
+    }
     // "healed", "resolved", "cured" right after a condition make it history.
     if (!a.historical && (ResolvedAfter(doc, m) || sequela_causes.contains(mi))) {
       a.historical = true;

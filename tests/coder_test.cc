@@ -859,5 +859,17 @@ TEST(CoderTest, ACancerCodedAsCurrentIsNoHistoryOfCancer) {
               AllOf(Contains("Z85.46"), Not(Contains("C61"))));
 }
 
+TEST(CoderTest, NoRecurrenceOfACancerIsItsHistory) {
+  // "No evidence of recurrent breast cancer" denies a recurrence, not the
+  // cancer that was treated: Z85.3 (guideline I.C.2.d).
+  EXPECT_THAT(Codes("Assessment: No evidence of recurrent breast cancer; s/p lumpectomy 2018, "
+                    "finished tamoxifen."),
+              AllOf(Contains("Z85.3"), Not(Contains("C50.919"))));
+  EXPECT_THAT(Codes("Assessment: colon cancer, no recurrence on surveillance CT."),
+              Not(Contains("Z85.038")));  // the cancer itself is affirmed here
+  EXPECT_THAT(Codes("Assessment: No evidence of breast cancer on biopsy."),
+              AllOf(Not(Contains("Z85.3")), Not(Contains("C50.919"))));
+}
+
 }  // namespace
 }  // namespace chartcoder
