@@ -317,8 +317,13 @@ const Lexicon::Sense* Lexicon::ChooseSense(absl::Span<const InputWord> in, size_
   return fallback;
 }
 
-bool Lexicon::WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) {
+bool Lexicon::WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) const {
   const Match& mc = s->candidates[c];
+  const uint32_t cc = entries_[mc.entry].code, ac = entries_[s->candidates[a].entry].code;
+  if (cc != kNone && ac != kNone && codes_ != nullptr &&
+      codes_->CodeAt(cc).key().substr(0, 3) == codes_->CodeAt(ac).key().substr(0, 3)) {
+    return false;
+  }
   const auto positions = [&](uint32_t x) {
     const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[x];
     return absl::MakeConstSpan(p, s->candidate_pos_begin[x + 1] - s->candidate_pos_begin[x]);

@@ -190,10 +190,13 @@ class Lexicon {
   // abbreviation expansions and only part of one of them.
   bool MixesExpansions(const std::vector<Scratch::Word>& w, const std::vector<uint32_t>& pos) const;
   // Whether candidate `c` is made of written words only, all inside the text
-  // of a variant whose expansion candidate `a` takes ("infection" of "HIV
-  // infection" when B20's entry takes the expansion): the variant means what
-  // its expansion says.
-  static bool WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a);
+  // of a variant whose expansion candidate `a` takes, and names a condition
+  // of another category ("infection" of "HIV infection" when B20's entry
+  // takes the expansion): the variant means what its expansion says. (One of
+  // the same category is another reading of the same condition, which the
+  // coder weighs: "atherosclerosis" beside "atherosclerosis of native
+  // arteries" read as I70.8.)
+  bool WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) const;
 
   // Senses of an ambiguous abbreviation chosen by the words around it
   // (curated/abbreviation_senses), keyed by the abbreviation's word id.
