@@ -47,13 +47,6 @@ std::string_view Slice(std::string_view text, uint32_t begin, uint32_t end) {
   return text.substr(begin, std::min<size_t>(end, text.size()) - begin);
 }
 
-void Span(JsonWriter* w, uint32_t begin, uint32_t end) {
-  w->BeginArray();
-  w->Uint(begin);
-  w->Uint(end);
-  w->EndArray();
-}
-
 void WriteAssertion(const Assertion& a, JsonWriter* w) {
   w->Field("negated", a.negated);
   w->Field("uncertain", a.uncertain);
@@ -68,8 +61,7 @@ void WriteCues(const Assertion& a, JsonWriter* w) {
   for (const Cue& c : a.cues) {
     w->BeginObject();
     w->Field("kind", CueKindName(c.kind));
-    w->Key("span");
-    Span(w, c.begin, c.end);
+    w->PairField("span", c.begin, c.end);
     w->EndObject();
   }
   w->EndArray();
@@ -177,15 +169,13 @@ std::string ChartResultJson(const ChartResult& r) {
     w.BeginArray();
     for (const CodeEvidence& ev : c.evidence) {
       w.BeginObject();
-      w.Key("span");
-      Span(&w, ev.begin, ev.end);
+      w.PairField("span", ev.begin, ev.end);
       w.Field("text", Slice(text, ev.begin, ev.end));
       w.Key("spans");
       w.BeginArray();
-      for (const auto& [b, e] : ev.spans) Span(&w, b, e);
+      for (const auto& [b, e] : ev.spans) w.Pair(b, e);
       w.EndArray();
-      w.Key("sentence");
-      Span(&w, ev.sentence_begin, ev.sentence_end);
+      w.PairField("sentence", ev.sentence_begin, ev.sentence_end);
       w.Field("section", SectionKindName(ev.section));
       w.Field("source", LexiconSourceName(ev.source));
       w.Field("lexicon", ev.lexicon_phrase);
@@ -209,8 +199,7 @@ std::string ChartResultJson(const ChartResult& r) {
   w.BeginArray();
   for (const Mention& m : r.mentions) {
     w.BeginObject();
-    w.Key("span");
-    Span(&w, m.begin, m.end);
+    w.PairField("span", m.begin, m.end);
     w.Field("text", Slice(text, m.begin, m.end));
     w.Field("code", m.code);
     w.Field("section", SectionKindName(m.section));
