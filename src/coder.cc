@@ -1206,20 +1206,27 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
   }
   // A list under a header line that rules its items out ("CONDITIONS RULED
-  // OUT", "Excluded:"), within a section.
+  // OUT", "Excluded:"), within a section. Asked for every mention of a list
+  // item at each test of it: kept per sentence (0 unknown, 1 no, 2 yes).
+  std::vector<uint8_t> ruled_out_header(sentences.size(), 0);
   auto under_ruled_out_header = [&](uint32_t si) {
+    uint8_t& known = ruled_out_header[si];
+    if (known != 0) return known == 2;
+    bool ruled = false;
     uint32_t h = si;
     int steps = 0;
     while (h > 0 && steps++ < 60) {
       --h;
       const Sentence& prev = sentences[h];
-      if (prev.section != sentences[si].section) return false;
+      if (prev.section != sentences[si].section) break;
       if (prev.is(kSentenceListItem)) continue;
       const std::string line = internal::AsciiLower(doc.text_of(prev));
-      return Contains(line, "ruled out") || Contains(line, "rule out") ||
-             Contains(line, "excluded");
+      ruled = Contains(line, "ruled out") || Contains(line, "rule out") ||
+              Contains(line, "excluded");
+      break;
     }
-    return false;
+    known = ruled ? 2 : 1;
+    return ruled;
   };
   auto ruled_out = [&](const Mention& m) {
     return (!ruled_out_sections.empty() &&
