@@ -147,6 +147,20 @@ TEST(JsonWriterTest, WritesPairsAndScalarFieldsWithSeparators) {
   EXPECT_EQ(line, R"({"a":true)");
   l.PairField("b", 1, 2);
   EXPECT_EQ(line, R"({"a":true,"b":[1,2])");
+  // Pre-rendered members, first in an object and after others.
+  std::string members;
+  JsonWriter m(&members);
+  m.BeginArray();
+  m.BeginObject();
+  m.Members(R"("x":1,"y":[])");
+  m.Field("z", false);
+  m.EndObject();
+  m.BeginObject();
+  m.Field("z", true);
+  m.Members(R"("x":1)");
+  m.EndObject();
+  m.EndArray();
+  EXPECT_EQ(members, R"([{"x":1,"y":[],"z":false},{"z":true,"x":1}])");
 }
 
 }  // namespace

@@ -36,6 +36,9 @@ class JsonWriter {
   void Null();
   // A pre-rendered JSON value, inserted as is.
   void Raw(std::string_view json);
+  // Pre-rendered members of the open object (`"a":1,"b":true`), inserted as
+  // is (after a ',' when members precede them).
+  void Members(std::string_view json) { Raw(json); }
 
   // Shorthands for a key and its value. A short plain key and value go out
   // together, with the separator, in one append.
