@@ -1581,6 +1581,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
   }
 
+  // The notes in effect at a code, read into one vector for every code below.
+  std::vector<Note> notes_in_effect;
   // "Use additional code", "code first", "code also": a subsumed mention
   // whose code a candidate's note asks for ("E11.22: use additional code to
   // identify stage of CKD (N18.1-N18.6)"; "D63.1: code first underlying
@@ -1599,7 +1601,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       std::vector<Ask> notes;
       for (NoteKind kind :
            {NoteKind::kUseAdditionalCode, NoteKind::kCodeFirst, NoteKind::kCodeAlso}) {
-        for (const Note& n : codes.CodeAt(code).NotesInEffect(kind)) {
+        codes.CodeAt(code).NotesInEffect(kind, &notes_in_effect);
+        for (const Note& n : notes_in_effect) {
           Ask ask{kind, {}};
           for (const CodeRange& ref : n.refs) {
             if (std::string cat = RefCategory(ref); !cat.empty()) {
@@ -1820,7 +1823,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     for (uint32_t x : live_codes) live_keys.emplace_back(codes.CodeAt(x).key());
     for (uint32_t a : live_codes) {
       if (candidates[a].dropped) continue;
-      for (const Note& n : codes.CodeAt(a).NotesInEffect(NoteKind::kExcludes1)) {
+      codes.CodeAt(a).NotesInEffect(NoteKind::kExcludes1, &notes_in_effect);
+      for (const Note& n : notes_in_effect) {
         for (const CodeRange& ref : n.refs) {
           std::string first = Undot(ref.first);
           while (!first.empty() && first.back() == '-') first.pop_back();
@@ -1873,7 +1877,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       // note names the causes (R18.0 malignant ascites: C56, C78.6; R40.2-
       // coma scale: S02, S06) only beside one of them.
       bool with_cause = false;
-      for (const Note& n : codes.CodeAt(code).NotesInEffect(NoteKind::kCodeFirst)) {
+      codes.CodeAt(code).NotesInEffect(NoteKind::kCodeFirst, &notes_in_effect);
+      for (const Note& n : notes_in_effect) {
         with_cause |= n.refs.empty();
         for (const CodeRange& ref : n.refs) {
           const std::string cat = RefCategory(ref);
