@@ -587,6 +587,41 @@ struct Coder::Rep {
     return foreign;
   }
 
+  // The words of a "type N" written in the other coded mentions of `m`'s
+  // sentence that do not overlap it (less what `m` itself says): a type
+  // belongs to one condition ("type 2" of "type 2 diabetes mellitus" beside
+  // "acute myocardial infarction"), where a site or side may be shared
+  // ("bladder carcinoma ... carcinoma in situ").
+  WordIds OtherMentionsTypes(const Document& doc, const Mention& m,
+                             const std::vector<Mention>& all, TokenWords* token_words) const {
+    WordIds out;
+    const Sentence& s = doc.sentences()[m.sentence];
+    const std::span<const Token> tokens = doc.tokens_of(s);
+    for (const Mention& o : all) {
+      if (o.sentence != m.sentence || o.subsumed || o.code_id == kNoCode ||
+          (o.begin < m.end && m.begin < o.end)) {
+        continue;
+      }
+      for (size_t t = 0; t + 1 < tokens.size(); ++t) {
+        if (tokens[t].begin < o.begin || tokens[t + 1].end > o.end) continue;
+        if (tokens[t].norm != "type" || tokens[t + 1].kind != TokenKind::kNumber) continue;
+        for (size_t k : {t, t + 1}) {
+          for (const internal::Lexicon::InputWord& w : token_words->Of(tokens[k])) {
+            if (w.id != internal::kNone) out.push_back(w.id);
+          }
+        }
+      }
+    }
+    if (out.empty()) return out;
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    const WordIds& own = SentenceWords(doc, s, token_words, m.begin, m.end);
+    WordIds other;
+    std::set_difference(out.begin(), out.end(), own.begin(), own.end(),
+                        std::back_inserter(other));
+    return other;
+  }
+
   // The first rule of `history` whose prefix starts `key`: the longest
   // prefix of `key` that has a rule (rules are sorted longest first, and
   // rules of one length that both start `key` have the same prefix).
@@ -755,6 +790,34 @@ struct Coder::Rep {
     return ContentWordIds(phrase);
   }
 
+  // The words of a title's whole "without ..." list (sorted): "behavioral
+  // disturbance, psychotic disturbance, mood disturbance, and anxiety" (a list
+  // runs to its ", and" or ", or" item), "macular edema" of "... without
+  // macular edema, right eye" (else to the first comma).
+  WordIds WithoutList(std::string_view desc) const {
+    const size_t at = desc.find("without ");
+    if (at == std::string_view::npos) return {};
+    std::string_view phrase = desc.substr(at + 8);
+    phrase = phrase.substr(0, phrase.find(" with "));
+    size_t last = phrase.find(", and ");
+    if (last == std::string_view::npos) last = phrase.find(", or ");
+    phrase = phrase.substr(0, phrase.find(',', last == std::string_view::npos ? 0 : last + 2));
+    WordIds out = ContentWordIds(phrase);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Whether the title of `other` has every content word that the title of
+  // `id` has before its "without".
+  bool SaysWhatPrecedesWithout(uint32_t id, uint32_t other) const {
+    const std::string_view desc = At(id).description();
+    WordIds before = ContentWordIds(desc.substr(0, desc.find("without ")));
+    std::sort(before.begin(), before.end());
+    before.erase(std::unique(before.begin(), before.end()), before.end());
+    const absl::Span<const uint32_t> words = lexicon->TitleWords(other);
+    return std::includes(words.begin(), words.end(), before.begin(), before.end());
+  }
+
   // True when `d`'s title denies what the sentence affirms: every word of its
   // "without ..." phrase is among `sentence_words` ("... without heart
   // failure" when the sentence says "with heart failure").
@@ -815,6 +878,15 @@ struct Coder::Rep {
       extra.clear();
       std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
                           std::back_inserter(extra));
+      // What its title says is absent the sentence need not say: F02.80 with
+      // "mild" is F02.A0 "..., mild, without behavioral disturbance, psychotic
+      // disturbance, mood disturbance, and anxiety".
+      if (extra.size() > 1 && Contains(d.description(), "without ")) {
+        const WordIds absent = WithoutList(d.description());
+        extra.erase(std::remove_if(extra.begin(), extra.end(),
+                                   [&](uint32_t w) { return Has(absent, w); }),
+                    extra.end());
+      }
       if (extra.empty() || extra.size() > 4) continue;
       bool all = true;
       for (uint32_t w : extra) {
@@ -1289,7 +1361,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   const std::vector<Mention>* all = &mentions;
   bool any_code_in_text = false;
   for (const Mention& m : mentions) any_code_in_text |= m.source == LexiconSource::kCodeInText;
-  std::set<size_t> uncorroborated;
+  std::set<size_t> uncorroborated, contradicted;
   if (any_code_in_text) {
     adjusted = mentions;
     // The lexicon mentions of each sentence.
@@ -1318,7 +1390,19 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
           m.assertion.hypothetical |= oa.hypothetical;
           m.assertion.family |= oa.family;
         }
-        corroborated |= o.code.substr(0, 3) == m.code.substr(0, 3);
+        if (o.code.substr(0, 3) != m.code.substr(0, 3)) continue;
+        corroborated = true;
+        // The words name another code of the category, and the typed one
+        // says no more than they do: it is stale ("Depression ... F32.9", a
+        // pre-FY2022 code for depression NOS, is F32.A now). A typed code
+        // that says more than a default stays ("Diabetes ... E11.22").
+        if (o.code_id != kNoCode && o.code_id != m.code_id && m.code_id != kNoCode) {
+          const Code oc = codes.CodeAt(o.code_id), mc = codes.CodeAt(m.code_id);
+          if (oc.billable() && !oc.Contains(mc) &&
+              (!IsDefaultTitle(oc.description()) || IsDefaultTitle(mc.description()))) {
+            contradicted.insert(i);
+          }
+        }
       }
       if (!corroborated) uncorroborated.insert(i);
     }
@@ -1399,7 +1483,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   for (size_t mi = 0; mi < all->size(); ++mi) {
     const Mention& m = (*all)[mi];
     if ((m.subsumed && !promoted.contains(mi)) || m.code_id == kNoCode) continue;
-    if (crossed.contains(mi)) continue;
+    if (crossed.contains(mi) || contradicted.contains(mi)) continue;
     if (!affirmed(m, uncertain_ok)) continue;
     if (absent_now_of(m)) continue;
     if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&
@@ -1489,9 +1573,20 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                           std::back_inserter(own));
       return r.Refine(from, own);
     };
-    auto [billable, how] = codes.CodeAt(code).billable()
-                               ? refine_near(code)
-                               : r.Specify(code, words_of(m.sentence), &near);
+    // Completing a header: the type of another condition's mention does not
+    // complete it ("acute myocardial infarction, type 2 diabetes mellitus" is
+    // I21.9, not I21.A1).
+    auto specify = [&](uint32_t from) {
+      const WordIds& sentence_words = words_of(m.sentence);
+      const WordIds other = r.OtherMentionsTypes(doc, m, *all, &token_words);
+      if (other.empty()) return r.Specify(from, sentence_words, &near);
+      WordIds own;
+      std::set_difference(sentence_words.begin(), sentence_words.end(), other.begin(),
+                          other.end(), std::back_inserter(own));
+      return r.Specify(from, own, &near);
+    };
+    auto [billable, how] =
+        codes.CodeAt(code).billable() ? refine_near(code) : specify(code);
     if (!codes.CodeAt(code).billable() && billable != code) {
       // A header completed to its default may still be refined within its
       // category: "lung CA, RUL" is C34.9 -> C34.91 (right) -> C34.11 (upper
@@ -1722,6 +1817,30 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         }
         if (!drops_left) continue;
       }
+      // A residual ("E11.29 ... with other diabetic kidney complication") is
+      // not for a complication a live sibling already names (E11.21, E11.22;
+      // not a default such as F02.A0 "..., without behavioral disturbance"):
+      // the rule only drops what that sibling captures.
+      if (internal::IsResidualTitle(codes.CodeAt(rule.assign).description())) {
+        const std::optional<Code> parent = codes.CodeAt(rule.assign).parent();
+        bool named = false;
+        for (const auto& [code, c] : candidates) {
+          named |= !c.dropped && code != rule.assign && parent &&
+                   parent->Contains(codes.CodeAt(code)) &&
+                   !IsDefaultTitle(codes.CodeAt(code).description());
+        }
+        if (named) {
+          for (const std::string& d : rule.drop) {
+            for (uint32_t x : live(d)) {
+              if (!parent->Contains(codes.CodeAt(x))) {
+                candidates[x].dropped = true;
+                changed = true;
+              }
+            }
+          }
+          continue;
+        }
+      }
       std::vector<CodeEvidence> evidence;
       for (uint32_t x : when) {
         for (const CodeEvidence& ev : candidates[x].evidence) evidence.push_back(ev);
@@ -1775,6 +1894,28 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     return std::min(0.99, 1.0 - miss);
   };
 
+  // A history of cancer (Z85) whose every cancer is coded as current goes:
+  // Z85 is for a malignancy excised or eradicated (guideline I.C.2.d), and
+  // the assessment says this one is still there ("PMH: prostate cancer" with
+  // "prostate cancer on active surveillance").
+  {
+    std::set<std::string_view> current;  // 3-character categories
+    for (const auto& [code, c] : candidates) {
+      const std::string_view key = codes.CodeAt(code).key();
+      if (!c.dropped && key[0] != 'Z') current.insert(key.substr(0, 3));
+    }
+    for (auto& [code, c] : candidates) {
+      if (c.dropped || !codes.CodeAt(code).key().starts_with("Z85")) continue;
+      bool all_current = !c.evidence.empty();
+      for (const CodeEvidence& ev : c.evidence) {
+        const std::string key = Undot(ev.mention_code);
+        all_current = all_current && key.size() >= 3 && key[0] != 'Z' &&
+                      current.contains(std::string_view(key).substr(0, 3));
+      }
+      if (all_current) c.dropped = true;
+    }
+  }
+
   // An unspecified code gives way to a more specific one of its category.
   for (auto& [code, c] : candidates) {
     if (c.dropped) continue;
@@ -1782,7 +1923,12 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     std::string_view desc = x.description();
     const bool vague = Contains(desc, "unspecified") || Contains(desc, "Unspecified") ||
                        Contains(desc, "without complications");
-    if (!vague) continue;
+    // A "without" title is the default when the text says no more (F02.A0
+    // "..., mild, without behavioral disturbance, psychotic disturbance, ...");
+    // it gives way to a sibling with what the text does say (F02.A2 "...,
+    // mild, with psychotic disturbance") when that is as well supported.
+    const bool without_default = !vague && Contains(desc, "without");
+    if (!vague && !without_default) continue;
     const std::string cat(x.key().substr(0, 3));
     // Only a code that is the category's default (directly under it, or in
     // its ".9" subcategory) or whose parent also holds the other code gives
@@ -1805,6 +1951,18 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       // intestinal obstruction" says more than K50.00).
       const bool says_more = CountUnspecified(odesc) < CountUnspecified(desc) &&
                              !Contains(odesc, "without") && score_of(o) >= score_of(c);
+      if (without_default) {
+        // A sibling that says what `c` says before its "without" (F33.3
+        // "..., recurrent, severe with psychotic symptoms" for F33.2, not
+        // F33.1 "..., recurrent, moderate").
+        if (parent && parent->Contains(codes.CodeAt(other)) && !other_vague &&
+            !Contains(odesc, "without") && score_of(o) >= score_of(c) &&
+            r.SaysWhatPrecedesWithout(code, other)) {
+          c.dropped = true;
+          break;
+        }
+        continue;
+      }
       if (!other_vague || codes.CodeAt(other).depth() > x.depth() || says_more) {
         c.dropped = true;
         break;

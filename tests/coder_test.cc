@@ -769,5 +769,95 @@ TEST(CoderTest, EveryExampleChartGivesBillableRankedCodesWithEvidenceInTheText) 
   EXPECT_GT(total, 200u);
 }
 
+TEST(CoderTest, AWithoutDefaultGivesWayToTheWithSiblingTheTextSupports) {
+  // Dementia due to Parkinson's disease pairs G20 with F02.A0 ("..., mild,
+  // without behavioral disturbance, psychotic disturbance, ..."), the default
+  // when the text says no more; here it says "with psychotic disturbance".
+  EXPECT_THAT(Codes("Assessment: Dementia in Parkinson's disease, mild, with psychotic "
+                    "disturbance (visual hallucinations)."),
+              AllOf(Contains("F02.A2"), Not(Contains("F02.A0"))));
+  // Said without: the default stays.
+  EXPECT_THAT(Codes("Assessment: Dementia in Parkinson's disease, mild, without behavioral "
+                    "disturbance."),
+              AllOf(Contains("F02.A0"), Not(Contains("F02.A2"))));
+}
+
+TEST(CoderTest, HivWordsDoNotMakeOtherDiseases) {
+  // The expansion of "HIV" lends no "disease" to the words around it:
+  // "HIV infection" is no "infectious disease" (B99.9), "HIV, well
+  // controlled" no Wells' disease (L98.3).
+  EXPECT_THAT(Codes("Assessment: HIV infection on ART, CD4 650."),
+              AllOf(Contains("B20"), Not(Contains("B99.9"))));
+  EXPECT_THAT(Codes("Assessment: HIV, well controlled on Biktarvy."), ElementsAre("B20"));
+  // Asymptomatic, however written, is the status Z21 (index: "Human
+  // immunodeficiency virus (HIV) disease, asymptomatic status").
+  EXPECT_THAT(Codes("Dx: HIV infection, asymptomatic - on ART, VL undetectable."),
+              AllOf(Contains("Z21"), Not(Contains("B20")), Not(Contains("B99.9"))));
+  EXPECT_THAT(Codes("Assessment: asymptomatic HIV."), ElementsAre("Z21"));
+  EXPECT_THAT(Codes("Assessment: HIV/AIDS, CD4 120."), ElementsAre("B20"));
+}
+
+TEST(CoderTest, ATypeBelongsToTheWordItStandsBefore) {
+  // "type 2" of "type 2 diabetes mellitus" is no type 2 myocardial
+  // infarction (I21.A1) for the item before it.
+  EXPECT_THAT(Codes("Assessment: acute myocardial infarction, type 2 diabetes mellitus."),
+              AllOf(Contains("I21.9"), Not(Contains("I21.A1")), Contains("E11.9")));
+  EXPECT_THAT(Codes("Assessment: type 2 myocardial infarction due to anemia."),
+              Contains("I21.A1"));
+  EXPECT_THAT(Codes("Assessment: myocardial infarction, type 2, demand ischemia."),
+              Contains("I21.A1"));
+  // The word after the type is the match's own, through an abbreviation.
+  EXPECT_THAT(Codes("Assessment: Diabetic gastroparesis, type 1 DM."), ElementsAre("E10.43"));
+}
+
+TEST(CoderTest, LupusAloneIsSystemicLupus) {
+  // In a chart "lupus" is SLE (M32.9); the index's "Lupus" has no code of
+  // its own. Lupus anticoagulant and discoid lupus stay what they are.
+  EXPECT_THAT(Codes("Assessment: Lupus, on hydroxychloroquine."), Contains("M32.9"));
+  EXPECT_THAT(Codes("Assessment: lupus nephritis class IV."), Contains("M32.14"));
+  EXPECT_THAT(Codes("Assessment: lupus anticoagulant positive, on warfarin."),
+              Not(Contains("M32.9")));
+  EXPECT_THAT(Codes("Assessment: discoid lupus of the scalp."),
+              AllOf(Contains("L93.0"), Not(Contains("M32.9"))));
+}
+
+TEST(CoderTest, NoOtherComplicationBesideTheComplicationNamed) {
+  // Diabetic nephropathy or CKD is the kidney complication: a kidney
+  // disease written again adds no E11.29 ("with other diabetic kidney
+  // complication"); with nothing more specific it does.
+  EXPECT_THAT(Codes("Assessment: type 2 diabetes with diabetic nephropathy. Renal disease, "
+                    "followed by nephrology."),
+              AllOf(Contains("E11.21"), Not(Contains("E11.29")), Not(Contains("N28.9"))));
+  EXPECT_THAT(Codes("Assessment: type 2 diabetes with diabetic kidney disease (CKD 1 w/ "
+                    "albuminuria)."),
+              AllOf(Contains("E11.22"), Contains("N18.1"), Not(Contains("E11.29"))));
+  EXPECT_THAT(Codes("Assessment: type 2 diabetes. Renal disease, followed by nephrology."),
+              Contains("E11.29"));
+}
+
+TEST(CoderTest, ALegacyCodeTheWordsBesideItContradictIsNotCoded) {
+  // A problem list's typed code is often a past year's: "Depression ...
+  // F32.9" is F32.A (FY2023: "Depression NOS"), not F32.9 (major depressive
+  // disorder, single episode). A typed code that says more than its words
+  // stays.
+  EXPECT_THAT(Codes("Problem list:\n 7  Depression - on sertraline, PHQ-9 8        F32.9\n"),
+              AllOf(Contains("F32.A"), Not(Contains("F32.9"))));
+  EXPECT_THAT(Codes("Problem list:\n 2  Diabetes mellitus type 2       E11.22\n"),
+              Contains("E11.22"));
+}
+
+TEST(CoderTest, ACancerCodedAsCurrentIsNoHistoryOfCancer) {
+  // Guideline I.C.2.d: Z85 only when no primary malignancy remains. A
+  // cancer the assessment codes as current (on active surveillance) is not
+  // also a history of cancer for the past-history list that names it.
+  EXPECT_THAT(Codes("PMH:\n - Prostate adenocarcinoma, low risk - active surveillance\n"
+                    "Assessment:\n1) Prostate cancer (low risk) on active surveillance - per "
+                    "urology; PSA stable.\n"),
+              AllOf(Contains("C61"), Not(Contains("Z85.46"))));
+  EXPECT_THAT(Codes("PMH:\n - Prostate cancer s/p prostatectomy 2015, no recurrence\n"
+                    "Assessment:\n1) Essential hypertension.\n"),
+              AllOf(Contains("Z85.46"), Not(Contains("C61"))));
+}
+
 }  // namespace
 }  // namespace chartcoder

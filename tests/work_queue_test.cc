@@ -582,14 +582,15 @@ TEST_F(WorkQueueTest, ABatchWorkerRenewsWaitingLeasesAndReleasesThemOnStop) {
   std::atomic<int> calls{0};
   auto p = std::make_shared<FunctionProcessor>([&](const ChartJob&) -> absl::StatusOr<std::string> {
     ++calls;
-    absl::SleepFor(absl::Milliseconds(6500));  // more than twice the lease
-    stop = true;                               // SIGTERM arrives while coding
+    absl::SleepFor(absl::Milliseconds(13000));  // more than twice the lease
+    stop = true;                                // SIGTERM arrives while coding
     return std::string("{}");
   });
   WorkerOptions o;
-  // Renewed every lease/3: a 3 s lease outlives a 2 s stall of the worker
-  // (with 1 s, a loaded CI machine let the thief in once: a flake, not a bug).
-  o.lease = absl::Seconds(3);
+  // Renewed every lease/3: a 6 s lease outlives a 4 s stall of the worker
+  // (with 1 s, a loaded CI machine let the thief in once, and with 3 s once
+  // more beside two builds and a helper's benchmarks: a flake, not a bug).
+  o.lease = absl::Seconds(6);
   o.batch = 3;
   std::atomic<int> stolen{0}, claims{0};
   std::thread thief([&] {
@@ -632,13 +633,14 @@ TEST_F(WorkQueueTest, ABatchOfQuickChartsLongerThanTheLeaseKeepsItsLeases) {
   for (int i = 0; i < 100; ++i) jobs.push_back(FileJob(absl::StrCat("c", i), absl::StrCat("x", i)));
   ASSERT_TRUE(queue_->Submit(jobs).ok());
   auto p = std::make_shared<FunctionProcessor>([](const ChartJob&) {
-    absl::SleepFor(absl::Milliseconds(35));  // over 3.5 s for the batch
+    absl::SleepFor(absl::Milliseconds(70));  // over 7 s for the batch
     return std::string("{}");
   });
   WorkerOptions o;
-  // Renewed every second; three seconds leave room for a loaded machine
-  // (a one-second lease flaked at load average 8).
-  o.lease = absl::Seconds(3);
+  // Renewed every two seconds; six seconds leave room for a loaded machine
+  // (a one-second lease flaked at load average 8, a three-second one was
+  // suspected once beside two builds).
+  o.lease = absl::Seconds(6);
   o.batch = 100;
   o.max_jobs = 100;
   std::atomic<bool> done{false};
@@ -735,14 +737,15 @@ TEST_F(WorkQueueTest, RunWorkerRenewsTheLeaseOfASlowChartAndDrainsOnStop) {
   ASSERT_TRUE(queue_->Submit({FileJob("slow", "s"), FileJob("next", "n")}).ok());
   std::atomic<bool> stop{false};
   auto p = std::make_shared<FunctionProcessor>([&](const ChartJob&) -> absl::StatusOr<std::string> {
-    absl::SleepFor(absl::Milliseconds(6500));  // more than twice the lease
-    stop = true;                               // SIGTERM arrives while coding
+    absl::SleepFor(absl::Milliseconds(13000));  // more than twice the lease
+    stop = true;                                // SIGTERM arrives while coding
     return std::string("{}");
   });
   WorkerOptions o;
-  // Renewed every lease/3: a 3 s lease outlives a 2 s stall of the worker
-  // (with 1 s, a loaded CI machine let the thief in once: a flake, not a bug).
-  o.lease = absl::Seconds(3);
+  // Renewed every lease/3: a 6 s lease outlives a 4 s stall of the worker
+  // (with 1 s, a loaded CI machine let the thief in once, and with 3 s once
+  // more beside two builds and a helper's benchmarks: a flake, not a bug).
+  o.lease = absl::Seconds(6);
   std::atomic<int> other_claims{0};
   std::thread thief([&] {
     // Another worker keeps trying: it must never get the slow job.

@@ -114,6 +114,8 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
     }
   }
   lex->side_suffix_id_ = lex->WordId("side");
+  lex->type_id_ = lex->WordId("type");
+  lex->w_id_ = lex->WordId("w");
   for (std::string_view m : {"left", "right", "bilater", "mild", "moder", "sever", "acut",
                              "chronic"}) {
     if (uint32_t id = lex->WordId(m); id != kNone) lex->modifier_ids_.push_back(id);
@@ -315,6 +317,22 @@ const Lexicon::Sense* Lexicon::ChooseSense(absl::Span<const InputWord> in, size_
   return fallback;
 }
 
+bool Lexicon::WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) {
+  const Match& mc = s->candidates[c];
+  const auto positions = [&](uint32_t x) {
+    const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[x];
+    return absl::MakeConstSpan(p, s->candidate_pos_begin[x + 1] - s->candidate_pos_begin[x]);
+  };
+  for (uint32_t q : positions(c)) {
+    if (s->words[q].expanded) return false;
+  }
+  for (uint32_t e : positions(a)) {
+    const Scratch::Word& x = s->words[e];
+    if (x.expanded && x.begin <= mc.begin && mc.end <= x.end) return true;
+  }
+  return false;
+}
+
 bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
                               const std::vector<uint32_t>& pos) const {
   // The expansions (by their written span) this match takes words from.
@@ -386,6 +404,35 @@ bool Lexicon::SideBelongsElsewhere(const std::vector<Scratch::Word>& w, int q,
   // Directly before the next word (one space or hyphen), not after a comma
   // or a line ("knee pain, left, stable").
   return w[r].begin <= w[q].end + 1;
+}
+
+bool Lexicon::TypeBelongsElsewhere(const std::vector<Scratch::Word>& w,
+                                   const std::vector<uint32_t>& pos) const {
+  if (type_id_ == kNone) return false;
+  const int n = static_cast<int>(w.size());
+  for (size_t j = 0; j + 1 < pos.size(); ++j) {
+    const int q = static_cast<int>(pos[j]);
+    // (A written "type": an expansion's is followed by its own words.)
+    if (w[q].id != type_id_ || w[q].expanded || pos[j + 1] != pos[j] + 1) continue;
+    // "type" and its numeral: the word directly after them (one space or
+    // hyphen, not after a comma or "w/"), when the match does not take it, is
+    // what they qualify ("..., type 2 diabetes mellitus").
+    const int numeral = q + 1;
+    int r = numeral + 1;
+    while (r < n && (w[r].begin == w[numeral].begin || w[r].id == kNone)) ++r;
+    if (r >= n || w[r].id == w_id_ || w[r].begin > w[numeral].end + 1) continue;
+    // Taken by the match: itself, its expansion ("Type 1 DM") or its word
+    // written again, as such or through an expansion ("type 2 diabetes with
+    // diabetic nephropathy", "diabetic gastroparesis, type 1 DM").
+    bool taken = false;
+    for (uint32_t p : pos) {
+      for (int x = r; x < n && w[x].begin == w[r].begin; ++x) {
+        taken |= w[p].begin == w[x].begin || w[p].id == w[x].id;
+      }
+    }
+    if (!taken) return true;
+  }
+  return false;
 }
 
 bool Lexicon::GroupsCompact(const LexEntryRecord& e,
@@ -467,7 +514,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
           break;
         }
       }
-      if (side_elsewhere) continue;
+      if (side_elsewhere || TypeBelongsElsewhere(w, pos)) continue;
       if (MixesExpansions(w, pos)) continue;
       const int lo = static_cast<int>(pos.front());
       const int hi = static_cast<int>(pos.back());
@@ -555,10 +602,17 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
     // two overlap in the text.
     absl::Span<const uint32_t> wc = words_of(c);
     const auto [clo, chi] = range_of(c);
-    bool inside = false;
+    bool inside = false, replaced = false;
     for (uint32_t a : accepted) {
       absl::Span<const uint32_t> wa = words_of(a);
       const auto [alo, ahi] = range_of(a);
+      // Words the variant's expansion replaced name nothing of their own: no
+      // mention, not even a subsumed one ("insulin" of "non-insulin
+      // dependent diabetes" -> "type 2 diabetes mellitus").
+      if (WrittenInsideExpansion(s, c, a)) {
+        replaced = true;
+        break;
+      }
       if (!(clo <= ahi && alo <= chi)) continue;
       // Lying within it, its words may also be the longer entry's
       // non-essential ones ("valve stenosis" in "aortic valve stenosis",
@@ -573,6 +627,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
         break;
       }
     }
+    if (replaced) continue;
     if (inside) {
       subsumed.push_back(c);
     } else {

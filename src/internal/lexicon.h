@@ -172,6 +172,13 @@ class Lexicon {
   // "side" ("left-sided"), which a side may stand before without effect.
   std::array<uint32_t, 3> side_ids_ = {kNone, kNone, kNone};
   uint32_t side_suffix_id_ = kNone;
+  uint32_t type_id_ = kNone;  // "type", as in "type 2"
+  uint32_t w_id_ = kNone;     // "w", of "w/"
+  // Whether the match at sorted positions `pos` takes a "type N" that
+  // qualifies the word written directly after it, which the match does not
+  // take ("MI, type 2 diabetes": the type is the diabetes').
+  bool TypeBelongsElsewhere(const std::vector<Scratch::Word>& w,
+                            const std::vector<uint32_t>& pos) const;
   // Words that refine a match rather than name another condition: side,
   // severity, acuity.
   std::vector<uint32_t> modifier_ids_;
@@ -182,6 +189,12 @@ class Lexicon {
   // Whether a match at sorted positions `pos` takes words from two
   // abbreviation expansions and only part of one of them.
   bool MixesExpansions(const std::vector<Scratch::Word>& w, const std::vector<uint32_t>& pos) const;
+  // Whether candidate `c` is made of written words only, all inside the text
+  // of a variant whose expansion candidate `a` takes ("infection" of "HIV
+  // infection" when B20's entry takes the expansion): the variant means what
+  // its expansion says.
+  static bool WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a);
+
   // Senses of an ambiguous abbreviation chosen by the words around it
   // (curated/abbreviation_senses), keyed by the abbreviation's word id.
   struct Sense {
