@@ -1299,20 +1299,27 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
   }
   // A list under a header line that rules its items out ("CONDITIONS RULED
-  // OUT", "Excluded:"), within a section.
+  // OUT", "Excluded:"), within a section. Asked for every mention of a list
+  // item at each test of it: kept per sentence (0 unknown, 1 no, 2 yes).
+  std::vector<uint8_t> ruled_out_header(sentences.size(), 0);
   auto under_ruled_out_header = [&](uint32_t si) {
+    uint8_t& known = ruled_out_header[si];
+    if (known != 0) return known == 2;
+    bool ruled = false;
     uint32_t h = si;
     int steps = 0;
     while (h > 0 && steps++ < 60) {
       --h;
       const Sentence& prev = sentences[h];
-      if (prev.section != sentences[si].section) return false;
+      if (prev.section != sentences[si].section) break;
       if (prev.is(kSentenceListItem)) continue;
       const std::string line = internal::AsciiLower(doc.text_of(prev));
-      return Contains(line, "ruled out") || Contains(line, "rule out") ||
-             Contains(line, "excluded");
+      ruled = Contains(line, "ruled out") || Contains(line, "rule out") ||
+              Contains(line, "excluded");
+      break;
     }
-    return false;
+    known = ruled ? 2 : 1;
+    return ruled;
   };
   auto ruled_out = [&](const Mention& m) {
     return (!ruled_out_sections.empty() &&
@@ -1695,6 +1702,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
   }
 
+  // The notes in effect at a code, read into one vector for every code below.
+  std::vector<Note> notes_in_effect;
   // "Use additional code", "code first", "code also": a subsumed mention
   // whose code a candidate's note asks for ("E11.22: use additional code to
   // identify stage of CKD (N18.1-N18.6)"; "D63.1: code first underlying
@@ -1713,7 +1722,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       std::vector<Ask> notes;
       for (NoteKind kind :
            {NoteKind::kUseAdditionalCode, NoteKind::kCodeFirst, NoteKind::kCodeAlso}) {
-        for (const Note& n : codes.CodeAt(code).NotesInEffect(kind)) {
+        codes.CodeAt(code).NotesInEffect(kind, &notes_in_effect);
+        for (const Note& n : notes_in_effect) {
           Ask ask{kind, {}};
           for (const CodeRange& ref : n.refs) {
             if (std::string cat = RefCategory(ref); !cat.empty()) {
@@ -1997,7 +2007,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     for (uint32_t x : live_codes) live_keys.emplace_back(codes.CodeAt(x).key());
     for (uint32_t a : live_codes) {
       if (candidates[a].dropped) continue;
-      for (const Note& n : codes.CodeAt(a).NotesInEffect(NoteKind::kExcludes1)) {
+      codes.CodeAt(a).NotesInEffect(NoteKind::kExcludes1, &notes_in_effect);
+      for (const Note& n : notes_in_effect) {
         for (const CodeRange& ref : n.refs) {
           std::string first = Undot(ref.first);
           while (!first.empty() && first.back() == '-') first.pop_back();
@@ -2050,7 +2061,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       // note names the causes (R18.0 malignant ascites: C56, C78.6; R40.2-
       // coma scale: S02, S06) only beside one of them.
       bool with_cause = false;
-      for (const Note& n : codes.CodeAt(code).NotesInEffect(NoteKind::kCodeFirst)) {
+      codes.CodeAt(code).NotesInEffect(NoteKind::kCodeFirst, &notes_in_effect);
+      for (const Note& n : notes_in_effect) {
         with_cause |= n.refs.empty();
         for (const CodeRange& ref : n.refs) {
           const std::string cat = RefCategory(ref);

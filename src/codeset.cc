@@ -188,13 +188,22 @@ std::string_view Code::block_description() const {
 
 namespace {
 
-Note MakeNote(const internal::PackReader& pack, absl::Span<const CodeRangeRecord> refs,
-              const NoteRecord& n) {
-  Note note{static_cast<NoteKind>(n.kind), pack.Str(n.text), {}};
+// `*note` made from record `n` (its refs' memory reused).
+void FillNote(const internal::PackReader& pack, absl::Span<const CodeRangeRecord> refs,
+              const NoteRecord& n, Note* note) {
+  note->kind = static_cast<NoteKind>(n.kind);
+  note->text = pack.Str(n.text);
+  note->refs.clear();
   for (uint32_t i = 0; i < n.ref_count; ++i) {
     const CodeRangeRecord& r = refs[n.first_ref + i];
-    note.refs.push_back({pack.Str(r.first), pack.Str(r.last)});
+    note->refs.push_back({pack.Str(r.first), pack.Str(r.last)});
   }
+}
+
+Note MakeNote(const internal::PackReader& pack, absl::Span<const CodeRangeRecord> refs,
+              const NoteRecord& n) {
+  Note note;
+  FillNote(pack, refs, n, &note);
   return note;
 }
 
@@ -220,16 +229,30 @@ std::vector<Note> Code::notes() const {
 
 std::vector<Note> Code::NotesInEffect(NoteKind kind) const {
   std::vector<Note> out;
+  NotesInEffect(kind, &out);
+  return out;
+}
+
+void Code::NotesInEffect(NoteKind kind, std::vector<Note>* out) const {
   const auto& v = *set_->v_;
+  const internal::PackReader& pack = *set_->pack_;
+  size_t n = 0;  // notes written; those of *out beyond are reused
+  auto add = [&](uint32_t first, uint32_t count) {
+    for (uint32_t i = 0; i < count; ++i) {
+      const NoteRecord& r = v.notes[first + i];
+      if (static_cast<NoteKind>(r.kind) != kind) continue;
+      if (n == out->size()) out->emplace_back();
+      FillNote(pack, v.refs, r, &(*out)[n++]);
+    }
+  };
   for (uint32_t id = id_; id != kNone; id = v.codes[id].parent) {
-    AppendNotes(*set_->pack_, v.notes, v.refs, v.codes[id].first_note, v.codes[id].note_count,
-                kind, &out);
+    add(v.codes[id].first_note, v.codes[id].note_count);
   }
   const BlockRecord& b = v.blocks[rec().block];
-  AppendNotes(*set_->pack_, v.notes, v.refs, b.first_note, b.note_count, kind, &out);
+  add(b.first_note, b.note_count);
   const ChapterRecord& c = v.chapters[b.chapter];
-  AppendNotes(*set_->pack_, v.notes, v.refs, c.first_note, c.note_count, kind, &out);
-  return out;
+  add(c.first_note, c.note_count);
+  out->resize(n);
 }
 
 // ---------------------------------------------------------------------------

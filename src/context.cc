@@ -104,6 +104,9 @@ struct Match {
   uint32_t begin, end;  // token indexes into the document
   int32_t rule;
 };
+// The triggers of one sentence: a few, on the stack (one assessment per
+// mention).
+using Matches = absl::InlinedVector<Match, 16>;
 
 }  // namespace
 
@@ -323,20 +326,36 @@ class Assessor {
   // header sentence: all of them).
   void FindTriggers(const Sentence& s, bool list_header) {
     const uint32_t a = s.first_token, b = s.end_token;
-    std::span<const int32_t> ids;
-    if (scratch_ != nullptr) {
-      std::vector<int32_t>& d = scratch_->ids;
-      if (d.size() != tokens_.size()) d.assign(tokens_.size(), kUnsetId);
-      for (uint32_t i = a; i < b; ++i) {
-        if (d[i] == kUnsetId) d[i] = rep_.all.WordId(Tok(i).norm);
-      }
-      ids = std::span<const int32_t>(d.data() + a, b - a);
-    } else {
-      ids_.resize(b - a);
-      for (uint32_t i = a; i < b; ++i) ids_[i - a] = rep_.all.WordId(Tok(i).norm);
-      ids = std::span<const int32_t>(ids_.data(), ids_.size());
-    }
+    if (a >= b) return;
     auto& out = list_header ? header_matches_ : matches_;
+    if (scratch_ != nullptr) {
+      // The walk below, over the tokens where a trigger starts only: a token
+      // with no trigger ending by the sentence's end has none ending sooner.
+      PrepareSentence(a, b);
+      const std::span<const int32_t> ids(scratch_->ids.data() + a, b - a);
+      const uint32_t* next = scratch_->next.data();
+      uint32_t p = a;
+      while (p < b) {
+        p = next[p];
+        if (p >= b) break;
+        if (!list_header && p >= tb_ && p < te_) {
+          p = te_;
+          continue;
+        }
+        const uint32_t limit = !list_header && p < tb_ ? tb_ : b;
+        const internal::PhraseTrie::Match m = LongestAt(ids, a, p, limit);
+        if (m.length == 0) {
+          ++p;
+          continue;
+        }
+        out.push_back({p, p + static_cast<uint32_t>(m.length), m.value});
+        p += static_cast<uint32_t>(m.length);
+      }
+      return;
+    }
+    ids_.resize(b - a);
+    for (uint32_t i = a; i < b; ++i) ids_[i - a] = rep_.all.WordId(Tok(i).norm);
+    const std::span<const int32_t> ids(ids_.data(), ids_.size());
     uint32_t p = a;
     while (p < b) {
       if (!list_header && p >= tb_ && p < te_) {
@@ -344,7 +363,7 @@ class Assessor {
         continue;
       }
       const uint32_t limit = !list_header && p < tb_ ? tb_ : b;
-      const internal::PhraseTrie::Match m = LongestAt(ids, a, b, p, limit);
+      const internal::PhraseTrie::Match m = rep_.all.Longest(ids, p - a, limit - a);
       if (m.length == 0) {
         ++p;
         continue;
@@ -354,20 +373,43 @@ class Assessor {
     }
   }
 
-  // The longest trigger at token p of the sentence [a, b) that ends by
-  // `limit`. The one ending by b is kept per token in the scratch: when it
-  // ends by `limit` too, it is the answer (a longer one within `limit` would
-  // be within b).
-  internal::PhraseTrie::Match LongestAt(std::span<const int32_t> ids, uint32_t a, uint32_t b,
-                                        uint32_t p, uint32_t limit) {
-    if (scratch_ == nullptr) return rep_.all.Longest(ids, p - a, limit - a);
-    std::vector<internal::ContextScratch::Longest>& cache = scratch_->longest;
-    if (cache.size() != tokens_.size()) cache.assign(tokens_.size(), {});
-    internal::ContextScratch::Longest& c = cache[p];
-    if (c.end != b) {
-      const internal::PhraseTrie::Match m = rep_.all.Longest(ids, p - a, b - a);
-      c = {b, static_cast<uint32_t>(m.length), m.value};
+  // Fills the scratch for the sentence of tokens [a, b), once per document:
+  // the trie word id of each token, the longest trigger at each ending by b,
+  // and where the next trigger starts.
+  void PrepareSentence(uint32_t a, uint32_t b) {
+    internal::ContextScratch& s = *scratch_;
+    const size_t n = tokens_.size();
+    if (s.ready.size() != n) {
+      s.ids.assign(n, kUnsetId);
+      s.longest.assign(n, {});
+      s.next.assign(n, 0);
+      s.ready.assign(n, 0);
     }
+    if (s.ready[a]) return;
+    for (uint32_t i = a; i < b; ++i) {
+      if (s.ids[i] == kUnsetId) s.ids[i] = rep_.all.WordId(Tok(i).norm);
+    }
+    const std::span<const int32_t> ids(s.ids.data() + a, b - a);
+    uint32_t next = b;
+    for (uint32_t p = b; p-- > a;) {
+      internal::ContextScratch::Longest& c = s.longest[p];
+      if (c.end != b) {
+        const internal::PhraseTrie::Match m = rep_.all.Longest(ids, p - a, b - a);
+        c = {b, static_cast<uint32_t>(m.length), m.value};
+      }
+      if (c.length > 0) next = p;
+      s.next[p] = next;
+    }
+    s.ready[a] = 1;
+  }
+
+  // The longest trigger at token p of the sentence [a, b) that ends by
+  // `limit`, the sentence prepared. The one ending by b is kept per token in
+  // the scratch: when it ends by `limit` too, it is the answer (a longer one
+  // within `limit` would be within b).
+  internal::PhraseTrie::Match LongestAt(std::span<const int32_t> ids, uint32_t a, uint32_t p,
+                                        uint32_t limit) {
+    const internal::ContextScratch::Longest& c = scratch_->longest[p];
     if (p + c.length <= limit) return {c.length, c.rule};
     return rep_.all.Longest(ids, p - a, limit - a);
   }
@@ -397,7 +439,7 @@ class Assessor {
 
   // Terminators of `attribute` among the matches in token range [a, b).
   const Match* Terminator(uint32_t a, uint32_t b, CueKind attribute,
-                          const std::vector<Match>& matches) const {
+                          const Matches& matches) const {
     for (const Match& m : matches) {
       if (m.begin >= a && m.end <= b && RuleOf(m).kind == CueKind::kTerminator &&
           (rep_.Terminates(RuleOf(m)) & Bit(attribute))) {
@@ -592,8 +634,8 @@ class Assessor {
   static constexpr int32_t kUnsetId = -2;  // not a PhraseTrie word id
   internal::ContextScratch* scratch_;
   absl::InlinedVector<int32_t, 64> ids_;
-  std::vector<Match> matches_;
-  std::vector<Match> header_matches_;
+  Matches matches_;
+  Matches header_matches_;
   uint32_t decided_ = 0;  // attributes a trigger set
 };
 

@@ -1,6 +1,7 @@
 #include "chartcoder/result.h"
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <set>
 #include <utility>
@@ -47,20 +48,42 @@ std::string_view Slice(std::string_view text, uint32_t begin, uint32_t end) {
   return text.substr(begin, std::min<size_t>(end, text.size()) - begin);
 }
 
-void Span(JsonWriter* w, uint32_t begin, uint32_t end) {
-  w->BeginArray();
-  w->Uint(begin);
-  w->Uint(end);
-  w->EndArray();
-}
+// The five attributes of an assertion as JSON members, rendered once for
+// each of their 32 combinations (written for every mention and evidence).
+class AssertionJson {
+ public:
+  AssertionJson() {
+    for (size_t bits = 0; bits < members_.size(); ++bits) {
+      std::string& m = members_[bits];
+      JsonWriter w(&m);
+      w.BeginObject();
+      w.Field("negated", (bits & 1) != 0);
+      w.Field("uncertain", (bits & 2) != 0);
+      w.Field("historical", (bits & 4) != 0);
+      w.Field("hypothetical", (bits & 8) != 0);
+      w.Field("family", (bits & 16) != 0);
+      w.EndObject();
+    }
+  }
+  static const AssertionJson& Get() {
+    static const AssertionJson kRendered;
+    return kRendered;
+  }
+  // {"negated":...,"family":...}
+  std::string_view Object(const Assertion& a) const { return members_[Bits(a)]; }
+  // "negated":...,"family":... (the object's members)
+  std::string_view Members(const Assertion& a) const {
+    const std::string_view o = Object(a);
+    return o.substr(1, o.size() - 2);
+  }
 
-void WriteAssertion(const Assertion& a, JsonWriter* w) {
-  w->Field("negated", a.negated);
-  w->Field("uncertain", a.uncertain);
-  w->Field("historical", a.historical);
-  w->Field("hypothetical", a.hypothetical);
-  w->Field("family", a.family);
-}
+ private:
+  static size_t Bits(const Assertion& a) {
+    return size_t{a.negated} | size_t{a.uncertain} << 1 | size_t{a.historical} << 2 |
+           size_t{a.hypothetical} << 3 | size_t{a.family} << 4;
+  }
+  std::array<std::string, 32> members_;
+};
 
 void WriteCues(const Assertion& a, JsonWriter* w) {
   w->Key("cues");
@@ -68,8 +91,7 @@ void WriteCues(const Assertion& a, JsonWriter* w) {
   for (const Cue& c : a.cues) {
     w->BeginObject();
     w->Field("kind", CueKindName(c.kind));
-    w->Key("span");
-    Span(w, c.begin, c.end);
+    w->PairField("span", c.begin, c.end);
     w->EndObject();
   }
   w->EndArray();
@@ -150,6 +172,7 @@ std::string ChartResultJson(const ChartResult& r) {
   w.Key("bytes");
   w.Uint(text.size());
   const auto hccs_by_code = HccsByCode(r);
+  const AssertionJson& assertion_json = AssertionJson::Get();
   w.Key("codes");
   w.BeginArray();
   for (const AssignedCode& c : r.codes) {
@@ -177,15 +200,13 @@ std::string ChartResultJson(const ChartResult& r) {
     w.BeginArray();
     for (const CodeEvidence& ev : c.evidence) {
       w.BeginObject();
-      w.Key("span");
-      Span(&w, ev.begin, ev.end);
+      w.PairField("span", ev.begin, ev.end);
       w.Field("text", Slice(text, ev.begin, ev.end));
       w.Key("spans");
       w.BeginArray();
-      for (const auto& [b, e] : ev.spans) Span(&w, b, e);
+      for (const auto& [b, e] : ev.spans) w.Pair(b, e);
       w.EndArray();
-      w.Key("sentence");
-      Span(&w, ev.sentence_begin, ev.sentence_end);
+      w.PairField("sentence", ev.sentence_begin, ev.sentence_end);
       w.Field("section", SectionKindName(ev.section));
       w.Field("source", LexiconSourceName(ev.source));
       w.Field("lexicon", ev.lexicon_phrase);
@@ -193,9 +214,7 @@ std::string ChartResultJson(const ChartResult& r) {
       w.Key("weight");
       w.Fixed(ev.weight, 3);
       w.Key("assertion");
-      w.BeginObject();
-      WriteAssertion(ev.assertion, &w);
-      w.EndObject();
+      w.Raw(assertion_json.Object(ev.assertion));
       w.EndObject();
     }
     w.EndArray();
@@ -209,15 +228,14 @@ std::string ChartResultJson(const ChartResult& r) {
   w.BeginArray();
   for (const Mention& m : r.mentions) {
     w.BeginObject();
-    w.Key("span");
-    Span(&w, m.begin, m.end);
+    w.PairField("span", m.begin, m.end);
     w.Field("text", Slice(text, m.begin, m.end));
     w.Field("code", m.code);
     w.Field("section", SectionKindName(m.section));
     w.Field("source", LexiconSourceName(m.source));
     w.Field("lexicon", m.lexicon_phrase);
     w.Field("coded", coded(m));
-    WriteAssertion(m.assertion, &w);
+    w.Members(assertion_json.Members(m.assertion));
     WriteCues(m.assertion, &w);
     w.EndObject();
   }

@@ -108,6 +108,43 @@ TEST(CodeSetTest, HierarchyAndChapters) {
   EXPECT_EQ(s.Categories().size(), 1914u);
 }
 
+// NotesInEffect into a vector that is reused from code to code (as the
+// coder does) gives what the returning form gives, whatever the vector held.
+TEST(CodeSetTest, NotesInEffectIntoAReusedVector) {
+  const CodeSet& s = TestCodeSet();
+  auto same = [](const std::vector<Note>& a, const std::vector<Note>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i].kind != b[i].kind || a[i].text != b[i].text ||
+          a[i].refs.size() != b[i].refs.size()) {
+        return false;
+      }
+      for (size_t k = 0; k < a[i].refs.size(); ++k) {
+        if (a[i].refs[k].first != b[i].refs[k].first || a[i].refs[k].last != b[i].refs[k].last) {
+          return false;
+        }
+      }
+    }
+    return true;
+  };
+  std::vector<Note> reused(3, Note{NoteKind::kInclusionTerm, "stale", {{"A00", "B99"}}});
+  size_t codes = 0, notes = 0;
+  for (const char* key : {"E11.22", "E11.9", "N18.4", "I50.9", "E11", "D63.1", "R65.21",
+                          "S72.001A", "E11.22", "Z79.4"}) {
+    std::optional<Code> c = s.Find(key);
+    ASSERT_TRUE(c) << key;
+    for (NoteKind kind : {NoteKind::kExcludes1, NoteKind::kExcludes2, NoteKind::kUseAdditionalCode,
+                          NoteKind::kCodeFirst, NoteKind::kCodeAlso, NoteKind::kInclusionTerm}) {
+      c->NotesInEffect(kind, &reused);
+      EXPECT_TRUE(same(reused, c->NotesInEffect(kind))) << key << " kind " << static_cast<int>(kind);
+      notes += reused.size();
+    }
+    ++codes;
+  }
+  EXPECT_EQ(codes, 10u);
+  EXPECT_GT(notes, 20u);
+}
+
 TEST(CodeSetTest, NotesWithCodeReferences) {
   const CodeSet& s = TestCodeSet();
   std::optional<Code> e11 = s.Find("E11");

@@ -2,7 +2,9 @@
 // the hard cases, cue spans, spans of any shape, and the trigger lexicon.
 #include "chartcoder/context.h"
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <utility>
@@ -12,6 +14,7 @@
 #include "chartcoder/tokenizer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/internal/context_access.h"
 #include "tests/test_support.h"
 #include "tests/text_test_support.h"
 
@@ -589,6 +592,49 @@ TEST(ContextRulesTest, EveryBuiltinKindIsRepresented) {
     EXPECT_EQ(ParseCueKind(CueKindName(static_cast<CueKind>(i))), static_cast<CueKind>(i));
   }
   EXPECT_EQ(TriggerDirectionName(TriggerDirection::kBoth), "both");
+}
+
+// The pipeline assesses a chart's mentions with a scratch kept across them
+// (word ids, the longest trigger and the next trigger per token); the
+// public Assess keeps none. Both give the same assertion and cues for spans
+// of every token and of every two and five tokens of real charts, visited in
+// text order and then backwards (the scratch filled by other spans first).
+TEST(ContextTest, TheScratchOfADocumentChangesNoAssessment) {
+  std::vector<std::string> paths;
+  for (const auto& e : std::filesystem::directory_iterator(testing::SourceDir() + "/examples/charts")) {
+    if (e.path().extension() == ".txt") paths.push_back(e.path().string());
+  }
+  std::sort(paths.begin(), paths.end());
+  ASSERT_GE(paths.size(), 6u);
+  paths.resize(6);
+  size_t compared = 0, affected = 0;
+  for (const std::string& path : paths) {
+    const std::string text = testing::ReadFileOrDie(path);
+    absl::StatusOr<Document> d = Analyzer().Analyze(text);
+    ASSERT_TRUE(d.ok()) << d.status();
+    const std::span<const Token> tokens = d->tokens();
+    for (bool backwards : {false, true}) {
+      internal::ContextScratch scratch;
+      for (size_t k = 0; k < tokens.size(); ++k) {
+        const size_t i = backwards ? tokens.size() - 1 - k : k;
+        for (size_t n : {1, 2, 5}) {
+          if (i + n > tokens.size()) continue;
+          const uint32_t begin = tokens[i].begin, end = tokens[i + n - 1].end;
+          const Assertion want = Context().Assess(*d, begin, end);
+          const Assertion got =
+              internal::ContextAccess::Assess(Context(), *d, begin, end, &scratch);
+          ASSERT_EQ(Describe(text, got), Describe(text, want))
+              << path << " at " << begin << "-" << end << ": '"
+              << text.substr(begin, end - begin) << "'";
+          ASSERT_EQ(got.cues, want.cues);
+          ++compared;
+          affected += !Flags(want).empty();
+        }
+      }
+    }
+  }
+  EXPECT_GT(compared, 10000u);
+  EXPECT_GT(affected, 1000u);  // spans that triggers bear on, not only affirmed ones
 }
 
 }  // namespace

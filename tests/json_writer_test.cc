@@ -84,5 +84,84 @@ TEST(JsonWriterTest, EscapesAtEveryPositionOfLongStrings) {
   }
 }
 
+// A key and its value go out together when both are short and plain; a key
+// or value that needs escaping (at any place, in words of eight bytes), or is
+// long, takes the general path. The result is the same either way.
+TEST(JsonWriterTest, FieldsEscapeKeysAndValuesAtEveryPosition) {
+  const std::pair<std::string_view, std::string_view> kSpecial[] = {
+      {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {"\x01", "\\u0001"},
+      {"\x1f", "\\u001f"}, {"\x7f", "\x7f"}, {"\xC3\xA9", "\xC3\xA9"}, {"\xFF", "\xEF\xBF\xBD"},
+      {" ", " "}, {"~", "~"}};
+  for (size_t length : {1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 59, 60, 61, 119, 120, 121, 130}) {
+    for (size_t at = 0; at < length; ++at) {
+      for (const auto& [raw, escaped] : kSpecial) {
+        std::string in(at, 'a');
+        in.append(raw).append(length - at - 1, 'b');
+        std::string want(at, 'a');
+        want.append(escaped).append(length - at - 1, 'b');
+        std::string out;
+        JsonWriter w(&out);
+        w.BeginObject();
+        w.Field("k", in);
+        w.Field(in, "v");
+        w.Field(in, in);
+        w.Field(in, true);
+        w.Field(in, -12);
+        w.EndObject();
+        EXPECT_EQ(out, "{\"k\":\"" + want + "\",\"" + want + "\":\"v\",\"" + want + "\":\"" +
+                           want + "\",\"" + want + "\":true,\"" + want + "\":-12}")
+            << "length " << length << " at " << at;
+      }
+    }
+  }
+}
+
+TEST(JsonWriterTest, WritesPairsAndScalarFieldsWithSeparators) {
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginArray();
+  w.BeginObject();
+  w.PairField("span", 0, 18446744073709551615ULL);
+  w.Key("spans");
+  w.BeginArray();
+  w.Pair(1, 2);
+  w.Pair(30, 400);
+  w.EndArray();
+  w.Field("neg", false);
+  w.Field("n", int64_t{-9223372036854775807LL - 1});
+  w.Field("e", "");
+  w.Field("", "x");
+  w.EndObject();
+  w.Pair(5, 6);
+  w.BeginObject();
+  w.EndObject();
+  w.EndArray();
+  EXPECT_EQ(out,
+            R"([{"span":[0,18446744073709551615],"spans":[[1,2],[30,400]],"neg":false,)"
+            R"("n":-9223372036854775808,"e":"","":"x"},[5,6],{}])");
+  // The output is complete after every call: callers may read it between calls.
+  std::string line;
+  JsonWriter l(&line);
+  l.BeginObject();
+  l.Field("a", true);
+  EXPECT_EQ(line, R"({"a":true)");
+  l.PairField("b", 1, 2);
+  EXPECT_EQ(line, R"({"a":true,"b":[1,2])");
+  // Pre-rendered members, first in an object and after others.
+  std::string members;
+  JsonWriter m(&members);
+  m.BeginArray();
+  m.BeginObject();
+  m.Members(R"("x":1,"y":[])");
+  m.Field("z", false);
+  m.EndObject();
+  m.BeginObject();
+  m.Field("z", true);
+  m.Members(R"("x":1)");
+  m.EndObject();
+  m.EndArray();
+  EXPECT_EQ(members, R"([{"x":1,"y":[],"z":false},{"z":true,"x":1}])");
+}
+
 }  // namespace
 }  // namespace chartcoder::internal

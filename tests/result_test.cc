@@ -152,6 +152,71 @@ TEST(ResultJsonTest, RoundTripsAwkwardTextAndOffsets) {
   EXPECT_THAT(line, Not(HasSubstr("\"raf\"")));
 }
 
+// The five assertion attributes of every mention and piece of evidence, in
+// each of their 32 combinations, with "coded" before them in a mention.
+TEST(ResultJsonTest, WritesEveryCombinationOfAssertionAttributes) {
+  ChartResult r = CodeOrFail(kChart);
+  ASSERT_FALSE(r.codes.empty());
+  ASSERT_FALSE(r.codes[0].evidence.empty());
+  ASSERT_FALSE(r.mentions.empty());
+  const CodeEvidence ev = r.codes[0].evidence[0];
+  const Mention mention = r.mentions[0];
+  r.codes.resize(1);
+  r.codes[0].evidence.clear();
+  r.mentions.clear();
+  auto assertion = [](int bits) {
+    Assertion a;
+    a.negated = bits & 1;
+    a.uncertain = bits & 2;
+    a.historical = bits & 4;
+    a.hypothetical = bits & 8;
+    a.family = bits & 16;
+    return a;
+  };
+  for (int bits = 0; bits < 32; ++bits) {
+    r.codes[0].evidence.push_back(ev);
+    r.codes[0].evidence.back().assertion = assertion(bits);
+    r.mentions.push_back(mention);
+    r.mentions.back().assertion = assertion(bits);
+    r.mentions.back().coded = bits % 3 == 0;
+  }
+  const std::string line = ChartResultJson(r);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  ASSERT_EQ(parser.parse(line).get(doc), simdjson::SUCCESS) << line;
+  const char* const kNames[] = {"negated", "uncertain", "historical", "hypothetical", "family"};
+  auto expect_flags = [&](simdjson::dom::element o, int bits) {
+    for (int k = 0; k < 5; ++k) {
+      bool v = !(bits >> k & 1);
+      ASSERT_EQ(o[kNames[k]].get_bool().get(v), simdjson::SUCCESS) << kNames[k];
+      EXPECT_EQ(v, (bits >> k & 1) != 0) << kNames[k] << " of " << bits;
+    }
+  };
+  simdjson::dom::array evidence, mentions;
+  ASSERT_EQ(doc["codes"].at(0)["evidence"].get_array().get(evidence), simdjson::SUCCESS);
+  ASSERT_EQ(doc["mentions"].get_array().get(mentions), simdjson::SUCCESS);
+  ASSERT_EQ(evidence.size(), 32u);
+  ASSERT_EQ(mentions.size(), 32u);
+  int bits = 0;
+  for (simdjson::dom::element e : evidence) {
+    simdjson::dom::object a;
+    ASSERT_EQ(e["assertion"].get_object().get(a), simdjson::SUCCESS);
+    EXPECT_EQ(a.size(), 5u);
+    expect_flags(e["assertion"], bits++);
+  }
+  bits = 0;
+  for (simdjson::dom::element m : mentions) {
+    bool coded = false;
+    ASSERT_EQ(m["coded"].get_bool().get(coded), simdjson::SUCCESS);
+    EXPECT_EQ(coded, bits % 3 == 0);
+    expect_flags(m, bits++);
+  }
+  EXPECT_THAT(line, HasSubstr(R"("coded":true,"negated":false,"uncertain":false,)"
+                              R"("historical":false,"hypothetical":false,"family":false,"cues")"));
+  EXPECT_THAT(line, HasSubstr(R"("assertion":{"negated":true,"uncertain":true,)"
+                              R"("historical":true,"hypothetical":true,"family":true}})"));
+}
+
 TEST(ResultJsonTest, FormatsAndNames) {
   for (OutputFormat f : {OutputFormat::kJsonLines, OutputFormat::kFhir, OutputFormat::kHtml}) {
     absl::StatusOr<OutputFormat> parsed = ParseOutputFormat(OutputFormatName(f));

@@ -98,6 +98,10 @@ class Code {
   // Notes of `kind` that apply here: this code's, its ancestors', its block's
   // and its chapter's (an Excludes1 at E11 applies to E11.9), nearest first.
   std::vector<Note> NotesInEffect(NoteKind kind) const;
+  // The same into `*out` (replacing its contents), reusing the memory of
+  // its vector and of the notes it held: for a caller that reads the notes
+  // of many codes in turn.
+  void NotesInEffect(NoteKind kind, std::vector<Note>* out) const;
 
   uint32_t id() const { return id_; }  // stable within one pack
   const CodeSet& code_set() const { return *set_; }

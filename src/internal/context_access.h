@@ -28,6 +28,12 @@ struct ContextScratch {
     int32_t rule = -1;
   };
   std::vector<Longest> longest;
+  // Per token: the first token at or after it, within its sentence, where a
+  // trigger starts (the sentence's end token if none at all).
+  std::vector<uint32_t> next;
+  // Per token: 1 at the first token of a sentence whose `ids`, `longest` and
+  // `next` are all filled in.
+  std::vector<uint8_t> ready;
 };
 
 struct ContextAccess {

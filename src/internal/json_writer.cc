@@ -69,80 +69,90 @@ inline bool Plain8(uint64_t x) {
           kHigh) == 0;
 }
 
-// Whether all `n` bytes at `p` go out as they are: words of eight bytes, the
-// last one overlapping the one before, so a short key or value takes one or
-// two steps.
-inline bool AllPlain(const char* p, size_t n) {
+// Copies the `n` bytes at `src` to `dst` and says whether all of them go out
+// as they are: words of eight bytes, the last one overlapping the one before,
+// so a short key or value takes one or two steps. `dst` may be written
+// beyond `n` bytes only within [dst, dst + n).
+inline bool CopyPlain(char* dst, const char* src, size_t n) {
   uint64_t x;
   if (n >= 8) {
     for (size_t i = 0; i + 8 < n; i += 8) {
-      std::memcpy(&x, p + i, 8);
+      std::memcpy(&x, src + i, 8);
       if (!Plain8(x)) return false;
+      std::memcpy(dst + i, &x, 8);
     }
-    std::memcpy(&x, p + n - 8, 8);
+    std::memcpy(&x, src + n - 8, 8);
+    std::memcpy(dst + n - 8, &x, 8);
     return Plain8(x);
   }
   if (n >= 4) {  // two halves, overlapping when n < 8
     uint32_t lo, hi;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + n - 4, 4);
+    std::memcpy(&lo, src, 4);
+    std::memcpy(&hi, src + n - 4, 4);
+    std::memcpy(dst, &lo, 4);
+    std::memcpy(dst + n - 4, &hi, 4);
     return Plain8(uint64_t{lo} | uint64_t{hi} << 32);
   }
   for (size_t i = 0; i < n; ++i) {
-    const unsigned char c = static_cast<unsigned char>(p[i]);
+    const unsigned char c = static_cast<unsigned char>(src[i]);
     if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
+    dst[i] = src[i];
   }
   return true;
 }
 
 }  // namespace
 
-bool JsonWriter::Comma() {
-  if (after_key_) {
-    after_key_ = false;
-    return false;
+// A key, a value or both, with a ',' before them, built on the stack and
+// appended at once by Emit(), which drops the ',' when the element needs
+// none. Keys and strings go in only when short and plain.
+class JsonWriter::Piece {
+ public:
+  Piece() { buf[0] = ','; }
+
+  // '"' s '"' if `s` is at most kShortPlain bytes that need no escape; false
+  // otherwise (the piece is then left unfinished).
+  bool PlainString(std::string_view s) {
+    if (s.size() > kShortPlain) return false;
+    *p = '"';
+    if (!CopyPlain(p + 1, s.data(), s.size())) return false;
+    p += s.size() + 1;
+    *p++ = '"';
+    return true;
   }
-  if (first_.empty()) return false;
-  const bool comma = !first_.back();
-  first_.back() = false;
-  return comma;
-}
+  void Char(char c) { *p++ = c; }
+  void Text(std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
+  template <typename T>
+  void Number(T value) {
+    p = std::to_chars(p, p + 24, value).ptr;
+  }
+  void Pair(uint64_t first, uint64_t second) {
+    Char('[');
+    Number(first);
+    Char(',');
+    Number(second);
+    Char(']');
+  }
 
-void JsonWriter::Separate() {
-  if (Comma()) out_->push_back(',');
-}
+  // ',', a key, ':' and a value: two strings or a key and two numbers.
+  char buf[1 + 2 * (kShortPlain + 3) + 2 * 24 + 8];
+  char* p = buf + 1;
+};
 
-void JsonWriter::Open(char c) {
-  Separate();
-  out_->push_back(c);
-  first_.push_back(true);
-}
-
-void JsonWriter::Close(char c) {
-  out_->push_back(c);
-  if (!first_.empty()) first_.pop_back();
-}
-
-// Keys and most values are short runs of printable ASCII ("span", "E11.9"):
-// the separator, the quoted text and a colon after a key go out in one
-// append from a stack buffer; anything else through Escaped().
-bool JsonWriter::ShortPlain(std::string_view s, bool key) {
-  const size_t n = s.size();
-  if (n > kShortPlain || !AllPlain(s.data(), n)) return false;
-  char buf[kShortPlain + 4];
-  buf[0] = ',';
-  buf[1] = '"';
-  std::memcpy(buf + 2, s.data(), n);
-  char* p = buf + 2 + n;
-  *p++ = '"';
-  if (key) *p++ = ':';
-  const char* begin = Comma() ? buf : buf + 1;
-  out_->append(begin, static_cast<size_t>(p - begin));
-  return true;
+void JsonWriter::Emit(Piece& piece) {
+  const char* begin = Comma() ? piece.buf : piece.buf + 1;
+  out_->append(begin, static_cast<size_t>(piece.p - begin));
 }
 
 void JsonWriter::Key(std::string_view key) {
-  if (!ShortPlain(key, /*key=*/true)) {
+  Piece piece;
+  if (piece.PlainString(key)) {
+    piece.Char(':');
+    Emit(piece);
+  } else {
     Separate();
     Escaped(key);
     out_->push_back(':');
@@ -151,25 +161,74 @@ void JsonWriter::Key(std::string_view key) {
 }
 
 void JsonWriter::String(std::string_view value) {
-  if (ShortPlain(value, /*key=*/false)) return;
-  Separate();
-  Escaped(value);
+  Piece piece;
+  if (piece.PlainString(value)) {
+    Emit(piece);
+  } else {
+    Separate();
+    Escaped(value);
+  }
 }
 
 void JsonWriter::Int(int64_t value) {
-  char buf[24];
-  size_t n = 0;
-  if (Comma()) buf[n++] = ',';
-  const auto [end, ec] = std::to_chars(buf + n, buf + sizeof(buf), value);
-  out_->append(buf, end);
+  Piece piece;
+  piece.Number(value);
+  Emit(piece);
 }
 
 void JsonWriter::Uint(uint64_t value) {
-  char buf[24];
-  size_t n = 0;
-  if (Comma()) buf[n++] = ',';
-  const auto [end, ec] = std::to_chars(buf + n, buf + sizeof(buf), value);
-  out_->append(buf, end);
+  Piece piece;
+  piece.Number(value);
+  Emit(piece);
+}
+
+void JsonWriter::Pair(uint64_t first, uint64_t second) {
+  Piece piece;
+  piece.Pair(first, second);
+  Emit(piece);
+}
+
+void JsonWriter::Field(std::string_view key, std::string_view value) {
+  Piece piece;
+  if (piece.PlainString(key)) {
+    piece.Char(':');
+    if (piece.PlainString(value)) return Emit(piece);
+  }
+  Key(key);
+  String(value);
+}
+
+void JsonWriter::Field(std::string_view key, int64_t value) {
+  Piece piece;
+  if (!piece.PlainString(key)) {
+    Key(key);
+    return Int(value);
+  }
+  piece.Char(':');
+  piece.Number(value);
+  Emit(piece);
+}
+
+void JsonWriter::Field(std::string_view key, bool value) {
+  Piece piece;
+  if (!piece.PlainString(key)) {
+    Key(key);
+    return Bool(value);
+  }
+  piece.Char(':');
+  piece.Text(value ? std::string_view("true") : std::string_view("false"));
+  Emit(piece);
+}
+
+void JsonWriter::PairField(std::string_view key, uint64_t first, uint64_t second) {
+  Piece piece;
+  if (!piece.PlainString(key)) {
+    Key(key);
+    return Pair(first, second);
+  }
+  piece.Char(':');
+  piece.Pair(first, second);
+  Emit(piece);
 }
 
 void JsonWriter::Double(double value) {
@@ -214,7 +273,11 @@ void JsonWriter::Fixed(double value, int decimals) {
 
 void JsonWriter::Bool(bool value) {
   Separate();
-  out_->append(value ? "true" : "false");
+  if (value) {
+    out_->append("true", 4);
+  } else {
+    out_->append("false", 5);
+  }
 }
 
 void JsonWriter::Null() {

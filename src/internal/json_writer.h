@@ -36,26 +36,55 @@ class JsonWriter {
   void Null();
   // A pre-rendered JSON value, inserted as is.
   void Raw(std::string_view json);
+  // Pre-rendered members of the open object (`"a":1,"b":true`), inserted as
+  // is (after a ',' when members precede them).
+  void Members(std::string_view json) { Raw(json); }
 
-  // Shorthands for a key and its value.
-  void Field(std::string_view key, std::string_view value) { Key(key); String(value); }
-  void Field(std::string_view key, const char* value) { Key(key); String(value); }
-  void Field(std::string_view key, int64_t value) { Key(key); Int(value); }
-  void Field(std::string_view key, int value) { Key(key); Int(value); }
-  void Field(std::string_view key, bool value) { Key(key); Bool(value); }
+  // Shorthands for a key and its value. A short plain key and value go out
+  // together, with the separator, in one append.
+  void Field(std::string_view key, std::string_view value);
+  void Field(std::string_view key, const char* value) { Field(key, std::string_view(value)); }
+  void Field(std::string_view key, int64_t value);
+  void Field(std::string_view key, int value) { Field(key, int64_t{value}); }
+  void Field(std::string_view key, bool value);
+  // "key":[first,second] (a span, for instance).
+  void PairField(std::string_view key, uint64_t first, uint64_t second);
+  // [first,second] as a value.
+  void Pair(uint64_t first, uint64_t second);
 
  private:
-  void Open(char c);
-  void Close(char c);
+  class Piece;
+
+  void Open(char c) {
+    Separate();
+    out_->push_back(c);
+    first_.push_back(1);
+  }
+  void Close(char c) {
+    out_->push_back(c);
+    if (!first_.empty()) first_.pop_back();
+  }
   // Whether the next element needs a ',' before it (and marks it written).
-  bool Comma();
-  void Separate();
+  bool Comma() {
+    if (after_key_) {
+      after_key_ = false;
+      return false;
+    }
+    if (first_.empty()) return false;
+    const bool comma = first_.back() == 0;
+    first_.back() = 0;
+    return comma;
+  }
+  void Separate() {
+    if (Comma()) out_->push_back(',');
+  }
   void Escaped(std::string_view s);
-  // Writes `s` (and a ':' for a key) at once if it is at most kShortPlain
-  // bytes of printable ASCII needing no escape; false (nothing written)
-  // otherwise.
-  static constexpr size_t kShortPlain = 60;
-  bool ShortPlain(std::string_view s, bool key);
+  // Keys and values of at most kShortPlain bytes of printable ASCII needing
+  // no escape go out through a Piece on the stack, in one append with their
+  // separator; anything else through Escaped().
+  static constexpr size_t kShortPlain = 120;
+  // Appends the piece, after a ',' if the element needs one.
+  void Emit(Piece& piece);
 
   std::string* out_;
   std::vector<uint8_t> first_;  // per open container: no element written yet (1)
