@@ -319,23 +319,23 @@ const Lexicon::Sense* Lexicon::ChooseSense(absl::Span<const InputWord> in, size_
 
 bool Lexicon::WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) const {
   const Match& mc = s->candidates[c];
-  const uint32_t cc = entries_[mc.entry].code, ac = entries_[s->candidates[a].entry].code;
-  if (cc != kNone && ac != kNone && codes_ != nullptr &&
-      codes_->CodeAt(cc).key().substr(0, 3) == codes_->CodeAt(ac).key().substr(0, 3)) {
-    return false;
-  }
   const auto positions = [&](uint32_t x) {
     const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[x];
     return absl::MakeConstSpan(p, s->candidate_pos_begin[x + 1] - s->candidate_pos_begin[x]);
   };
+  bool inside = false;
+  for (uint32_t e : positions(a)) {
+    const Scratch::Word& x = s->words[e];
+    inside |= x.expanded && x.begin <= mc.begin && mc.end <= x.end;
+  }
+  if (!inside) return false;
   for (uint32_t q : positions(c)) {
     if (s->words[q].expanded) return false;
   }
-  for (uint32_t e : positions(a)) {
-    const Scratch::Word& x = s->words[e];
-    if (x.expanded && x.begin <= mc.begin && mc.end <= x.end) return true;
-  }
-  return false;
+  // (Tested last: the categories cost two code look-ups.)
+  const uint32_t cc = entries_[mc.entry].code, ac = entries_[s->candidates[a].entry].code;
+  return cc == kNone || ac == kNone || codes_ == nullptr ||
+         codes_->CodeAt(cc).key().substr(0, 3) != codes_->CodeAt(ac).key().substr(0, 3);
 }
 
 bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
