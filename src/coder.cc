@@ -542,7 +542,38 @@ struct Coder::Rep {
     bool paralysis = false;
     for (uint32_t p : paralysis_ids) paralysis = paralysis || Has(w, p);
     if (!paralysis) return w;
-    bool left = Has(w, left_id), right = Has(w, right_id);
+    // The hand the chart says is dominant ("right-handed", "left handed"):
+    // its side word names no side of the paralysis.
+    int handed = 0;  // 1 left, 2 right
+    const Token* hand_begin = last;
+    const Token* hand_end = last;
+    for (const Token* t = first; t != last && handed == 0; ++t) {
+      const std::string_view n = t->norm;
+      if (!n.ends_with("handed")) continue;
+      hand_begin = t;
+      hand_end = t + 1;
+      if (n.starts_with("left")) {
+        handed = 1;
+      } else if (n.starts_with("right")) {
+        handed = 2;
+      } else if (t != first) {
+        const Token* b = t - 1;
+        if (b->kind == TokenKind::kPunct && b != first) --b;  // "right - handed"
+        for (const internal::Lexicon::InputWord& x : token_words->Of(*b)) {
+          if (x.id == left_id) handed = 1;
+          if (x.id == right_id) handed = 2;
+        }
+        if (handed != 0) hand_begin = b;
+      }
+    }
+    bool left = false, right = false;
+    for (const Token* t = first; t != last; ++t) {
+      if (t >= hand_begin && t < hand_end) continue;
+      for (const internal::Lexicon::InputWord& x : token_words->Of(*t)) {
+        left = left || x.id == left_id;
+        right = right || x.id == right_id;
+      }
+    }
     if (left && right) {
       // Both sides in the words ("right hemiparesis after a left MCA
       // stroke"): the side written just before a paralysis word is its side.
@@ -567,9 +598,16 @@ struct Coder::Rep {
         }
       }
     }
-    if (left == right) return w;  // neither side, or both
+    if (left == right) {
+      // Neither side, or both: only the hand's side word goes.
+      if (handed != 0) std::erase(w, handed == 1 ? left_id : right_id);
+      return w;
+    }
+    if (handed != 0) std::erase(w, left ? right_id : left_id);
+    // Without a hand the dominant side is the right (guideline I.C.6.a).
+    const bool dominant = handed == 0 ? right : (handed == 1) == left;
     w.push_back(dominant_id);
-    if (left && non_id != internal::kNone) w.push_back(non_id);
+    if (!dominant && non_id != internal::kNone) w.push_back(non_id);
     w.insert(w.end(), side_ids.begin(), side_ids.end());
     std::sort(w.begin(), w.end());
     w.erase(std::unique(w.begin(), w.end()), w.end());

@@ -873,5 +873,18 @@ TEST(CoderTest, NoRecurrenceOfACancerIsItsHistory) {
               AllOf(Not(Contains("Z85.3")), Not(Contains("C50.919"))));
 }
 
+TEST(CoderTest, HandednessDecidesTheDominantSide) {
+  // Guideline I.C.6.a: the dominant side is the one the chart says; "right-
+  // handed" is no right-sided paralysis. Left-handed and left hemiparesis is
+  // the dominant side.
+  EXPECT_THAT(Codes("Assessment: History of CVA with residual left hemiparesis (right-handed)."),
+              ElementsAre("I69.354"));
+  EXPECT_THAT(Codes("Assessment: History of CVA with residual left hemiparesis; she is "
+                    "left-handed."),
+              ElementsAre("I69.352"));
+  EXPECT_THAT(Codes("Assessment: History of CVA with residual right hemiparesis; left-handed."),
+              ElementsAre("I69.353"));
+}
+
 }  // namespace
 }  // namespace chartcoder
