@@ -646,6 +646,13 @@ TEST_F(WorkQueueTest, ABatchOfQuickChartsLongerThanTheLeaseKeepsItsLeases) {
   std::atomic<bool> done{false};
   std::atomic<int> stolen{0};
   std::thread thief([&] {
+    // Only once the worker holds the batch: before, a claim takes a queued
+    // job, not a leased one (the thread may start first).
+    while (!done) {
+      auto st = queue_->Status();
+      if (st.ok() && st->queued == 0) break;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
     while (!done) {
       auto c = queue_->ClaimBatch("thief", absl::Seconds(30), 100);
       if (c.ok()) {
@@ -748,7 +755,13 @@ TEST_F(WorkQueueTest, RunWorkerRenewsTheLeaseOfASlowChartAndDrainsOnStop) {
   o.lease = absl::Seconds(6);
   std::atomic<int> other_claims{0};
   std::thread thief([&] {
-    // Another worker keeps trying: it must never get the slow job.
+    // Another worker keeps trying: it must never get the slow job. (Only
+    // once the worker holds it: before, the thief would take it queued.)
+    while (!stop) {
+      auto st = queue_->Status();
+      if (st.ok() && st->leased >= 1) break;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
     while (!stop) {
       auto c = queue_->Claim("thief", absl::Seconds(30));
       if (c.ok() && c->has_value()) {
