@@ -307,16 +307,27 @@ bool NamedAsCause(const Document& doc, const Mention& m) {
   return false;
 }
 
-// True when the mention's words begin "cancer to ..." ("metastatic breast
-// cancer to bone": the match "cancer to bone" names where it spread).
+// True when the mention's words run from a cancer word to a site after "to"
+// ("metastatic breast cancer to bone", "adenocarcinoma of the prostate to
+// bone", "carcinoma of the colon with spread to the liver": the match ending
+// at the site names where it spread). A tumor "extending to" or "invading" the
+// next site is its own primary's extension, not a metastasis; an "and" or a
+// comma before the "to" starts another thought.
 bool SpreadTo(const Document& doc, const Mention& m) {
   const std::string text = internal::AsciiLower(doc.text().substr(m.begin, m.end - m.begin));
-  for (std::string_view head : {"cancer to ", "cancers to ", "carcinoma to ", "adenocarcinoma to ",
-                                "malignancy to ", "ca to ", "tumor to ", "tumour to ",
-                                "neoplasm to "}) {
-    if (text.starts_with(head)) return true;
+  static constexpr std::string_view kHeads[] = {
+      "cancer", "cancers", "carcinoma", "adenocarcinoma", "malignancy", "ca",
+      "tumor", "tumour", "neoplasm"};
+  const std::string_view first = std::string_view(text).substr(0, text.find(' '));
+  if (std::find(std::begin(kHeads), std::end(kHeads), first) == std::end(kHeads)) return false;
+  const size_t to = text.find(" to ");
+  if (to == std::string::npos) return false;
+  const std::string_view between = std::string_view(text).substr(0, to);
+  for (std::string_view local : {"extend", "extension", "invad", "invasion", "involv", "direct",
+                                  " and ", ",", ";"}) {
+    if (between.find(local) != std::string_view::npos) return false;
   }
-  return false;
+  return true;
 }
 
 // True when a resolution word follows the mention closely in its sentence

@@ -560,6 +560,17 @@ TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
                            Not(Contains("C22.9"))));
   codes = Codes("Assessment: lung cancer to brain.");
   EXPECT_THAT(codes, AllOf(Contains("C34.90"), Contains("C79.31"), Not(Contains(StartsWith("C71")))));
+  // The primary's site written between: "cancer of the breast to bone".
+  codes = Codes("Assessment: metastatic adenocarcinoma of the prostate to bone.");
+  EXPECT_THAT(codes, AllOf(Contains("C61"), Contains("C79.51"), Not(Contains("C41.9"))));
+  codes = Codes("Assessment: small cell carcinoma of the lung to brain and bone.");
+  EXPECT_THAT(codes, AllOf(IsSupersetOf({"C34.90", "C79.31", "C79.51"}), Not(Contains("C41.9")),
+                           Not(Contains(StartsWith("C71")))));
+  codes = Codes("Assessment: adenocarcinoma of the colon with spread to the liver.");
+  EXPECT_THAT(codes, AllOf(Contains("C18.9"), Contains("C78.7"), Not(Contains("C22.9"))));
+  // A tumor extending into the next site is not a metastasis there.
+  codes = Codes("Assessment: squamous cell carcinoma of the tongue extending to the floor of mouth.");
+  EXPECT_THAT(codes, Not(Contains(StartsWith("C79"))));
   // A named primary leaves no "malignant neoplasm, unspecified" (C80.1).
   codes = Codes("Assessment: sigmoid colon tumor with metastases; adenocarcinoma.");
   EXPECT_THAT(codes, AllOf(Contains("C18.7"), Not(Contains("C80.1"))));
