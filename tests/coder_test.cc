@@ -897,5 +897,20 @@ TEST(CoderTest, HandednessDecidesTheDominantSide) {
               ElementsAre("I69.353"));
 }
 
+TEST(CoderTest, AnIndexTermWithoutACodeTakesItsNotSpecifiedChild) {
+  // "Colitis, Clostridium difficile" has no code of its own, only "not
+  // specified as recurrent" (A04.72) and "recurrent" (A04.71) below it: the
+  // first is what the term says when the chart says no more. Before: K52.9.
+  EXPECT_THAT(Codes("Assessment: Clostridium difficile colitis."),
+              AllOf(Contains("A04.72"), Not(Contains("K52.9"))));
+  EXPECT_THAT(Codes("Assessment: pseudomembranous colitis, on oral vancomycin."),
+              AllOf(Contains("A04.72"), Not(Contains("K52.9"))));
+  EXPECT_THAT(Codes("Assessment: recurrent Clostridium difficile colitis."), Contains("A04.71"));
+  // Everyday shorthand for the organism.
+  EXPECT_THAT(Codes("Assessment: C. diff colitis."), Contains("A04.72"));
+  EXPECT_THAT(Codes("Assessment: C diff infection, day 5 of fidaxomicin."), Contains("A04.72"));
+  EXPECT_THAT(Codes("Assessment: Clostridioides difficile infection."), Contains("A04.72"));
+}
+
 }  // namespace
 }  // namespace chartcoder
