@@ -912,5 +912,22 @@ TEST(CoderTest, AnIndexTermWithoutACodeTakesItsNotSpecifiedChild) {
   EXPECT_THAT(Codes("Assessment: Clostridioides difficile infection."), Contains("A04.72"));
 }
 
+TEST(CoderTest, EverydayFormsOfHeartFailureTypeAndSteroidUse) {
+  // "EF" for the ejection fraction (before: I50.9).
+  EXPECT_THAT(Codes("Assessment: Heart failure with reduced EF, on GDMT."), Contains("I50.20"));
+  EXPECT_THAT(Codes("Assessment: Chronic heart failure with preserved EF."), Contains("I50.32"));
+  // Steroids taken for the long term without "inhaled" are systemic (the
+  // index has no default under "Long-term drug therapy, steroids": before,
+  // the first child, Z79.51 inhaled). A course for a flare is no long-term use.
+  EXPECT_THAT(Codes("Assessment: COPD. Long-term steroid use."),
+              AllOf(Contains("Z79.52"), Not(Contains("Z79.51"))));
+  EXPECT_THAT(Codes("Assessment: Polymyalgia rheumatica on chronic prednisone."),
+              Contains("Z79.52"));
+  EXPECT_THAT(Codes("Assessment: Steroid-dependent asthma."), Contains("Z79.52"));
+  EXPECT_THAT(Codes("Assessment: Long-term use of inhaled steroids."), Contains("Z79.51"));
+  EXPECT_THAT(Codes("Assessment: COPD exacerbation, started prednisone 40 mg x 5 days."),
+              Not(Contains(StartsWith("Z79.5"))));
+}
+
 }  // namespace
 }  // namespace chartcoder
