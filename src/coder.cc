@@ -330,6 +330,45 @@ bool SpreadTo(const Document& doc, const Mention& m) {
   return true;
 }
 
+// True when the chart says a drug was stopped: "stopped metformin", "off
+// Eliquis", "warfarin was discontinued", "Plavix discontinued 2022". Only the
+// words right before or after the drug count, so that "stopped glipizide,
+// started metformin" keeps metformin; "held" (a pause for a procedure) and
+// "d/c" (discharge as often as discontinue) do not count.
+bool DrugStopped(const Document& doc, const Mention& m) {
+  static constexpr std::string_view kStop[] = {"stopped", "discontinued", "discontinue", "stop",
+                                               "off", "quit", "ceased", "self-discontinued"};
+  const auto is_stop = [](std::string_view n) {
+    return std::find(std::begin(kStop), std::end(kStop), n) != std::end(kStop);
+  };
+  const absl::Span<const Token> tokens = doc.tokens_of(doc.sentences()[m.sentence]);
+  size_t first = tokens.size();
+  size_t last = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].begin >= m.begin && tokens[i].end <= m.end) {
+      first = std::min(first, i);
+      last = i;
+    }
+  }
+  if (first == tokens.size()) return false;
+  // Before: "stopped [taking] [his] metformin".
+  for (size_t k = first, seen = 0; k > 0 && seen < 3; ++seen) {
+    const std::string_view n = tokens[--k].norm;
+    if (is_stop(n)) return true;
+    if (n != "taking" && n != "the" && n != "his" && n != "her" && n != "their" &&
+        n != "was" && n != "been" && n != "taken") {
+      break;
+    }
+  }
+  // After: "metformin [was|has been] discontinued".
+  for (size_t k = last + 1, seen = 0; k < tokens.size() && seen < 3; ++k, ++seen) {
+    const std::string_view n = tokens[k].norm;
+    if (n == "stopped" || n == "discontinued" || n == "ceased") return true;
+    if (n != "was" && n != "were" && n != "has" && n != "have" && n != "been" && n != "is") break;
+  }
+  return false;
+}
+
 // True when a resolution word follows the mention closely in its sentence
 // ("pneumonia 2019, resolved"; "foot ulcer ...... healed").
 bool ResolvedAfter(const Document& doc, const Mention& m) {
@@ -1562,11 +1601,13 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       continue;
     }
     // A drug named in the hospital course or a procedure note (sliding-scale
-    // insulin, a dose given) is not long-term use.
+    // insulin, a dose given), or one the chart says was stopped, is not
+    // long-term use.
     if (m.source == LexiconSource::kCurated && codes.CodeAt(m.code_id).key().starts_with("Z79") &&
         (m.section == SectionKind::kHospitalCourse || m.section == SectionKind::kProcedures ||
          m.section == SectionKind::kLabs || m.section == SectionKind::kImaging ||
-         m.section == SectionKind::kPhysicalExam || m.section == SectionKind::kVitals)) {
+         m.section == SectionKind::kPhysicalExam || m.section == SectionKind::kVitals ||
+         DrugStopped(doc, m))) {
       continue;
     }
     Assertion a = m.assertion;

@@ -929,5 +929,24 @@ TEST(CoderTest, EverydayFormsOfHeartFailureTypeAndSteroidUse) {
               Not(Contains(StartsWith("Z79.5"))));
 }
 
+TEST(CoderTest, ADrugStoppedIsNoLongTermUse) {
+  // Before: each gave its Z79 code.
+  EXPECT_THAT(Codes("Assessment: Type 2 DM. Stopped metformin due to GI upset."),
+              Not(Contains("Z79.84")));
+  EXPECT_THAT(Codes("Assessment: History of PE, off Eliquis since 2021."),
+              AllOf(Contains("Z86.711"), Not(Contains("Z79.01"))));
+  EXPECT_THAT(Codes("Assessment: Afib. Warfarin was discontinued after the GI bleed."),
+              Not(Contains("Z79.01")));
+  EXPECT_THAT(Codes("Assessment: Afib. No longer taking apixaban."), Not(Contains("Z79.01")));
+  EXPECT_THAT(Codes("Assessment: CAD. Plavix discontinued 2022."), Not(Contains("Z79.02")));
+  // A drug held for a procedure, a drug started in place of the one stopped,
+  // and "d/c" (discharge as often as discontinue) stay long-term use.
+  EXPECT_THAT(Codes("Assessment: Afib. Holding apixaban 48 hours before the colonoscopy."),
+              Contains("Z79.01"));
+  EXPECT_THAT(Codes("Assessment: Type 2 DM. Stopped glipizide, started metformin."),
+              Contains("Z79.84"));
+  EXPECT_THAT(Codes("Assessment: Afib. D/c home on apixaban."), Contains("Z79.01"));
+}
+
 }  // namespace
 }  // namespace chartcoder
