@@ -1057,7 +1057,9 @@ struct Coder::Rep {
       const EncounterTitle encounter(desc);
       const bool unspecified =
           ContainsBy(desc, "unspecified", 3) || Contains(desc, "Unspecified");
-      const bool without = Contains(desc, "without");
+      // A title that denies what a sibling says ("without ...", "not
+      // intractable") is what the chart means when it says neither.
+      const bool without = Contains(desc, "without") || Contains(desc, "not intractable");
       // The default a coder takes when the chart says no more: "uncomplicated"
       // (F17.210), then "unspecified", and the initial encounter for a 7th
       // character.

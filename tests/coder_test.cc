@@ -948,5 +948,23 @@ TEST(CoderTest, ADrugStoppedIsNoLongTermUse) {
   EXPECT_THAT(Codes("Assessment: Afib. D/c home on apixaban."), Contains("Z79.01"));
 }
 
+TEST(CoderTest, CommonOutpatientDiagnosesTakeTheirDefaults) {
+  // "Tear, torn" is one main term in two forms, not a tear that is torn
+  // (before: nothing).
+  EXPECT_THAT(Codes("Assessment: Rotator cuff tear, left shoulder."), Contains("M75.102"));
+  EXPECT_THAT(Codes("Assessment: Torn rotator cuff, right shoulder."), Contains("M75.101"));
+  // Not intractable unless the chart says so (before: G44.201, intractable).
+  EXPECT_THAT(Codes("Assessment: Tension-type headache."),
+              AllOf(Contains("G44.209"), Not(Contains("G44.201"))));
+  // "Strep" is streptococcal (before: J02.9).
+  EXPECT_THAT(Codes("Assessment: Strep pharyngitis, rapid strep positive."), Contains("J02.0"));
+  // The colon is the large intestine (before: K57.90 and K57.92, part
+  // unspecified).
+  EXPECT_THAT(Codes("Assessment: Diverticulosis of colon."), Contains("K57.30"));
+  EXPECT_THAT(Codes("Assessment: Acute diverticulitis of sigmoid colon."), Contains("K57.32"));
+  // The index lists only "Hypertriglyceridemia, essential" (before: nothing).
+  EXPECT_THAT(Codes("Assessment: Hypertriglyceridemia, on fenofibrate."), Contains("E78.1"));
+}
+
 }  // namespace
 }  // namespace chartcoder

@@ -149,6 +149,8 @@ std::vector<std::string_view> Alternatives(std::string_view title) {
 // their first four letters.
 bool IsVariantOf(std::string_view part, std::string_view first) {
   std::string p = AsciiLower(Trim(part));
+  // Irregular forms the letters do not show ("Tear, torn").
+  if (p == "torn" && EqualsIgnoreCase(Trim(first), "tear")) return true;
   if (p.size() < 4 || p.find(' ') != std::string::npos) return false;
   std::vector<LexWord> words;
   LexiconWords(first, &words);
@@ -199,7 +201,8 @@ std::vector<PhraseWords> TitleWords(std::string_view title) {
       for (size_t i = 0, k = 0; i < words.size() && k < first_alt.required.size(); ++i) {
         if (first_alt.required[k] != words[i].stem) continue;
         std::string lw = AsciiLower(parts[0].substr(words[i].begin, words[i].end - words[i].begin));
-        if (lw.size() >= 4 && lw.compare(0, 3, v, 0, 3) == 0) {
+        // The word sharing its first letters, or the title's only word.
+        if ((lw.size() >= 4 && lw.compare(0, 3, v, 0, 3) == 0) || words.size() == 1) {
           first_alt.required[k] = alt.required[0];
           break;
         }
