@@ -966,5 +966,20 @@ TEST(CoderTest, CommonOutpatientDiagnosesTakeTheirDefaults) {
   EXPECT_THAT(Codes("Assessment: Hypertriglyceridemia, on fenofibrate."), Contains("E78.1"));
 }
 
+TEST(CoderTest, AnAcronymMustBeWrittenInCapitals) {
+  // Index main terms that are acronyms ("AIDS", "PRES", "POTS", "TRAPS")
+  // stem to everyday words. Before: B20 twice, I67.83, G90.A, M04.1.
+  EXPECT_THAT(Codes("Assessment: Presbycusis. Uses hearing aids."), Not(Contains("B20")));
+  EXPECT_THAT(Codes("Assessment: Dementia; needs aid with ADLs."), Not(Contains("B20")));
+  EXPECT_THAT(Codes("Assessment: Pre-op labs done; cleared for surgery."),
+              Not(Contains("I67.83")));
+  EXPECT_THAT(Codes("Assessment: Smokes pot occasionally."), Not(Contains("G90.A")));
+  EXPECT_THAT(Codes("Assessment: Trapped gas, bloating."), Not(Contains("M04.1")));
+  // Written in capitals they stand.
+  EXPECT_THAT(Codes("Assessment: AIDS, CD4 count 120, on ART."), Contains("B20"));
+  EXPECT_THAT(Codes("Assessment: PRES after tacrolimus, resolving."), Contains("I67.83"));
+  EXPECT_THAT(Codes("Assessment: POTS, on midodrine."), Contains("G90.A"));
+}
+
 }  // namespace
 }  // namespace chartcoder
