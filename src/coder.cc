@@ -266,12 +266,32 @@ int LatestYear(const Document& doc) {
 
 // True when a year before the chart's latest is written within a few words
 // of the mention ("2019", "in 2019", "(2019)"): the condition happened then.
+// A year after "since" is when a condition still present began ("pressure
+// ulcer, stage 4 (since 02/2023)").
 bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
   const Sentence& sentence = doc.sentences()[m.sentence];
-  for (const Token& t : doc.tokens_of(sentence)) {
+  const absl::Span<const Token> tokens = doc.tokens_of(sentence);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
     if (t.end + 40 < m.begin || t.begin > m.end + 40) continue;
     const int year = YearOf(t);
-    if (year > 0 && year < latest_year) return true;
+    if (year == 0 || year >= latest_year) continue;
+    // A year in parentheses closed before the mention dates what they follow
+    // ("amputation (2021, osteomyelitis) referred for R heel ulcer").
+    if (t.end <= m.begin && doc.text().substr(t.end, m.begin - t.end).find(')') !=
+                                std::string_view::npos) {
+      continue;
+    }
+    // "since 2023", "since 02/2023", "since 3/10/2023": the nearest word
+    // before the date.
+    bool since = false;
+    for (size_t k = i; k > 0 && i - k < 5; --k) {
+      const Token& b = tokens[k - 1];
+      if (b.kind == TokenKind::kNumber || b.kind == TokenKind::kPunct) continue;
+      since = b.norm == "since";
+      break;
+    }
+    if (!since) return true;
   }
   return false;
 }

@@ -981,5 +981,13 @@ TEST(CoderTest, AnAcronymMustBeWrittenInCapitals) {
   EXPECT_THAT(Codes("Assessment: POTS, on midodrine."), Contains("G90.A"));
 }
 
+TEST(CoderTest, AYearAfterSinceIsWhenAnOngoingConditionBegan) {
+  // Before: Z87.2, history of the ulcer (a past year near the mention).
+  EXPECT_THAT(Codes("Date of service: 03/10/2024. Assessment: Chronic sacral pressure ulcer, "
+                    "stage 4 (since 02/2023)."),
+              AllOf(Contains("L89.154"), Not(Contains("Z87.2"))));
+  EXPECT_THAT(Codes("Date of service: 03/10/2024. PMH: MI 2019."), Contains("I25.2"));
+}
+
 }  // namespace
 }  // namespace chartcoder
