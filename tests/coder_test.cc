@@ -895,6 +895,18 @@ TEST(CoderTest, HandednessDecidesTheDominantSide) {
               ElementsAre("I69.352"));
   EXPECT_THAT(Codes("Assessment: History of CVA with residual right hemiparesis; left-handed."),
               ElementsAre("I69.353"));
+  // "Dominant" written beside the paralysis's side; both sides in the
+  // sentence (before: I69.359, side unspecified).
+  EXPECT_THAT(Codes("Assessment: Sequelae of L MCA cerebral infarction: R (dominant) "
+                    "hemiparesis."),
+              Contains("I69.351"));
+  EXPECT_THAT(Codes("Assessment: Old L MCA stroke - residual R hemiparesis (R dominant side)."),
+              Contains("I69.351"));
+  // ... and beside the other side: the hand.
+  EXPECT_THAT(Codes("Assessment: History of CVA with residual left hemiparesis, right dominant."),
+              Contains("I69.354"));
+  EXPECT_THAT(Codes("Assessment: Left nondominant hemiparesis following stroke."),
+              Contains("I69.354"));
 }
 
 TEST(CoderTest, AnIndexTermWithoutACodeTakesItsNotSpecifiedChild) {
