@@ -1001,5 +1001,23 @@ TEST(CoderTest, AYearAfterSinceIsWhenAnOngoingConditionBegan) {
   EXPECT_THAT(Codes("Date of service: 03/10/2024. PMH: MI 2019."), Contains("I25.2"));
 }
 
+TEST(CoderTest, EverydayWordsNameNoCodeAlone) {
+  // Index main terms whose one word is everyday chart English. Before:
+  // M21.839, T75.89XA, T78.40XA, I74.9 (twice), Z38.2, G44.099.
+  EXPECT_THAT(Codes("Assessment: Labs plus CT ordered."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Sun exposure counseling given."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Allergic to penicillin (hives)."),
+              Not(Contains("T78.40XA")));
+  EXPECT_THAT(Codes("Assessment: Fibroids, s/p uterine artery embolization."),
+              Not(Contains("I74.9")));
+  EXPECT_THAT(Codes("Assessment: Gross hematuria, passing clots."), Not(Contains("I74.9")));
+  EXPECT_THAT(Codes("Assessment: Lives with daughter and her newborn."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Renal transplant. Tac level 8.2, on tacrolimus."),
+              Not(Contains("G44.099")));
+  // Longer entries with these words stay.
+  EXPECT_THAT(Codes("Assessment: Passing clots, gross hematuria."), Contains("R31.0"));
+  EXPECT_THAT(Codes("Assessment: Allergic rhinitis due to pollen."), Contains("J30.1"));
+}
+
 }  // namespace
 }  // namespace chartcoder
