@@ -1019,5 +1019,21 @@ TEST(CoderTest, EverydayWordsNameNoCodeAlone) {
   EXPECT_THAT(Codes("Assessment: Allergic rhinitis due to pollen."), Contains("J30.1"));
 }
 
+TEST(CoderTest, LabAndImagingWordsAreNoDiagnoses) {
+  // "AST" expands to "aspartate aminotransferase", whose first word stemmed
+  // like "aspart" (insulin aspart, Z79.4); "rheumatoid factor" is a test,
+  // not "rheumatoid arthritis with rheumatoid factor" (M05.70); "intestinal
+  // loops" on imaging are no volvulus (K56.2); the retinal pigment epithelium
+  // is no pigmentation disorder (L81.9).
+  EXPECT_THAT(Codes("Assessment: elevated AST."), AllOf(Contains("R74.01"), Not(Contains("Z79.4"))));
+  EXPECT_THAT(Codes("Assessment: Rheumatoid factor was positive."), Not(Contains("M05.70")));
+  EXPECT_THAT(Codes("Assessment: distended intestinal loops on x-ray."), Not(Contains("K56.2")));
+  EXPECT_THAT(Codes("Assessment: retinal pigment epithelium detachment."), Not(Contains("L81.9")));
+  // The drug and the disease stay.
+  EXPECT_THAT(Codes("Assessment: Type 2 DM on insulin aspart with meals."), Contains("Z79.4"));
+  EXPECT_THAT(Codes("Assessment: Rheumatoid arthritis with rheumatoid factor, on methotrexate."),
+              Contains(StartsWith("M05")));
+}
+
 }  // namespace
 }  // namespace chartcoder
