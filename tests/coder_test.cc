@@ -1035,5 +1035,20 @@ TEST(CoderTest, LabAndImagingWordsAreNoDiagnoses) {
               Contains(StartsWith("M05")));
 }
 
+TEST(CoderTest, MoreEverydayWordsNameNoCodeAlone) {
+  // Before: A51.49 (a secondary syphilis lesion), H54.0X33, T67.9XXA,
+  // T69.9XXA, S12.8XXA, K66.0.
+  EXPECT_THAT(Codes("Assessment: Bone lesion and spinal metastases from lung cancer."),
+              Not(Contains("A51.49")));
+  EXPECT_THAT(Codes("Assessment: Enrolled in a double-blind trial."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Avoid heat; hydrate."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Margins clear on frozen section."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Trachea midline, larynx normal on scope."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Skin tear under adhesive dressing."), Not(Contains("K66.0")));
+  // A "see" reference from an acronym main term is an acronym too ("PIN").
+  EXPECT_THAT(Codes("Assessment: Pins removed from the left wrist."), Not(Contains("N42.31")));
+  EXPECT_THAT(Codes("Assessment: High-grade PIN on prostate biopsy."), Contains("N42.31"));
+}
+
 }  // namespace
 }  // namespace chartcoder

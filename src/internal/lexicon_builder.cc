@@ -391,7 +391,18 @@ class LexiconCompiler {
       }
       for (const ParsedNote& n : c.notes) {
         if (n.kind == NoteKind::kInclusionTerm) {
-          Add(PhraseToWords(n.text, true), LexSource::kInclusion, id, kNone, 0, n.text);
+          PhraseWords w = PhraseToWords(n.text, true);
+          // "Fracture of other parts of neck" includes "Larynx", "Trachea";
+          // "Fracture of patella", "Knee cap": the part names the fracture
+          // only with the word.
+          if (c.description.starts_with("Fracture of")) {
+            const PhraseWords fracture = PhraseToWords("fracture", false);
+            if (std::find(w.required.begin(), w.required.end(), fracture.required[0]) ==
+                w.required.end()) {
+              w.Append(fracture);
+            }
+          }
+          Add(std::move(w), LexSource::kInclusion, id, kNone, 0, n.text);
         }
       }
     }
@@ -528,7 +539,10 @@ class LexiconCompiler {
       // A main term with no code of its own sends the reader on with "see
       // also" as with "see" ("Dermatomyositis - see also Dermatopolymyositis").
       const std::string& see = t.see.empty() ? t.see_also : t.see;
-      const ParsedTerm* target = ResolveSee(see);
+      // "Trachea - see condition": the reader looks up what the chart says of
+      // it; the word itself names nothing.
+      const ParsedTerm* target =
+          AsciiLower(Trim(see)).starts_with("condition") ? nullptr : ResolveSee(see);
       // A reference to a reference ("Fracture, femur, neck - see Fracture,
       // femur, upper end, neck").
       for (int hop = 0; hop < 3 && target != nullptr && target->code.empty() &&
@@ -547,7 +561,7 @@ class LexiconCompiler {
         uint32_t c = Resolve(target->code, &f);
         if (c != kNone) {
           for (const PhraseWords& w : here) {
-            Add(w, LexSource::kIndexSee, c, kNone, f,
+            Add(w, LexSource::kIndexSee, c, kNone, f | (flags & kLexAcronym),
                 StrCat(phrase, t.see.empty() ? " (see also " : " (see ", see, ")"));
           }
         }
