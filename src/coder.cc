@@ -1629,6 +1629,25 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         first_primary = static_cast<int>(j);
       }
     }
+    // "liver metastases from colon cancer": the site after "from" is the
+    // primary ("metastases from colon" is no metastasis to the colon); a
+    // primary there that this mention hid is coded.
+    const std::string text = internal::AsciiLower(doc.text().substr(m.begin, m.end - m.begin));
+    if (const size_t from = text.find(" from "); from != std::string::npos) {
+      const std::string_view head = std::string_view(text).substr(0, from);
+      if (Contains(head, "metasta") || Contains(head, "mets") || Contains(head, "secondar")) {
+        crossed.insert(i);
+        const uint32_t site = m.begin + static_cast<uint32_t>(from) + 6;
+        for (size_t j = 0; j < all->size(); ++j) {
+          const Mention& o = (*all)[j];
+          if (o.subsumed && o.sentence == m.sentence && primary(o) && o.end > site &&
+              o.begin < m.end) {
+            promoted.insert(j);
+          }
+        }
+        continue;
+      }
+    }
     if (first_primary < 0) continue;
     const Mention& o = (*all)[first_primary];
     const std::string_view rest = doc.text().substr(o.end, m.end - o.end);

@@ -571,6 +571,14 @@ TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
   // A tumor extending into the next site is not a metastasis there.
   codes = Codes("Assessment: squamous cell carcinoma of the tongue extending to the floor of mouth.");
   EXPECT_THAT(codes, Not(Contains(StartsWith("C79"))));
+  // "Metastases from X": X is the primary, not a second secondary site
+  // (before: C78.00 beside C34.90; C78.5 and no C18.9; C79.81).
+  codes = Codes("Assessment: spinal metastases from lung cancer.");
+  EXPECT_THAT(codes, AllOf(Contains("C34.90"), Contains("C79.51"), Not(Contains("C78.00"))));
+  codes = Codes("Assessment: liver metastases from colon cancer.");
+  EXPECT_THAT(codes, AllOf(Contains("C18.9"), Contains("C78.7"), Not(Contains("C78.5"))));
+  codes = Codes("Assessment: brain mets from breast cancer.");
+  EXPECT_THAT(codes, AllOf(Contains("C50.919"), Contains("C79.31"), Not(Contains("C79.81"))));
   // A named primary leaves no "malignant neoplasm, unspecified" (C80.1).
   codes = Codes("Assessment: sigmoid colon tumor with metastases; adenocarcinoma.");
   EXPECT_THAT(codes, AllOf(Contains("C18.7"), Not(Contains("C80.1"))));
