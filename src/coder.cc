@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "src/internal/chart_words.h"
+#include "src/internal/code_titles.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/profile_builder.h"
@@ -503,6 +504,15 @@ struct Coder::Rep {
   const CodeSet& codes() const { return *options.code_set; }
   Code At(uint32_t id) const { return codes().CodeAt(id); }
 
+  // The title facts of every code, by id (built once at Create): what Refine
+  // and Specify test of each descendant of a category.
+  std::vector<internal::CodeTitleFacts> title_facts;
+  uint32_t severity_id = internal::kNone;  // the word "severity"
+  void InitTitleFacts() {
+    title_facts = internal::ComputeCodeTitleFacts(codes(), *lexicon);
+    severity_id = lexicon->WordId(internal::NormalizeLexiconWord("severity"));
+  }
+
   void InitDominance() {
     auto id = [&](std::string_view w) { return lexicon->WordId(internal::NormalizeLexiconWord(w)); };
     left_id = id("left");
@@ -761,6 +771,10 @@ struct Coder::Rep {
     for (uint32_t id = 0; id < n; ++id) {
       WordIds w = ComputeWithoutPhrase(At(id).description());
       if (!w.empty()) without_phrases.emplace(id, std::move(w));
+      if (Contains(At(id).description(), "without ")) {
+        WordIds list = WithoutList(At(id).description());
+        if (!list.empty()) without_lists.emplace(id, std::move(list));
+      }
       WordIds denied = ComputeNotPhrase(At(id).description());
       if (!denied.empty()) not_phrases.emplace(id, std::move(denied));
       std::vector<std::pair<uint32_t, uint32_t>> p = ComputeSitePairs(At(id).description());
@@ -866,6 +880,15 @@ struct Coder::Rep {
     return out;
   }
 
+  // WithoutList of code `id`'s title, computed at Create for every title
+  // that has "without ".
+  absl::flat_hash_map<uint32_t, WordIds> without_lists;
+  const WordIds& WithoutListOf(uint32_t id) const {
+    static const WordIds* const kNoWords = new WordIds();
+    auto it = without_lists.find(id);
+    return it == without_lists.end() ? *kNoWords : it->second;
+  }
+
   // Whether the title of `other` has every content word that the title of
   // `id` has before its "without".
   bool SaysWhatPrecedesWithout(uint32_t id, uint32_t other) const {
@@ -882,11 +905,18 @@ struct Coder::Rep {
   // failure" when the sentence says "with heart failure").
   bool TitleDenies(const Code& d, const WordIds& sentence_words) const {
     if (sentence_words.empty()) return false;
-    if (auto it = not_phrases.find(d.id()); it != not_phrases.end()) {
-      bool all = true;
-      for (uint32_t w : it->second) all &= Has(sentence_words, w);
-      if (all) return true;
+    // (Only a title with ", not " has a not-phrase, only one with "without "
+    // a without-phrase.)
+    const internal::CodeTitleFacts& f = title_facts[d.id()];
+    if (!f.has(internal::kTitleCommaNot | internal::kTitleWithoutSpace)) return false;
+    if (f.has(internal::kTitleCommaNot)) {
+      if (auto it = not_phrases.find(d.id()); it != not_phrases.end()) {
+        bool all = true;
+        for (uint32_t w : it->second) all &= Has(sentence_words, w);
+        if (all) return true;
+      }
     }
+    if (!f.has(internal::kTitleWithoutSpace)) return false;
     const WordIds& without = WithoutPhrase(d);
     for (uint32_t w : without) {
       if (!Has(sentence_words, w)) return false;
@@ -900,8 +930,9 @@ struct Coder::Rep {
   // "hyperglycemia" in the sentence is E11.65; F02.80 with "moderate" and
   // "agitation" is F02.B11).
   std::pair<uint32_t, std::string> Refine(uint32_t id, const WordIds& sentence_words) const {
+    const internal::CodeTitleFacts& facts = title_facts[id];
+    if (!facts.has(internal::kTitleDefault)) return {id, ""};
     Code c = At(id);
-    if (!IsDefaultTitle(c.description())) return {id, ""};
     Code category = c;
     while (auto p = category.parent()) category = *p;
     // What the default says, less what it says is absent and its
@@ -915,9 +946,7 @@ struct Coder::Rep {
       if (auto it = not_phrases.find(c.id()); it != not_phrases.end()) {
         drop.insert(drop.end(), it->second.begin(), it->second.end());
       }
-      if (Contains(c.description(), "unspecified severity")) {
-        drop.push_back(lexicon->WordId(internal::NormalizeLexiconWord("severity")));
-      }
+      if (facts.has(internal::kTitleUnspecifiedSeverity)) drop.push_back(severity_id);
       std::sort(drop.begin(), drop.end());
       for (uint32_t w : title) {
         if (!Has(drop, w)) base.push_back(w);
@@ -925,23 +954,39 @@ struct Coder::Rep {
     }
     uint32_t best = id;
     size_t best_matched = 0;
+    const bool residual_default = facts.has(internal::kTitleResidual);
+    // The descendants of a category are the ids after it; their title facts
+    // rule out most of them without reading their titles: a descendant's
+    // signature must have every bit of the base words', and (unless words
+    // may be excused: a "without" list, a site pair) no bit that neither the
+    // base words nor the sentence has.
+    const uint64_t base_signature = internal::WordSignature(base);
+    const uint64_t said = base_signature | internal::WordSignature(sentence_words);
+    const uint32_t first = category.id() + 1;
+    const uint32_t end = first + static_cast<uint32_t>(category.descendant_count());
     std::vector<uint32_t> extra;
-    const bool residual_default = internal::IsResidualTitle(c.description());
-    for (const Code& d : category.descendants()) {
-      if (!d.billable() || d.id() == id) continue;
-      const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
-      // It must say everything `c` says, and more (tested first: it rules out
-      // most descendants, and costs less than TitleDenies).
+    for (uint32_t did = first; did < end; ++did) {
+      const internal::CodeTitleFacts& f = title_facts[did];
+      if (!f.has(internal::kTitleBillable) || did == id || !f.MayHaveAll(base_signature) ||
+          (!f.has(internal::kTitleWithoutSpace | internal::kTitleAnd) && (f.words & ~said) != 0)) {
+        continue;
+      }
+      const Code d = At(did);
+      const absl::Span<const uint32_t> words = lexicon->TitleWords(did);
+      // It must say everything `c` says, and more.
       if (!std::includes(words.begin(), words.end(), base.begin(), base.end())) continue;
-      if (TitleDenies(d, sentence_words)) continue;
-      extra.clear();
-      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
-                          std::back_inserter(extra));
+      // The words it adds (more than 4 rule it out, unless its "without"
+      // list takes them away).
+      extra.resize(words.size());
+      const size_t added =
+          std::set_difference(words.begin(), words.end(), base.begin(), base.end(), extra.begin()) -
+          extra.begin();
+      extra.resize(added);
       // What its title says is absent the sentence need not say: F02.80 with
       // "mild" is F02.A0 "..., mild, without behavioral disturbance, psychotic
       // disturbance, mood disturbance, and anxiety".
-      if (extra.size() > 1 && Contains(d.description(), "without ")) {
-        const WordIds absent = WithoutList(d.description());
+      if (extra.size() > 1 && f.has(internal::kTitleWithoutSpace)) {
+        const WordIds& absent = WithoutListOf(did);
         extra.erase(std::remove_if(extra.begin(), extra.end(),
                                    [&](uint32_t w) { return Has(absent, w); }),
                     extra.end());
@@ -949,9 +994,11 @@ struct Coder::Rep {
       if (extra.empty() || extra.size() > 4) continue;
       bool all = true;
       for (uint32_t w : extra) {
-        all = all && (Has(sentence_words, w) || Excused(d.id(), w, sentence_words));
+        all = all && (Has(sentence_words, w) || Excused(did, w, sentence_words));
       }
       if (!all) continue;
+      // (Tested after the word tests, which rule out most descendants.)
+      if (TitleDenies(d, sentence_words)) continue;
       // A residual ("Other ...", "... of other arteries") is for a condition
       // the chart names and the classification does not: words of its title
       // in the sentence ("temporal artery" beside atherosclerosis) do not
@@ -959,7 +1006,7 @@ struct Coder::Rep {
       // a site or type like any other (M86.60 "Other chronic osteomyelitis,
       // unspecified site" -> M86.672). (Tested last: a title search costs
       // more than the word tests above, which rule out most descendants.)
-      if (!residual_default && internal::IsResidualTitle(d.description())) continue;
+      if (!residual_default && f.has(internal::kTitleResidual)) continue;
       // On a tie, the code nearest the default in the tree (G40.909 "not
       // intractable" -> G40.919, not G40.804 "other epilepsy").
       auto shared = [&](const Code& x) {
@@ -1122,6 +1169,7 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
   rep->lexicon = std::move(lexicon);
   rep->InitDominance();
   rep->InitWithoutPhrases();
+  rep->InitTitleFacts();
   rep->InitSecondarySites();
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
