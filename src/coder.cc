@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <set>
 #include <utility>
@@ -371,35 +370,12 @@ double SourceWeight(LexiconSource s) {
 }  // namespace
 
 // What a title says of the encounter (the 7th character of injuries).
-namespace {
-
-// Contains(s, part), searching for the byte part[key] (a letter rarer in code
-// titles than the phrase's first: 'q' of "sequela", not 's') and comparing
-// the phrase around each one. Titles are read once per descendant of every
-// code a mention names.
-bool ContainsBy(std::string_view s, std::string_view part, size_t key) {
-  const char c = part[key];
-  for (size_t from = key; from < s.size();) {
-    const void* hit = std::memchr(s.data() + from, c, s.size() - from);
-    if (hit == nullptr) return false;
-    const size_t p = static_cast<size_t>(static_cast<const char*>(hit) - s.data());
-    if (p - key + part.size() <= s.size() &&
-        std::memcmp(s.data() + p - key, part.data(), part.size()) == 0) {
-      return true;
-    }
-    from = p + 1;
-  }
-  return false;
-}
-
-}  // namespace
-
 struct EncounterTitle {
-  explicit EncounterTitle(std::string_view desc)
-      : initial(ContainsBy(desc, "initial encounter", 12)),  // the 'u'
-        later(ContainsBy(desc, "subsequent encounter", 5) || ContainsBy(desc, "sequela", 2)),
-        closed(ContainsBy(desc, "closed fracture", 7)),     // the 'f'
-        routine(ContainsBy(desc, "routine healing", 14)) {}  // the 'g'
+  explicit EncounterTitle(const internal::CodeTitleFacts& f)
+      : initial(f.has(internal::kTitleInitialEncounter)),
+        later(f.has(internal::kTitleLaterEncounter)),
+        closed(f.has(internal::kTitleClosedFracture)),
+        routine(f.has(internal::kTitleRoutineHealing)) {}
   bool initial, later, closed, routine;
 };
 
@@ -1041,32 +1017,33 @@ struct Coder::Rep {
     double default_score = -1e9;
     uint32_t default_id = kNoCode;
     std::vector<uint32_t> extra;
-    for (const Code& d : c.descendants()) {
-      if (!d.billable()) continue;
+    // The descendants are the ids after `id`; what is read of their titles
+    // is in their title facts.
+    const uint32_t end = id + 1 + static_cast<uint32_t>(c.descendant_count());
+    for (uint32_t did = id + 1; did < end; ++did) {
+      const internal::CodeTitleFacts& f = title_facts[did];
+      if (!f.has(internal::kTitleBillable)) continue;
+      const Code d = At(did);
       const bool denied = TitleDenies(d, sentence_words);
       // A 7th character is chosen apart (SeventhCharacter): here its code
       // competes with the words of the code it extends, so that "initial
       // encounter for closed fracture" does not weigh against "left wrist".
-      const bool seventh = d.is_seventh_character_expansion();
-      int matched = AddedWords(lexicon->TitleWords(seventh ? d.parent()->id() : d.id()), base,
+      const bool seventh = f.has(internal::kTitleSeventhExpansion);
+      int matched = AddedWords(lexicon->TitleWords(seventh ? d.parent()->id() : did), base,
                                sentence_words, &extra);
-      const std::string_view desc = d.description();
-      const EncounterTitle encounter(desc);
-      const bool unspecified =
-          ContainsBy(desc, "unspecified", 3) || Contains(desc, "Unspecified");
-      const bool without = Contains(desc, "without");
+      const EncounterTitle encounter(f);
+      const bool unspecified = f.has(internal::kTitleUnspecified);
+      const bool without = f.has(internal::kTitleWithout);
       // The default a coder takes when the chart says no more: "uncomplicated"
       // (F17.210), then "unspecified", and the initial encounter for a 7th
       // character.
-      const bool uncomplicated = ContainsBy(desc, "uncomplicated", 5) ||
-                                 (without && Contains(desc, "without complication")) ||
-                                 ContainsBy(desc, "not having achieved remission", 6);
+      const bool uncomplicated = f.has(internal::kTitleUncomplicated);
       // A descendant is chosen for its words only when the sentence has at
       // least two thirds of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.
       const double support =
           extra.empty() ? 0 : static_cast<double>(matched) / static_cast<double>(extra.size());
-      const double depth_penalty = 0.001 * d.depth();
+      const double depth_penalty = 0.001 * f.depth;
       if (matched > 0 && support >= 0.66 && !denied) {
         int matched_near = 0;
         if (near != nullptr) {
@@ -1124,7 +1101,7 @@ struct Coder::Rep {
     for (const Code& d : At(parent).children()) {
       if (!d.billable()) continue;
       int matched = AddedWords(lexicon->TitleWords(d.id()), base, sentence_words, &extra);
-      const EncounterTitle e(d.description());
+      const EncounterTitle e(title_facts[d.id()]);
       // "Subsequently" alone is no subsequent encounter.
       if (e.later && matched < 2 && !(extra.size() == 1 && matched == 1)) matched = 0;
       const double score = 2.0 * matched - 0.3 * static_cast<double>(extra.size() - matched) +

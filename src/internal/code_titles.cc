@@ -9,21 +9,6 @@
 
 namespace chartcoder::internal {
 
-bool ContainsBy(std::string_view s, std::string_view part, size_t key) {
-  const char c = part[key];
-  for (size_t from = key; from < s.size();) {
-    const void* hit = std::memchr(s.data() + from, c, s.size() - from);
-    if (hit == nullptr) return false;
-    const size_t p = static_cast<size_t>(static_cast<const char*>(hit) - s.data());
-    if (p - key + part.size() <= s.size() &&
-        std::memcmp(s.data() + p - key, part.data(), part.size()) == 0) {
-      return true;
-    }
-    from = p + 1;
-  }
-  return false;
-}
-
 namespace {
 
 // `p[i, n)` starts with `w`, whose first byte p[i] is known to be: its

@@ -20,11 +20,6 @@ namespace chartcoder::internal {
 
 class Lexicon;
 
-// Contains(s, part), searching for the byte part[key] (a letter rarer in code
-// titles than the phrase's first: 'q' of "sequela", not 's') and comparing
-// the phrase around each one.
-bool ContainsBy(std::string_view s, std::string_view part, size_t key);
-
 // Flags of CodeTitleFacts: each one a fixed test of the title (and the code),
 // a substring test exactly as the coder wrote it when it read the titles
 // (case-sensitive). A new phrase test of the coder's over descendants'
