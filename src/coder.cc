@@ -439,6 +439,27 @@ bool IsDefaultTitle(std::string_view d) {
   return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
 }
 
+// Calls f(i) for each piece of evidence that is the first with its span
+// (begin, end), in order: the same words twice count once. (Evidence lists
+// are short: compared in turn; a long one goes through a set.)
+template <typename F>
+void ForEachFirstOfItsSpan(const std::vector<CodeEvidence>& evidence, F f) {
+  if (evidence.size() > 32) {
+    std::set<std::pair<uint32_t, uint32_t>> seen;
+    for (size_t i = 0; i < evidence.size(); ++i) {
+      if (seen.insert({evidence[i].begin, evidence[i].end}).second) f(i);
+    }
+    return;
+  }
+  for (size_t i = 0; i < evidence.size(); ++i) {
+    bool first = true;
+    for (size_t j = 0; j < i && first; ++j) {
+      first = evidence[j].begin != evidence[i].begin || evidence[j].end != evidence[i].end;
+    }
+    if (first) f(i);
+  }
+}
+
 struct LearnedCode {
   uint32_t code = kNoCode;
   double precision = 0;
@@ -468,6 +489,7 @@ struct Coder::Rep {
   std::vector<BmiRange> bmi;         // adult BMI codes (Z68.1 .. Z68.45)
   std::vector<std::string> weight_diagnoses = {"E66", "E40", "E41", "E42", "E43",
                                                "E44", "E45", "E46", "R63.6", "R64"};
+  std::vector<std::string> weight_diagnosis_keys;  // undotted (built at Create)
 
   // Word ids for the dominance default (Official Guidelines I.C.6.a: a
   // paralysis of the left side is of the non-dominant side and of the right
@@ -1147,6 +1169,7 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
   rep->InitDominance();
   rep->InitWithoutPhrases();
   rep->InitTitleFacts();
+  for (const std::string& p : rep->weight_diagnoses) rep->weight_diagnosis_keys.push_back(Undot(p));
   rep->InitSecondarySites();
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
@@ -1975,11 +1998,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   auto score_of = [](const Candidate& c) {
     double miss = 1.0;
     // Several mentions raise confidence; the same words twice count once.
-    std::set<std::pair<uint32_t, uint32_t>> seen;
-    for (const CodeEvidence& ev : c.evidence) {
-      if (!seen.insert({ev.begin, ev.end}).second) continue;
-      miss *= 1.0 - ev.weight;
-    }
+    ForEachFirstOfItsSpan(c.evidence, [&](size_t i) { miss *= 1.0 - c.evidence[i].weight; });
     return std::min(0.99, 1.0 - miss);
   };
 
@@ -2147,7 +2166,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     for (const auto& [code, c] : candidates) {
       if (c.dropped) continue;
       const std::string_view key = codes.CodeAt(code).key();
-      for (const std::string& p : r.weight_diagnoses) weight_dx |= StartsWith(key, Undot(p));
+      for (const std::string& p : r.weight_diagnosis_keys) weight_dx |= StartsWith(key, p);
     }
     if (weight_dx) {
       const auto tokens = doc.tokens();
@@ -2206,10 +2225,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                        return p.weight > q.weight;
                      });
     // One piece of evidence per distinct span.
-    std::set<std::pair<uint32_t, uint32_t>> seen;
-    for (CodeEvidence& ev : c.evidence) {
-      if (seen.insert({ev.begin, ev.end}).second) a.evidence.push_back(std::move(ev));
-    }
+    // (Moving a piece leaves its span for the comparisons after it.)
+    ForEachFirstOfItsSpan(c.evidence,
+                          [&](size_t i) { a.evidence.push_back(std::move(c.evidence[i])); });
     a.evidence_count = static_cast<uint32_t>(a.evidence.size());
     out.push_back(std::move(a));
   }
