@@ -307,14 +307,64 @@ bool NamedAsCause(const Document& doc, const Mention& m) {
   return false;
 }
 
-// True when the mention's words begin "cancer to ..." ("metastatic breast
-// cancer to bone": the match "cancer to bone" names where it spread).
+// True when the mention's words run from a cancer word to a site after "to"
+// ("metastatic breast cancer to bone", "adenocarcinoma of the prostate to
+// bone", "carcinoma of the colon with spread to the liver": the match ending
+// at the site names where it spread). A tumor "extending to" or "invading" the
+// next site is its own primary's extension, not a metastasis; an "and" or a
+// comma before the "to" starts another thought.
 bool SpreadTo(const Document& doc, const Mention& m) {
   const std::string text = internal::AsciiLower(doc.text().substr(m.begin, m.end - m.begin));
-  for (std::string_view head : {"cancer to ", "cancers to ", "carcinoma to ", "adenocarcinoma to ",
-                                "malignancy to ", "ca to ", "tumor to ", "tumour to ",
-                                "neoplasm to "}) {
-    if (text.starts_with(head)) return true;
+  static constexpr std::string_view kHeads[] = {
+      "cancer", "cancers", "carcinoma", "adenocarcinoma", "malignancy", "ca",
+      "tumor", "tumour", "neoplasm"};
+  const std::string_view first = std::string_view(text).substr(0, text.find(' '));
+  if (std::find(std::begin(kHeads), std::end(kHeads), first) == std::end(kHeads)) return false;
+  const size_t to = text.find(" to ");
+  if (to == std::string::npos) return false;
+  const std::string_view between = std::string_view(text).substr(0, to);
+  for (std::string_view local : {"extend", "extension", "invad", "invasion", "involv", "direct",
+                                  " and ", ",", ";"}) {
+    if (between.find(local) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+// True when the chart says a drug was stopped: "stopped metformin", "off
+// Eliquis", "warfarin was discontinued", "Plavix discontinued 2022". Only the
+// words right before or after the drug count, so that "stopped glipizide,
+// started metformin" keeps metformin; "held" (a pause for a procedure) and
+// "d/c" (discharge as often as discontinue) do not count.
+bool DrugStopped(const Document& doc, const Mention& m) {
+  static constexpr std::string_view kStop[] = {"stopped", "discontinued", "discontinue", "stop",
+                                               "off", "quit", "ceased", "self-discontinued"};
+  const auto is_stop = [](std::string_view n) {
+    return std::find(std::begin(kStop), std::end(kStop), n) != std::end(kStop);
+  };
+  const absl::Span<const Token> tokens = doc.tokens_of(doc.sentences()[m.sentence]);
+  size_t first = tokens.size();
+  size_t last = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (tokens[i].begin >= m.begin && tokens[i].end <= m.end) {
+      first = std::min(first, i);
+      last = i;
+    }
+  }
+  if (first == tokens.size()) return false;
+  // Before: "stopped [taking] [his] metformin".
+  for (size_t k = first, seen = 0; k > 0 && seen < 3; ++seen) {
+    const std::string_view n = tokens[--k].norm;
+    if (is_stop(n)) return true;
+    if (n != "taking" && n != "the" && n != "his" && n != "her" && n != "their" &&
+        n != "was" && n != "been" && n != "taken") {
+      break;
+    }
+  }
+  // After: "metformin [was|has been] discontinued".
+  for (size_t k = last + 1, seen = 0; k < tokens.size() && seen < 3; ++k, ++seen) {
+    const std::string_view n = tokens[k].norm;
+    if (n == "stopped" || n == "discontinued" || n == "ceased") return true;
+    if (n != "was" && n != "were" && n != "has" && n != "have" && n != "been" && n != "is") break;
   }
   return false;
 }
@@ -1055,7 +1105,9 @@ struct Coder::Rep {
                                sentence_words, &extra);
       const EncounterTitle encounter(f);
       const bool unspecified = f.has(internal::kTitleUnspecified);
-      const bool without = f.has(internal::kTitleWithout);
+      // A title that denies what a sibling says ("without ...", "not
+      // intractable") is what the chart means when it says neither.
+      const bool without = f.has(internal::kTitleWithout | internal::kTitleNotIntractable);
       // The default a coder takes when the chart says no more: "uncomplicated"
       // (F17.210), then "unspecified", and the initial encounter for a 7th
       // character.
@@ -1599,11 +1651,13 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       continue;
     }
     // A drug named in the hospital course or a procedure note (sliding-scale
-    // insulin, a dose given) is not long-term use.
+    // insulin, a dose given), or one the chart says was stopped, is not
+    // long-term use.
     if (m.source == LexiconSource::kCurated && codes.CodeAt(m.code_id).key().starts_with("Z79") &&
         (m.section == SectionKind::kHospitalCourse || m.section == SectionKind::kProcedures ||
          m.section == SectionKind::kLabs || m.section == SectionKind::kImaging ||
-         m.section == SectionKind::kPhysicalExam || m.section == SectionKind::kVitals)) {
+         m.section == SectionKind::kPhysicalExam || m.section == SectionKind::kVitals ||
+         DrugStopped(doc, m))) {
       continue;
     }
     Assertion a = m.assertion;

@@ -531,7 +531,16 @@ class Analysis {
     }
     if (Adjacent(k) && (IsPunct(k + 1, '.') || IsPunct(k + 1, ')')) && SpacedFollower(k + 1)) {
       if (IsDigitsRaw(k) && t.size() <= 3) return 2;
-      if (IsAlphaWord(k) && t.size() == 1) return 2;
+      if (IsAlphaWord(k) && t.size() == 1) {
+        // "C. diff", "E. coli": a capital initial before a lower-case word is
+        // a genus, not an outline letter ("A. Hypertension", "b. asthma").
+        const char first = OriginalFirst(k);
+        if (first >= 'A' && first <= 'Z' && k + 2 < raws_.size() && IsAlphaWord(k + 2)) {
+          const char next = OriginalFirst(k + 2);
+          if (next >= 'a' && next <= 'z') return 0;
+        }
+        return 2;
+      }
     }
     return 0;
   }

@@ -16,7 +16,7 @@ namespace {
 bool Has(std::string_view s, std::string_view part) { return s.find(part) != s.npos; }
 
 TEST(CodeTitlesTest, EveryCodesFactsAgreeWithItsTitle) {
-  constexpr int kFlags = 17;
+  constexpr int kFlags = 18;
   const CodeSet& codes = testing::TestCodeSet();
   absl::StatusOr<std::unique_ptr<Lexicon>> lexicon = Lexicon::Create(codes);
   ASSERT_TRUE(lexicon.ok()) << lexicon.status();
@@ -47,6 +47,7 @@ TEST(CodeTitlesTest, EveryCodesFactsAgreeWithItsTitle) {
         d.starts_with("Other "),
         Has(d, " other "),
         Has(d, "other and unspecified"),
+        Has(d, "not intractable"),
     };
     for (int bit = 0; bit < kFlags; ++bit) {
       ASSERT_EQ(f.has(1u << bit), expected[bit]) << "flag " << bit << ": " << d;
@@ -80,6 +81,7 @@ TEST(CodeTitlesTest, PhraseFlagsOfSmallTitles) {
   EXPECT_EQ(TitlePhraseFlags("sequelae"), kTitleLaterEncounter);
   EXPECT_EQ(TitlePhraseFlags("x, not y"), kTitleCommaNot);
   EXPECT_EQ(TitlePhraseFlags("x, no"), 0u);
+  EXPECT_EQ(TitlePhraseFlags("Migraine, not intractable"), kTitleCommaNot | kTitleNotIntractable);
   EXPECT_EQ(TitlePhraseFlags("without complications"),
             kTitleWithout | kTitleWithoutSpace | kTitleUncomplicated);
   EXPECT_EQ(TitlePhraseFlags("Fracture, initial encounter for closed fracture"),

@@ -584,6 +584,17 @@ TEST(CoderTest, AMetastasisIsCodedAtItsSiteAndThePrimaryAtItsOwn) {
                            Not(Contains("C22.9"))));
   codes = Codes("Assessment: lung cancer to brain.");
   EXPECT_THAT(codes, AllOf(Contains("C34.90"), Contains("C79.31"), Not(Contains(StartsWith("C71")))));
+  // The primary's site written between: "cancer of the breast to bone".
+  codes = Codes("Assessment: metastatic adenocarcinoma of the prostate to bone.");
+  EXPECT_THAT(codes, AllOf(Contains("C61"), Contains("C79.51"), Not(Contains("C41.9"))));
+  codes = Codes("Assessment: small cell carcinoma of the lung to brain and bone.");
+  EXPECT_THAT(codes, AllOf(IsSupersetOf({"C34.90", "C79.31", "C79.51"}), Not(Contains("C41.9")),
+                           Not(Contains(StartsWith("C71")))));
+  codes = Codes("Assessment: adenocarcinoma of the colon with spread to the liver.");
+  EXPECT_THAT(codes, AllOf(Contains("C18.9"), Contains("C78.7"), Not(Contains("C22.9"))));
+  // A tumor extending into the next site is not a metastasis there.
+  codes = Codes("Assessment: squamous cell carcinoma of the tongue extending to the floor of mouth.");
+  EXPECT_THAT(codes, Not(Contains(StartsWith("C79"))));
   // A named primary leaves no "malignant neoplasm, unspecified" (C80.1).
   codes = Codes("Assessment: sigmoid colon tumor with metastases; adenocarcinoma.");
   EXPECT_THAT(codes, AllOf(Contains("C18.7"), Not(Contains("C80.1"))));
@@ -908,6 +919,75 @@ TEST(CoderTest, HandednessDecidesTheDominantSide) {
               ElementsAre("I69.352"));
   EXPECT_THAT(Codes("Assessment: History of CVA with residual right hemiparesis; left-handed."),
               ElementsAre("I69.353"));
+}
+
+TEST(CoderTest, AnIndexTermWithoutACodeTakesItsNotSpecifiedChild) {
+  // "Colitis, Clostridium difficile" has no code of its own, only "not
+  // specified as recurrent" (A04.72) and "recurrent" (A04.71) below it: the
+  // first is what the term says when the chart says no more. Before: K52.9.
+  EXPECT_THAT(Codes("Assessment: Clostridium difficile colitis."),
+              AllOf(Contains("A04.72"), Not(Contains("K52.9"))));
+  EXPECT_THAT(Codes("Assessment: pseudomembranous colitis, on oral vancomycin."),
+              AllOf(Contains("A04.72"), Not(Contains("K52.9"))));
+  EXPECT_THAT(Codes("Assessment: recurrent Clostridium difficile colitis."), Contains("A04.71"));
+  // Everyday shorthand for the organism.
+  EXPECT_THAT(Codes("Assessment: C. diff colitis."), Contains("A04.72"));
+  EXPECT_THAT(Codes("Assessment: C diff infection, day 5 of fidaxomicin."), Contains("A04.72"));
+  EXPECT_THAT(Codes("Assessment: Clostridioides difficile infection."), Contains("A04.72"));
+}
+
+TEST(CoderTest, EverydayFormsOfHeartFailureTypeAndSteroidUse) {
+  // "EF" for the ejection fraction (before: I50.9).
+  EXPECT_THAT(Codes("Assessment: Heart failure with reduced EF, on GDMT."), Contains("I50.20"));
+  EXPECT_THAT(Codes("Assessment: Chronic heart failure with preserved EF."), Contains("I50.32"));
+  // Steroids taken for the long term without "inhaled" are systemic (the
+  // index has no default under "Long-term drug therapy, steroids": before,
+  // the first child, Z79.51 inhaled). A course for a flare is no long-term use.
+  EXPECT_THAT(Codes("Assessment: COPD. Long-term steroid use."),
+              AllOf(Contains("Z79.52"), Not(Contains("Z79.51"))));
+  EXPECT_THAT(Codes("Assessment: Polymyalgia rheumatica on chronic prednisone."),
+              Contains("Z79.52"));
+  EXPECT_THAT(Codes("Assessment: Steroid-dependent asthma."), Contains("Z79.52"));
+  EXPECT_THAT(Codes("Assessment: Long-term use of inhaled steroids."), Contains("Z79.51"));
+  EXPECT_THAT(Codes("Assessment: COPD exacerbation, started prednisone 40 mg x 5 days."),
+              Not(Contains(StartsWith("Z79.5"))));
+}
+
+TEST(CoderTest, ADrugStoppedIsNoLongTermUse) {
+  // Before: each gave its Z79 code.
+  EXPECT_THAT(Codes("Assessment: Type 2 DM. Stopped metformin due to GI upset."),
+              Not(Contains("Z79.84")));
+  EXPECT_THAT(Codes("Assessment: History of PE, off Eliquis since 2021."),
+              AllOf(Contains("Z86.711"), Not(Contains("Z79.01"))));
+  EXPECT_THAT(Codes("Assessment: Afib. Warfarin was discontinued after the GI bleed."),
+              Not(Contains("Z79.01")));
+  EXPECT_THAT(Codes("Assessment: Afib. No longer taking apixaban."), Not(Contains("Z79.01")));
+  EXPECT_THAT(Codes("Assessment: CAD. Plavix discontinued 2022."), Not(Contains("Z79.02")));
+  // A drug held for a procedure, a drug started in place of the one stopped,
+  // and "d/c" (discharge as often as discontinue) stay long-term use.
+  EXPECT_THAT(Codes("Assessment: Afib. Holding apixaban 48 hours before the colonoscopy."),
+              Contains("Z79.01"));
+  EXPECT_THAT(Codes("Assessment: Type 2 DM. Stopped glipizide, started metformin."),
+              Contains("Z79.84"));
+  EXPECT_THAT(Codes("Assessment: Afib. D/c home on apixaban."), Contains("Z79.01"));
+}
+
+TEST(CoderTest, CommonOutpatientDiagnosesTakeTheirDefaults) {
+  // "Tear, torn" is one main term in two forms, not a tear that is torn
+  // (before: nothing).
+  EXPECT_THAT(Codes("Assessment: Rotator cuff tear, left shoulder."), Contains("M75.102"));
+  EXPECT_THAT(Codes("Assessment: Torn rotator cuff, right shoulder."), Contains("M75.101"));
+  // Not intractable unless the chart says so (before: G44.201, intractable).
+  EXPECT_THAT(Codes("Assessment: Tension-type headache."),
+              AllOf(Contains("G44.209"), Not(Contains("G44.201"))));
+  // "Strep" is streptococcal (before: J02.9).
+  EXPECT_THAT(Codes("Assessment: Strep pharyngitis, rapid strep positive."), Contains("J02.0"));
+  // The colon is the large intestine (before: K57.90 and K57.92, part
+  // unspecified).
+  EXPECT_THAT(Codes("Assessment: Diverticulosis of colon."), Contains("K57.30"));
+  EXPECT_THAT(Codes("Assessment: Acute diverticulitis of sigmoid colon."), Contains("K57.32"));
+  // The index lists only "Hypertriglyceridemia, essential" (before: nothing).
+  EXPECT_THAT(Codes("Assessment: Hypertriglyceridemia, on fenofibrate."), Contains("E78.1"));
 }
 
 }  // namespace

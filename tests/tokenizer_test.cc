@@ -194,6 +194,27 @@ TEST(TokenizerTest, ListMarkersAndItemStarts) {
   }
 }
 
+TEST(TokenizerTest, AGenusInitialAtLineStartIsNoListMarker) {
+  // "C. diff", "E. coli": a capital initial before a lower-case species name
+  // is the organism's genus, not an outline letter ("A. Hypertension",
+  // "b. asthma").
+  Document d = Analyze("Problems:\nC. diff colitis\nE. coli UTI\nA. Hypertension\nb. asthma");
+  for (std::string_view word : {"diff", "coli"}) {
+    const Token* t = Find(d, word);
+    ASSERT_NE(t, nullptr) << word;
+    EXPECT_FALSE(t->is(kTokenListItemStart)) << word;
+  }
+  for (std::string_view marker : {"C.", "E."}) {
+    const Token* t = Find(d, marker);
+    EXPECT_TRUE(t == nullptr || !t->is(kTokenListMarker)) << marker;
+  }
+  for (std::string_view item : {"Hypertension", "asthma"}) {
+    const Token* t = Find(d, item);
+    ASSERT_NE(t, nullptr) << item;
+    EXPECT_TRUE(t->is(kTokenListItemStart)) << item;
+  }
+}
+
 TEST(TokenizerTest, DashInsideALineIsNotABullet) {
   Document d = Analyze("DM - continue metformin\n-5 degrees");
   EXPECT_FALSE(Find(d, "-")->is(kTokenListMarker));

@@ -46,7 +46,11 @@ uint32_t RawPhraseFlags(std::string_view d) {
         }
         break;
       case 'n':
-        if (At(p, i, n, "not having achieved remission")) f |= kTitleUncomplicated;
+        if (At(p, i, n, "not having achieved remission")) {
+          f |= kTitleUncomplicated;
+        } else if (At(p, i, n, "not intractable")) {
+          f |= kTitleNotIntractable;
+        }
         break;
       case ' ':
         if (At(p, i, n, " other ")) {

@@ -44,6 +44,7 @@ enum CodeTitleFlag : uint32_t {
   kTitleStartsOther = 1u << 14,          // begins "Other "
   kTitleOther = 1u << 15,                // " other "
   kTitleOtherAndUnspecified = 1u << 16,  // "other and unspecified"
+  kTitleNotIntractable = 1u << 17,       // "not intractable"
 };
 
 // The flags of title `title` that depend on its words alone (all but

@@ -149,6 +149,8 @@ std::vector<std::string_view> Alternatives(std::string_view title) {
 // their first four letters.
 bool IsVariantOf(std::string_view part, std::string_view first) {
   std::string p = AsciiLower(Trim(part));
+  // Irregular forms the letters do not show ("Tear, torn").
+  if (p == "torn" && EqualsIgnoreCase(Trim(first), "tear")) return true;
   if (p.size() < 4 || p.find(' ') != std::string::npos) return false;
   std::vector<LexWord> words;
   LexiconWords(first, &words);
@@ -199,7 +201,8 @@ std::vector<PhraseWords> TitleWords(std::string_view title) {
       for (size_t i = 0, k = 0; i < words.size() && k < first_alt.required.size(); ++i) {
         if (first_alt.required[k] != words[i].stem) continue;
         std::string lw = AsciiLower(parts[0].substr(words[i].begin, words[i].end - words[i].begin));
-        if (lw.size() >= 4 && lw.compare(0, 3, v, 0, 3) == 0) {
+        // The word sharing its first letters, or the title's only word.
+        if ((lw.size() >= 4 && lw.compare(0, 3, v, 0, 3) == 0) || words.size() == 1) {
           first_alt.required[k] = alt.required[0];
           break;
         }
@@ -438,6 +441,9 @@ class LexiconCompiler {
     const bool is_main = path->empty();
     const std::string lower = AsciiLower(t.title);
     if (lower.rfind("without", 0) == 0) return;  // "without X" restates the default
+    // So does "not specified as recurrent" (its parent takes its code); its
+    // words would say "recurrent" as its sibling does.
+    if (lower.rfind("not specified as ", 0) == 0) return;
     // "in diseases classified elsewhere": a manifestation reached through its
     // etiology's own entry, never from these words.
     if (!is_main && Contains(lower, "elsewhere")) return;
@@ -478,8 +484,24 @@ class LexiconCompiler {
       code2 = Resolve(t.manif, &f2);
       if (code == kNone) std::swap(code, code2);
     }
+    // A term with no code whose subterms are "recurrent" and "not specified
+    // as recurrent" ("Colitis, Clostridium difficile") says the latter when
+    // the chart says no more.
+    std::string default_phrase;
+    if (adds_words && code == kNone && t.see.empty()) {
+      for (const ParsedTerm& c : t.children) {
+        if (c.title.starts_with("not specified as ") && !c.code.empty()) {
+          code = Resolve(c.code, &flags);
+          default_phrase = StrCat(phrase, " > ", c.title);
+          break;
+        }
+      }
+    }
     if (adds_words && code != kNone) {
-      for (const PhraseWords& w : here) Add(w, LexSource::kIndex, code, code2, flags, phrase);
+      for (const PhraseWords& w : here) {
+        Add(w, LexSource::kIndex, code, code2, flags,
+            default_phrase.empty() ? phrase : default_phrase);
+      }
     } else if (adds_words && (!t.see.empty() || (is_main && !t.see_also.empty()))) {
       // A main term with no code of its own sends the reader on with "see
       // also" as with "see" ("Dermatomyositis - see also Dermatopolymyositis").
