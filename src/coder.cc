@@ -814,19 +814,27 @@ struct Coder::Rep {
     return it == secondary_of_category.end() ? kNoCode : it->second;
   }
 
+  // (After InitTitleFacts: a title's phrases are parsed only when its facts
+  // say it has the words they start at.)
   void InitWithoutPhrases() {
     const uint32_t n = static_cast<uint32_t>(codes().code_count());
     for (uint32_t id = 0; id < n; ++id) {
-      WordIds w = ComputeWithoutPhrase(At(id).description());
-      if (!w.empty()) without_phrases.emplace(id, std::move(w));
-      if (Contains(At(id).description(), "without ")) {
-        WordIds list = WithoutList(At(id).description());
+      const internal::CodeTitleFacts& f = title_facts[id];
+      const std::string_view desc = At(id).description();
+      if (f.has(internal::kTitleWithoutSpace)) {
+        WordIds w = ComputeWithoutPhrase(desc);
+        if (!w.empty()) without_phrases.emplace(id, std::move(w));
+        WordIds list = WithoutList(desc);
         if (!list.empty()) without_lists.emplace(id, std::move(list));
       }
-      WordIds denied = ComputeNotPhrase(At(id).description());
-      if (!denied.empty()) not_phrases.emplace(id, std::move(denied));
-      std::vector<std::pair<uint32_t, uint32_t>> p = ComputeSitePairs(At(id).description());
-      if (!p.empty()) site_pairs.emplace(id, std::move(p));
+      if (f.has(internal::kTitleCommaNot)) {
+        WordIds denied = ComputeNotPhrase(desc);
+        if (!denied.empty()) not_phrases.emplace(id, std::move(denied));
+      }
+      if (f.has(internal::kTitleAnd)) {
+        std::vector<std::pair<uint32_t, uint32_t>> p = ComputeSitePairs(desc);
+        if (!p.empty()) site_pairs.emplace(id, std::move(p));
+      }
     }
   }
 
@@ -1219,8 +1227,8 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
   const CodeSet& codes = *options.code_set;
   rep->lexicon = std::move(lexicon);
   rep->InitDominance();
-  rep->InitWithoutPhrases();
   rep->InitTitleFacts();
+  rep->InitWithoutPhrases();
   for (const std::string& p : rep->weight_diagnoses) rep->weight_diagnosis_keys.push_back(Undot(p));
   rep->InitSecondarySites();
   auto resolve = [&](std::string_view table, size_t row,
