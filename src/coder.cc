@@ -985,9 +985,12 @@ struct Coder::Rep {
   // category whose added title words the sentence all has (E11.9 with
   // "hyperglycemia" in the sentence is E11.65; F02.80 with "moderate" and
   // "agitation" is F02.B11).
+  // Whether Refine may give another code than `id` (a default title);
+  // otherwise it gives `id`, whatever the words.
+  bool IsRefinable(uint32_t id) const { return title_facts[id].has(internal::kTitleDefault); }
   std::pair<uint32_t, std::string> Refine(uint32_t id, const WordIds& sentence_words) const {
     const internal::CodeTitleFacts& facts = title_facts[id];
-    if (!facts.has(internal::kTitleDefault)) return {id, ""};
+    if (!IsRefinable(id)) return {id, ""};
     Code c = At(id);
     Code category = c;
     while (auto p = category.parent()) category = *p;
@@ -1732,18 +1735,26 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
     const uint32_t near_from = m.begin > 48 ? m.begin - 48 : 0, near_to = m.end + 64;
-    const WordIds& near =
-        r.SentenceWords(doc, sentences[m.sentence], &token_words, near_from, near_to);
+    // (Computed when first asked for: refining a code that is no default
+    // reads no words.)
+    const WordIds* near_words = nullptr;
+    auto near = [&]() -> const WordIds& {
+      if (near_words == nullptr) {
+        near_words = &r.SentenceWords(doc, sentences[m.sentence], &token_words, near_from, near_to);
+      }
+      return *near_words;
+    };
     // Refining a default: words that only another mention's abbreviation put
     // in the window ("chronic" of "CKD 3a" beside "afib") refine nothing.
     auto refine_near = [&](uint32_t from) {
-      std::pair<uint32_t, std::string> got = r.Refine(from, near);
+      if (!r.IsRefinable(from)) return std::pair<uint32_t, std::string>(from, "");
+      std::pair<uint32_t, std::string> got = r.Refine(from, near());
       if (got.first == from) return got;
       const WordIds foreign =
           r.ForeignExpansionWords(doc, m, *all, &token_words, near_from, near_to);
       if (foreign.empty()) return got;
       WordIds own;
-      std::set_difference(near.begin(), near.end(), foreign.begin(), foreign.end(),
+      std::set_difference(near().begin(), near().end(), foreign.begin(), foreign.end(),
                           std::back_inserter(own));
       return r.Refine(from, own);
     };
@@ -1753,11 +1764,11 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     auto specify = [&](uint32_t from) {
       const WordIds& sentence_words = words_of(m.sentence);
       const WordIds other = r.OtherMentionsTypes(doc, m, *all, &token_words);
-      if (other.empty()) return r.Specify(from, sentence_words, &near);
+      if (other.empty()) return r.Specify(from, sentence_words, &near());
       WordIds own;
       std::set_difference(sentence_words.begin(), sentence_words.end(), other.begin(),
                           other.end(), std::back_inserter(own));
-      return r.Specify(from, own, &near);
+      return r.Specify(from, own, &near());
     };
     auto [billable, how] =
         codes.CodeAt(code).billable() ? refine_near(code) : specify(code);
