@@ -266,12 +266,32 @@ int LatestYear(const Document& doc) {
 
 // True when a year before the chart's latest is written within a few words
 // of the mention ("2019", "in 2019", "(2019)"): the condition happened then.
+// A year after "since" is when a condition still present began ("pressure
+// ulcer, stage 4 (since 02/2023)").
 bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
   const Sentence& sentence = doc.sentences()[m.sentence];
-  for (const Token& t : doc.tokens_of(sentence)) {
+  const absl::Span<const Token> tokens = doc.tokens_of(sentence);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
     if (t.end + 40 < m.begin || t.begin > m.end + 40) continue;
     const int year = YearOf(t);
-    if (year > 0 && year < latest_year) return true;
+    if (year == 0 || year >= latest_year) continue;
+    // A year in parentheses closed before the mention dates what they follow
+    // ("amputation (2021, osteomyelitis) referred for R heel ulcer").
+    if (t.end <= m.begin && doc.text().substr(t.end, m.begin - t.end).find(')') !=
+                                std::string_view::npos) {
+      continue;
+    }
+    // "since 2023", "since 02/2023", "since 3/10/2023": the nearest word
+    // before the date.
+    bool since = false;
+    for (size_t k = i; k > 0 && i - k < 5; --k) {
+      const Token& b = tokens[k - 1];
+      if (b.kind == TokenKind::kNumber || b.kind == TokenKind::kPunct) continue;
+      since = b.norm == "since";
+      break;
+    }
+    if (!since) return true;
   }
   return false;
 }
@@ -546,6 +566,7 @@ struct Coder::Rep {
   // side of the dominant one, when dominance is not documented).
   uint32_t left_id = internal::kNone, right_id = internal::kNone, non_id = internal::kNone,
            dominant_id = internal::kNone;
+  uint32_t nondominant_id = internal::kNone;  // "nondominant", one word
   std::vector<uint32_t> side_ids;  // "affecting ... side", implied by "left hemiparesis"
   std::vector<uint32_t> paralysis_ids;  // hemiplegia, hemiparesis, monoplegia, ...
 
@@ -567,6 +588,7 @@ struct Coder::Rep {
     right_id = id("right");
     non_id = id("non");
     dominant_id = id("dominant");
+    nondominant_id = id("nondominant");
     for (std::string_view w : {"affecting", "side"}) {
       const uint32_t i = id(w);
       if (i != internal::kNone) side_ids.push_back(i);
@@ -596,7 +618,16 @@ struct Coder::Rep {
     if (!fresh) return it->second;
     WordIds& w = it->second;
     w = AffirmedWords(std::span<const Token>(first, last), *lexicon, token_words);
-    if (Has(w, dominant_id) || dominant_id == internal::kNone) return w;
+    if (dominant_id == internal::kNone) return w;
+    // "nondominant" is "non-dominant", as most code titles write it.
+    if (nondominant_id != internal::kNone && Has(w, nondominant_id) &&
+        non_id != internal::kNone) {
+      w.push_back(non_id);
+      w.push_back(dominant_id);
+      std::sort(w.begin(), w.end());
+      w.erase(std::unique(w.begin(), w.end()), w.end());
+    }
+    const bool dominance_written = Has(w, dominant_id);
     bool paralysis = false;
     for (uint32_t p : paralysis_ids) paralysis = paralysis || Has(w, p);
     if (!paralysis) return w;
@@ -627,10 +658,9 @@ struct Coder::Rep {
     bool left = false, right = false;
     for (const Token* t = first; t != last; ++t) {
       if (t >= hand_begin && t < hand_end) continue;
-      for (const internal::Lexicon::InputWord& x : token_words->Of(*t)) {
-        left = left || x.id == left_id;
-        right = right || x.id == right_id;
-      }
+      const int side = SideOf(*t, token_words);
+      left = left || side == 1;
+      right = right || side == 2;
     }
     if (left && right) {
       // Both sides in the words ("right hemiparesis after a left MCA
@@ -648,10 +678,9 @@ struct Coder::Rep {
           --b;
           if (b->kind == TokenKind::kPunct) continue;
           ++seen;
-          for (const internal::Lexicon::InputWord& x : token_words->Of(*b)) {
-            left = left || x.id == left_id;
-            right = right || x.id == right_id;
-          }
+          const int side = SideOf(*b, token_words);
+          left = left || side == 1;
+          right = right || side == 2;
           if (left || right) break;
         }
       }
@@ -661,6 +690,7 @@ struct Coder::Rep {
       if (handed != 0) std::erase(w, handed == 1 ? left_id : right_id);
       return w;
     }
+    if (dominance_written) return WrittenDominance(first, last, left, token_words, &w);
     if (handed != 0) std::erase(w, left ? right_id : left_id);
     // Without a hand the dominant side is the right (guideline I.C.6.a).
     const bool dominant = handed == 0 ? right : (handed == 1) == left;
@@ -670,6 +700,52 @@ struct Coder::Rep {
     std::sort(w.begin(), w.end());
     w.erase(std::unique(w.begin(), w.end()), w.end());
     return w;
+  }
+
+  // The side a token names: 1 left, 2 right ("left", "L", "Rt"), else 0.
+  int SideOf(const Token& t, TokenWords* token_words) const {
+    for (const internal::Lexicon::InputWord& x : token_words->Of(t)) {
+      if (x.id == left_id) return 1;
+      if (x.id == right_id) return 2;
+    }
+    const std::string_view n = t.norm;
+    if (n == "l" || n == "lt") return 1;
+    if (n == "r" || n == "rt") return 2;
+    return 0;
+  }
+
+  // A paralysis of one side (`left`, else right) in a sentence that writes
+  // "dominant": the other side's word goes, and a side written before
+  // "dominant" that is not the paralysis's ("left hemiparesis, right
+  // dominant") is the hand, so the paralysis is of the non-dominant side.
+  const WordIds& WrittenDominance(const Token* first, const Token* last, bool left,
+                                  TokenWords* token_words, WordIds* w) const {
+    std::erase(*w, left ? right_id : left_id);
+    const auto has = [&](const Token& t, uint32_t id) {
+      for (const internal::Lexicon::InputWord& x : token_words->Of(t)) {
+        if (x.id == id) return true;
+      }
+      return false;
+    };
+    for (const Token* t = first; t != last; ++t) {
+      if (!has(*t, dominant_id) || (non_id != internal::kNone && has(*t, non_id))) continue;
+      // The side up to two words back, over punctuation ("R (dominant)").
+      int side = 0;  // 1 left, 2 right
+      int seen = 0;
+      for (const Token* b = t; b != first && seen < 2 && side == 0;) {
+        --b;
+        if (b->kind == TokenKind::kPunct) continue;
+        ++seen;
+        if (non_id != internal::kNone && has(*b, non_id)) break;  // "non-dominant"
+        side = SideOf(*b, token_words);
+      }
+      if (side != 0 && (side == 1) != left && non_id != internal::kNone) w->push_back(non_id);
+      break;
+    }
+    w->insert(w->end(), side_ids.begin(), side_ids.end());
+    std::sort(w->begin(), w->end());
+    w->erase(std::unique(w->begin(), w->end()), w->end());
+    return *w;
   }
 
   // The words that the expansions of other abbreviations in the window
@@ -2036,9 +2112,24 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       const std::string derivation =
           StrCat("combination of ", codes.CodeAt(when[0]).code(), " and ",
                  codes.CodeAt(with[0]).code(), ": ", rule.note);
-      // A rule may name a subcategory ("I69.35"): the words of the evidence
-      // sentences choose the code (the side, here).
+      // A rule may name a subcategory ("I69.35"): the partner code's title
+      // chooses the code when it says more than the default (G81.91 "...
+      // affecting right dominant side" is I69.351), else the words of the
+      // evidence sentences (all of them: one may name another side).
       uint32_t assign = rule.assign;
+      if (!codes.CodeAt(assign).billable()) {
+        const uint32_t by_default = r.Specify(assign, {}).first;
+        for (uint32_t x : with) {
+          if (!codes.CodeAt(x).billable()) continue;
+          const absl::Span<const uint32_t> title = r.lexicon->TitleWords(x);
+          const uint32_t by_partner =
+              r.Specify(assign, WordIds(title.begin(), title.end())).first;
+          if (by_partner != by_default) {
+            assign = by_partner;
+            break;
+          }
+        }
+      }
       if (!codes.CodeAt(assign).billable()) {
         WordIds words;
         for (const CodeEvidence& ev : evidence) {

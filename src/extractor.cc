@@ -78,6 +78,13 @@ bool IsAscii(std::string_view s) {
   return true;
 }
 
+bool HasSmallLetter(std::string_view s) {
+  for (char c : s) {
+    if (c >= 'a' && c <= 'z') return true;
+  }
+  return false;
+}
+
 // Words that negate what follows within the sentence.
 bool IsClauseBreak(const Token& t) {
   const std::string_view n = t.norm;
@@ -120,6 +127,11 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
     words.clear();
     for (Lexicon::Match& match : matches) {
       if (match.subsumed && !options.keep_subsumed) continue;
+      // "hearing aids" is no AIDS, "pre-op" no PRES.
+      if (lex.acronym(match.entry) &&
+          HasSmallLetter(doc.text().substr(match.begin, match.end - match.begin))) {
+        continue;
+      }
       Mention m;
       m.begin = match.begin;
       m.end = match.end;

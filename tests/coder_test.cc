@@ -919,6 +919,18 @@ TEST(CoderTest, HandednessDecidesTheDominantSide) {
               ElementsAre("I69.352"));
   EXPECT_THAT(Codes("Assessment: History of CVA with residual right hemiparesis; left-handed."),
               ElementsAre("I69.353"));
+  // "Dominant" written beside the paralysis's side; both sides in the
+  // sentence (before: I69.359, side unspecified).
+  EXPECT_THAT(Codes("Assessment: Sequelae of L MCA cerebral infarction: R (dominant) "
+                    "hemiparesis."),
+              Contains("I69.351"));
+  EXPECT_THAT(Codes("Assessment: Old L MCA stroke - residual R hemiparesis (R dominant side)."),
+              Contains("I69.351"));
+  // ... and beside the other side: the hand.
+  EXPECT_THAT(Codes("Assessment: History of CVA with residual left hemiparesis, right dominant."),
+              Contains("I69.354"));
+  EXPECT_THAT(Codes("Assessment: Left nondominant hemiparesis following stroke."),
+              Contains("I69.354"));
 }
 
 TEST(CoderTest, AnIndexTermWithoutACodeTakesItsNotSpecifiedChild) {
@@ -988,6 +1000,29 @@ TEST(CoderTest, CommonOutpatientDiagnosesTakeTheirDefaults) {
   EXPECT_THAT(Codes("Assessment: Acute diverticulitis of sigmoid colon."), Contains("K57.32"));
   // The index lists only "Hypertriglyceridemia, essential" (before: nothing).
   EXPECT_THAT(Codes("Assessment: Hypertriglyceridemia, on fenofibrate."), Contains("E78.1"));
+}
+
+TEST(CoderTest, AnAcronymMustBeWrittenInCapitals) {
+  // Index main terms that are acronyms ("AIDS", "PRES", "POTS", "TRAPS")
+  // stem to everyday words. Before: B20 twice, I67.83, G90.A, M04.1.
+  EXPECT_THAT(Codes("Assessment: Presbycusis. Uses hearing aids."), Not(Contains("B20")));
+  EXPECT_THAT(Codes("Assessment: Dementia; needs aid with ADLs."), Not(Contains("B20")));
+  EXPECT_THAT(Codes("Assessment: Pre-op labs done; cleared for surgery."),
+              Not(Contains("I67.83")));
+  EXPECT_THAT(Codes("Assessment: Smokes pot occasionally."), Not(Contains("G90.A")));
+  EXPECT_THAT(Codes("Assessment: Trapped gas, bloating."), Not(Contains("M04.1")));
+  // Written in capitals they stand.
+  EXPECT_THAT(Codes("Assessment: AIDS, CD4 count 120, on ART."), Contains("B20"));
+  EXPECT_THAT(Codes("Assessment: PRES after tacrolimus, resolving."), Contains("I67.83"));
+  EXPECT_THAT(Codes("Assessment: POTS, on midodrine."), Contains("G90.A"));
+}
+
+TEST(CoderTest, AYearAfterSinceIsWhenAnOngoingConditionBegan) {
+  // Before: Z87.2, history of the ulcer (a past year near the mention).
+  EXPECT_THAT(Codes("Date of service: 03/10/2024. Assessment: Chronic sacral pressure ulcer, "
+                    "stage 4 (since 02/2023)."),
+              AllOf(Contains("L89.154"), Not(Contains("Z87.2"))));
+  EXPECT_THAT(Codes("Date of service: 03/10/2024. PMH: MI 2019."), Contains("I25.2"));
 }
 
 }  // namespace

@@ -266,6 +266,9 @@ TEST(ContextTest, NotHistorical) {
       {"Pain started 2 days ago.", "Pain", ""},
       {"History of MI, presents with new chest pain.", "chest pain", ""},
       {"Known CAD s/p PCI.", "CAD", ""},
+      // The reason for a referral is current, whatever history precedes it.
+      {"s/p L great toe amputation (2021, osteomyelitis) referred for R heel ulcer x 10 wks.",
+       "heel ulcer", ""},
   });
 }
 
@@ -287,6 +290,8 @@ TEST(ContextTest, Hypothetical) {
       {"Side effects include nausea.", "nausea", "Y"},
       {"In case of chest pain, take nitroglycerin.", "chest pain", "Y"},
       {"Fall precautions.", "Fall", "Y"},
+      {"Notify for fever, fall, wound change, intake <50%.", "fever", "Y"},
+      {"Notify MD if chest pain recurs.", "chest pain", "Y"},
   });
 }
 

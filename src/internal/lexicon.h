@@ -143,6 +143,8 @@ class Lexicon {
   bool incomplete_code(uint32_t entry) const {
     return entries_[entry].flags & kLexIncompleteCode;
   }
+  // The entry is an acronym that matches only when written in capitals.
+  bool acronym(uint32_t entry) const { return entries_[entry].flags & kLexAcronym; }
   std::string_view phrase(uint32_t entry) const;
   size_t entry_count() const { return entries_.size(); }
   size_t word_count() const { return words_.size(); }

@@ -144,6 +144,22 @@ std::vector<std::string_view> Alternatives(std::string_view title) {
   return out;
 }
 
+// True when `word` is one word of two or more capitals and digits, starting
+// with a capital ("AIDS", "PRES", "G6PD"), not a code ("A41").
+bool IsAcronym(std::string_view word) {
+  word = Trim(word);
+  if (word.size() < 2 || !(word[0] >= 'A' && word[0] <= 'Z')) return false;
+  int letters = 0;
+  for (char c : word) {
+    if (c >= 'A' && c <= 'Z') {
+      ++letters;
+    } else if (!(c >= '0' && c <= '9')) {
+      return false;
+    }
+  }
+  return letters >= 2;
+}
+
 // True when `part` is another form of a word of `first` ("failed" of
 // "Failure", "abdominal" of "Abdomen", "diabetic" of "Diabetes"): they share
 // their first four letters.
@@ -497,6 +513,8 @@ class LexiconCompiler {
         }
       }
     }
+    // A main term that is an acronym in capitals ("AIDS", "PRES").
+    if (is_main && IsAcronym(Alternatives(t.title)[0])) flags |= kLexAcronym;
     if (adds_words && code != kNone) {
       for (const PhraseWords& w : here) {
         Add(w, LexSource::kIndex, code, code2, flags,
@@ -668,7 +686,8 @@ class LexiconCompiler {
     // one-word curated variant matches the written form in any case (its
     // stem could be an everyday word: "mets" -> "met").
     x.flags = flags;
-    if (source == 1) {
+    // A curated variant written in capitals ("AIDS") likewise.
+    if (source == 1 || (v.size() == 1 && IsAcronym(variant))) {
       x.flags |= kExpansionRawUpper;
     } else if (v.size() == 1 && v[0].raw.size() <= 5) {
       x.flags |= kExpansionRaw;

@@ -192,6 +192,12 @@ std::vector<std::string> TitleStems(std::string_view text) {
       continue;
     }
     if (IsLexiconStopWord(w.stem)) continue;
+    // "nondominant" (G81.9-) is "non-dominant" (I69.-): one form for both.
+    if (w.raw == "nondominant") {
+      out.push_back(NormalizeLowerCaseLetters("non"));
+      out.push_back(NormalizeLowerCaseLetters("dominant"));
+      continue;
+    }
     out.push_back(std::move(w.stem));
   }
   return out;

@@ -218,6 +218,10 @@ enum class LexSource : uint8_t {
 
 // LexEntryRecord::flags
 inline constexpr uint8_t kLexIncompleteCode = 1 << 0;  // target ends in "-": more characters needed
+// The entry's one word is an acronym the index writes in capitals ("AIDS",
+// "PRES", "POTS"): its stem is an everyday word ("aid", "pre", "pot"), so the
+// chart must write it in capitals too.
+inline constexpr uint8_t kLexAcronym = 1 << 1;
 
 struct LexEntryRecord {
   uint32_t first_word;      // into kLexEntryWords
