@@ -1025,5 +1025,39 @@ TEST(CoderTest, AYearAfterSinceIsWhenAnOngoingConditionBegan) {
   EXPECT_THAT(Codes("Date of service: 03/10/2024. PMH: MI 2019."), Contains("I25.2"));
 }
 
+TEST(CoderTest, EverydayWordsNameNoCodeAlone) {
+  // Index main terms whose one word is everyday chart English. Before:
+  // M21.839, T75.89XA, T78.40XA, I74.9 (twice), Z38.2, G44.099.
+  EXPECT_THAT(Codes("Assessment: Labs plus CT ordered."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Sun exposure counseling given."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Allergic to penicillin (hives)."),
+              Not(Contains("T78.40XA")));
+  EXPECT_THAT(Codes("Assessment: Fibroids, s/p uterine artery embolization."),
+              Not(Contains("I74.9")));
+  EXPECT_THAT(Codes("Assessment: Gross hematuria, passing clots."), Not(Contains("I74.9")));
+  EXPECT_THAT(Codes("Assessment: Lives with daughter and her newborn."), IsEmpty());
+  EXPECT_THAT(Codes("Assessment: Renal transplant. Tac level 8.2, on tacrolimus."),
+              Not(Contains("G44.099")));
+  // Longer entries with these words stay.
+  EXPECT_THAT(Codes("Assessment: Passing clots, gross hematuria."), Contains("R31.0"));
+  EXPECT_THAT(Codes("Assessment: Allergic rhinitis due to pollen."), Contains("J30.1"));
+}
+
+TEST(CoderTest, LabAndImagingWordsAreNoDiagnoses) {
+  // "AST" expands to "aspartate aminotransferase", whose first word stemmed
+  // like "aspart" (insulin aspart, Z79.4); "rheumatoid factor" is a test,
+  // not "rheumatoid arthritis with rheumatoid factor" (M05.70); "intestinal
+  // loops" on imaging are no volvulus (K56.2); the retinal pigment epithelium
+  // is no pigmentation disorder (L81.9).
+  EXPECT_THAT(Codes("Assessment: elevated AST."), AllOf(Contains("R74.01"), Not(Contains("Z79.4"))));
+  EXPECT_THAT(Codes("Assessment: Rheumatoid factor was positive."), Not(Contains("M05.70")));
+  EXPECT_THAT(Codes("Assessment: distended intestinal loops on x-ray."), Not(Contains("K56.2")));
+  EXPECT_THAT(Codes("Assessment: retinal pigment epithelium detachment."), Not(Contains("L81.9")));
+  // The drug and the disease stay.
+  EXPECT_THAT(Codes("Assessment: Type 2 DM on insulin aspart with meals."), Contains("Z79.4"));
+  EXPECT_THAT(Codes("Assessment: Rheumatoid arthritis with rheumatoid factor, on methotrexate."),
+              Contains(StartsWith("M05")));
+}
+
 }  // namespace
 }  // namespace chartcoder

@@ -514,7 +514,11 @@ class LexiconCompiler {
       }
     }
     // A main term that is an acronym in capitals ("AIDS", "PRES").
-    if (is_main && IsAcronym(Alternatives(t.title)[0])) flags |= kLexAcronym;
+    if (is_main) {
+      std::string_view first = Alternatives(t.title)[0];
+      if (first.ends_with(" NEC")) first.remove_suffix(4);  // "TAC NEC"
+      if (IsAcronym(first)) flags |= kLexAcronym;
+    }
     if (adds_words && code != kNone) {
       for (const PhraseWords& w : here) {
         Add(w, LexSource::kIndex, code, code2, flags,
