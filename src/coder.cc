@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <set>
 #include <utility>
@@ -13,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "src/internal/chart_words.h"
+#include "src/internal/code_titles.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/profile_builder.h"
@@ -440,35 +440,12 @@ double SourceWeight(LexiconSource s) {
 }  // namespace
 
 // What a title says of the encounter (the 7th character of injuries).
-namespace {
-
-// Contains(s, part), searching for the byte part[key] (a letter rarer in code
-// titles than the phrase's first: 'q' of "sequela", not 's') and comparing
-// the phrase around each one. Titles are read once per descendant of every
-// code a mention names.
-bool ContainsBy(std::string_view s, std::string_view part, size_t key) {
-  const char c = part[key];
-  for (size_t from = key; from < s.size();) {
-    const void* hit = std::memchr(s.data() + from, c, s.size() - from);
-    if (hit == nullptr) return false;
-    const size_t p = static_cast<size_t>(static_cast<const char*>(hit) - s.data());
-    if (p - key + part.size() <= s.size() &&
-        std::memcmp(s.data() + p - key, part.data(), part.size()) == 0) {
-      return true;
-    }
-    from = p + 1;
-  }
-  return false;
-}
-
-}  // namespace
-
 struct EncounterTitle {
-  explicit EncounterTitle(std::string_view desc)
-      : initial(ContainsBy(desc, "initial encounter", 12)),  // the 'u'
-        later(ContainsBy(desc, "subsequent encounter", 5) || ContainsBy(desc, "sequela", 2)),
-        closed(ContainsBy(desc, "closed fracture", 7)),     // the 'f'
-        routine(ContainsBy(desc, "routine healing", 14)) {}  // the 'g'
+  explicit EncounterTitle(const internal::CodeTitleFacts& f)
+      : initial(f.has(internal::kTitleInitialEncounter)),
+        later(f.has(internal::kTitleLaterEncounter)),
+        closed(f.has(internal::kTitleClosedFracture)),
+        routine(f.has(internal::kTitleRoutineHealing)) {}
   bool initial, later, closed, routine;
 };
 
@@ -532,6 +509,27 @@ bool IsDefaultTitle(std::string_view d) {
   return Contains(d, "unspecified") || Contains(d, "Unspecified") || Contains(d, "without");
 }
 
+// Calls f(i) for each piece of evidence that is the first with its span
+// (begin, end), in order: the same words twice count once. (Evidence lists
+// are short: compared in turn; a long one goes through a set.)
+template <typename F>
+void ForEachFirstOfItsSpan(const std::vector<CodeEvidence>& evidence, F f) {
+  if (evidence.size() > 32) {
+    std::set<std::pair<uint32_t, uint32_t>> seen;
+    for (size_t i = 0; i < evidence.size(); ++i) {
+      if (seen.insert({evidence[i].begin, evidence[i].end}).second) f(i);
+    }
+    return;
+  }
+  for (size_t i = 0; i < evidence.size(); ++i) {
+    bool first = true;
+    for (size_t j = 0; j < i && first; ++j) {
+      first = evidence[j].begin != evidence[i].begin || evidence[j].end != evidence[i].end;
+    }
+    if (first) f(i);
+  }
+}
+
 struct LearnedCode {
   uint32_t code = kNoCode;
   double precision = 0;
@@ -561,6 +559,7 @@ struct Coder::Rep {
   std::vector<BmiRange> bmi;         // adult BMI codes (Z68.1 .. Z68.45)
   std::vector<std::string> weight_diagnoses = {"E66", "E40", "E41", "E42", "E43",
                                                "E44", "E45", "E46", "R63.6", "R64"};
+  std::vector<std::string> weight_diagnosis_keys;  // undotted (built at Create)
 
   // Word ids for the dominance default (Official Guidelines I.C.6.a: a
   // paralysis of the left side is of the non-dominant side and of the right
@@ -573,6 +572,15 @@ struct Coder::Rep {
 
   const CodeSet& codes() const { return *options.code_set; }
   Code At(uint32_t id) const { return codes().CodeAt(id); }
+
+  // The title facts of every code, by id (built once at Create): what Refine
+  // and Specify test of each descendant of a category.
+  std::vector<internal::CodeTitleFacts> title_facts;
+  uint32_t severity_id = internal::kNone;  // the word "severity"
+  void InitTitleFacts() {
+    title_facts = internal::ComputeCodeTitleFacts(codes(), *lexicon);
+    severity_id = lexicon->WordId(internal::NormalizeLexiconWord("severity"));
+  }
 
   void InitDominance() {
     auto id = [&](std::string_view w) { return lexicon->WordId(internal::NormalizeLexiconWord(w)); };
@@ -882,15 +890,27 @@ struct Coder::Rep {
     return it == secondary_of_category.end() ? kNoCode : it->second;
   }
 
+  // (After InitTitleFacts: a title's phrases are parsed only when its facts
+  // say it has the words they start at.)
   void InitWithoutPhrases() {
     const uint32_t n = static_cast<uint32_t>(codes().code_count());
     for (uint32_t id = 0; id < n; ++id) {
-      WordIds w = ComputeWithoutPhrase(At(id).description());
-      if (!w.empty()) without_phrases.emplace(id, std::move(w));
-      WordIds denied = ComputeNotPhrase(At(id).description());
-      if (!denied.empty()) not_phrases.emplace(id, std::move(denied));
-      std::vector<std::pair<uint32_t, uint32_t>> p = ComputeSitePairs(At(id).description());
-      if (!p.empty()) site_pairs.emplace(id, std::move(p));
+      const internal::CodeTitleFacts& f = title_facts[id];
+      const std::string_view desc = At(id).description();
+      if (f.has(internal::kTitleWithoutSpace)) {
+        WordIds w = ComputeWithoutPhrase(desc);
+        if (!w.empty()) without_phrases.emplace(id, std::move(w));
+        WordIds list = WithoutList(desc);
+        if (!list.empty()) without_lists.emplace(id, std::move(list));
+      }
+      if (f.has(internal::kTitleCommaNot)) {
+        WordIds denied = ComputeNotPhrase(desc);
+        if (!denied.empty()) not_phrases.emplace(id, std::move(denied));
+      }
+      if (f.has(internal::kTitleAnd)) {
+        std::vector<std::pair<uint32_t, uint32_t>> p = ComputeSitePairs(desc);
+        if (!p.empty()) site_pairs.emplace(id, std::move(p));
+      }
     }
   }
 
@@ -992,6 +1012,15 @@ struct Coder::Rep {
     return out;
   }
 
+  // WithoutList of code `id`'s title, computed at Create for every title
+  // that has "without ".
+  absl::flat_hash_map<uint32_t, WordIds> without_lists;
+  const WordIds& WithoutListOf(uint32_t id) const {
+    static const WordIds* const kNoWords = new WordIds();
+    auto it = without_lists.find(id);
+    return it == without_lists.end() ? *kNoWords : it->second;
+  }
+
   // Whether the title of `other` has every content word that the title of
   // `id` has before its "without".
   bool SaysWhatPrecedesWithout(uint32_t id, uint32_t other) const {
@@ -1008,11 +1037,18 @@ struct Coder::Rep {
   // failure" when the sentence says "with heart failure").
   bool TitleDenies(const Code& d, const WordIds& sentence_words) const {
     if (sentence_words.empty()) return false;
-    if (auto it = not_phrases.find(d.id()); it != not_phrases.end()) {
-      bool all = true;
-      for (uint32_t w : it->second) all &= Has(sentence_words, w);
-      if (all) return true;
+    // (Only a title with ", not " has a not-phrase, only one with "without "
+    // a without-phrase.)
+    const internal::CodeTitleFacts& f = title_facts[d.id()];
+    if (!f.has(internal::kTitleCommaNot | internal::kTitleWithoutSpace)) return false;
+    if (f.has(internal::kTitleCommaNot)) {
+      if (auto it = not_phrases.find(d.id()); it != not_phrases.end()) {
+        bool all = true;
+        for (uint32_t w : it->second) all &= Has(sentence_words, w);
+        if (all) return true;
+      }
     }
+    if (!f.has(internal::kTitleWithoutSpace)) return false;
     const WordIds& without = WithoutPhrase(d);
     for (uint32_t w : without) {
       if (!Has(sentence_words, w)) return false;
@@ -1025,9 +1061,13 @@ struct Coder::Rep {
   // category whose added title words the sentence all has (E11.9 with
   // "hyperglycemia" in the sentence is E11.65; F02.80 with "moderate" and
   // "agitation" is F02.B11).
+  // Whether Refine may give another code than `id` (a default title);
+  // otherwise it gives `id`, whatever the words.
+  bool IsRefinable(uint32_t id) const { return title_facts[id].has(internal::kTitleDefault); }
   std::pair<uint32_t, std::string> Refine(uint32_t id, const WordIds& sentence_words) const {
+    const internal::CodeTitleFacts& facts = title_facts[id];
+    if (!IsRefinable(id)) return {id, ""};
     Code c = At(id);
-    if (!IsDefaultTitle(c.description())) return {id, ""};
     Code category = c;
     while (auto p = category.parent()) category = *p;
     // What the default says, less what it says is absent and its
@@ -1041,9 +1081,7 @@ struct Coder::Rep {
       if (auto it = not_phrases.find(c.id()); it != not_phrases.end()) {
         drop.insert(drop.end(), it->second.begin(), it->second.end());
       }
-      if (Contains(c.description(), "unspecified severity")) {
-        drop.push_back(lexicon->WordId(internal::NormalizeLexiconWord("severity")));
-      }
+      if (facts.has(internal::kTitleUnspecifiedSeverity)) drop.push_back(severity_id);
       std::sort(drop.begin(), drop.end());
       for (uint32_t w : title) {
         if (!Has(drop, w)) base.push_back(w);
@@ -1051,23 +1089,39 @@ struct Coder::Rep {
     }
     uint32_t best = id;
     size_t best_matched = 0;
+    const bool residual_default = facts.has(internal::kTitleResidual);
+    // The descendants of a category are the ids after it; their title facts
+    // rule out most of them without reading their titles: a descendant's
+    // signature must have every bit of the base words', and (unless words
+    // may be excused: a "without" list, a site pair) no bit that neither the
+    // base words nor the sentence has.
+    const uint64_t base_signature = internal::WordSignature(base);
+    const uint64_t said = base_signature | internal::WordSignature(sentence_words);
+    const uint32_t first = category.id() + 1;
+    const uint32_t end = first + static_cast<uint32_t>(category.descendant_count());
     std::vector<uint32_t> extra;
-    const bool residual_default = internal::IsResidualTitle(c.description());
-    for (const Code& d : category.descendants()) {
-      if (!d.billable() || d.id() == id) continue;
-      const absl::Span<const uint32_t> words = lexicon->TitleWords(d.id());
-      // It must say everything `c` says, and more (tested first: it rules out
-      // most descendants, and costs less than TitleDenies).
+    for (uint32_t did = first; did < end; ++did) {
+      const internal::CodeTitleFacts& f = title_facts[did];
+      if (!f.has(internal::kTitleBillable) || did == id || !f.MayHaveAll(base_signature) ||
+          (!f.has(internal::kTitleWithoutSpace | internal::kTitleAnd) && (f.words & ~said) != 0)) {
+        continue;
+      }
+      const Code d = At(did);
+      const absl::Span<const uint32_t> words = lexicon->TitleWords(did);
+      // It must say everything `c` says, and more.
       if (!std::includes(words.begin(), words.end(), base.begin(), base.end())) continue;
-      if (TitleDenies(d, sentence_words)) continue;
-      extra.clear();
-      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
-                          std::back_inserter(extra));
+      // The words it adds (more than 4 rule it out, unless its "without"
+      // list takes them away).
+      extra.resize(words.size());
+      const size_t added =
+          std::set_difference(words.begin(), words.end(), base.begin(), base.end(), extra.begin()) -
+          extra.begin();
+      extra.resize(added);
       // What its title says is absent the sentence need not say: F02.80 with
       // "mild" is F02.A0 "..., mild, without behavioral disturbance, psychotic
       // disturbance, mood disturbance, and anxiety".
-      if (extra.size() > 1 && Contains(d.description(), "without ")) {
-        const WordIds absent = WithoutList(d.description());
+      if (extra.size() > 1 && f.has(internal::kTitleWithoutSpace)) {
+        const WordIds& absent = WithoutListOf(did);
         extra.erase(std::remove_if(extra.begin(), extra.end(),
                                    [&](uint32_t w) { return Has(absent, w); }),
                     extra.end());
@@ -1075,9 +1129,11 @@ struct Coder::Rep {
       if (extra.empty() || extra.size() > 4) continue;
       bool all = true;
       for (uint32_t w : extra) {
-        all = all && (Has(sentence_words, w) || Excused(d.id(), w, sentence_words));
+        all = all && (Has(sentence_words, w) || Excused(did, w, sentence_words));
       }
       if (!all) continue;
+      // (Tested after the word tests, which rule out most descendants.)
+      if (TitleDenies(d, sentence_words)) continue;
       // A residual ("Other ...", "... of other arteries") is for a condition
       // the chart names and the classification does not: words of its title
       // in the sentence ("temporal artery" beside atherosclerosis) do not
@@ -1085,7 +1141,7 @@ struct Coder::Rep {
       // a site or type like any other (M86.60 "Other chronic osteomyelitis,
       // unspecified site" -> M86.672). (Tested last: a title search costs
       // more than the word tests above, which rule out most descendants.)
-      if (!residual_default && internal::IsResidualTitle(d.description())) continue;
+      if (!residual_default && f.has(internal::kTitleResidual)) continue;
       // On a tie, the code nearest the default in the tree (G40.909 "not
       // intractable" -> G40.919, not G40.804 "other epilepsy").
       auto shared = [&](const Code& x) {
@@ -1120,34 +1176,35 @@ struct Coder::Rep {
     double default_score = -1e9;
     uint32_t default_id = kNoCode;
     std::vector<uint32_t> extra;
-    for (const Code& d : c.descendants()) {
-      if (!d.billable()) continue;
+    // The descendants are the ids after `id`; what is read of their titles
+    // is in their title facts.
+    const uint32_t end = id + 1 + static_cast<uint32_t>(c.descendant_count());
+    for (uint32_t did = id + 1; did < end; ++did) {
+      const internal::CodeTitleFacts& f = title_facts[did];
+      if (!f.has(internal::kTitleBillable)) continue;
+      const Code d = At(did);
       const bool denied = TitleDenies(d, sentence_words);
       // A 7th character is chosen apart (SeventhCharacter): here its code
       // competes with the words of the code it extends, so that "initial
       // encounter for closed fracture" does not weigh against "left wrist".
-      const bool seventh = d.is_seventh_character_expansion();
-      int matched = AddedWords(lexicon->TitleWords(seventh ? d.parent()->id() : d.id()), base,
+      const bool seventh = f.has(internal::kTitleSeventhExpansion);
+      int matched = AddedWords(lexicon->TitleWords(seventh ? d.parent()->id() : did), base,
                                sentence_words, &extra);
-      const std::string_view desc = d.description();
-      const EncounterTitle encounter(desc);
-      const bool unspecified =
-          ContainsBy(desc, "unspecified", 3) || Contains(desc, "Unspecified");
+      const EncounterTitle encounter(f);
+      const bool unspecified = f.has(internal::kTitleUnspecified);
       // A title that denies what a sibling says ("without ...", "not
       // intractable") is what the chart means when it says neither.
-      const bool without = Contains(desc, "without") || Contains(desc, "not intractable");
+      const bool without = f.has(internal::kTitleWithout | internal::kTitleNotIntractable);
       // The default a coder takes when the chart says no more: "uncomplicated"
       // (F17.210), then "unspecified", and the initial encounter for a 7th
       // character.
-      const bool uncomplicated = ContainsBy(desc, "uncomplicated", 5) ||
-                                 (without && Contains(desc, "without complication")) ||
-                                 ContainsBy(desc, "not having achieved remission", 6);
+      const bool uncomplicated = f.has(internal::kTitleUncomplicated);
       // A descendant is chosen for its words only when the sentence has at
       // least two thirds of what its title adds (laterality, type, stage...);
       // otherwise the default child stands.
       const double support =
           extra.empty() ? 0 : static_cast<double>(matched) / static_cast<double>(extra.size());
-      const double depth_penalty = 0.001 * d.depth();
+      const double depth_penalty = 0.001 * f.depth;
       if (matched > 0 && support >= 0.66 && !denied) {
         int matched_near = 0;
         if (near != nullptr) {
@@ -1205,7 +1262,7 @@ struct Coder::Rep {
     for (const Code& d : At(parent).children()) {
       if (!d.billable()) continue;
       int matched = AddedWords(lexicon->TitleWords(d.id()), base, sentence_words, &extra);
-      const EncounterTitle e(d.description());
+      const EncounterTitle e(title_facts[d.id()]);
       // "Subsequently" alone is no subsequent encounter.
       if (e.later && matched < 2 && !(extra.size() == 1 && matched == 1)) matched = 0;
       const double score = 2.0 * matched - 0.3 * static_cast<double>(extra.size() - matched) +
@@ -1249,7 +1306,9 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
   const CodeSet& codes = *options.code_set;
   rep->lexicon = std::move(lexicon);
   rep->InitDominance();
+  rep->InitTitleFacts();
   rep->InitWithoutPhrases();
+  for (const std::string& p : rep->weight_diagnoses) rep->weight_diagnosis_keys.push_back(Undot(p));
   rep->InitSecondarySites();
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
@@ -1771,18 +1830,26 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     // Refining a code that is already billable looks only near the mention;
     // completing a header code may use the whole sentence.
     const uint32_t near_from = m.begin > 48 ? m.begin - 48 : 0, near_to = m.end + 64;
-    const WordIds& near =
-        r.SentenceWords(doc, sentences[m.sentence], &token_words, near_from, near_to);
+    // (Computed when first asked for: refining a code that is no default
+    // reads no words.)
+    const WordIds* near_words = nullptr;
+    auto near = [&]() -> const WordIds& {
+      if (near_words == nullptr) {
+        near_words = &r.SentenceWords(doc, sentences[m.sentence], &token_words, near_from, near_to);
+      }
+      return *near_words;
+    };
     // Refining a default: words that only another mention's abbreviation put
     // in the window ("chronic" of "CKD 3a" beside "afib") refine nothing.
     auto refine_near = [&](uint32_t from) {
-      std::pair<uint32_t, std::string> got = r.Refine(from, near);
+      if (!r.IsRefinable(from)) return std::pair<uint32_t, std::string>(from, "");
+      std::pair<uint32_t, std::string> got = r.Refine(from, near());
       if (got.first == from) return got;
       const WordIds foreign =
           r.ForeignExpansionWords(doc, m, *all, &token_words, near_from, near_to);
       if (foreign.empty()) return got;
       WordIds own;
-      std::set_difference(near.begin(), near.end(), foreign.begin(), foreign.end(),
+      std::set_difference(near().begin(), near().end(), foreign.begin(), foreign.end(),
                           std::back_inserter(own));
       return r.Refine(from, own);
     };
@@ -1792,11 +1859,11 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     auto specify = [&](uint32_t from) {
       const WordIds& sentence_words = words_of(m.sentence);
       const WordIds other = r.OtherMentionsTypes(doc, m, *all, &token_words);
-      if (other.empty()) return r.Specify(from, sentence_words, &near);
+      if (other.empty()) return r.Specify(from, sentence_words, &near());
       WordIds own;
       std::set_difference(sentence_words.begin(), sentence_words.end(), other.begin(),
                           other.end(), std::back_inserter(own));
-      return r.Specify(from, own, &near);
+      return r.Specify(from, own, &near());
     };
     auto [billable, how] =
         codes.CodeAt(code).billable() ? refine_near(code) : specify(code);
@@ -2114,11 +2181,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   auto score_of = [](const Candidate& c) {
     double miss = 1.0;
     // Several mentions raise confidence; the same words twice count once.
-    std::set<std::pair<uint32_t, uint32_t>> seen;
-    for (const CodeEvidence& ev : c.evidence) {
-      if (!seen.insert({ev.begin, ev.end}).second) continue;
-      miss *= 1.0 - ev.weight;
-    }
+    ForEachFirstOfItsSpan(c.evidence, [&](size_t i) { miss *= 1.0 - c.evidence[i].weight; });
     return std::min(0.99, 1.0 - miss);
   };
 
@@ -2286,7 +2349,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     for (const auto& [code, c] : candidates) {
       if (c.dropped) continue;
       const std::string_view key = codes.CodeAt(code).key();
-      for (const std::string& p : r.weight_diagnoses) weight_dx |= StartsWith(key, Undot(p));
+      for (const std::string& p : r.weight_diagnosis_keys) weight_dx |= StartsWith(key, p);
     }
     if (weight_dx) {
       const auto tokens = doc.tokens();
@@ -2345,10 +2408,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                        return p.weight > q.weight;
                      });
     // One piece of evidence per distinct span.
-    std::set<std::pair<uint32_t, uint32_t>> seen;
-    for (CodeEvidence& ev : c.evidence) {
-      if (seen.insert({ev.begin, ev.end}).second) a.evidence.push_back(std::move(ev));
-    }
+    // (Moving a piece leaves its span for the comparisons after it.)
+    ForEachFirstOfItsSpan(c.evidence,
+                          [&](size_t i) { a.evidence.push_back(std::move(c.evidence[i])); });
     a.evidence_count = static_cast<uint32_t>(a.evidence.size());
     out.push_back(std::move(a));
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -107,6 +108,29 @@ TEST(CoderTest, AffirmedDiagnosesAreCoded) {
               Contains("F33.1"));
   EXPECT_THAT(Codes("Assessment: Type 2 diabetes mellitus with diabetic polyneuropathy."),
               Contains("E11.42"));
+}
+
+// Each distinct span is one piece of evidence and counts once in the score,
+// for a short evidence list and a long one (compared in turn, or in a set).
+TEST(CoderTest, EvidenceIsOnePiecePerSpanForShortAndLongLists) {
+  for (int n : {3, 40}) {
+    std::string text = "Assessment:\n";
+    for (int i = 0; i < n; ++i) text += "Essential hypertension.\n";
+    const std::vector<AssignedCode> codes = Assign(text);
+    ASSERT_EQ(codes.size(), 1u) << n;
+    const AssignedCode& a = codes[0];
+    EXPECT_EQ(a.code, "I10");
+    ASSERT_EQ(a.evidence.size(), static_cast<size_t>(n));
+    EXPECT_EQ(a.evidence_count, static_cast<uint32_t>(n));
+    std::set<std::pair<uint32_t, uint32_t>> spans;
+    double miss = 1.0;
+    for (const CodeEvidence& ev : a.evidence) {
+      spans.insert({ev.begin, ev.end});
+      miss *= 1.0 - ev.weight;
+    }
+    EXPECT_EQ(spans.size(), static_cast<size_t>(n));
+    EXPECT_NEAR(a.score, std::min(0.99, 1.0 - miss), 1e-12) << n;
+  }
 }
 
 TEST(CoderTest, NumeralsAfterTypeStageAndClassAreRead) {
