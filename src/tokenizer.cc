@@ -535,7 +535,8 @@ class Analysis {
         // "C. diff", "E. coli": a capital initial before a lower-case word is
         // a genus, not an outline letter ("A. Hypertension", "b. asthma").
         const char first = OriginalFirst(k);
-        if (first >= 'A' && first <= 'Z' && k + 2 < raws_.size() && IsAlphaWord(k + 2)) {
+        if (first >= 'A' && first <= 'Z' && IsPunct(k + 1, '.') && k + 2 < raws_.size() &&
+            IsAlphaWord(k + 2)) {
           const char next = OriginalFirst(k + 2);
           if (next >= 'a' && next <= 'z') return 0;
         }

@@ -1082,5 +1082,23 @@ TEST(CoderTest, MoreEverydayWordsNameNoCodeAlone) {
   EXPECT_THAT(Codes("Assessment: High-grade PIN on prostate biopsy."), Contains("N42.31"));
 }
 
+TEST(CoderTest, SpecialtyConditionsInEverydayWords) {
+  // Before: K52.9 (colitis alone), I96 (gangrene, from "necrosis"), E11.9,
+  // D68.69, D70.9, J40 ("not specified as acute or chronic" matched a
+  // bronchitis said to be both).
+  EXPECT_THAT(Codes("Assessment: Crohn's colitis with rectal bleeding."),
+              AllOf(Contains(StartsWith("K50.1")), Not(Contains("K52.9"))));
+  EXPECT_THAT(Codes("Assessment: Crohn's ileitis."), Contains(StartsWith("K50.0")));
+  EXPECT_THAT(Codes("Assessment: Avascular necrosis of the left femoral head."),
+              AllOf(Contains("M87.052"), Not(Contains("I96"))));
+  EXPECT_THAT(Codes("Assessment: AVN of the right femoral head."), Contains("M87.051"));
+  EXPECT_THAT(Codes("Assessment: Steroid-induced diabetes, on insulin."), Contains("E09.9"));
+  EXPECT_THAT(Codes("Assessment: Hypercoagulable state, factor V Leiden heterozygote."),
+              Contains("D68.51"));
+  EXPECT_THAT(Codes("Assessment: Agranulocytosis due to chemotherapy."), Contains("D70.1"));
+  EXPECT_THAT(Codes("Assessment: Chronic bronchitis with acute exacerbation."),
+              Not(Contains("J40")));
+}
+
 }  // namespace
 }  // namespace chartcoder

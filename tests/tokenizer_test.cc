@@ -198,7 +198,8 @@ TEST(TokenizerTest, AGenusInitialAtLineStartIsNoListMarker) {
   // "C. diff", "E. coli": a capital initial before a lower-case species name
   // is the organism's genus, not an outline letter ("A. Hypertension",
   // "b. asthma").
-  Document d = Analyze("Problems:\nC. diff colitis\nE. coli UTI\nA. Hypertension\nb. asthma");
+  Document d = Analyze(
+      "Problems:\nC. diff colitis\nE. coli UTI\nA. Hypertension\nb. asthma\nC) gout");
   for (std::string_view word : {"diff", "coli"}) {
     const Token* t = Find(d, word);
     ASSERT_NE(t, nullptr) << word;
@@ -208,7 +209,7 @@ TEST(TokenizerTest, AGenusInitialAtLineStartIsNoListMarker) {
     const Token* t = Find(d, marker);
     EXPECT_TRUE(t == nullptr || !t->is(kTokenListMarker)) << marker;
   }
-  for (std::string_view item : {"Hypertension", "asthma"}) {
+  for (std::string_view item : {"Hypertension", "asthma", "gout"}) {
     const Token* t = Find(d, item);
     ASSERT_NE(t, nullptr) << item;
     EXPECT_TRUE(t->is(kTokenListItemStart)) << item;

@@ -83,6 +83,23 @@ PhraseWords PhraseToWords(std::string_view text, bool drop_without_clause) {
   for (size_t i = 0; i < words.size(); ++i) {
     const std::string& w = words[i].stem;
     if (drop_without_clause && w == "without") break;
+    // "..., not specified as acute or chronic" (J40): the words of that clause,
+    // up to the next comma, are what the title says the chart does not say
+    // ("..., not specified as Sjögren's, right eye" keeps "right eye").
+    if (drop_without_clause && w == "not" && i + 1 < words.size() &&
+        words[i + 1].stem.starts_with("specifi")) {
+      size_t k = i + 1;
+      while (k + 1 < words.size() &&
+             std::string_view(required_text)
+                     .substr(words[k].end, words[k + 1].begin - words[k].end)
+                     .find(',') == std::string_view::npos) {
+        ++k;
+      }
+      i = k;  // the loop's ++i moves past the clause
+      if (group_open) ++group;
+      group_open = false;
+      continue;
+    }
     // A comma or semicolon between words closes the group.
     if (i > 0 && group_open) {
       std::string_view between = std::string_view(required_text)
