@@ -1100,5 +1100,14 @@ TEST(CoderTest, SpecialtyConditionsInEverydayWords) {
               Not(Contains("J40")));
 }
 
+TEST(CoderTest, TheDegreeOfMalnutritionNeedsNoWordDegree) {
+  // "Malnutrition, degree, moderate" groups the degrees under a codeless
+  // "degree" that charts never write. Before: E46 (unspecified).
+  EXPECT_THAT(Codes("Assessment: Moderate malnutrition, BMI 17."), Contains("E44.0"));
+  EXPECT_THAT(Codes("Assessment: Malnutrition, mild."), Contains("E44.1"));
+  EXPECT_THAT(Codes("Assessment: Severe malnutrition."), Contains("E43"));
+  EXPECT_THAT(Codes("Assessment: Malnutrition."), Contains("E46"));
+}
+
 }  // namespace
 }  // namespace chartcoder

@@ -492,6 +492,9 @@ class LexiconCompiler {
     // etiology's own entry, never from these words.
     if (!is_main && Contains(lower, "elsewhere")) return;
     std::vector<PhraseWords> own = TitleWords(t.title);
+    // "Malnutrition, degree, moderate": a codeless "degree" only groups its
+    // children; charts write "moderate malnutrition".
+    if (!is_main && t.code.empty() && lower == "degree") own = {PhraseWords()};
     PhraseWords nemod = PhraseToWords(t.nemod, false);
     std::vector<PhraseWords> here;
     if (is_main) {
