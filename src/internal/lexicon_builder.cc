@@ -394,6 +394,8 @@ class LexiconCompiler {
 
   void AddTabular() {
     const ParsedTabular& t = *src_.tabular;
+    // The word a "Fracture of ..." code's inclusion terms may lack (below).
+    const PhraseWords fracture = PhraseToWords("fracture", false);
     for (size_t i = 0; i < t.codes.size(); ++i) {
       const ParsedCode& c = t.codes[i];
       const uint32_t id = (*src_.code_ids)[i];
@@ -413,7 +415,6 @@ class LexiconCompiler {
           // "Fracture of patella", "Knee cap": the part names the fracture
           // only with the word.
           if (c.description.starts_with("Fracture of")) {
-            const PhraseWords fracture = PhraseToWords("fracture", false);
             if (std::find(w.required.begin(), w.required.end(), fracture.required[0]) ==
                 w.required.end()) {
               w.Append(fracture);
