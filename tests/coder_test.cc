@@ -1110,4 +1110,34 @@ TEST(CoderTest, TheDegreeOfMalnutritionNeedsNoWordDegree) {
 }
 
 }  // namespace
+TEST(CoderTest, AnIndexSubtermWithoutXIsReachedWhenTheChartSaysWithoutX) {
+  // "Migraine, without aura" (G43.009) is not the default of "Migraine"
+  // (G43.909). Before, the chart's "without" ended the clause and only the
+  // default was reachable.
+  EXPECT_THAT(Codes("Assessment: Migraine without aura."),
+              AllOf(Contains("G43.009"), Not(Contains("G43.909"))));
+  EXPECT_THAT(Codes("Assessment: Migraine, no aura."), Contains("G43.009"));
+  EXPECT_THAT(Codes("Assessment: Migraine with aura."), Contains("G43.109"));
+  EXPECT_THAT(Codes("Assessment: Concussion without loss of consciousness, initial encounter."),
+              Contains("S06.0X0A"));
+  EXPECT_THAT(Codes("Assessment: Concussion w/o LOC."), Contains("S06.0X0A"));
+  EXPECT_THAT(Codes("Assessment: Vomiting without nausea."), Contains("R11.11"));
+  EXPECT_THAT(Codes("Assessment: Lumbar spondylosis without myelopathy or radiculopathy."),
+              Contains("M47.816"));
+  EXPECT_THAT(Codes("Assessment: Cervical spondylosis without myelopathy."), Contains("M47.812"));
+  // Words of subterms below "without aura" may follow it; those above may not.
+  EXPECT_THAT(Codes("Assessment: Intractable migraine without aura with status migrainosus."),
+              Contains("G43.011"));
+  // "Concussion, with, no loss of consciousness" reads like "without".
+  EXPECT_THAT(Codes("Assessment: Concussion with loss of consciousness."),
+              Not(Contains("S06.0X0A")));
+  // The words after "without" are still negated: no code of their own.
+  EXPECT_THAT(Codes("Assessment: Cervical spondylosis without myelopathy."),
+              Not(Contains("G95.9")));
+  // The subterm's words must be on both sides of the "without".
+  EXPECT_THAT(Codes("Assessment: Aura without migraine."), Not(Contains("G43.009")));
+  // A "without" subterm is no entry of its own outside "without".
+  EXPECT_THAT(Codes("Assessment: Migraine. Aura reported."), Not(Contains("G43.009")));
+}
+
 }  // namespace chartcoder
