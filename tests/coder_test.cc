@@ -1140,4 +1140,13 @@ TEST(CoderTest, AnIndexSubtermWithoutXIsReachedWhenTheChartSaysWithoutX) {
   EXPECT_THAT(Codes("Assessment: Migraine. Aura reported."), Not(Contains("G43.009")));
 }
 
+TEST(CoderTest, AWordBeforeAndAfterATitlesWithoutStaysItsWord) {
+  // M06.00 "Rheumatoid arthritis without rheumatoid factor, unspecified
+  // site": "rheumatoid" is said before the "without" too. Before, Refine took
+  // it for a word the title denies and moved to M06.9, whose only word beyond
+  // "arthritis" is "rheumatoid".
+  EXPECT_THAT(Codes("Assessment: Seronegative rheumatoid arthritis."),
+              AllOf(Contains("M06.00"), Not(Contains("M06.9"))));
+}
+
 }  // namespace chartcoder
