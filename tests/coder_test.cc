@@ -1149,4 +1149,16 @@ TEST(CoderTest, AWordBeforeAndAfterATitlesWithoutStaysItsWord) {
               AllOf(Contains("M06.00"), Not(Contains("M06.9"))));
 }
 
+TEST(CoderTest, MoreEverydayFormsOfChronicConditions) {
+  // Before: H35.30, nothing for "AMD", N40.0, and no Z79.891.
+  EXPECT_THAT(Codes("Assessment: Dry macular degeneration, both eyes."),
+              Contains(StartsWith("H35.313")));
+  EXPECT_THAT(Codes("Assessment: Wet AMD of the left eye."), Contains(StartsWith("H35.322")));
+  EXPECT_THAT(Codes("Assessment: BPH with LUTS."), Contains("N40.1"));
+  EXPECT_THAT(Codes("Assessment: Chronic low back pain, on chronic opioid therapy."),
+              Contains("Z79.891"));
+  // An opioid named alone is no long-term use.
+  EXPECT_THAT(Codes("Assessment: Opioid overdose, naloxone given."), Not(Contains("Z79.891")));
+}
+
 }  // namespace chartcoder
