@@ -141,6 +141,18 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
           HasSmallLetter(doc.text().substr(match.begin, match.end - match.begin))) {
         continue;
       }
+      // Two entries that name one code over the same words ("Pain, low back"
+      // and "Lumbago" for "low back pain") make one mention.
+      if (!match.subsumed) {
+        const uint32_t code_id = lex.code(match.entry);
+        bool repeated = false;
+        for (size_t i = out.size(); i-- > 0 && out[i].sentence == si && !repeated;) {
+          const Mention& o = out[i];
+          repeated = !o.subsumed && o.code_id == code_id && o.begin == match.begin &&
+                     o.end == match.end;
+        }
+        if (repeated) continue;
+      }
       Mention m;
       m.begin = match.begin;
       m.end = match.end;

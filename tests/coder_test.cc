@@ -1157,6 +1157,11 @@ TEST(CoderTest, MoreEverydayFormsOfChronicConditions) {
   EXPECT_THAT(Codes("Assessment: BPH with LUTS."), Contains("N40.1"));
   EXPECT_THAT(Codes("Assessment: Chronic low back pain, on chronic opioid therapy."),
               Contains("Z79.891"));
+  // Low back pain with sciatica is one code, by side (was M54.50 + M54.32).
+  EXPECT_THAT(Codes("Assessment: Chronic low back pain with left-sided sciatica."),
+              AllOf(Contains("M54.42"), Not(Contains("M54.50")), Not(Contains("M54.32"))));
+  EXPECT_THAT(Codes("Assessment: LBP with sciatica."), Contains("M54.40"));
+  EXPECT_THAT(Codes("Assessment: Low back pain."), Contains("M54.50"));
   // An opioid named alone is no long-term use.
   EXPECT_THAT(Codes("Assessment: Opioid overdose, naloxone given."), Not(Contains("Z79.891")));
 }
