@@ -1166,4 +1166,14 @@ TEST(CoderTest, MoreEverydayFormsOfChronicConditions) {
   EXPECT_THAT(Codes("Assessment: Opioid overdose, naloxone given."), Not(Contains("Z79.891")));
 }
 
+TEST(CoderTest, CoronaryArteryDiseaseWithAnyFormOfAnginaIsOneCode) {
+  // Guideline I.C.9.b: a causal relationship between atherosclerosis and
+  // angina is presumed. Before, only unspecified angina combined (I25.119).
+  EXPECT_THAT(Codes("Assessment: CAD with stable angina."),
+              AllOf(Contains("I25.118"), Not(Contains("I25.10")), Not(Contains("I20.8"))));
+  EXPECT_THAT(Codes("Assessment: Coronary artery disease, unstable angina."),
+              AllOf(Contains("I25.110"), Not(Contains("I20.0"))));
+  EXPECT_THAT(Codes("Assessment: CAD with angina."), Contains("I25.119"));
+}
+
 }  // namespace chartcoder
