@@ -269,6 +269,9 @@ TEST(ContextTest, NotHistorical) {
       // The reason for a referral is current, whatever history precedes it.
       {"s/p L great toe amputation (2021, osteomyelitis) referred for R heel ulcer x 10 wks.",
        "heel ulcer", ""},
+      // Completing chemotherapy ends the chemotherapy, not the drug after it.
+      {"Breast cancer, completed chemo 2015, on anastrozole.", "anastrozole", ""},
+      {"Finished chemo in May, on tamoxifen.", "tamoxifen", ""},
   });
 }
 
