@@ -748,6 +748,38 @@ struct Coder::Rep {
     return *w;
   }
 
+  // The side `m` names itself: written inside it or up to two words before
+  // it ("left hemiparesis", "L lower leg cellulitis"): the id of "left" or
+  // "right", or kNone (neither, or both).
+  uint32_t OwnSide(const Document& doc, const Mention& m, TokenWords* token_words) const {
+    const std::span<const Token> tokens = doc.tokens_of(doc.sentences()[m.sentence]);
+    bool left = false, right = false;
+    int before = 0;
+    for (size_t i = tokens.size(); i-- > 0;) {
+      const Token& t = tokens[i];
+      if (t.begin >= m.end) continue;
+      if (t.end <= m.begin) {
+        if (t.kind == TokenKind::kPunct) continue;
+        if (++before > 2) break;
+      }
+      const int side = SideOf(t, token_words);
+      left = left || side == 1;
+      right = right || side == 2;
+    }
+    return left == right ? internal::kNone : left ? left_id : right_id;
+  }
+  // `words` less the side opposite to the one `m` names itself: in "right MCA
+  // stroke with left hemiparesis" each condition keeps its own side.
+  const WordIds& LessOtherSide(const Document& doc, const Mention& m, TokenWords* token_words,
+                               const WordIds& words, WordIds* scratch) const {
+    if (!Has(words, left_id) || !Has(words, right_id)) return words;
+    const uint32_t own = OwnSide(doc, m, token_words);
+    if (own == internal::kNone) return words;
+    *scratch = words;
+    std::erase(*scratch, own == left_id ? right_id : left_id);
+    return *scratch;
+  }
+
   // The words that the expansions of other abbreviations in the window
   // [from, to) of `m`'s sentence add, and that no token there writes (sorted).
   WordIds ForeignExpansionWords(const Document& doc, const Mention& m,
@@ -1848,15 +1880,17 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     };
     // Refining a default: words that only another mention's abbreviation put
     // in the window ("chronic" of "CKD 3a" beside "afib") refine nothing.
+    WordIds side_scratch;
     auto refine_near = [&](uint32_t from) {
       if (!r.IsRefinable(from)) return std::pair<uint32_t, std::string>(from, "");
-      std::pair<uint32_t, std::string> got = r.Refine(from, near());
+      const WordIds& words = r.LessOtherSide(doc, m, &token_words, near(), &side_scratch);
+      std::pair<uint32_t, std::string> got = r.Refine(from, words);
       if (got.first == from) return got;
       const WordIds foreign =
           r.ForeignExpansionWords(doc, m, *all, &token_words, near_from, near_to);
       if (foreign.empty()) return got;
       WordIds own;
-      std::set_difference(near().begin(), near().end(), foreign.begin(), foreign.end(),
+      std::set_difference(words.begin(), words.end(), foreign.begin(), foreign.end(),
                           std::back_inserter(own));
       return r.Refine(from, own);
     };
@@ -1864,7 +1898,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     // complete it ("acute myocardial infarction, type 2 diabetes mellitus" is
     // I21.9, not I21.A1).
     auto specify = [&](uint32_t from) {
-      const WordIds& sentence_words = words_of(m.sentence);
+      const WordIds& sentence_words =
+          r.LessOtherSide(doc, m, &token_words, words_of(m.sentence), &side_scratch);
       const WordIds other = r.OtherMentionsTypes(doc, m, *all, &token_words);
       if (other.empty()) return r.Specify(from, sentence_words, &near());
       WordIds own;

@@ -939,6 +939,16 @@ TEST(CoderTest, HandednessDecidesTheDominantSide) {
               Contains("I69.354"));
   EXPECT_THAT(Codes("Assessment: Left nondominant hemiparesis following stroke."),
               Contains("I69.354"));
+  // The stroke's side is the other one: the paralysis keeps its own (before:
+  // the right side's codes, G81.93 and I69.353, won a tie).
+  EXPECT_THAT(Codes("Assessment: Right MCA stroke with left hemiparesis."),
+              AllOf(Contains("G81.94"), Not(Contains("G81.93"))));
+  EXPECT_THAT(Codes("Assessment: Left hemiplegia after right MCA stroke."),
+              AllOf(Contains("I69.354"), Not(Contains("I69.353"))));
+  // ... and so does another condition of the sentence.
+  EXPECT_THAT(Codes("Assessment: Old L MCA stroke with R hemiparesis, admitted with L lower leg "
+                    "cellulitis."),
+              AllOf(Contains("L03.116"), Not(Contains("L03.115")), Contains("I69.351")));
 }
 
 TEST(CoderTest, AnIndexTermWithoutACodeTakesItsNotSpecifiedChild) {
