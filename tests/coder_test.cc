@@ -1186,4 +1186,21 @@ TEST(CoderTest, CoronaryArteryDiseaseWithAnyFormOfAnginaIsOneCode) {
   EXPECT_THAT(Codes("Assessment: CAD with angina."), Contains("I25.119"));
 }
 
+TEST(CoderTest, HeartValveProsthesesAndTreatmentInducedConditions) {
+  // Before: nothing for a replaced valve; D84.9; D70.9 alone.
+  EXPECT_THAT(Codes("Assessment: S/p AVR 2019, on warfarin."), Contains("Z95.2"));
+  EXPECT_THAT(Codes("Assessment: Status post TAVR."), Contains("Z95.2"));
+  EXPECT_THAT(Codes("Assessment: Mechanical mitral valve, INR goal 2.5-3.5."), Contains("Z95.2"));
+  // A valve to be replaced is not there yet, nor a planned amputation or an
+  // awaited transplant (Z76.82 says the waiting).
+  EXPECT_THAT(Codes("Assessment: Severe aortic stenosis, planning TAVR."), Not(Contains("Z95.2")));
+  EXPECT_THAT(Codes("Assessment: Gangrene of the left foot, scheduled for left BKA tomorrow."),
+              Not(Contains(StartsWith("Z89"))));
+  EXPECT_THAT(Codes("Assessment: ESRD on hemodialysis, awaiting kidney transplant."),
+              AllOf(Contains("Z76.82"), Not(Contains("Z94.0")), Contains("N18.6")));
+  EXPECT_THAT(Codes("Assessment: Immunosuppressed state due to chemotherapy."),
+              Contains("D84.821"));
+  EXPECT_THAT(Codes("Assessment: Febrile neutropenia."), AllOf(Contains("D70.9"), Contains("R50.81")));
+}
+
 }  // namespace chartcoder

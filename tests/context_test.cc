@@ -283,6 +283,13 @@ TEST(ContextTest, NotHistorical) {
 
 TEST(ContextTest, Hypothetical) {
   ExpectAll({
+      // A procedure still to come has no result yet.
+      {"Severe aortic stenosis, planning TAVR.", "TAVR", "Y"},
+      {"Scheduled for left BKA tomorrow.", "BKA", "Y"},
+      {"ESRD, candidate for kidney transplant.", "kidney transplant", "Y"},
+      {"Awaiting kidney transplant, on hemodialysis.", "kidney transplant", "Y"},
+      {"Plan for AV fistula creation next month.", "AV fistula", "Y"},
+      {"Will undergo CABG on Monday.", "CABG", "Y"},
       {"Return if fever develops.", "fever", "Y"},
       {"Call if chest pain worsens.", "chest pain", "Y"},
       {"Return to ED if shortness of breath.", "shortness of breath", "Y"},
@@ -306,6 +313,8 @@ TEST(ContextTest, Hypothetical) {
 
 TEST(ContextTest, NotHypothetical) {
   ExpectAll({
+      {"Candidate for kidney transplant, ESRD on hemodialysis.", "ESRD", ""},
+      {"Planning TAVR; CHF compensated.", "CHF", ""},
       {"Patient has fever.", "fever", ""},
       {"Fever developed yesterday.", "Fever", ""},
       {"Presented with fever and cough.", "cough", ""},
