@@ -1203,4 +1203,18 @@ TEST(CoderTest, HeartValveProsthesesAndTreatmentInducedConditions) {
   EXPECT_THAT(Codes("Assessment: Febrile neutropenia."), AllOf(Contains("D70.9"), Contains("R50.81")));
 }
 
+TEST(CoderTest, AnUlcerWithBleedingIsTheUlcerWithHemorrhage) {
+  // The index's "Ulcer, duodenum, with hemorrhage" (guideline I.A.15):
+  // before, K26.9 (the bleeding dropped), K25.9, K27.9 + K92.1; "GI bleed"
+  // was R58 (hemorrhage NOS).
+  EXPECT_THAT(Codes("Assessment: Upper GI bleed from duodenal ulcer."),
+              AllOf(Contains("K26.4"), Not(Contains("K26.9"))));
+  EXPECT_THAT(Codes("Assessment: Bleeding gastric ulcer."), Contains("K25.4"));
+  EXPECT_THAT(Codes("Assessment: Melena due to peptic ulcer disease."),
+              AllOf(Contains("K27.4"), Not(Contains("K92.1"))));
+  EXPECT_THAT(Codes("Assessment: GI bleed, source unclear."),
+              AllOf(Contains("K92.2"), Not(Contains("R58"))));
+  EXPECT_THAT(Codes("Assessment: Duodenal ulcer, no bleeding."), Contains("K26.9"));
+}
+
 }  // namespace chartcoder
