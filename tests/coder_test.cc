@@ -1217,4 +1217,28 @@ TEST(CoderTest, AnUlcerWithBleedingIsTheUlcerWithHemorrhage) {
   EXPECT_THAT(Codes("Assessment: Duodenal ulcer, no bleeding."), Contains("K26.9"));
 }
 
+TEST(CoderTest, AMorphologyReadsAsItsColumnOfTheNeoplasmTable) {
+  // "Glioblastoma - specified site, see Neoplasm, malignant, by site;
+  // unspecified site C71.9". Before: nothing.
+  EXPECT_THAT(Codes("Assessment: Glioblastoma of the left frontal lobe."),
+              AllOf(Contains("C71.1"), Not(Contains("C71.9"))));
+  EXPECT_THAT(Codes("Assessment: Glioblastoma multiforme."), Contains("C71.9"));
+  EXPECT_THAT(Codes("Assessment: Pituitary adenoma."), Contains("D35.2"));
+  // A term with its own code keeps it alone ("Seminoma C62.9-"), and the
+  // column's words do not make "cancer" a second mention.
+  EXPECT_THAT(Codes("Assessment: Seminoma."), Contains(StartsWith("C62.9")));
+  EXPECT_THAT(Codes("Assessment: Prostate cancer on active surveillance."),
+              AllOf(Contains("C61"), Not(Contains("C80.1"))));
+}
+
+TEST(CoderTest, AnUnspecifiedWhetherClauseIsTheDefault) {
+  // C62.90 "... of unspecified testis, unspecified whether descended or
+  // undescended" is what "testicular cancer" says; C62.0- (undescended) won
+  // before because "whether descended or undescended" counted as three
+  // words the chart did not write.
+  EXPECT_THAT(Codes("Assessment: Testicular cancer, left."), Contains("C62.92"));
+  EXPECT_THAT(Codes("Assessment: Seminoma of the right testis."), Contains("C62.91"));
+  EXPECT_THAT(Codes("Assessment: Undescended left testis with seminoma."), Contains("C62.02"));
+}
+
 }  // namespace chartcoder

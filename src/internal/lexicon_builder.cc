@@ -280,6 +280,7 @@ class LexiconCompiler {
     AddIndex();
     AddNeoplasms();
     absl::Status s = AddCurated();
+    AddMorphologies();
     if (!s.ok()) return s;
     s = AddSenseWords();
     if (!s.ok()) return s;
@@ -656,6 +657,67 @@ class LexiconCompiler {
       }
     }
     for (const ParsedTerm& c : t.children) WalkNeoplasm(c, here[0], path, column_words);
+  }
+
+  // The words of the Table of Neoplasms column a "see Neoplasm, <behavior>,
+  // by site" reference names, or "" when it names none or a fixed site
+  // ("Neoplasm, connective tissue, malignant").
+  static const char* NeoplasmColumnWords(std::string_view see) {
+    std::string s = AsciiLower(see);
+    std::string collapsed;
+    for (char c : s) {
+      if (c == ' ' && (collapsed.empty() || collapsed.back() == ' ')) continue;
+      collapsed.push_back(c);
+    }
+    std::string_view v = Trim(collapsed);
+    if (v.starts_with("also ")) v.remove_prefix(5);
+    if (!v.starts_with("neoplasm,") || !Contains(v, "by site")) return "";
+    if (Contains(v, "malignant")) return "malignant neoplasm";
+    if (Contains(v, "benign")) return "benign neoplasm";
+    if (Contains(v, "in situ")) return "carcinoma in situ";
+    if (Contains(v, "uncertain")) return "neoplasm of uncertain behavior";
+    return "";
+  }
+
+  // A morphology of the index ("Glioblastoma - specified site, see Neoplasm,
+  // malignant, by site; unspecified site C71.9"; "Leiomyosarcoma - see also
+  // Neoplasm, malignant, by site") reads as its column of the Table of
+  // Neoplasms: its name expands to the column's words, so that the site
+  // written beside it finds the table's code ("glioblastoma of the frontal
+  // lobe": C71.1). Its unspecified site, when the index names one, is an
+  // entry of its own ("glioblastoma": C71.9, not C80.1). A curated expansion
+  // of the same words comes first.
+  void AddMorphologies() {
+    for (const ParsedTerm& m : src_.index->main_terms) {
+      const ParsedTerm* unspecified = nullptr;
+      const char* column = NeoplasmColumnWords(m.see.empty() ? m.see_also : m.see);
+      for (const ParsedTerm& c : m.children) {
+        const std::string lower = AsciiLower(Trim(c.title));
+        if (lower == "specified site" && *column == '\0') column = NeoplasmColumnWords(c.see);
+        if (lower == "unspecified site" && !c.code.empty()) unspecified = &c;
+      }
+      if (*column == '\0') continue;
+      const std::string_view name = Alternatives(m.title)[0];
+      AddExpansion(name, column, 0, 0);
+      // The unspecified site: the subterm's code, else the term's own
+      // ("Seminoma C62.9-"); none when it is the column's own unspecified
+      // site, which the column's words already reach ("Cancer": C80.1).
+      const std::string& own =
+          unspecified != nullptr ? unspecified->code : m.code;
+      if (own.empty()) continue;
+      static constexpr std::string_view kColumnDefaults[] = {"C80.1", "D36.9", "D48.9", "D49.9",
+                                                             "D09.9"};
+      if (std::find(std::begin(kColumnDefaults), std::end(kColumnDefaults), own) !=
+          std::end(kColumnDefaults)) {
+        continue;
+      }
+      uint8_t flags = 0;
+      const uint32_t code = Resolve(own, &flags);
+      if (code == kNone) continue;
+      PhraseWords w = PhraseToWords(name, false);
+      w.Append(PhraseToWords(column, false));
+      Add(w, LexSource::kIndex, code, kNone, flags, StrCat(m.title, " > unspecified site"));
+    }
   }
 
   // curated/synonyms: variant, expansion. An expansion of the form "=E11.9"

@@ -189,6 +189,15 @@ std::vector<std::string> TitleStems(std::string_view text) {
     if (without) continue;
     if (w.stem == "unspecifi") {
       if (i + 1 < words.size() && IsVagueNoun(words[i + 1].stem)) ++i;
+      // "..., unspecified whether descended or undescended": the clause, to
+      // the next comma, says what the chart does not.
+      if (i + 1 < words.size() && words[i + 1].stem == "whether") {
+        while (i + 1 < words.size() &&
+               text.substr(words[i].end, words[i + 1].begin - words[i].end).find(',') ==
+                   std::string_view::npos) {
+          ++i;
+        }
+      }
       continue;
     }
     if (IsLexiconStopWord(w.stem)) continue;
