@@ -1241,4 +1241,17 @@ TEST(CoderTest, AnUnspecifiedWhetherClauseIsTheDefault) {
   EXPECT_THAT(Codes("Assessment: Undescended left testis with seminoma."), Contains("C62.02"));
 }
 
+TEST(CoderTest, ABoneNamedByItsSiteIsNoFractureOfBoneNec) {
+  // "Fracture, traumatic, bone NEC" (T14.8) matched beside the site's own
+  // entry; the carpal and tarsal bones were reached only through the words
+  // "carpal bone" ("Fracture, traumatic, carpal bone(s), hamate").
+  EXPECT_THAT(Codes("Assessment: Fracture of the pelvic bone."),
+              AllOf(Contains("S32.9XXA"), Not(Contains("T14.8XXA"))));
+  EXPECT_THAT(Codes("Assessment: Fracture of the right hamate bone."),
+              AllOf(Contains(StartsWith("S62.14")), Not(Contains("T14.8XXA"))));
+  EXPECT_THAT(Codes("Assessment: Navicular fracture of the left foot."),
+              Contains(StartsWith("S92.2")));
+  EXPECT_THAT(Codes("Assessment: Bone fracture after a fall."), Contains("T14.8XXA"));
+}
+
 }  // namespace chartcoder

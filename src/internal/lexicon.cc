@@ -631,15 +631,14 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
         break;
       }
       if (!(clo <= ahi && alo <= chi)) continue;
-      // Lying within it, its words may also be the longer entry's
-      // non-essential ones ("valve stenosis" in "aortic valve stenosis",
-      // "Stenosis, aortic (valve)").
+      // Its words may also be the longer entry's non-essential ones ("valve
+      // stenosis" in "aortic valve stenosis", "Stenosis, aortic (valve)";
+      // "fracture of the pelvic bone": "Fracture, pelvis, pelvic (bone)"
+      // says all that "Fracture, bone NEC" does).
       const LexEntryRecord& ea = entries_[s->candidates[a].entry];
-      const bool within = alo <= clo && chi <= ahi;
       if (WordsWithin(wc, wa,
-                      within ? entry_words_.subspan(ea.first_word + ea.required_count,
-                                                    ea.optional_count)
-                             : absl::Span<const uint32_t>())) {
+                      entry_words_.subspan(ea.first_word + ea.required_count,
+                                           ea.optional_count))) {
         inside = true;
         break;
       }

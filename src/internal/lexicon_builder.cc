@@ -528,11 +528,20 @@ class LexiconCompiler {
                                        NamesLimb(own[0]);
       const std::string extremities =
           limb_of_extremities ? NormalizeLexiconWord("extremities") : std::string();
+      // "Fracture, carpal bone(s), hamate": a chart names the bone ("hamate
+      // bone fracture"), not the group.
+      const std::string parent = AsciiLower(path->back());
+      const bool bone_of_group =
+          parent.starts_with("carpal bone") || parent.starts_with("tarsal bone");
       for (const PhraseWords& f : forms) {
         for (size_t k = 0; k < own.size(); ++k) {
           if (k > 0 && here.size() >= 4) break;
           PhraseWords w = f;
           if (limb_of_extremities) w.MakeOptional(extremities);
+          if (bone_of_group) {
+            w.MakeOptional(NormalizeLexiconWord(parent.substr(0, 6)));  // carpal, tarsal
+            w.MakeOptional(NormalizeLexiconWord("bone"));
+          }
           const size_t first_own = w.required.size();
           w.Append(own[k]);
           if (without) {
