@@ -72,10 +72,10 @@ size_t Extractor::lexicon_words() const { return rep_->lexicon->word_count(); }
 namespace {
 
 bool IsAscii(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  return true;
+  // All bytes or'ed, no exit per byte (tokens are short; GCC vectorizes it).
+  unsigned char any = 0;
+  for (char c : s) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
 }
 
 bool HasSmallLetter(std::string_view s) {
@@ -120,6 +120,9 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
   std::vector<Lexicon::Match> matches;
   Lexicon::Scratch scratch;
   const auto sentences = doc.sentences();
+  const std::string_view text = doc.text();
+  // An ASCII chart has ASCII tokens: no test per token.
+  const bool chart_ascii = doc.chart_text().is_ascii();
   auto flush = [&](uint32_t si, SectionKind section) {
     if (words.empty()) return;
     matches.clear();
@@ -129,7 +132,7 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       if (match.subsumed && !options.keep_subsumed) continue;
       // "hearing aids" is no AIDS, "pre-op" no PRES.
       if (lex.acronym(match.entry) &&
-          HasSmallLetter(doc.text().substr(match.begin, match.end - match.begin))) {
+          HasSmallLetter(text.substr(match.begin, match.end - match.begin))) {
         continue;
       }
       Mention m;
@@ -189,8 +192,8 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       }
       // Written form for ASCII tokens (keeps capitals, which abbreviations
       // need); the normalized form otherwise.
-      std::string_view written = doc.text_of(t);
-      const bool use_written = IsAscii(written);
+      const std::string_view written = text.substr(t.begin, t.end - t.begin);  // text_of(t)
+      const bool use_written = chart_ascii || IsAscii(written);
       std::string_view src = use_written ? written : t.norm;
       // A chart repeats its words: each distinct written form is normalized
       // and looked up once per chart (ChartWords).
