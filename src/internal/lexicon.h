@@ -221,7 +221,10 @@ class Lexicon {
   // Per anchor (in the order of anchors_, so a word's entries are read in
   // sequence), a 128-bit signature of the entry's required words: a clause
   // whose words' signature lacks one of its bits cannot match the entry.
+  // Word i's run starts at signature_first_[i] and holds its anchor_count
+  // signatures, then an all-zero sentinel.
   std::vector<std::array<uint64_t, 2>> anchor_signatures_;
+  std::vector<uint32_t> signature_first_;
 };
 
 }  // namespace chartcoder::internal
