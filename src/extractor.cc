@@ -135,14 +135,15 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
           HasSmallLetter(text.substr(match.begin, match.end - match.begin))) {
         continue;
       }
-      Mention m;
+      // Built in place: a Mention is large, and most are kept.
+      Mention& m = out.emplace_back();
       m.begin = match.begin;
       m.end = match.end;
       m.spans = std::move(match.spans);
       m.sentence = si;
       m.section = section;
       m.code_id = lex.code(match.entry);
-      m.code = std::string(codes.CodeAt(m.code_id).code());
+      m.code = codes.CodeAt(m.code_id).code();
       const uint32_t code2 = lex.code2(match.entry);
       m.manifestation_code_id = code2 == internal::kNone ? kNoCode : code2;
       m.source = static_cast<LexiconSource>(lex.source(match.entry));
@@ -153,7 +154,6 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       m.optional_words = match.optional_matched;
       m.gaps = match.gaps;
       m.subsumed = match.subsumed;
-      out.push_back(std::move(m));
     }
   };
   for (uint32_t si = 0; si < sentences.size(); ++si) {
@@ -164,18 +164,17 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
     for (const Token& t : doc.tokens_of(s)) {
       if (t.kind == TokenKind::kIcdCode) {
         if (std::optional<Code> c = codes.Find(t.norm)) {
-          Mention m;
+          Mention& m = out.emplace_back();
           m.begin = t.begin;
           m.end = t.end;
           m.spans.emplace_back(t.begin, t.end);
           m.sentence = si;
           m.section = section;
           m.code_id = c->id();
-          m.code = std::string(c->code());
+          m.code = c->code();
           m.source = LexiconSource::kCodeInText;
           m.lexicon_phrase = c->code();
           m.words = 1;
-          out.push_back(std::move(m));
         }
         continue;
       }
