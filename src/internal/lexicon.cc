@@ -327,6 +327,9 @@ const Lexicon::Sense* Lexicon::ChooseSense(absl::Span<const InputWord> in, size_
 }
 
 bool Lexicon::WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) const {
+  // A match that takes no expansion word (Match::expanded, the or of its
+  // words' flags) has none to hold `c`: most pairs stop here.
+  if (!s->candidates[a].expanded) return false;
   const Match& mc = s->candidates[c];
   const auto positions = [&](uint32_t x) {
     const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[x];
