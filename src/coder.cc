@@ -992,7 +992,14 @@ struct Coder::Rep {
     for (std::string_view stop : {",", " with ", " and ", " or ", " in "}) {
       phrase = phrase.substr(0, phrase.find(stop));
     }
-    return ContentWordIds(phrase);
+    // A word the title also says before its "without" is not denied
+    // ("Rheumatoid arthritis without rheumatoid factor": only "factor").
+    WordIds before = ContentWordIds(desc.substr(0, at));
+    std::sort(before.begin(), before.end());
+    out = ContentWordIds(phrase);
+    out.erase(std::remove_if(out.begin(), out.end(), [&](uint32_t w) { return Has(before, w); }),
+              out.end());
+    return out;
   }
 
   // The words of a title's whole "without ..." list (sorted): "behavioral

@@ -62,9 +62,12 @@ absl::StatusOr<std::vector<TriggerRule>> RulesFromRows(const std::vector<interna
       r.direction = TriggerDirection::kBackward;
     } else if (dir == "both" || dir == "bidirectional") {
       r.direction = TriggerDirection::kBoth;
+    } else if (dir == "leading") {
+      r.direction = TriggerDirection::kLeading;
     } else if (!dir.empty() || IsAttribute(r.kind)) {
-      return absl::InvalidArgumentError(StrCat(
-          row.where, ": direction must be forward, backward or both, not '", row.cells[2], "'"));
+      return absl::InvalidArgumentError(
+          StrCat(row.where, ": direction must be forward, backward, both or leading, not '",
+                 row.cells[2], "'"));
     }
     if (!row.cells[3].empty()) {
       if (!internal::ParseInt(row.cells[3], &r.max_scope) || r.max_scope < 0 ||
@@ -131,6 +134,8 @@ std::string_view TriggerDirectionName(TriggerDirection direction) {
       return "backward";
     case TriggerDirection::kBoth:
       return "both";
+    case TriggerDirection::kLeading:
+      return "leading";
   }
   return "unknown";
 }
@@ -454,8 +459,10 @@ class Assessor {
   bool Reaches(const Match& m, CueKind attribute, const Match** blocked) const {
     const TriggerRule& r = RuleOf(m);
     *blocked = nullptr;
-    const bool fwd = r.direction != TriggerDirection::kBackward;
-    const bool bwd = r.direction != TriggerDirection::kForward;
+    const bool leading = r.direction == TriggerDirection::kLeading;
+    const bool opens = leading && OpensClause(m);
+    const bool fwd = leading ? opens : r.direction != TriggerDirection::kBackward;
+    const bool bwd = leading ? !opens : r.direction != TriggerDirection::kForward;
     if (m.end <= tb_) {
       if (fwd && Words(m.end, tb_) < rep_.ForwardScope(r)) {
         *blocked = Terminator(m.end, tb_, attribute, matches_);
@@ -478,6 +485,18 @@ class Assessor {
       }
     }
     return false;
+  }
+
+  // Whether only punctuation stands between match m and the start of its
+  // sentence or the last ',', ';' or ':' before it.
+  bool OpensClause(const Match& m) const {
+    const Sentence& s = doc_.sentences()[doc_.SentenceAt(Tok(m.begin).begin)];
+    for (uint32_t i = m.begin; i-- > s.first_token;) {
+      const std::string_view n = Tok(i).norm;
+      if (n == "," || n == ";" || n == ":") return true;
+      if (IsWord(i)) return false;
+    }
+    return true;
   }
 
   // A trigger that is the whole answer after a colon or dash: "Fever: no",

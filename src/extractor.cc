@@ -103,6 +103,14 @@ bool IsClauseBreak(const Token& t) {
   }
 }
 
+// A clause break after which the index's "without ..." subterms may read on
+// ("migraine without aura", "concussion w/o LOC", "migraine, no aura").
+bool IsWithout(const Token& t) {
+  const std::string_view n = t.norm;
+  return internal::IsLiteral(n, "without") || internal::IsLiteral(n, "w/o") ||
+         internal::IsLiteral(n, "no");
+}
+
 }  // namespace
 
 std::vector<Mention> Extractor::Extract(const Document& doc) const {
@@ -123,17 +131,30 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
   const std::string_view text = doc.text();
   // An ASCII chart has ASCII tokens: no test per token.
   const bool chart_ascii = doc.chart_text().is_ascii();
-  auto flush = [&](uint32_t si, SectionKind section) {
-    if (words.empty()) return;
-    matches.clear();
-    lex.MatchClause(words, &scratch, &matches);
-    words.clear();
+  // The clause before a "without" (its words and where the "without" stood),
+  // read again with the clause after it.
+  std::vector<Lexicon::InputWord> before_without;
+  uint32_t without_at = internal::kNone;
+  std::vector<Lexicon::InputWord> across;
+  auto add_mentions = [&](uint32_t si, SectionKind section, bool across_without) {
     for (Lexicon::Match& match : matches) {
-      if (match.subsumed && !options.keep_subsumed) continue;
+      if (match.subsumed && (across_without || !options.keep_subsumed)) continue;
       // "hearing aids" is no AIDS, "pre-op" no PRES.
       if (lex.acronym(match.entry) &&
           HasSmallLetter(text.substr(match.begin, match.end - match.begin))) {
         continue;
+      }
+      // Two entries that name one code over the same words ("Pain, low back"
+      // and "Lumbago" for "low back pain") make one mention.
+      if (!match.subsumed) {
+        const uint32_t code_id = lex.code(match.entry);
+        bool repeated = false;
+        for (size_t i = out.size(); i-- > 0 && out[i].sentence == si && !repeated;) {
+          const Mention& o = out[i];
+          repeated = !o.subsumed && o.code_id == code_id && o.begin == match.begin &&
+                     o.end == match.end;
+        }
+        if (repeated) continue;
       }
       // Built in place: a Mention is large, and most are kept.
       Mention& m = out.emplace_back();
@@ -154,7 +175,40 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       m.optional_words = match.optional_matched;
       m.gaps = match.gaps;
       m.subsumed = match.subsumed;
+      if (across_without) {
+        // It says more than the mentions made of its words before the
+        // "without" ("Migraine" of "migraine without aura"): they are inside it.
+        // (m is out.back(): the mentions before it.)
+        for (size_t i = out.size() - 1; i-- > 0 && out[i].sentence == si;) {
+          Mention& o = out[i];
+          if (o.subsumed || o.end > without_at || o.begin < m.begin) continue;
+          const bool inside = std::all_of(o.spans.begin(), o.spans.end(), [&](const auto& sp) {
+            return std::find(m.spans.begin(), m.spans.end(), sp) != m.spans.end();
+          });
+          if (inside) o.subsumed = true;
+        }
+      }
     }
+  };
+  // Matches the clause before the last "without" with the one after it.
+  auto match_across = [&](uint32_t si, SectionKind section) {
+    if (without_at == internal::kNone) return;
+    if (!before_without.empty() && !words.empty()) {
+      across = before_without;
+      across.insert(across.end(), words.begin(), words.end());
+      matches.clear();
+      lex.MatchClause(across, &scratch, &matches, without_at);
+      add_mentions(si, section, /*across_without=*/true);
+    }
+    without_at = internal::kNone;
+    before_without.clear();
+  };
+  auto flush = [&](uint32_t si, SectionKind section) {
+    if (words.empty()) return;
+    matches.clear();
+    lex.MatchClause(words, &scratch, &matches);
+    words.clear();
+    add_mentions(si, section, /*across_without=*/false);
   };
   for (uint32_t si = 0; si < sentences.size(); ++si) {
     const Sentence& s = sentences[si];
@@ -182,6 +236,11 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       // diabetes)" must not match "diabetes with hyperglycemia", nor "DM
       // without complication" a diabetes complication.
       if (IsClauseBreak(t)) {
+        match_across(si, section);
+        if (IsWithout(t) && !words.empty()) {
+          before_without = words;
+          without_at = t.begin;
+        }
         flush(si, section);
         continue;
       }
@@ -205,6 +264,7 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
         words.push_back(w);
       }
     }
+    match_across(si, section);
     flush(si, section);
   }
   if (options.context != nullptr) {

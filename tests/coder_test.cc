@@ -1110,4 +1110,70 @@ TEST(CoderTest, TheDegreeOfMalnutritionNeedsNoWordDegree) {
 }
 
 }  // namespace
+TEST(CoderTest, AnIndexSubtermWithoutXIsReachedWhenTheChartSaysWithoutX) {
+  // "Migraine, without aura" (G43.009) is not the default of "Migraine"
+  // (G43.909). Before, the chart's "without" ended the clause and only the
+  // default was reachable.
+  EXPECT_THAT(Codes("Assessment: Migraine without aura."),
+              AllOf(Contains("G43.009"), Not(Contains("G43.909"))));
+  EXPECT_THAT(Codes("Assessment: Migraine, no aura."), Contains("G43.009"));
+  EXPECT_THAT(Codes("Assessment: Migraine with aura."), Contains("G43.109"));
+  EXPECT_THAT(Codes("Assessment: Concussion without loss of consciousness, initial encounter."),
+              Contains("S06.0X0A"));
+  EXPECT_THAT(Codes("Assessment: Concussion w/o LOC."), Contains("S06.0X0A"));
+  EXPECT_THAT(Codes("Assessment: Vomiting without nausea."), Contains("R11.11"));
+  EXPECT_THAT(Codes("Assessment: Lumbar spondylosis without myelopathy or radiculopathy."),
+              Contains("M47.816"));
+  EXPECT_THAT(Codes("Assessment: Cervical spondylosis without myelopathy."), Contains("M47.812"));
+  // Words of subterms below "without aura" may follow it; those above may not.
+  EXPECT_THAT(Codes("Assessment: Intractable migraine without aura with status migrainosus."),
+              Contains("G43.011"));
+  // "Concussion, with, no loss of consciousness" reads like "without".
+  EXPECT_THAT(Codes("Assessment: Concussion with loss of consciousness."),
+              Not(Contains("S06.0X0A")));
+  // The words after "without" are still negated: no code of their own.
+  EXPECT_THAT(Codes("Assessment: Cervical spondylosis without myelopathy."),
+              Not(Contains("G95.9")));
+  // The subterm's words must be on both sides of the "without".
+  EXPECT_THAT(Codes("Assessment: Aura without migraine."), Not(Contains("G43.009")));
+  // A "without" subterm is no entry of its own outside "without".
+  EXPECT_THAT(Codes("Assessment: Migraine. Aura reported."), Not(Contains("G43.009")));
+}
+
+TEST(CoderTest, AWordBeforeAndAfterATitlesWithoutStaysItsWord) {
+  // M06.00 "Rheumatoid arthritis without rheumatoid factor, unspecified
+  // site": "rheumatoid" is said before the "without" too. Before, Refine took
+  // it for a word the title denies and moved to M06.9, whose only word beyond
+  // "arthritis" is "rheumatoid".
+  EXPECT_THAT(Codes("Assessment: Seronegative rheumatoid arthritis."),
+              AllOf(Contains("M06.00"), Not(Contains("M06.9"))));
+}
+
+TEST(CoderTest, MoreEverydayFormsOfChronicConditions) {
+  // Before: H35.30, nothing for "AMD", N40.0, and no Z79.891.
+  EXPECT_THAT(Codes("Assessment: Dry macular degeneration, both eyes."),
+              Contains(StartsWith("H35.313")));
+  EXPECT_THAT(Codes("Assessment: Wet AMD of the left eye."), Contains(StartsWith("H35.322")));
+  EXPECT_THAT(Codes("Assessment: BPH with LUTS."), Contains("N40.1"));
+  EXPECT_THAT(Codes("Assessment: Chronic low back pain, on chronic opioid therapy."),
+              Contains("Z79.891"));
+  // Low back pain with sciatica is one code, by side (was M54.50 + M54.32).
+  EXPECT_THAT(Codes("Assessment: Chronic low back pain with left-sided sciatica."),
+              AllOf(Contains("M54.42"), Not(Contains("M54.50")), Not(Contains("M54.32"))));
+  EXPECT_THAT(Codes("Assessment: LBP with sciatica."), Contains("M54.40"));
+  EXPECT_THAT(Codes("Assessment: Low back pain."), Contains("M54.50"));
+  // An opioid named alone is no long-term use.
+  EXPECT_THAT(Codes("Assessment: Opioid overdose, naloxone given."), Not(Contains("Z79.891")));
+}
+
+TEST(CoderTest, CoronaryArteryDiseaseWithAnyFormOfAnginaIsOneCode) {
+  // Guideline I.C.9.b: a causal relationship between atherosclerosis and
+  // angina is presumed. Before, only unspecified angina combined (I25.119).
+  EXPECT_THAT(Codes("Assessment: CAD with stable angina."),
+              AllOf(Contains("I25.118"), Not(Contains("I25.10")), Not(Contains("I20.8"))));
+  EXPECT_THAT(Codes("Assessment: Coronary artery disease, unstable angina."),
+              AllOf(Contains("I25.110"), Not(Contains("I20.0"))));
+  EXPECT_THAT(Codes("Assessment: CAD with angina."), Contains("I25.119"));
+}
+
 }  // namespace chartcoder

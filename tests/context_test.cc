@@ -101,6 +101,10 @@ TEST(ContextTest, Negation) {
       {"Pedal pulses absent bilaterally.", "Pedal pulses", "N"},
       {"Pulmonary embolism was ruled out by CT angiogram.", "Pulmonary embolism", "N"},
       {"Ruled out for MI.", "MI", "N"},
+      // "ruled out" opening its clause looks forward, after its subject back.
+      {"Ruled out MI.", "MI", "N"},
+      {"Chest pain; ruled out ACS by serial troponins.", "ACS", "N"},
+      {"ACS ruled out, pneumonia treated with antibiotics.", "ACS", "N"},
       {"Troponin negative x2.", "Troponin", "N"},
       {"HIV test negative.", "HIV", "N"},
       {"Denies fever, chills, night sweats, weight loss, or chest pain.", "chest pain", "N"},
@@ -131,6 +135,8 @@ TEST(ContextTest, Negation) {
 
 TEST(ContextTest, NotNegated) {
   ExpectAll({
+      {"ACS ruled out, pneumonia treated with antibiotics.", "pneumonia", ""},
+      {"MI ruled out and admitted for heart failure.", "heart failure", ""},
       {"Denies chest pain but reports dyspnea.", "dyspnea", ""},
       {"No fever. Cough is productive.", "Cough", ""},
       {"No change in his chronic kidney disease.", "chronic kidney disease", ""},
@@ -269,6 +275,9 @@ TEST(ContextTest, NotHistorical) {
       // The reason for a referral is current, whatever history precedes it.
       {"s/p L great toe amputation (2021, osteomyelitis) referred for R heel ulcer x 10 wks.",
        "heel ulcer", ""},
+      // Completing chemotherapy ends the chemotherapy, not the drug after it.
+      {"Breast cancer, completed chemo 2015, on anastrozole.", "anastrozole", ""},
+      {"Finished chemo in May, on tamoxifen.", "tamoxifen", ""},
   });
 }
 
@@ -491,7 +500,8 @@ TEST(ContextRulesTest, ParsesAndRejectsTriggerTables) {
   };
   for (const Bad& b : std::vector<Bad>{
            {head + "x\tnegatoin\tforward\t\n", "mine.tsv:2: unknown trigger kind 'negatoin'"},
-           {head + "x\tnegation\tsideways\t\n", "direction must be forward, backward or both"},
+           {head + "x\tnegation\tsideways\t\n",
+            "direction must be forward, backward, both or leading"},
            {head + "x\tnegation\t\t\n", "direction must be"},
            {head + "x\tnegation\tforward\t-1\n", "max_scope must be a whole number"},
            {head + "x\tnegation\tforward\tten\n", "max_scope must be a whole number"},
@@ -597,6 +607,7 @@ TEST(ContextRulesTest, EveryBuiltinKindIsRepresented) {
     EXPECT_EQ(ParseCueKind(CueKindName(static_cast<CueKind>(i))), static_cast<CueKind>(i));
   }
   EXPECT_EQ(TriggerDirectionName(TriggerDirection::kBoth), "both");
+  EXPECT_EQ(TriggerDirectionName(TriggerDirection::kLeading), "leading");
 }
 
 // The pipeline assesses a chart's mentions with a scratch kept across them

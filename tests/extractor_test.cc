@@ -213,5 +213,14 @@ TEST(ExtractorTest, MentionSpanCoversItsWords) {
   }
 }
 
+TEST(ExtractorTest, TwoEntriesNamingOneCodeOverTheSameWordsMakeOneMention) {
+  // "low back pain" matches "Pain, low back" and, through its synonym, the
+  // index's "Lumbago": both M54.50 over the same words.
+  Extracted x = Extract("Assessment: Low back pain, no sciatica.");
+  int count = 0;
+  for (const Mention& m : x.mentions) count += m.code == "M54.50" && !m.subsumed;
+  EXPECT_EQ(count, 1);
+}
+
 }  // namespace
 }  // namespace chartcoder

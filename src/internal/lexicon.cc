@@ -478,8 +478,9 @@ bool Lexicon::GroupsCompact(const LexEntryRecord& e,
   return true;
 }
 
-void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
-                          std::vector<Match>* out) const {
+void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::vector<Match>* out,
+                          uint32_t negated_from) const {
+  const bool across_without = negated_from != kNone;
   Expand(words, /*for_titles=*/false, s);
   const auto& w = s->words;
   const int n = static_cast<int>(w.size());
@@ -524,6 +525,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
       if (j >= wr.anchor_count) break;  // the sentinel
       const uint32_t e = anchors_[wr.first_anchor + j];
       const LexEntryRecord& er = entries_[e];
+      if (((er.flags & kLexWithout) != 0) != across_without) continue;
       const int k = er.required_count;
       const int window = Window(k);
       pos.clear();
@@ -534,6 +536,16 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s,
         if (q < 0) ok = false; else pos.push_back(static_cast<uint32_t>(q));
       }
       if (!ok || !GroupsCompact(er, pos)) continue;
+      // Across a "without": the subterm's words after it, the words of the
+      // terms above it before it, those of subterms below it anywhere.
+      if (across_without) {
+        for (int j = 0; j < k && ok; ++j) {
+          const uint8_t g = entry_groups_[er.first_word + j];
+          if (g & kLexGroupBelowWithout) continue;
+          ok = ((g & kLexGroupWithout) != 0) == (w[pos[j]].begin > negated_from);
+        }
+        if (!ok) continue;
+      }
       std::sort(pos.begin(), pos.end());
       if (std::adjacent_find(pos.begin(), pos.end()) != pos.end()) continue;
       bool side_elsewhere = false;

@@ -118,8 +118,12 @@ class Lexicon {
 
   // Appends the matches in one clause (a sentence or list item) to `out`:
   // first the selected ones (longest first), then subsumed ones flagged.
-  void MatchClause(absl::Span<const InputWord> words, Scratch* scratch,
-                   std::vector<Match>* out) const;
+  // With `negated_from` (a byte offset: where a chart's "without", "w/o" or
+  // "no" stood between the clause's words), only kLexWithout entries are
+  // tried, and a match must take words on both sides of it; without it, only
+  // the other entries.
+  void MatchClause(absl::Span<const InputWord> words, Scratch* scratch, std::vector<Match>* out,
+                   uint32_t negated_from = kNone) const;
 
   // The words of a clause after abbreviation and synonym rewriting, as word
   // ids (the written words stay, the expansion's words follow; unknown words
@@ -145,6 +149,8 @@ class Lexicon {
   }
   // The entry is an acronym that matches only when written in capitals.
   bool acronym(uint32_t entry) const { return entries_[entry].flags & kLexAcronym; }
+  // The entry reads through a "without ..." subterm (see MatchClause).
+  bool without(uint32_t entry) const { return entries_[entry].flags & kLexWithout; }
   std::string_view phrase(uint32_t entry) const;
   size_t entry_count() const { return entries_.size(); }
   size_t word_count() const { return words_.size(); }

@@ -18,13 +18,16 @@ struct PhraseWords {
   std::vector<uint8_t> group;  // parallel to `required`
   std::vector<std::string> optional;
 
-  uint8_t next_group() const { return group.empty() ? 0 : static_cast<uint8_t>(group.back() + 1); }
+  uint8_t next_group() const {
+    constexpr uint8_t kMarks = kLexGroupWithout | kLexGroupBelowWithout;
+    return group.empty() ? 0 : static_cast<uint8_t>((group.back() & ~kMarks) + 1);
+  }
   // Appends `other`'s words as new groups.
   void Append(const PhraseWords& other) {
     const uint8_t base = next_group();
     for (size_t i = 0; i < other.required.size(); ++i) {
       required.push_back(other.required[i]);
-      group.push_back(static_cast<uint8_t>(std::min(250, base + other.group[i])));
+      group.push_back(static_cast<uint8_t>(std::min(60, base + other.group[i])));
     }
     optional.insert(optional.end(), other.optional.begin(), other.optional.end());
   }
@@ -359,7 +362,7 @@ class LexiconCompiler {
     e.phrase = std::move(phrase);
     // One entry per (word set, code): the most trusted source wins.
     std::string sig = Join(e.required, " ");
-    StrAppend(&sig, "|", e.code, "|", e.code2);
+    StrAppend(&sig, "|", e.code, "|", e.code2, (e.flags & kLexWithout) ? "|without" : "");
     auto [it, inserted] = seen_.emplace(sig, entries_.size());
     if (!inserted) {
       Entry& old = entries_[it->second];
@@ -481,11 +484,18 @@ class LexiconCompiler {
 
   // `forms` holds the words of the ancestors, one entry per form of the main
   // term ("Abdomen" / "abdominal").
+  // `without`: the path runs through a "without ..." subterm.
   void WalkIndex(const ParsedTerm& t, std::vector<std::string>* path,
-                 std::vector<PhraseWords> forms) {
+                 std::vector<PhraseWords> forms, bool without = false) {
     const bool is_main = path->empty();
     const std::string lower = AsciiLower(t.title);
-    if (lower.rfind("without", 0) == 0) return;  // "without X" restates the default
+    // "Migraine, without aura": an entry the matcher tries only where the
+    // chart says "without" (or "w/o", "no") between its words.
+    // ("Concussion, with, no loss of consciousness": "no" says the same.)
+    const bool without_here =
+        !is_main && (lower.starts_with("without ") || lower.starts_with("no "));
+    if (is_main && lower.starts_with("without")) return;
+    without = without || without_here;
     // So does "not specified as recurrent" (its parent takes its code); its
     // words would say "recurrent" as its sibling does.
     if (lower.rfind("not specified as ", 0) == 0) return;
@@ -493,6 +503,16 @@ class LexiconCompiler {
     // etiology's own entry, never from these words.
     if (!is_main && Contains(lower, "elsewhere")) return;
     std::vector<PhraseWords> own = TitleWords(t.title);
+    // "without myelopathy or radiculopathy": the chart may deny either alone.
+    if (without_here && Contains(lower, " or ")) {
+      std::string_view rest = std::string_view(lower).substr(lower.find(' ') + 1);
+      while (!rest.empty() && own.size() < 4) {
+        const size_t cut = rest.find(" or ");
+        PhraseWords w = PhraseToWords(rest.substr(0, cut), false);
+        if (!w.required.empty()) own.push_back(std::move(w));
+        rest = cut == std::string_view::npos ? std::string_view() : rest.substr(cut + 4);
+      }
+    }
     // "Malnutrition, degree, moderate": a codeless "degree" only groups its
     // children; charts write "moderate malnutrition".
     if (!is_main && t.code.empty() && lower == "degree") own = {PhraseWords()};
@@ -512,7 +532,12 @@ class LexiconCompiler {
           if (k > 0 && here.size() >= 4) break;
           PhraseWords w = f;
           if (limb_of_extremities) w.MakeOptional(extremities);
+          const size_t first_own = w.required.size();
           w.Append(own[k]);
+          if (without) {
+            const uint8_t mark = without_here ? kLexGroupWithout : kLexGroupBelowWithout;
+            for (size_t i = first_own; i < w.group.size(); ++i) w.group[i] |= mark;
+          }
           here.push_back(std::move(w));
         }
       }
@@ -551,6 +576,7 @@ class LexiconCompiler {
       if (first.ends_with(" NEC")) first.remove_suffix(4);  // "TAC NEC"
       if (IsAcronym(first)) flags |= kLexAcronym;
     }
+    if (without) flags |= kLexWithout;
     if (adds_words && code != kNone) {
       for (const PhraseWords& w : here) {
         Add(w, LexSource::kIndex, code, code2, flags,
@@ -582,13 +608,13 @@ class LexiconCompiler {
         uint32_t c = Resolve(target->code, &f);
         if (c != kNone) {
           for (const PhraseWords& w : here) {
-            Add(w, LexSource::kIndexSee, c, kNone, f | (flags & kLexAcronym),
+            Add(w, LexSource::kIndexSee, c, kNone, f | (flags & (kLexAcronym | kLexWithout)),
                 StrCat(phrase, t.see.empty() ? " (see also " : " (see ", see, ")"));
           }
         }
       }
     }
-    for (const ParsedTerm& c : t.children) WalkIndex(c, path, here);
+    for (const ParsedTerm& c : t.children) WalkIndex(c, path, here, without);
     path->pop_back();
   }
 

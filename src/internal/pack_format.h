@@ -222,6 +222,18 @@ inline constexpr uint8_t kLexIncompleteCode = 1 << 0;  // target ends in "-": mo
 // "PRES", "POTS"): its stem is an everyday word ("aid", "pre", "pot"), so the
 // chart must write it in capitals too.
 inline constexpr uint8_t kLexAcronym = 1 << 1;
+// The entry is an index path through a "without ..." subterm ("Migraine,
+// without aura"): its words after the "without" must be negated in the chart
+// ("migraine without aura", "migraine, no aura"). The matcher tries such
+// entries only across a chart's "without", "w/o" or "no".
+inline constexpr uint8_t kLexWithout = 1 << 2;
+// kLexEntryGroups of a kLexWithout entry: a required word's group with this
+// bit set is a word of the "without ..." subterm, which the chart must write
+// after its "without"; with kLexGroupBelowWithout, a word of a subterm below
+// it, which may stand on either side; with neither, a word of the terms above
+// it, which must come before. (0xFF marks an optional word.)
+inline constexpr uint8_t kLexGroupWithout = 0x80;
+inline constexpr uint8_t kLexGroupBelowWithout = 0x40;
 
 struct LexEntryRecord {
   uint32_t first_word;      // into kLexEntryWords
