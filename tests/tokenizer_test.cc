@@ -408,8 +408,9 @@ TEST(TokenizerTest, AccentedGreekAndCyrillicWordsStayWhole) {
 TEST(TokenizerTest, CaseFlagsAgreeInAsciiAndNonAsciiCharts) {
   constexpr uint16_t kCase = kTokenCapitalized | kTokenUpper;
   size_t compared = 0;
-  for (const std::filesystem::directory_entry& e :
-       std::filesystem::directory_iterator(std::filesystem::path(testing::SourceDir()) / "examples" / "charts")) {
+  const std::filesystem::path charts =
+      std::filesystem::path(testing::SourceDir()) / "examples" / "charts";
+  for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator(charts)) {
     if (e.path().extension() != ".txt") continue;
     std::string text = testing::ReadFileOrDie(e.path().string());
     // Only ASCII charts compare as such; the others still run both ways below.

@@ -264,7 +264,10 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
       if (written_out) best = nullptr;
     }
     if (best == nullptr) {
-      s->words.push_back({in[i].id, in[i].begin, in[i].end, false, in[i].stop});
+      // Connectors have done their part (variants such as "on dialysis"): no
+      // entry holds one, so they are left out, and do not count as distance
+      // or gaps.
+      if (!in[i].stop) s->words.push_back({in[i].id, in[i].begin, in[i].end, false});
       ++i;
       continue;
     }
@@ -281,18 +284,14 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
     // The variant's own words stay (entries may name the abbreviation itself,
     // as in "COPD NOS"); the expansion's words follow them.
     for (uint32_t k = 0; k < best->variant_count; ++k) {
-      s->words.push_back({in[i + k].id, in[i + k].begin, in[i + k].end, false, in[i + k].stop});
+      const InputWord& v = in[i + k];
+      if (!v.stop) s->words.push_back({v.id, v.begin, v.end, false});
     }
     for (uint32_t k = 0; k < best->expansion_count; ++k) {
       s->words.push_back({expansion_words_[best->first_expansion_word + k], begin, end, true});
     }
     i += best->variant_count;
   }
-  // Connectors have done their part (variants such as "on dialysis"): no
-  // entry holds one, so they leave, and do not count as distance or gaps.
-  s->words.erase(std::remove_if(s->words.begin(), s->words.end(),
-                                [](const Scratch::Word& w) { return w.stop; }),
-                 s->words.end());
 }
 
 void Lexicon::ExpandedWordIds(absl::Span<const InputWord> words, Scratch* scratch,

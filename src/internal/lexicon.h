@@ -103,8 +103,7 @@ class Lexicon {
       uint32_t id;
       uint32_t begin;
       uint32_t end;
-      bool expanded;
-      bool stop = false;
+      bool expanded;  // (connectors, InputWord::stop, are left out)
     };
     std::vector<Word> words;
     std::vector<Match> candidates;
