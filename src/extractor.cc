@@ -72,10 +72,10 @@ size_t Extractor::lexicon_words() const { return rep_->lexicon->word_count(); }
 namespace {
 
 bool IsAscii(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  return true;
+  // All bytes or'ed, no exit per byte (tokens are short; GCC vectorizes it).
+  unsigned char any = 0;
+  for (char c : s) any |= static_cast<unsigned char>(c);
+  return any < 0x80;
 }
 
 bool HasSmallLetter(std::string_view s) {
@@ -128,6 +128,9 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
   std::vector<Lexicon::Match> matches;
   Lexicon::Scratch scratch;
   const auto sentences = doc.sentences();
+  const std::string_view text = doc.text();
+  // An ASCII chart has ASCII tokens: no test per token.
+  const bool chart_ascii = doc.chart_text().is_ascii();
   // The clause before a "without" (its words and where the "without" stood),
   // read again with the clause after it.
   std::vector<Lexicon::InputWord> before_without;
@@ -138,7 +141,7 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       if (match.subsumed && (across_without || !options.keep_subsumed)) continue;
       // "hearing aids" is no AIDS, "pre-op" no PRES.
       if (lex.acronym(match.entry) &&
-          HasSmallLetter(doc.text().substr(match.begin, match.end - match.begin))) {
+          HasSmallLetter(text.substr(match.begin, match.end - match.begin))) {
         continue;
       }
       // Two entries that name one code over the same words ("Pain, low back"
@@ -153,14 +156,15 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
         }
         if (repeated) continue;
       }
-      Mention m;
+      // Built in place: a Mention is large, and most are kept.
+      Mention& m = out.emplace_back();
       m.begin = match.begin;
       m.end = match.end;
       m.spans = std::move(match.spans);
       m.sentence = si;
       m.section = section;
       m.code_id = lex.code(match.entry);
-      m.code = std::string(codes.CodeAt(m.code_id).code());
+      m.code = codes.CodeAt(m.code_id).code();
       const uint32_t code2 = lex.code2(match.entry);
       m.manifestation_code_id = code2 == internal::kNone ? kNoCode : code2;
       m.source = static_cast<LexiconSource>(lex.source(match.entry));
@@ -174,7 +178,8 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       if (across_without) {
         // It says more than the mentions made of its words before the
         // "without" ("Migraine" of "migraine without aura"): they are inside it.
-        for (size_t i = out.size(); i-- > 0 && out[i].sentence == si;) {
+        // (m is out.back(): the mentions before it.)
+        for (size_t i = out.size() - 1; i-- > 0 && out[i].sentence == si;) {
           Mention& o = out[i];
           if (o.subsumed || o.end > without_at || o.begin < m.begin) continue;
           const bool inside = std::all_of(o.spans.begin(), o.spans.end(), [&](const auto& sp) {
@@ -183,7 +188,6 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
           if (inside) o.subsumed = true;
         }
       }
-      out.push_back(std::move(m));
     }
   };
   // Matches the clause before the last "without" with the one after it.
@@ -214,18 +218,17 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
     for (const Token& t : doc.tokens_of(s)) {
       if (t.kind == TokenKind::kIcdCode) {
         if (std::optional<Code> c = codes.Find(t.norm)) {
-          Mention m;
+          Mention& m = out.emplace_back();
           m.begin = t.begin;
           m.end = t.end;
           m.spans.emplace_back(t.begin, t.end);
           m.sentence = si;
           m.section = section;
           m.code_id = c->id();
-          m.code = std::string(c->code());
+          m.code = c->code();
           m.source = LexiconSource::kCodeInText;
           m.lexicon_phrase = c->code();
           m.words = 1;
-          out.push_back(std::move(m));
         }
         continue;
       }
@@ -247,8 +250,8 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       }
       // Written form for ASCII tokens (keeps capitals, which abbreviations
       // need); the normalized form otherwise.
-      std::string_view written = doc.text_of(t);
-      const bool use_written = IsAscii(written);
+      const std::string_view written = text.substr(t.begin, t.end - t.begin);  // text_of(t)
+      const bool use_written = chart_ascii || IsAscii(written);
       std::string_view src = use_written ? written : t.norm;
       // A chart repeats its words: each distinct written form is normalized
       // and looked up once per chart (ChartWords).

@@ -851,6 +851,13 @@ class Analysis {
       ct.ToTextSpans(spans);
       size_t w = 0;
       for (size_t r = 0; r < tokens.size(); ++r) {
+        if (w == r && (w == 0 || spans[r].begin >= tokens[w - 1].end)) {
+          // Nothing merged yet: the token stays in place (most tokens).
+          tokens[r].begin = spans[r].begin;
+          tokens[r].end = spans[r].end;
+          ++w;
+          continue;
+        }
         Token t = tokens[r];
         t.begin = spans[r].begin;
         t.end = spans[r].end;
@@ -882,21 +889,29 @@ class Analysis {
     }
   }
 
-  // kTokenCapitalized / kTokenUpper from the letters of the token in text().
+  // kTokenCapitalized / kTokenUpper from the letters of the token in text():
+  // capitalized when its first letter is upper case, upper when it has two
+  // letters or more and none but upper-case ones.
   uint16_t CaseFlags(const Token& t) const {
-    int letters = 0, upper = 0;
-    int first = -1;  // 1 if the first letter is upper case, 0 if not
+    int letters = 0;         // counted up to 2
+    bool not_upper = false;  // a letter that is not upper case
+    int first = -1;          // 1 if the first letter is upper case, 0 if not
+    uint8_t after = 0;       // the classes of the ASCII bytes after the first letter
     size_t i = t.begin;
     while (i < t.end) {
       const unsigned char c = static_cast<unsigned char>(text_[i]);
       if (c < 0x80) {
+        // Most bytes: after the first letter, one table read and an or.
         const uint8_t k = kClass[c];
         ++i;
+        if (first >= 0) {
+          after |= k;
+          continue;
+        }
         if ((k & (kClassLower | kClassUpper)) == 0) continue;
-        const bool up = (k & kClassUpper) != 0;
-        ++letters;
-        upper += up;
-        if (first < 0) first = up;
+        first = (k & kClassUpper) != 0;
+        not_upper = first == 0;
+        letters = 1;
         continue;
       }
       uint32_t cp;
@@ -904,13 +919,16 @@ class Analysis {
       i += len == 0 ? cp : len;
       if (len == 0 || !u_isalpha(static_cast<UChar32>(cp))) continue;
       const bool up = u_isupper(static_cast<UChar32>(cp));
-      ++letters;
-      upper += up;
       if (first < 0) first = up;
+      not_upper |= !up;
+      letters += letters < 2;
     }
+    // An ASCII letter after the first one is a second letter.
+    if (after & (kClassLower | kClassUpper)) letters = 2;
+    not_upper |= (after & kClassLower) != 0;
     uint16_t f = 0;
     if (first == 1) f |= kTokenCapitalized;
-    if (letters >= 2 && upper == letters) f |= kTokenUpper;
+    if (letters >= 2 && !not_upper) f |= kTokenUpper;
     return f;
   }
 

@@ -2,6 +2,7 @@
 // matching over the full data pack.
 #include "src/internal/lexicon.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -204,6 +205,59 @@ TEST_F(LexiconMatchTest, ChartWordsAgreeWithLexiconWords) {
     EXPECT_EQ(got[0].stop, IsLexiconStopWord(lw[0].stem));
     EXPECT_EQ(got[0].begin, 0u);
     EXPECT_EQ(got[0].end, form.size());
+  }
+}
+
+// After "type", "stage", "grade", "class", "phase" or "degree" a numeral is
+// its digits; after any other word it is itself: checked after every word of
+// the lexicon (ChartWords rules most words out by one bit first).
+TEST_F(LexiconMatchTest, ChartWordsReadNumeralsOnlyAfterTheirWords) {
+  std::vector<uint32_t> takers;
+  for (std::string_view stem : {"type", "stage", "grade", "class", "phase", "degre"}) {
+    if (const uint32_t id = lexicon_->WordId(stem); id != kNone) takers.push_back(id);
+  }
+  ASSERT_GE(takers.size(), 5u);
+  ChartWords words(*lexicon_);
+  const Lexicon::InputWord plain = words.Of("II")[0];
+  const uint32_t two = lexicon_->WordId("2");
+  ASSERT_NE(two, kNone);
+  ASSERT_NE(plain.id, two);
+  size_t as_digits = 0;
+  for (uint32_t id = 0; id < lexicon_->word_count(); ++id) {
+    const bool taker = std::find(takers.begin(), takers.end(), id) != takers.end();
+    const absl::Span<const Lexicon::InputWord> got = words.Of("II", id);
+    ASSERT_EQ(got.size(), 1u);
+    ASSERT_EQ(got[0].id, taker ? two : plain.id) << lexicon_->Word(id);
+    as_digits += got[0].id == two;
+  }
+  EXPECT_EQ(as_digits, takers.size());
+}
+
+// A form of letters only takes the one-word path; any other byte between
+// letters takes LexiconWords': both give LexiconWords' words.
+TEST_F(LexiconMatchTest, ChartWordsSplitEveryByteAsLexiconWords) {
+  // ChartWords keeps views of the forms: they live as long as it.
+  std::vector<std::string> forms;
+  for (int c = 1; c < 128; ++c) {
+    const char b = static_cast<char>(c);
+    forms.push_back(std::string("heart") + b + "failure");
+    forms.push_back(std::string(1, b) + "Renal");
+    forms.push_back(std::string("CKD") + b);
+  }
+  ChartWords words(*lexicon_);
+  for (const std::string& form : forms) {
+    SCOPED_TRACE(form);
+    std::vector<LexWord> lw;
+    LexiconWords(form, &lw);
+    const absl::Span<const Lexicon::InputWord> got = words.Of(form);
+    ASSERT_EQ(got.size(), lw.size());
+    for (size_t i = 0; i < lw.size(); ++i) {
+      EXPECT_EQ(got[i].id, lexicon_->WordId(lw[i].stem));
+      EXPECT_EQ(got[i].raw_id, lexicon_->WordId(lw[i].raw));
+      EXPECT_EQ(got[i].upper, lw[i].upper);
+      EXPECT_EQ(got[i].begin, lw[i].begin);
+      EXPECT_EQ(got[i].end, lw[i].end);
+    }
   }
 }
 

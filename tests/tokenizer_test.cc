@@ -2,6 +2,7 @@
 // Document): token kinds, norms, byte offsets, flags, sentence boundaries.
 #include "chartcoder/tokenizer.h"
 
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -398,6 +399,58 @@ TEST(TokenizerTest, AccentedGreekAndCyrillicWordsStayWhole) {
   ASSERT_NE(echo, nullptr);
   EXPECT_TRUE(echo->is(kTokenUpper));
   EXPECT_TRUE(Find(d, "M\xC3\xA9ni\xC3\xA8re's")->is(kTokenCapitalized));
+}
+
+// Case flags come from the scanner in an ASCII chart and from each token's
+// text otherwise: the two agree on every token of the example charts (each
+// chart also read with a non-ASCII word appended, which takes the other way),
+// and on mixed ASCII and non-ASCII words.
+TEST(TokenizerTest, CaseFlagsAgreeInAsciiAndNonAsciiCharts) {
+  constexpr uint16_t kCase = kTokenCapitalized | kTokenUpper;
+  size_t compared = 0;
+  const std::filesystem::path charts =
+      std::filesystem::path(testing::SourceDir()) / "examples" / "charts";
+  for (const std::filesystem::directory_entry& e : std::filesystem::directory_iterator(charts)) {
+    if (e.path().extension() != ".txt") continue;
+    std::string text = testing::ReadFileOrDie(e.path().string());
+    // Only ASCII charts compare as such; the others still run both ways below.
+    bool ascii = true;
+    for (char c : text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+    if (!ascii) {
+      for (char& c : text) {
+        if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+      }
+    }
+    SCOPED_TRACE(e.path().string());
+    const Document plain = Analyze(text);
+    const Document marked = Analyze(text + "\nna\xC3\xAFve\n");
+    ASSERT_TRUE(plain.chart_text().is_ascii());
+    ASSERT_FALSE(marked.chart_text().is_ascii());
+    ASSERT_GE(marked.tokens().size(), plain.tokens().size());
+    for (size_t i = 0; i < plain.tokens().size(); ++i) {
+      const Token& a = plain.tokens()[i];
+      const Token& b = marked.tokens()[i];
+      ASSERT_EQ(a.begin, b.begin);
+      ASSERT_EQ(a.end, b.end);
+      EXPECT_EQ(a.flags & kCase, b.flags & kCase) << plain.text_of(a);
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 10000u);
+  // (\xC3\x89 is a capital E with an acute accent.)
+  const Document d = Analyze(
+      "HbA1c Xa COPD\xC3\x89" "CHO a\xC3\x89 \xC3\x89" "a \xC3\x89\xC3\x89 T2DM");
+  EXPECT_FALSE(Find(d, "HbA1c")->is(kTokenUpper));
+  EXPECT_TRUE(Find(d, "HbA1c")->is(kTokenCapitalized));
+  EXPECT_TRUE(Find(d, "Xa")->is(kTokenCapitalized));
+  EXPECT_FALSE(Find(d, "Xa")->is(kTokenUpper));
+  EXPECT_TRUE(Find(d, "COPD\xC3\x89" "CHO")->is(kTokenUpper));
+  EXPECT_FALSE(Find(d, "a\xC3\x89")->is(kTokenUpper));
+  EXPECT_FALSE(Find(d, "a\xC3\x89")->is(kTokenCapitalized));
+  EXPECT_TRUE(Find(d, "\xC3\x89" "a")->is(kTokenCapitalized));
+  EXPECT_FALSE(Find(d, "\xC3\x89" "a")->is(kTokenUpper));
+  EXPECT_TRUE(Find(d, "\xC3\x89\xC3\x89")->is(kTokenUpper));
+  EXPECT_TRUE(Find(d, "T2DM")->is(kTokenUpper));
 }
 
 TEST(TokenizerTest, InvalidUtf8IsAnErrorUnlessRepairing) {

@@ -7,7 +7,10 @@ namespace chartcoder::internal {
 ChartWords::ChartWords(const Lexicon& lexicon) : lexicon_(lexicon) {
   for (std::string_view stem : {"type", "stage", "grade", "class", "phase", "degre"}) {
     const uint32_t id = lexicon_.WordId(stem);
-    if (id != kNone) numeral_takers_.push_back(id);
+    if (id != kNone) {
+      numeral_takers_.push_back(id);
+      numeral_taker_bits_ |= uint64_t{1} << (id & 63);
+    }
   }
 }
 
@@ -36,8 +39,12 @@ uint32_t ChartWords::Compute(std::string_view form) {
   // Most forms are one word of ASCII letters: LexiconWords would give one
   // piece, the whole form, normalized from its lower case; written in
   // capitals when it has two letters or more and no small one.
+  // (c | 0x20) is a small letter exactly when c is a letter of either case;
+  // no early exit, so the loop has no branch per byte.
   bool letters = !form.empty();
-  for (char c : form) letters = letters && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+  for (char c : form) {
+    letters &= static_cast<unsigned char>((static_cast<unsigned char>(c) | 0x20) - 'a') < 26;
+  }
   if (letters) {
     // Lower case on the stack (a longer form on the heap).
     char buf[48];

@@ -70,6 +70,8 @@ class ChartWords {
   // Appends the digits form of a numeral `form`; 0 words when it is none.
   uint32_t ComputeNumeral(std::string_view form);
   bool TakesNumeral(uint32_t id) const {
+    // Most words are none of the six: one bit test rules them out.
+    if (((numeral_taker_bits_ >> (id & 63)) & 1) == 0) return false;
     for (uint32_t t : numeral_takers_) {
       if (t == id) return true;
     }
@@ -84,6 +86,7 @@ class ChartWords {
   // The same for forms read after a numeral-taking word (count 0: no numeral).
   FormTable numeral_seen_;
   std::vector<uint32_t> numeral_takers_;  // lexicon ids of "type", "stage", ...
+  uint64_t numeral_taker_bits_ = 0;       // bit id % 64 of each of numeral_takers_
   std::vector<Lexicon::InputWord> words_;
   std::vector<LexWord> pieces_;
 };

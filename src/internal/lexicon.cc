@@ -25,14 +25,16 @@ inline void AddSignatureBit(uint32_t id, std::array<uint64_t, 2>* sig) {
   const uint32_t bit = (id * 0x9E3779B1u) >> 25;  // 0..127
   (*sig)[bit >> 6] |= uint64_t{1} << (bit & 63);
 }
-// The first anchor in [a, last) whose signature has no bit of `absent` (the
-// clause may hold all its entry's words), or `last`. Most anchors fail: a
-// loop of its own keeps everything it reads in registers.
-inline uint32_t NextPossibleAnchor(const std::array<uint64_t, 2>* signatures, uint32_t a,
-                                   uint32_t last, const std::array<uint64_t, 2>& absent) {
+// The first anchor at or after `s` whose signature has no bit of `absent`
+// (the clause may hold all its entry's words). A word's signatures end in an
+// all-zero sentinel, which every clause passes: no bound to test. Most
+// anchors fail: a loop of its own keeps everything it reads in registers.
+inline const std::array<uint64_t, 2>* NextPossibleAnchor(const std::array<uint64_t, 2>* s,
+                                                        const std::array<uint64_t, 2>& absent) {
+  // A pointer, not an index: 7 instructions an anchor instead of 11.
   const uint64_t absent0 = absent[0], absent1 = absent[1];
-  while (a < last && ((signatures[a][0] & absent0) | (signatures[a][1] & absent1)) != 0) ++a;
-  return a;
+  while ((((*s)[0] & absent0) | ((*s)[1] & absent1)) != 0) ++s;
+  return s;
 }
 int AllowedGaps(int required) {
   if (required <= 1) return 0;
@@ -165,9 +167,16 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
     }
     entry_signatures[i] = sig;
   }
-  lex->anchor_signatures_.resize(lex->anchors_.size());
-  for (size_t a = 0; a < lex->anchors_.size(); ++a) {
-    lex->anchor_signatures_[a] = entry_signatures[lex->anchors_[a]];
+  // Each word's anchors' signatures in a run of their own, then a sentinel.
+  lex->anchor_signatures_.reserve(lex->anchors_.size() + nw);
+  lex->signature_first_.resize(nw);
+  for (size_t i = 0; i < nw; ++i) {
+    const LexWordRecord& w = lex->words_[i];
+    lex->signature_first_[i] = static_cast<uint32_t>(lex->anchor_signatures_.size());
+    for (uint32_t a = w.first_anchor; a < w.first_anchor + w.anchor_count; ++a) {
+      lex->anchor_signatures_.push_back(entry_signatures[lex->anchors_[a]]);
+    }
+    lex->anchor_signatures_.push_back({0, 0});
   }
   for (size_t i = 0; i < lex->expansions_.size(); ++i) {
     const LexExpansionRecord& x = lex->expansions_[i];
@@ -255,7 +264,10 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
       if (written_out) best = nullptr;
     }
     if (best == nullptr) {
-      s->words.push_back({in[i].id, in[i].begin, in[i].end, false, in[i].stop});
+      // Connectors have done their part (variants such as "on dialysis"): no
+      // entry holds one, so they are left out, and do not count as distance
+      // or gaps.
+      if (!in[i].stop) s->words.push_back({in[i].id, in[i].begin, in[i].end, false});
       ++i;
       continue;
     }
@@ -272,18 +284,14 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
     // The variant's own words stay (entries may name the abbreviation itself,
     // as in "COPD NOS"); the expansion's words follow them.
     for (uint32_t k = 0; k < best->variant_count; ++k) {
-      s->words.push_back({in[i + k].id, in[i + k].begin, in[i + k].end, false, in[i + k].stop});
+      const InputWord& v = in[i + k];
+      if (!v.stop) s->words.push_back({v.id, v.begin, v.end, false});
     }
     for (uint32_t k = 0; k < best->expansion_count; ++k) {
       s->words.push_back({expansion_words_[best->first_expansion_word + k], begin, end, true});
     }
     i += best->variant_count;
   }
-  // Connectors have done their part (variants such as "on dialysis"): no
-  // entry holds one, so they leave, and do not count as distance or gaps.
-  s->words.erase(std::remove_if(s->words.begin(), s->words.end(),
-                                [](const Scratch::Word& w) { return w.stop; }),
-                 s->words.end());
 }
 
 void Lexicon::ExpandedWordIds(absl::Span<const InputWord> words, Scratch* scratch,
@@ -318,6 +326,9 @@ const Lexicon::Sense* Lexicon::ChooseSense(absl::Span<const InputWord> in, size_
 }
 
 bool Lexicon::WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) const {
+  // A match that takes no expansion word (Match::expanded, the or of its
+  // words' flags) has none to hold `c`: most pairs stop here.
+  if (!s->candidates[a].expanded) return false;
   const Match& mc = s->candidates[c];
   const auto positions = [&](uint32_t x) {
     const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[x];
@@ -475,10 +486,22 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
   // The position of the occurrence of `id` nearest to `p` within `window`
   // words (the earlier one on a tie), or -1. Clauses are short: a scan of
   // the window beats any index.
+  // (`p` is a position of the clause: an anchor's, or between two matched
+  // words; so p - d < n and p + d >= 0 need no test.)
   auto nearest = [&](uint32_t id, int p, int window) -> int {
-    for (int d = 0; d <= window; ++d) {
-      if (p - d >= 0 && p - d < n && w[p - d].id == id) return p - d;
-      if (d > 0 && p + d < n && p + d >= 0 && w[p + d].id == id) return p + d;
+    if (w[p].id == id) return p;
+    const int before = std::min(window, p), after = std::min(window, n - 1 - p);
+    const int both = std::min(before, after);
+    int d = 1;
+    for (; d <= both; ++d) {
+      if (w[p - d].id == id) return p - d;
+      if (w[p + d].id == id) return p + d;
+    }
+    for (; d <= before; ++d) {
+      if (w[p - d].id == id) return p - d;
+    }
+    for (; d <= after; ++d) {
+      if (w[p + d].id == id) return p + d;
     }
     return -1;
   };
@@ -495,11 +518,11 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
     const uint32_t id = w[p].id;
     if (id == kNone) continue;
     const LexWordRecord& wr = words_[id];
-    const uint32_t last = wr.first_anchor + wr.anchor_count;
-    for (uint32_t a = wr.first_anchor; a < last; ++a) {
-      a = NextPossibleAnchor(anchor_signatures_.data(), a, last, absent);
-      if (a == last) break;
-      const uint32_t e = anchors_[a];
+    const std::array<uint64_t, 2>* signatures = anchor_signatures_.data() + signature_first_[id];
+    for (uint32_t j = 0;; ++j) {
+      j = static_cast<uint32_t>(NextPossibleAnchor(signatures + j, absent) - signatures);
+      if (j >= wr.anchor_count) break;  // the sentinel
+      const uint32_t e = anchors_[wr.first_anchor + j];
       const LexEntryRecord& er = entries_[e];
       if (((er.flags & kLexWithout) != 0) != across_without) continue;
       const int k = er.required_count;

@@ -103,8 +103,7 @@ class Lexicon {
       uint32_t id;
       uint32_t begin;
       uint32_t end;
-      bool expanded;
-      bool stop = false;
+      bool expanded;  // (connectors, InputWord::stop, are left out)
     };
     std::vector<Word> words;
     std::vector<Match> candidates;
@@ -227,7 +226,10 @@ class Lexicon {
   // Per anchor (in the order of anchors_, so a word's entries are read in
   // sequence), a 128-bit signature of the entry's required words: a clause
   // whose words' signature lacks one of its bits cannot match the entry.
+  // Word i's run starts at signature_first_[i] and holds its anchor_count
+  // signatures, then an all-zero sentinel.
   std::vector<std::array<uint64_t, 2>> anchor_signatures_;
+  std::vector<uint32_t> signature_first_;
 };
 
 }  // namespace chartcoder::internal

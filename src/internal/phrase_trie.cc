@@ -14,6 +14,11 @@ void PhraseTrie::Insert(const std::vector<std::string>& norms, int32_t value) {
     const uint64_t key = Key(node, static_cast<uint32_t>(wit->second));
     auto [eit, enew] = edges_.try_emplace(key, static_cast<uint32_t>(values_.size()));
     if (enew) values_.push_back(kNoValue);
+    if (node == 0) {
+      const size_t id = static_cast<size_t>(wit->second);
+      if (root_children_.size() <= id) root_children_.resize(id + 1, -1);
+      root_children_[id] = static_cast<int32_t>(eit->second);
+    }
     node = eit->second;
   }
   if (values_[node] == kNoValue && value != kNoValue) ++phrase_count_;
@@ -46,8 +51,7 @@ void PhraseTrie::WordIds(std::span<const Token> tokens, std::vector<int32_t>* id
   for (size_t i = 0; i < tokens.size(); ++i) (*ids)[i] = WordId(tokens[i].norm);
 }
 
-int32_t PhraseTrie::Child(uint32_t node, int32_t word) const {
-  if (word < 0) return -1;
+int32_t PhraseTrie::ChildInMap(uint32_t node, int32_t word) const {
   auto it = edges_.find(Key(node, static_cast<uint32_t>(word)));
   return it == edges_.end() ? -1 : static_cast<int32_t>(it->second);
 }

@@ -75,11 +75,21 @@ class PhraseTrie {
            (kFilterBits - 1);
   }
   static constexpr uint32_t kFilterBits = 1u << 16;
-  int32_t Child(uint32_t node, int32_t word) const;
+  // The child of `node` by `word`, or -1. The root's children (where every
+  // match starts, at every token) are read from an array, not the map.
+  int32_t Child(uint32_t node, int32_t word) const {
+    if (word < 0) return -1;
+    if (node == 0) {
+      return static_cast<size_t>(word) < root_children_.size() ? root_children_[word] : -1;
+    }
+    return ChildInMap(node, word);
+  }
+  int32_t ChildInMap(uint32_t node, int32_t word) const;
 
   std::vector<uint64_t> filter_ = std::vector<uint64_t>(kFilterBits / 64, 0);
   absl::flat_hash_map<std::string, int32_t, StringViewHash, StringViewEq> words_;
   absl::flat_hash_map<uint64_t, uint32_t> edges_;
+  std::vector<int32_t> root_children_;  // by word id: edges_ of node 0, or -1
   std::vector<int32_t> values_ = {kNoValue};  // per node; node 0 is the root
   size_t phrase_count_ = 0;
 };
