@@ -1254,4 +1254,13 @@ TEST(CoderTest, ABoneNamedByItsSiteIsNoFractureOfBoneNec) {
   EXPECT_THAT(Codes("Assessment: Bone fracture after a fall."), Contains("T14.8XXA"));
 }
 
+TEST(CoderTest, ANameWithADiacriticMatchesWithoutIt) {
+  // The index writes "Sjögren", "Ménière", "Guillain-Barré"; charts mostly
+  // do not. Before: nothing.
+  EXPECT_THAT(Codes("Assessment: Sjogren syndrome."), Contains("M35.00"));
+  EXPECT_THAT(Codes("Assessment: Sjögren syndrome."), Contains("M35.00"));
+  EXPECT_THAT(Codes("Assessment: Meniere disease of the right ear."), Contains("H81.01"));
+  EXPECT_THAT(Codes("Assessment: Guillain-Barre syndrome."), Contains("G61.0"));
+}
+
 }  // namespace chartcoder

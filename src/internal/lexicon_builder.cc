@@ -1,6 +1,7 @@
 #include "src/internal/lexicon_builder.h"
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -281,6 +282,7 @@ class LexiconCompiler {
     AddNeoplasms();
     absl::Status s = AddCurated();
     AddMorphologies();
+    AddFoldedSpellings();
     if (!s.ok()) return s;
     s = AddSenseWords();
     if (!s.ok()) return s;
@@ -666,6 +668,64 @@ class LexiconCompiler {
       }
     }
     for (const ParsedTerm& c : t.children) WalkNeoplasm(c, here[0], path, column_words);
+  }
+
+  // A word of an index title or code description written with a Latin
+  // diacritic ("Sjögren", "Ménière") in the form charts mostly write:
+  // without it. Returns "" when `word` has none or another non-ASCII letter.
+  static std::string FoldDiacritics(std::string_view word) {
+    // U+00C0..U+00FF, lower-cased: the ASCII letter each one carries.
+    static constexpr char kBase[] = "aaaaaaaceeeeiiiidnooooo/ouuuuyty";
+    std::string out;
+    bool folded = false;
+    for (size_t i = 0; i < word.size(); ++i) {
+      const unsigned char c = static_cast<unsigned char>(word[i]);
+      if (c < 0x80) {
+        out.push_back(static_cast<char>(c));
+        continue;
+      }
+      if (c != 0xC3 || i + 1 >= word.size()) return "";
+      const unsigned char d = static_cast<unsigned char>(word[++i]);
+      if (d < 0x80 || d > 0xBF) return "";
+      const char base = kBase[(d - 0x80) & 0x1F];
+      // ×, ÷, æ, þ, ß: no one ASCII letter.
+      if (base == '/' || d == 0x86 || d == 0xA6 || d == 0x9E || d == 0xBE || d == 0x9F) return "";
+      out.push_back(base);
+      folded = true;
+    }
+    return folded ? out : "";
+  }
+
+  // Each word with a diacritic in the index titles and the code
+  // descriptions expands from its folded spelling ("sjogren" -> "sjögren").
+  void AddFoldedSpellings() {
+    absl::flat_hash_set<std::string> seen;
+    auto add_words = [&](std::string_view text) {
+      std::string word;
+      auto flush = [&] {
+        if (!word.empty() && seen.insert(word).second) {
+          // (Not a letter of a French phrase: "à" would make every "a" one.)
+          const std::string folded = FoldDiacritics(word);
+          if (folded.size() >= 4) AddExpansion(folded, word, 0, 0);
+        }
+        word.clear();
+      };
+      for (char c : text) {
+        const unsigned char u = static_cast<unsigned char>(c);
+        if (u >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+          word.push_back(static_cast<char>(u >= 0x80 || c >= 'a' ? c : c - 'A' + 'a'));
+        } else {
+          flush();
+        }
+      }
+      flush();
+    };
+    std::function<void(const ParsedTerm&)> walk = [&](const ParsedTerm& t) {
+      add_words(t.title);
+      for (const ParsedTerm& c : t.children) walk(c);
+    };
+    for (const ParsedTerm& m : src_.index->main_terms) walk(m);
+    for (const ParsedCode& c : src_.tabular->codes) add_words(c.description);
   }
 
   // The words of the Table of Neoplasms column a "see Neoplasm, <behavior>,
