@@ -1167,6 +1167,8 @@ TEST(CoderTest, MoreEverydayFormsOfChronicConditions) {
   EXPECT_THAT(Codes("Assessment: BPH with LUTS."), Contains("N40.1"));
   EXPECT_THAT(Codes("Assessment: Chronic low back pain, on chronic opioid therapy."),
               Contains("Z79.891"));
+  EXPECT_THAT(Codes("Assessment: History of PE, on lifelong anticoagulation."),
+              AllOf(Contains("Z86.711"), Contains("Z79.01")));
   // Low back pain with sciatica is one code, by side (was M54.50 + M54.32).
   EXPECT_THAT(Codes("Assessment: Chronic low back pain with left-sided sciatica."),
               AllOf(Contains("M54.42"), Not(Contains("M54.50")), Not(Contains("M54.32"))));
