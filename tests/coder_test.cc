@@ -1167,6 +1167,10 @@ TEST(CoderTest, MoreEverydayFormsOfChronicConditions) {
   EXPECT_THAT(Codes("Assessment: BPH with LUTS."), Contains("N40.1"));
   EXPECT_THAT(Codes("Assessment: Chronic low back pain, on chronic opioid therapy."),
               Contains("Z79.891"));
+  // KDIGO GFR categories (was N18.9).
+  EXPECT_THAT(Codes("Assessment: CKD stage G3b/A2."), Contains("N18.32"));
+  EXPECT_THAT(Codes("Assessment: CKD G4, followed by nephrology."), Contains("N18.4"));
+  EXPECT_THAT(Codes("Assessment: G4P3, CKD 2."), Not(Contains("N18.4")));
   EXPECT_THAT(Codes("Assessment: History of PE, on lifelong anticoagulation."),
               AllOf(Contains("Z86.711"), Contains("Z79.01")));
   // Low back pain with sciatica is one code, by side (was M54.50 + M54.32).
