@@ -1269,4 +1269,13 @@ TEST(CoderTest, ANameWithADiacriticMatchesWithoutIt) {
   EXPECT_THAT(Codes("Assessment: Guillain-Barre syndrome."), Contains("G61.0"));
 }
 
+TEST(CoderTest, GoutOfASiteIsIdiopathicUnlessTheChartSaysOtherwise) {
+  // The index lists gout's sites under "Gout, idiopathic"; charts name the
+  // site without the type. Before: M10.9 whatever the site.
+  EXPECT_THAT(Codes("Assessment: Gout of the right knee."), Contains("M10.061"));
+  EXPECT_THAT(Codes("Assessment: Acute gout, left ankle."), Contains("M10.072"));
+  EXPECT_THAT(Codes("Assessment: Drug-induced gout of the right knee."), Contains("M10.261"));
+  EXPECT_THAT(Codes("Assessment: Gout, on allopurinol."), Contains("M10.9"));
+}
+
 }  // namespace chartcoder

@@ -535,11 +535,18 @@ class LexiconCompiler {
       const std::string parent = AsciiLower(path->back());
       const bool bone_of_group =
           parent.starts_with("carpal bone") || parent.starts_with("tarsal bone");
+      // "Gout, idiopathic, knee": a site of gout's "idiopathic" branch is that
+      // type when the chart names no other ("gout of the right knee";
+      // "drug-induced gout of the knee" has more words). Not scoliosis's:
+      // coders take a "lumbar scoliosis" as M41.9, not idiopathic M41.26.
+      const bool site_of_idiopathic = path->size() == 2 && parent == "idiopathic" &&
+                                      AsciiLower(path->front()).starts_with("gout");
       for (const PhraseWords& f : forms) {
         for (size_t k = 0; k < own.size(); ++k) {
           if (k > 0 && here.size() >= 4) break;
           PhraseWords w = f;
           if (limb_of_extremities) w.MakeOptional(extremities);
+          if (site_of_idiopathic) w.MakeOptional(NormalizeLexiconWord("idiopathic"));
           if (bone_of_group) {
             w.MakeOptional(NormalizeLexiconWord(parent.substr(0, 6)));  // carpal, tarsal
             w.MakeOptional(NormalizeLexiconWord("bone"));
