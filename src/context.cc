@@ -62,11 +62,11 @@ absl::StatusOr<std::vector<TriggerRule>> RulesFromRows(const std::vector<interna
       r.direction = TriggerDirection::kBackward;
     } else if (dir == "both" || dir == "bidirectional") {
       r.direction = TriggerDirection::kBoth;
-    } else if (dir == "leading") {
-      r.direction = TriggerDirection::kLeading;
+    } else if (dir == "trailing") {
+      r.direction = TriggerDirection::kTrailing;
     } else if (!dir.empty() || IsAttribute(r.kind)) {
       return absl::InvalidArgumentError(
-          StrCat(row.where, ": direction must be forward, backward, both or leading, not '",
+          StrCat(row.where, ": direction must be forward, backward, both or trailing, not '",
                  row.cells[2], "'"));
     }
     if (!row.cells[3].empty()) {
@@ -134,8 +134,8 @@ std::string_view TriggerDirectionName(TriggerDirection direction) {
       return "backward";
     case TriggerDirection::kBoth:
       return "both";
-    case TriggerDirection::kLeading:
-      return "leading";
+    case TriggerDirection::kTrailing:
+      return "trailing";
   }
   return "unknown";
 }
@@ -459,10 +459,12 @@ class Assessor {
   bool Reaches(const Match& m, CueKind attribute, const Match** blocked) const {
     const TriggerRule& r = RuleOf(m);
     *blocked = nullptr;
-    const bool leading = r.direction == TriggerDirection::kLeading;
-    const bool opens = leading && OpensClause(m);
-    const bool fwd = leading ? opens : r.direction != TriggerDirection::kBackward;
-    const bool bwd = leading ? !opens : r.direction != TriggerDirection::kForward;
+    bool fwd = r.direction != TriggerDirection::kBackward;
+    bool bwd = r.direction != TriggerDirection::kForward;
+    if (r.direction == TriggerDirection::kTrailing) {
+      bwd = ClosesClause(m);
+      fwd = !bwd;
+    }
     if (m.end <= tb_) {
       if (fwd && Words(m.end, tb_) < rep_.ForwardScope(r)) {
         *blocked = Terminator(m.end, tb_, attribute, matches_);
@@ -487,13 +489,14 @@ class Assessor {
     return false;
   }
 
-  // Whether only punctuation stands between match m and the start of its
-  // sentence or the last ',', ';' or ':' before it.
-  bool OpensClause(const Match& m) const {
+  // Whether only punctuation stands between match m and the end of its
+  // sentence or the next ',', ';', ':' or '(' after it ("Liver mets - RULED
+  // OUT (MRI negative)").
+  bool ClosesClause(const Match& m) const {
     const Sentence& s = doc_.sentences()[doc_.SentenceAt(Tok(m.begin).begin)];
-    for (uint32_t i = m.begin; i-- > s.first_token;) {
+    for (uint32_t i = m.end; i < s.end_token; ++i) {
       const std::string_view n = Tok(i).norm;
-      if (n == "," || n == ";" || n == ":") return true;
+      if (n == "," || n == ";" || n == ":" || n == "(") return true;
       if (IsWord(i)) return false;
     }
     return true;

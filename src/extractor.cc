@@ -96,6 +96,7 @@ bool IsClauseBreak(const Token& t) {
       return internal::IsLiteral(n, "not") || internal::IsLiteral(n, "w/o") ||
              internal::IsLiteral(n, "neg") || internal::IsLiteral(n, "nor");
     case 4: return internal::IsLiteral(n, "deny");
+    case 5: return internal::IsLiteral(n, "ruled");  // "bone scan, which ruled out metastases"
     case 6: return internal::IsLiteral(n, "denies") || internal::IsLiteral(n, "denied");
     case 7: return internal::IsLiteral(n, "without");
     case 8: return internal::IsLiteral(n, "negative");

@@ -1278,4 +1278,14 @@ TEST(CoderTest, GoutOfASiteIsIdiopathicUnlessTheChartSaysOtherwise) {
   EXPECT_THAT(Codes("Assessment: Gout, on allopurinol."), Contains("M10.9"));
 }
 
+TEST(CoderTest, NoMatchRunsAcrossRuledOut) {
+  // "bone ... metastases" matched across the "ruled out" between them, and
+  // a trigger inside a mention does not assess it: C79.51 was coded.
+  EXPECT_THAT(Codes("Imaging: bone scintigraphy, which ruled out metastases."),
+              Not(Contains("C79.51")));
+  EXPECT_THAT(Codes("Imaging tests included chest X-ray and bone scintigraphy, which ruled out "
+                    "metastases and/or possible primary tumors."),
+              Not(Contains("C79.51")));
+}
+
 }  // namespace chartcoder

@@ -101,8 +101,10 @@ TEST(ContextTest, Negation) {
       {"Pedal pulses absent bilaterally.", "Pedal pulses", "N"},
       {"Pulmonary embolism was ruled out by CT angiogram.", "Pulmonary embolism", "N"},
       {"Ruled out for MI.", "MI", "N"},
-      // "ruled out" opening its clause looks forward, after its subject back.
+      // "ruled out" closing its clause looks back, otherwise forward.
       {"Ruled out MI.", "MI", "N"},
+      {"Bone scan, which ruled out metastases, was normal.", "metastases", "N"},
+      {"Liver mets - RULED OUT (MRI liver negative)", "Liver mets", "N"},
       {"Chest pain; ruled out ACS by serial troponins.", "ACS", "N"},
       {"ACS ruled out, pneumonia treated with antibiotics.", "ACS", "N"},
       {"Troponin negative x2.", "Troponin", "N"},
@@ -207,12 +209,19 @@ TEST(ContextTest, Uncertainty) {
       {"Cannot exclude PE.", "PE", "U"},
       {"PE cannot be excluded.", "PE", "U"},
       {"Pneumonia is unlikely.", "Pneumonia", "U"},
+      {"Pneumonia likely.", "Pneumonia", "U"},
+      {"Cellulitis vs DVT, possible.", "DVT", "U"},
       {"Presumed viral gastroenteritis.", "gastroenteritis", "U"},
   });
 }
 
 TEST(ContextTest, NotUncertain) {
   ExpectAll({
+      // "likely", "possible" with words after them in their clause qualify
+      // those words, not the condition before ("trailing").
+      {"AKI on CKD 3a, likely prerenal.", "AKI", ""},
+      {"Pneumonia, likely viral, on azithromycin.", "Pneumonia", ""},
+      {"Sjogren syndrome, possible lupus.", "Sjogren syndrome", ""},
       {"Confirmed pneumonia on CT.", "pneumonia", ""},
       {"Findings consistent with pneumonia.", "pneumonia", ""},
       {"Pneumonia, treated with antibiotics.", "Pneumonia", ""},
@@ -510,7 +519,7 @@ TEST(ContextRulesTest, ParsesAndRejectsTriggerTables) {
   for (const Bad& b : std::vector<Bad>{
            {head + "x\tnegatoin\tforward\t\n", "mine.tsv:2: unknown trigger kind 'negatoin'"},
            {head + "x\tnegation\tsideways\t\n",
-            "direction must be forward, backward, both or leading"},
+            "direction must be forward, backward, both or trailing"},
            {head + "x\tnegation\t\t\n", "direction must be"},
            {head + "x\tnegation\tforward\t-1\n", "max_scope must be a whole number"},
            {head + "x\tnegation\tforward\tten\n", "max_scope must be a whole number"},
@@ -616,7 +625,7 @@ TEST(ContextRulesTest, EveryBuiltinKindIsRepresented) {
     EXPECT_EQ(ParseCueKind(CueKindName(static_cast<CueKind>(i))), static_cast<CueKind>(i));
   }
   EXPECT_EQ(TriggerDirectionName(TriggerDirection::kBoth), "both");
-  EXPECT_EQ(TriggerDirectionName(TriggerDirection::kLeading), "leading");
+  EXPECT_EQ(TriggerDirectionName(TriggerDirection::kTrailing), "trailing");
 }
 
 // The pipeline assesses a chart's mentions with a scratch kept across them

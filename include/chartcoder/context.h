@@ -92,13 +92,14 @@ enum class TriggerDirection : uint8_t {
   kForward = 0,   // over the tokens after it: "no [fever]"
   kBackward = 1,  // over the tokens before it: "[MI] ruled out"
   kBoth = 2,
-  // Forward when it opens its clause (nothing but punctuation since the
-  // sentence's start or its last ',', ';' or ':'): "ruled out [MI]"; backward
-  // otherwise: "[MI] ruled out, pneumonia treated".
-  kLeading = 3,
+  // Backward when it closes its clause (nothing but punctuation up to the
+  // sentence's end or the next ',', ';' or ':'): "[MI] ruled out, pneumonia
+  // treated", "[pneumonia] likely"; forward otherwise: "CT ruled out [PE]",
+  // "AKI, likely [prerenal]" (the AKI stays certain).
+  kTrailing = 3,
   // For kPseudo and kTerminator rules the direction is ignored.
 };
-// "forward", "backward", "both", "leading".
+// "forward", "backward", "both", "trailing".
 std::string_view TriggerDirectionName(TriggerDirection direction);
 
 // One lexicon entry.
