@@ -489,15 +489,26 @@ class Assessor {
     return false;
   }
 
-  // Whether only punctuation stands between match m and the end of its
-  // sentence or the next ',', ';', ':' or '(' after it ("Liver mets - RULED
-  // OUT (MRI negative)").
+  // Whether match m ends what its clause says of the words before it: only
+  // punctuation follows up to the sentence's end or the next ',', ';', ':'
+  // or '(' ("Liver mets - RULED OUT (MRI negative)"), or a connector that
+  // gives the reason or the means ("pneumonia likely given fever", "MI
+  // ruled out by troponins"), not the thing the trigger is about ("likely
+  // prerenal", "ruled out MI").
   bool ClosesClause(const Match& m) const {
+    static constexpr std::string_view kConnectors[] = {
+        "given", "due",  "based", "secondary", "from", "with", "as",    "because", "since",
+        "per",   "by",   "in",    "on",        "at",   "to",   "of",    "for",     "and",
+        "or",    "but",  "will",  "which",     "is",   "was",   "are",     "were",
+        "be",    "been", "being", "vs",        "versus", "although", "though", "if"};
     const Sentence& s = doc_.sentences()[doc_.SentenceAt(Tok(m.begin).begin)];
     for (uint32_t i = m.end; i < s.end_token; ++i) {
       const std::string_view n = Tok(i).norm;
       if (n == "," || n == ";" || n == ":" || n == "(") return true;
-      if (IsWord(i)) return false;
+      if (IsWord(i)) {
+        return std::find(std::begin(kConnectors), std::end(kConnectors), n) !=
+               std::end(kConnectors);
+      }
     }
     return true;
   }

@@ -105,6 +105,7 @@ TEST(ContextTest, Negation) {
       {"Ruled out MI.", "MI", "N"},
       {"Bone scan, which ruled out metastases, was normal.", "metastases", "N"},
       {"Liver mets - RULED OUT (MRI liver negative)", "Liver mets", "N"},
+      {"MI ruled out by serial troponins.", "MI", "N"},
       {"Chest pain; ruled out ACS by serial troponins.", "ACS", "N"},
       {"ACS ruled out, pneumonia treated with antibiotics.", "ACS", "N"},
       {"Troponin negative x2.", "Troponin", "N"},
@@ -210,6 +211,10 @@ TEST(ContextTest, Uncertainty) {
       {"PE cannot be excluded.", "PE", "U"},
       {"Pneumonia is unlikely.", "Pneumonia", "U"},
       {"Pneumonia likely.", "Pneumonia", "U"},
+      // A connector after the trigger: the words before are its subject.
+      {"Pneumonia likely given fever and infiltrate.", "Pneumonia", "U"},
+      {"Sepsis possible due to bacteremia.", "Sepsis", "U"},
+      {"It seemed unlikely that a seizure caused the confusion.", "seizure", "U"},
       {"Cellulitis vs DVT, possible.", "DVT", "U"},
       {"Presumed viral gastroenteritis.", "gastroenteritis", "U"},
   });
