@@ -92,14 +92,7 @@ PhraseWords PhraseToWords(std::string_view text, bool drop_without_clause) {
     // ("..., not specified as Sjögren's, right eye" keeps "right eye").
     if (drop_without_clause && w == "not" && i + 1 < words.size() &&
         words[i + 1].stem.starts_with("specifi")) {
-      size_t k = i + 1;
-      while (k + 1 < words.size() &&
-             std::string_view(required_text)
-                     .substr(words[k].end, words[k + 1].begin - words[k].end)
-                     .find(',') == std::string_view::npos) {
-        ++k;
-      }
-      i = k;  // the loop's ++i moves past the clause
+      i = ClauseEnd(required_text, words, i + 1);  // the loop's ++i moves past the clause
       if (group_open) ++group;
       group_open = false;
       continue;
@@ -281,9 +274,9 @@ class LexiconCompiler {
     AddIndex();
     AddNeoplasms();
     absl::Status s = AddCurated();
+    if (!s.ok()) return s;
     AddMorphologies();
     AddFoldedSpellings();
-    if (!s.ok()) return s;
     s = AddSenseWords();
     if (!s.ok()) return s;
     AddAbbreviations();

@@ -169,6 +169,15 @@ bool IsLexiconStopWord(std::string_view s) {
   return kStop->contains(s);
 }
 
+size_t ClauseEnd(std::string_view text, const std::vector<LexWord>& words, size_t i) {
+  while (i + 1 < words.size() &&
+         text.substr(words[i].end, words[i + 1].begin - words[i].end).find(',') ==
+             std::string_view::npos) {
+    ++i;
+  }
+  return i;
+}
+
 std::vector<std::string> TitleStems(std::string_view text) {
   std::vector<LexWord> words;
   LexiconWords(text, &words);
@@ -191,13 +200,7 @@ std::vector<std::string> TitleStems(std::string_view text) {
       if (i + 1 < words.size() && IsVagueNoun(words[i + 1].stem)) ++i;
       // "..., unspecified whether descended or undescended": the clause, to
       // the next comma, says what the chart does not.
-      if (i + 1 < words.size() && words[i + 1].stem == "whether") {
-        while (i + 1 < words.size() &&
-               text.substr(words[i].end, words[i + 1].begin - words[i].end).find(',') ==
-                   std::string_view::npos) {
-          ++i;
-        }
-      }
+      if (i + 1 < words.size() && words[i + 1].stem == "whether") i = ClauseEnd(text, words, i);
       continue;
     }
     if (IsLexiconStopWord(w.stem)) continue;

@@ -57,6 +57,11 @@ bool IsLexiconStopWord(std::string_view stem);
 // The stems IsLexiconStopWord() is true of.
 absl::Span<const std::string_view> LexiconStopWords();
 
+// The index of the last of `words` (from LexiconWords(text)) at or after `i`
+// that no comma of `text` separates from words[i]: where a title's clause
+// ("not specified as acute or chronic", "unspecified whether ...") ends.
+size_t ClauseEnd(std::string_view text, const std::vector<LexWord>& words, size_t i);
+
 // The content words of a code title, as the coder compares titles with a
 // chart: stems without connectors, without "unspecified" and the vague noun
 // after it ("unspecified site"), and without what a "without ..." clause
