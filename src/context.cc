@@ -477,7 +477,8 @@ class Assessor {
       return *blocked == nullptr;
     }
     if (m.begin >= te_) {
-      if (bwd && Words(te_, m.begin) < rep_.BackwardScope(r)) {
+      if (bwd && Words(te_, m.begin) < rep_.BackwardScope(r) &&
+          (r.direction != TriggerDirection::kTrailing || !OtherItemBetween(m))) {
         *blocked = Terminator(te_, m.begin, attribute, matches_);
         return *blocked == nullptr;
       }
@@ -501,16 +502,38 @@ class Assessor {
         "per",   "by",   "in",    "on",        "at",   "to",   "of",    "for",     "and",
         "or",    "but",  "will",  "which",     "is",   "was",   "are",     "were",
         "be",    "been", "being", "vs",        "versus", "although", "though", "if"};
+    // "AKI, likely due to dehydration": a trigger that opens its list item
+    // and names a cause qualifies the cause, not the item before.
+    static constexpr std::string_view kCauses[] = {"due", "secondary", "from", "because",
+                                                   "related"};
+    const bool opens_item =
+        m.begin > 0 && (Tok(m.begin - 1).norm == "," || Tok(m.begin - 1).norm == ";");
     const Sentence& s = doc_.sentences()[doc_.SentenceAt(Tok(m.begin).begin)];
     for (uint32_t i = m.end; i < s.end_token; ++i) {
       const std::string_view n = Tok(i).norm;
       if (n == "," || n == ";" || n == ":" || n == "(") return true;
       if (IsWord(i)) {
+        if (opens_item &&
+            std::find(std::begin(kCauses), std::end(kCauses), n) != std::end(kCauses)) {
+          return false;
+        }
         return std::find(std::begin(kConnectors), std::end(kConnectors), n) !=
                std::end(kConnectors);
       }
     }
     return true;
+  }
+
+  // For a trailing trigger after the span: a ',' or ';' between them with a
+  // word after it. The trigger qualifies the words of its own list item
+  // ("Elevated troponin, demand ischemia suspected"), unless it is the whole
+  // item ("Pneumonia, suspected").
+  bool OtherItemBetween(const Match& m) const {
+    for (uint32_t i = m.begin; i-- > te_;) {
+      const std::string_view n = Tok(i).norm;
+      if (n == "," || n == ";") return i + 1 < m.begin && Words(i + 1, m.begin) > 0;
+    }
+    return false;
   }
 
   // A trigger that is the whole answer after a colon or dash: "Fever: no",

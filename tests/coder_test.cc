@@ -1288,4 +1288,29 @@ TEST(CoderTest, NoMatchRunsAcrossRuledOut) {
               Not(Contains("C79.51")));
 }
 
+TEST(CoderTest, AbnormalLabFindingsByTheirEverydayNames) {
+  // The index says "transaminase level" and lists the liver analytes under
+  // "Elevated, liver function, test"; charts write "elevated transaminases",
+  // "elevated bilirubin", "LFTs", "PSA". Before: nothing for each.
+  EXPECT_THAT(Codes("Assessment: elevated transaminases."), Contains("R74.01"));
+  EXPECT_THAT(Codes("Assessment: transaminitis, likely drug induced."), Contains("R74.01"));
+  EXPECT_THAT(Codes("Assessment: elevated bilirubin of 3.2."), Contains("R17"));
+  EXPECT_THAT(Codes("Assessment: elevated alkaline phosphatase."), Contains("R74.8"));
+  EXPECT_THAT(Codes("Assessment: elevated liver enzymes."), Contains("R74.8"));
+  EXPECT_THAT(Codes("Assessment: elevated LFTs, recheck in 2 weeks."), Contains("R79.89"));
+  EXPECT_THAT(Codes("Assessment: elevated PSA of 6.2, referred to urology."), Contains("R97.20"));
+  EXPECT_THAT(Codes("Assessment: elevated CEA."), Contains("R97.0"));
+  EXPECT_THAT(Codes("Assessment: elevated sed rate."), Contains("R70.0"));
+  EXPECT_THAT(Codes("Assessment: elevated white count."), Contains("D72.829"));
+  EXPECT_THAT(Codes("Assessment: B12 deficiency."), Contains("E53.8"));
+  // A finding before a comma is not what a later "suspected" qualifies, nor
+  // one whose cause "likely" qualifies.
+  EXPECT_THAT(Codes("Assessment: elevated troponin, demand ischemia suspected."), Contains("R77.8"));
+  EXPECT_THAT(Codes("Assessment: elevated liver enzymes, likely from alcohol use."),
+              Contains("R74.8"));
+  // A PSA that is psoriatic arthritis or polysubstance abuse is not the antigen.
+  EXPECT_THAT(Codes("Assessment: PSA on methotrexate."), Not(Contains("R97.20")));
+  EXPECT_THAT(Codes("Assessment: normal liver enzymes."), Not(Contains("R74.8")));
+}
+
 }  // namespace chartcoder

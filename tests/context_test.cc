@@ -216,6 +216,8 @@ TEST(ContextTest, Uncertainty) {
       {"Sepsis possible due to bacteremia.", "Sepsis", "U"},
       {"It seemed unlikely that a seizure caused the confusion.", "seizure", "U"},
       {"Cellulitis vs DVT, possible.", "DVT", "U"},
+      {"Elevated troponin, demand ischemia suspected.", "demand ischemia", "U"},
+      {"AKI, likely due to dehydration.", "dehydration", "U"},
       {"Presumed viral gastroenteritis.", "gastroenteritis", "U"},
   });
 }
@@ -231,6 +233,13 @@ TEST(ContextTest, NotUncertain) {
       {"Findings consistent with pneumonia.", "pneumonia", ""},
       {"Pneumonia, treated with antibiotics.", "Pneumonia", ""},
       {"MI ruled out. CHF exacerbation likely resolved.", "MI", "N"},
+      // A trailing trigger looking back stays in its own list item: words
+      // between the last comma and the trigger are what it qualifies.
+      {"Elevated troponin, demand ischemia suspected.", "Elevated troponin", ""},
+      {"Cough and fever, pneumonia likely.", "fever", ""},
+      // ... and one that opens its item and names a cause qualifies the cause.
+      {"AKI, likely due to dehydration.", "AKI", ""},
+      {"Elevated liver enzymes, likely from alcohol use.", "Elevated liver enzymes", ""},
   });
 }
 

@@ -111,8 +111,10 @@ PhraseWords PhraseToWords(std::string_view text, bool drop_without_clause) {
       continue;
     }
     // "lumbar region", "cervical region": charts name the region by its
-    // adjective alone ("lumbar radiculopathy").
-    if (w == "region" && group_open) {
+    // adjective alone ("lumbar radiculopathy"); "transaminase level", "C5
+    // level": the thing measured or reached by its name ("elevated
+    // transaminases", "C5 spinal cord injury").
+    if ((w == "region" || w == "level") && group_open) {
       out.optional.push_back(w);
       continue;
     }
@@ -528,6 +530,10 @@ class LexiconCompiler {
       const std::string parent = AsciiLower(path->back());
       const bool bone_of_group =
           parent.starts_with("carpal bone") || parent.starts_with("tarsal bone");
+      // "Elevated, liver function, test, bilirubin": a chart names the
+      // analyte ("elevated bilirubin"), not the panel it belongs to.
+      const bool analyte_of_test = path->size() >= 3 && parent == "test" &&
+                                   AsciiLower((*path)[path->size() - 2]).ends_with("function");
       // "Gout, idiopathic, knee": a site of gout's "idiopathic" branch is that
       // type when the chart names no other ("gout of the right knee";
       // "drug-induced gout of the knee" has more words). Not scoliosis's:
@@ -540,6 +546,12 @@ class LexiconCompiler {
           PhraseWords w = f;
           if (limb_of_extremities) w.MakeOptional(extremities);
           if (site_of_idiopathic) w.MakeOptional(NormalizeLexiconWord("idiopathic"));
+          if (analyte_of_test) {
+            for (const std::string& x : PhraseToWords((*path)[path->size() - 2], false).required) {
+              w.MakeOptional(x);
+            }
+            w.MakeOptional(NormalizeLexiconWord("test"));
+          }
           if (bone_of_group) {
             w.MakeOptional(NormalizeLexiconWord(parent.substr(0, 6)));  // carpal, tarsal
             w.MakeOptional(NormalizeLexiconWord("bone"));
