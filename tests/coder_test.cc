@@ -1313,4 +1313,46 @@ TEST(CoderTest, AbnormalLabFindingsByTheirEverydayNames) {
   EXPECT_THAT(Codes("Assessment: normal liver enzymes."), Not(Contains("R74.8")));
 }
 
+TEST(CoderTest, SpineAndJointConditionsAsChartsWriteThem) {
+  // A side completes "Osteoarthritis, hip, unilateral M16.1-". Before: M16.9.
+  EXPECT_THAT(Codes("Assessment: osteoarthritis of the right hip."), Contains("M16.11"));
+  EXPECT_THAT(Codes("Assessment: left knee osteoarthritis."), Contains("M17.12"));
+  EXPECT_THAT(Codes("Assessment: bilateral knee OA."), Contains("M17.0"));
+  // An index title's "NOS" is no word a chart writes ("intervertebral disc
+  // NOS, lumbar region"). Before: nothing.
+  EXPECT_THAT(Codes("Assessment: lumbar degenerative disc disease."), Contains("M51.36"));
+  EXPECT_THAT(Codes("Assessment: lumbar DDD."), Contains("M51.36"));
+  EXPECT_THAT(Codes("Assessment: sensorineural hearing loss."), Contains("H90.5"));
+  // ... but it stays where a child's title is a letter the matcher skips.
+  EXPECT_THAT(Codes("Assessment: vitamin A deficiency."), Contains("E50.9"));
+  // "with neuritis, radiculitis, radiculopathy or sciatica" lists
+  // alternatives. Before: M51.26 and M54.10.
+  EXPECT_THAT(Codes("Assessment: lumbar disc herniation with radiculopathy."),
+              AllOf(Contains("M51.16"), Not(Contains("M54.10"))));
+  // A spinal level names its region, and two expansions join although one
+  // holds a connector ("displacement of intervertebral disc"). Before: K46.9.
+  EXPECT_THAT(Codes("Assessment: herniated disc at L5-S1 with left radiculopathy."),
+              AllOf(Contains("M51.17"), Not(Contains("K46.9"))));
+  EXPECT_THAT(Codes("Assessment: spondylolisthesis at L4-L5."), Contains("M43.16"));
+  EXPECT_THAT(Codes("Assessment: bulging disc L4-5."), Contains("M51.26"));
+  // A written word an expansion repeats is not the expansion's word.
+  // Before: M81.0 and M84.48XA.
+  EXPECT_THAT(Codes("Assessment: osteoporotic compression fracture of T12."), Contains("M80.08XA"));
+  EXPECT_THAT(Codes("Assessment: pseudogout of the right knee."), Contains("M11.261"));
+  EXPECT_THAT(Codes("Assessment: De Quervain tenosynovitis, left."), Contains("M65.4"));
+  EXPECT_THAT(Codes("Assessment: thoracic back pain."), Contains("M54.6"));
+  EXPECT_THAT(Codes("Assessment: right rotator cuff tear."), Contains("M75.101"));
+  // A single vertebra is a bone, not a region of the body.
+  EXPECT_THAT(Codes("Assessment: lung cancer with metastasis to T10."), Not(Contains("C79.89")));
+}
+
+TEST(CoderTest, ImmunosuppressedIsAStateAndImmunosuppressiveADrug) {
+  // Before: "on immunosuppressive therapy" was D84.9 (one Porter stem).
+  EXPECT_THAT(Codes("Assessment: immunosuppressed due to medications."), Contains("D84.821"));
+  EXPECT_THAT(Codes("Assessment: immunocompromised host."), Contains("D84.9"));
+  EXPECT_THAT(Codes("Assessment: rheumatoid arthritis on immunosuppressive therapy."),
+              Not(Contains("D84.9")));
+  EXPECT_THAT(Codes("Assessment: long-term use of immunosuppressants."), Contains("Z79.620"));
+}
+
 }  // namespace chartcoder

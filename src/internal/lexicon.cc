@@ -377,11 +377,13 @@ bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
     }
     return false;
   };
+  // (Connectors of an expansion, "displacement of intervertebral disc", are
+  // no words of any entry: a match never takes them.)
   for (uint32_t q : pos) {
     if (!w[q].expanded) continue;
     for (size_t k = 0; k < w.size(); ++k) {
       if (!w[k].expanded || w[k].begin != w[q].begin || w[k].end != w[q].end) continue;
-      if (!in_match(w[k].id)) return true;
+      if (!in_match(w[k].id) && !stop_words_[w[k].id]) return true;
     }
   }
   return false;
@@ -449,6 +451,30 @@ bool Lexicon::TypeBelongsElsewhere(const std::vector<Scratch::Word>& w,
     if (!taken) return true;
   }
   return false;
+}
+
+bool Lexicon::MoveIntoExpansion(const LexEntryRecord& e, const std::vector<Scratch::Word>& w,
+                                int p, std::vector<uint32_t>* pos) const {
+  const auto same_span = [&](int q) {
+    return w[q].expanded && w[q].begin == w[p].begin && w[q].end == w[p].end;
+  };
+  int b0 = p, b1 = p + 1;
+  while (b0 > 0 && same_span(b0 - 1)) --b0;
+  while (b1 < static_cast<int>(w.size()) && same_span(b1)) ++b1;
+  bool moved = false;
+  for (int j = 0; j < e.required_count; ++j) {
+    const int q = static_cast<int>((*pos)[j]);
+    if (q >= b0 && q < b1) continue;
+    const uint32_t need = entry_words_[e.first_word + j];
+    for (int x = b0; x < b1; ++x) {
+      if (w[x].id == need) {
+        (*pos)[j] = static_cast<uint32_t>(x);
+        moved = true;
+        break;
+      }
+    }
+  }
+  return moved;
 }
 
 bool Lexicon::GroupsCompact(const LexEntryRecord& e,
@@ -534,7 +560,17 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
         const int q = need == id ? p : nearest(need, p, window);
         if (q < 0) ok = false; else pos.push_back(static_cast<uint32_t>(q));
       }
-      if (!ok || !GroupsCompact(er, pos)) continue;
+      if (!ok) continue;
+      if (!GroupsCompact(er, pos)) {
+        // An expansion's words sit after the words they stand for, and the
+        // occurrence nearest an expanded anchor may be a written word the
+        // expansion repeats ("osteoporotic compression fracture" -> "...
+        // with current pathological fracture, vertebra"): take the anchor's
+        // expansion's own occurrences where it has them, then look again.
+        if (!w[p].expanded || !MoveIntoExpansion(er, w, p, &pos) || !GroupsCompact(er, pos)) {
+          continue;
+        }
+      }
       // Across a "without": the subterm's words after it, the words of the
       // terms above it before it, those of subterms below it anywhere.
       if (across_without) {

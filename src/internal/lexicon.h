@@ -159,6 +159,11 @@ class Lexicon {
   // `for_titles`: also apply the kExpansionTitlesOnly expansions.
   void Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s) const;
   bool GroupsCompact(const LexEntryRecord& e, const std::vector<uint32_t>& pos) const;
+  // Moves the positions in `pos` of the words of entry `e` that the expansion
+  // holding the expanded word at `p` also holds into that expansion; false if
+  // none moved.
+  bool MoveIntoExpansion(const LexEntryRecord& e, const std::vector<Scratch::Word>& w, int p,
+                         std::vector<uint32_t>* pos) const;
 
   const CodeSet* codes_ = nullptr;
   absl::Span<const LexWordRecord> words_;

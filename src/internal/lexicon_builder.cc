@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/pack_format.h"
 #include "src/internal/strings.h"
@@ -206,6 +207,50 @@ bool IsVariantOf(std::string_view part, std::string_view first) {
 // one form (the variant stems alike); "Abdomen, abdominal" gives "abdomen"
 // and "abdominal"; "Acroasphyxia, chronic" gives one form needing both
 // words (a comma part that is not a variant is a modifier).
+// The items of a title that is a list of single words ending in "or"
+// ("neuritis, radiculitis, radiculopathy or sciatica"; at least one comma),
+// else nothing.
+std::vector<std::string> WordListAlternatives(std::string_view title) {
+  std::string lower = AsciiLower(Trim(title));
+  const size_t last_or = lower.rfind(" or ");
+  if (last_or == std::string::npos || lower.find(',') == std::string::npos ||
+      lower.find(',') > last_or) {
+    return {};
+  }
+  lower.replace(last_or, 4, ",");
+  std::vector<std::string> items;
+  for (std::string_view part : Split(lower, ',')) {
+    part = Trim(part);
+    if (part.empty()) return {};
+    for (char c : part) {
+      if (!((c >= 'a' && c <= 'z') || c == '-')) return {};
+    }
+    items.emplace_back(part);
+  }
+  return items.size() >= 2 ? items : std::vector<std::string>{};
+}
+
+// An index title without its "NOS" ("intervertebral disc NOS", "sensorineural
+// NOS"): in the index the word only says that nothing more is specified, as
+// a chart that writes no more does not say it. (Tabular inclusion terms keep
+// theirs: "Wound NOS" is not every wound a chart mentions.)
+std::string IndexTitleWithoutNos(std::string_view title) {
+  std::string out;
+  size_t i = 0;
+  while (i < title.size()) {
+    size_t j = title.find("NOS", i);
+    if (j == std::string_view::npos) break;
+    const bool word_begin = j == 0 || !absl::ascii_isalnum(static_cast<unsigned char>(title[j - 1]));
+    const bool word_end =
+        j + 3 == title.size() || !absl::ascii_isalnum(static_cast<unsigned char>(title[j + 3]));
+    out.append(title.substr(i, j - i));
+    if (!(word_begin && word_end)) out.append("NOS");
+    i = j + 3;
+  }
+  out.append(title.substr(i));
+  return out;
+}
+
 std::vector<PhraseWords> TitleWords(std::string_view title) {
   std::vector<std::string_view> parts = Alternatives(title);
   PhraseWords base = PhraseToWords(parts[0], false);
@@ -500,7 +545,28 @@ class LexiconCompiler {
     // "in diseases classified elsewhere": a manifestation reached through its
     // etiology's own entry, never from these words.
     if (!is_main && Contains(lower, "elsewhere")) return;
-    std::vector<PhraseWords> own = TitleWords(t.title);
+    // "Deficiency, vitamin NOS" keeps its "NOS" where a coded child's title
+    // is only words the matcher skips ("A"): without it, "vitamin A
+    // deficiency" would read as the parent.
+    const bool child_hidden = std::any_of(t.children.begin(), t.children.end(), [](const ParsedTerm& c) {
+      return !c.code.empty() && PhraseToWords(c.title, false).required.empty();
+    });
+    std::vector<PhraseWords> own =
+        TitleWords(child_hidden ? std::string(t.title) : IndexTitleWithoutNos(t.title));
+    // "Displacement, intervertebral disc, lumbar region, with, neuritis,
+    // radiculitis, radiculopathy or sciatica": below "with", "due to" or
+    // "in", a list of single words ending in "or" names alternatives, not
+    // words the chart must all write.
+    if (!is_main && !path->empty()) {
+      const std::string parent_lower = AsciiLower(Trim(path->back()));
+      if (parent_lower == "with" || parent_lower == "due to" || parent_lower == "in") {
+        std::vector<std::string> items = WordListAlternatives(t.title);
+        if (!items.empty()) {
+          own.clear();
+          for (const std::string& item : items) own.push_back(PhraseToWords(item, false));
+        }
+      }
+    }
     // "without myelopathy or radiculopathy": the chart may deny either alone.
     if (without_here && Contains(lower, " or ")) {
       std::string_view rest = std::string_view(lower).substr(lower.find(' ') + 1);
@@ -514,6 +580,13 @@ class LexiconCompiler {
     // "Malnutrition, degree, moderate": a codeless "degree" only groups its
     // children; charts write "moderate malnutrition".
     if (!is_main && t.code.empty() && lower == "degree") own = {PhraseWords()};
+    // "Osteoarthritis, hip, unilateral M16.1-": a code that the side
+    // completes is reached by the side the chart writes ("osteoarthritis of
+    // the right hip"), not only by the word "unilateral".
+    if (!is_main && lower == "unilateral" && t.code.ends_with('-')) {
+      own.push_back(PhraseToWords("right", false));
+      own.push_back(PhraseToWords("left", false));
+    }
     PhraseWords nemod = PhraseToWords(t.nemod, false);
     std::vector<PhraseWords> here;
     if (is_main) {
@@ -656,7 +729,7 @@ class LexiconCompiler {
 
   void WalkNeoplasm(const ParsedTerm& t, const PhraseWords& base, std::vector<std::string> path,
                     const char* const column_words[6]) {
-    std::vector<PhraseWords> own = TitleWords(t.title);
+    std::vector<PhraseWords> own = TitleWords(IndexTitleWithoutNos(t.title));
     PhraseWords nemod = PhraseToWords(t.nemod, false);
     path.push_back(t.title);
     std::vector<PhraseWords> here;

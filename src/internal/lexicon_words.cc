@@ -139,6 +139,12 @@ std::string NormalizeLowerCaseLetters(std::string w) {
   if (IsLiteral(w, "severity") || IsLiteral(w, "severities")) return "severity";
   // "burning pain" is a sensation, not a burn.
   if (IsLiteral(w, "burning")) return w;
+  // "immunosuppressive therapy" names the drugs (Z79.6-), "immunosuppressed"
+  // and "immunosuppression" the state (D84.-); Porter gives all one stem.
+  if (w.starts_with("immunosuppress") &&
+      (EndsWith(w, "ive") || EndsWith(w, "ives") || EndsWith(w, "ant") || EndsWith(w, "ants"))) {
+    return "immunosuppressant";
+  }
   return PorterStemLetters(std::move(w));
 }
 
