@@ -144,7 +144,11 @@ TEST(QueueFaultTest, KilledWorkersAndARestartedDatabaseLoseNoChartAndCodeNoneTwi
       ASSERT_TRUE((*pg)->Restart(/*immediate=*/true).ok());
       restarted = true;
     }
-    if (now >= next_kill) {
+    // No kills in the last tenth: with few jobs left, each kill lands on the
+    // same ones, and a job whose worker dies at each of its four attempts is
+    // a dead letter by design (a chart that kills its worker). Under load
+    // that happened to a good chart once (6 dead letters, 5 poison).
+    if (now >= next_kill && finished < kCharts * 9 / 10) {
       size_t victim = rng() % workers.size();
       kill(workers[victim], SIGKILL);
       waitpid(workers[victim], nullptr, 0);
