@@ -1355,4 +1355,24 @@ TEST(CoderTest, ImmunosuppressedIsAStateAndImmunosuppressiveADrug) {
   EXPECT_THAT(Codes("Assessment: long-term use of immunosuppressants."), Contains("Z79.620"));
 }
 
+TEST(CoderTest, StatusAndHistoryAsChartsWriteThem) {
+  // Each: before, nothing.
+  EXPECT_THAT(Codes("Assessment: G-tube dependent."), Contains("Z93.1"));
+  EXPECT_THAT(Codes("Assessment: wheelchair bound."), Contains("Z99.3"));
+  EXPECT_THAT(Codes("Assessment: s/p right TKA."), Contains("Z96.651"));
+  EXPECT_THAT(Codes("Assessment: penicillin allergy."), Contains("Z88.0"));
+  EXPECT_THAT(Codes("Assessment: presence of IVC filter."), Contains("Z95.828"));
+  // A curated phrase names a code the lexicon exclusions keep from the
+  // index (Z91): noncompliance and a history of falling are the patient's.
+  EXPECT_THAT(Codes("Assessment: noncompliance with medications."), Contains("Z91.14"));
+  EXPECT_THAT(Codes("Assessment: history of falls."), Contains("Z91.81"));
+  EXPECT_THAT(Codes("Fall prevention: low risk."), Not(Contains("Z91.81")));
+  // A history of ... is its personal-history code, or the remission code
+  // of an abuse.
+  EXPECT_THAT(Codes("Assessment: history of colon polyps."), Contains("Z86.010"));
+  EXPECT_THAT(Codes("Assessment: h/o MRSA infection."), Contains("Z86.14"));
+  EXPECT_THAT(Codes("Assessment: history of alcohol abuse."), Contains("F10.11"));
+  EXPECT_THAT(Codes("Assessment: history of alcohol intoxication."), Not(Contains("F10.11")));
+}
+
 }  // namespace chartcoder

@@ -360,7 +360,10 @@ class LexiconCompiler {
 
   void Add(PhraseWords words, LexSource source, uint32_t code, uint32_t code2, uint8_t flags,
            std::string phrase) {
-    if (Excluded(code)) {
+    // The exclusions drop the index's and the titles' words for a code; a
+    // curated phrase names its code on purpose ("history of falls" Z91.81,
+    // where the index's "at risk for falling" would read "low fall risk").
+    if (code == kNone || (source != LexSource::kCurated && Excluded(code))) {
       ++excluded_;
       return;
     }
