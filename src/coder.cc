@@ -120,8 +120,8 @@ bool IsNegationWord(std::string_view n) {
     case 2: return n[0] == 'n' && n[1] == 'o';
     case 3: return IsLiteral(n, "not") || IsLiteral(n, "w/o") || IsLiteral(n, "r/o");
     case 4: return IsLiteral(n, "rule");
-    case 6: return IsLiteral(n, "denies");
-    case 7: return IsLiteral(n, "without");
+    case 6: return IsLiteral(n, "denies") || IsLiteral(n, "absent");
+    case 7: return IsLiteral(n, "without") || IsLiteral(n, "absence");
     case 8: return IsLiteral(n, "negative");
     default: return false;
   }

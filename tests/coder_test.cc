@@ -1375,4 +1375,14 @@ TEST(CoderTest, StatusAndHistoryAsChartsWriteThem) {
   EXPECT_THAT(Codes("Assessment: history of alcohol intoxication."), Not(Contains("F10.11")));
 }
 
+TEST(CoderTest, SubstanceAndAbsenceWordsAsChartsWriteThem) {
+  // Benzodiazepines are the index's sedatives. Before: nothing.
+  EXPECT_THAT(Codes("Assessment: benzodiazepine dependence."), Contains("F13.20"));
+  EXPECT_THAT(Codes("Assessment: polysubstance abuse."), Contains("F19.10"));
+  // A complication written after "absence of" refines nothing. Before: E11.319.
+  EXPECT_THAT(Codes("Assessment: absence of diabetic retinopathy on dilated exam; type 2 "
+                    "diabetes."),
+              AllOf(Contains("E11.9"), Not(Contains("E11.319"))));
+}
+
 }  // namespace chartcoder
