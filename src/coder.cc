@@ -1259,7 +1259,13 @@ struct Coder::Rep {
       // Each word a child adds that the chart does not say counts against it.
       // A later encounter or a sequela must be written; a fracture not said
       // to be open is closed (guideline I.C.19.c.1).
+      // An inclusion term "... NOS" names the form the chart writes without
+      // qualifiers ("Influenza due to other identified influenza virus NOS"
+      // is J10.1, not J10.00 "with unspecified type of pneumonia").
+      // (The parent's: a grandchild's "NOS" names its own parent's form.)
+      const bool nos = f.has(internal::kTitleNosInclusion) && d.parent()->id() == id;
       const double dscore = (encounter.initial ? 0.6 : 0) + (unspecified ? 0.4 : 0) +
+                            (nos ? 0.8 : 0) +
                             (uncomplicated ? 0.7 : without ? 0.3 : 0) -
                             (encounter.later ? 1.0 : 0) + (encounter.closed ? 0.2 : 0) +
                             0.1 * matched -

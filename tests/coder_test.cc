@@ -1385,4 +1385,12 @@ TEST(CoderTest, SubstanceAndAbsenceWordsAsChartsWriteThem) {
               AllOf(Contains("E11.9"), Not(Contains("E11.319"))));
 }
 
+TEST(CoderTest, AnInclusionTermNosNamesTheDefaultChild) {
+  // "Influenza, B J10-": J10.1 includes "Influenza due to other identified
+  // influenza virus NOS", its parent's title. Before: J10.00, with pneumonia.
+  EXPECT_THAT(Codes("Assessment: influenza B."), ElementsAre("J10.1"));
+  // A grandchild's NOS names its own parent's form, not the category's.
+  EXPECT_THAT(Codes("Assessment: tension headache."), Contains("G44.209"));
+}
+
 }  // namespace chartcoder

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 
 #include "src/internal/lexicon.h"
+#include "src/internal/strings.h"
 
 namespace chartcoder::internal {
 
@@ -134,7 +135,24 @@ std::vector<CodeTitleFacts> ComputeCodeTitleFacts(const CodeSet& codes, const Le
     }
     f.flags = WithResidual(raw);
     if (c.billable()) f.flags |= kTitleBillable;
-    if (c.is_seventh_character_expansion()) f.flags |= kTitleSeventhExpansion;
+    if (c.is_seventh_character_expansion()) {
+      f.flags |= kTitleSeventhExpansion;
+    } else if (c.billable()) {
+      // "Influenza due to other identified influenza virus NOS" under J10
+      // "Influenza due to other identified influenza virus": J10.1 is the
+      // code of the parent's condition when the chart says no more. (Not
+      // "Benign neoplasm of nose NOS" of D36.7: a site, not the parent.)
+      const std::optional<Code> up = c.parent();
+      const std::string_view up_title = up ? up->description() : std::string_view();
+      for (const Note& note : c.notes()) {
+        if (note.kind == NoteKind::kInclusionTerm && note.text.ends_with(" NOS") &&
+            !up_title.empty() &&
+            EqualsIgnoreCase(note.text.substr(0, note.text.size() - 4), up_title)) {
+          f.flags |= kTitleNosInclusion;
+          break;
+        }
+      }
+    }
   }
   return out;
 }

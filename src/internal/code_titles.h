@@ -45,6 +45,7 @@ enum CodeTitleFlag : uint32_t {
   kTitleOther = 1u << 15,                // " other "
   kTitleOtherAndUnspecified = 1u << 16,  // "other and unspecified"
   kTitleNotIntractable = 1u << 17,       // "not intractable"
+  kTitleNosInclusion = 1u << 18,         // an inclusion term ending "NOS": the unqualified form
 };
 
 // The flags of title `title` that depend on its words alone (all but
