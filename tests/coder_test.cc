@@ -1393,4 +1393,18 @@ TEST(CoderTest, AnInclusionTermNosNamesTheDefaultChild) {
   EXPECT_THAT(Codes("Assessment: tension headache."), Contains("G44.209"));
 }
 
+TEST(CoderTest, TheLetterAfterAWordWithLetteredKindsIsAWord) {
+  // "A" was a stop word (the article): vitamin A deficiency read as any
+  // vitamin's (E56.9), influenza A as an unidentified virus (J11.1).
+  EXPECT_THAT(Codes("Assessment: vitamin A deficiency."), ElementsAre("E50.9"));
+  EXPECT_THAT(Codes("Assessment: vitamin deficiency."), ElementsAre("E56.9"));
+  EXPECT_THAT(Codes("Assessment: influenza A, on oseltamivir."), ElementsAre("J10.1"));
+  EXPECT_THAT(Codes("Assessment: flu A positive."), ElementsAre("J10.1"));
+  EXPECT_THAT(Codes("Assessment: hepatitis A."), ElementsAre("B15.9"));
+  EXPECT_THAT(Codes("Assessment: group A strep sepsis."), Contains("A40.0"));
+  // The article stays one; "flu" alone is mostly its vaccine.
+  EXPECT_THAT(Codes("Assessment: a flu shot was given."), IsEmpty());
+  EXPECT_THAT(Codes("Plan: flu + updated COVID vaccines this fall."), IsEmpty());
+}
+
 }  // namespace chartcoder

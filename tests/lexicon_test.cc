@@ -68,6 +68,11 @@ TEST(LexiconWordsTest, NormalizesClinicalText) {
   // -itis and short words keep their meaning.
   EXPECT_THAT(Stems("thyroiditis thyroid"), ElementsAre("thyroiditis", "thyroid"));
   EXPECT_THAT(Stems("has mis RAS"), ElementsAre("has", "mis", "ras"));
+  // The letter A after a word with lettered kinds is a word; the article is not.
+  EXPECT_THAT(Stems("vitamin A influenza A"),
+              ElementsAre("vitamin", kLetterAStem, "influenza", kLetterAStem));
+  EXPECT_THAT(Stems("a vitamin"), ElementsAre("a", "vitamin"));
+  EXPECT_THAT(Stems("had a flu shot"), ElementsAre("had", "a", "flu", "shot"));
   std::vector<LexWord> w;
   LexiconWords("CHF chf", &w);
   ASSERT_EQ(w.size(), 2u);

@@ -12,6 +12,12 @@ ChartWords::ChartWords(const Lexicon& lexicon) : lexicon_(lexicon) {
       numeral_taker_bits_ |= uint64_t{1} << (id & 63);
     }
   }
+  for (std::string_view w : LetterTakerWords()) {
+    const uint32_t id = lexicon_.WordId(NormalizeLexiconWord(w));
+    if (id != kNone) letter_takers_.push_back(id);
+  }
+  const uint32_t a = lexicon_.WordId(kLetterAStem);
+  letter_a_ = {a, a, 0, 1, false, false};
 }
 
 uint32_t ChartWords::ComputeNumeral(std::string_view form) {

@@ -8,6 +8,7 @@
 #ifndef CHARTCODER_SRC_INTERNAL_CHART_WORDS_H_
 #define CHARTCODER_SRC_INTERNAL_CHART_WORDS_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -57,6 +58,11 @@ class ChartWords {
   // "phase" or "degree" a roman numeral or number word is its digits ("type
   // II" is "type 2"), as LexiconWords reads a phrase.
   absl::Span<const Lexicon::InputWord> Of(std::string_view form, uint32_t previous) {
+    // "vitamin A", "influenza A": the letter, not the article (LexiconWords).
+    if (form.size() == 1 && (form[0] | 0x20) == 'a' && previous != kNone &&
+        letter_a_.id != kNone && TakesLetter(previous)) {
+      return absl::MakeConstSpan(&letter_a_, 1);
+    }
     if (previous == kNone || !TakesNumeral(previous)) return Of(form);
     auto [it, fresh] =
         numeral_seen_.try_emplace(form, static_cast<uint32_t>(words_.size()), 0u);
@@ -69,6 +75,9 @@ class ChartWords {
   uint32_t Compute(std::string_view form);
   // Appends the digits form of a numeral `form`; 0 words when it is none.
   uint32_t ComputeNumeral(std::string_view form);
+  bool TakesLetter(uint32_t id) const {
+    return std::find(letter_takers_.begin(), letter_takers_.end(), id) != letter_takers_.end();
+  }
   bool TakesNumeral(uint32_t id) const {
     // Most words are none of the six: one bit test rules them out.
     if (((numeral_taker_bits_ >> (id & 63)) & 1) == 0) return false;
@@ -87,6 +96,8 @@ class ChartWords {
   FormTable numeral_seen_;
   std::vector<uint32_t> numeral_takers_;  // lexicon ids of "type", "stage", ...
   uint64_t numeral_taker_bits_ = 0;       // bit id % 64 of each of numeral_takers_
+  std::vector<uint32_t> letter_takers_;   // lexicon ids of "vitamin", "influenza", ...
+  Lexicon::InputWord letter_a_{};         // the letter A after one of them
   std::vector<Lexicon::InputWord> words_;
   std::vector<LexWord> pieces_;
 };

@@ -83,6 +83,10 @@ PhraseWords PhraseToWords(std::string_view text, bool drop_without_clause) {
   }
   std::vector<LexWord> words;
   LexiconWords(required_text, &words);
+  // "Deficiency, vitamin, A": a title that is only the letter.
+  if (words.size() == 1 && words[0].raw == "a" && Trim(text).size() == 1) {
+    words[0].stem = std::string(kLetterAStem);
+  }
   uint8_t group = 0;
   bool group_open = false;
   for (size_t i = 0; i < words.size(); ++i) {

@@ -1,5 +1,6 @@
 #include "src/internal/lexicon_words.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <utility>
@@ -110,6 +111,24 @@ std::string AsciiLowerWord(std::string_view raw) {
 bool TakesNumeral(std::string_view stem) {
   return stem == "type" || stem == "stage" || stem == "grade" || stem == "class" ||
          stem == "phase" || stem == "degre";
+}
+
+namespace {
+constexpr std::string_view kLetterTakers[] = {"type",      "group", "vitamin",    "hepatitis",
+                                              "hep",       "influenza", "flu",    "hemophilia",
+                                              "paratyphoid", "shigella"};
+}  // namespace
+
+absl::Span<const std::string_view> LetterTakerWords() { return kLetterTakers; }
+
+bool TakesLetter(std::string_view stem) {
+  // Their stems, normalized once (immutable afterwards, never freed).
+  static const std::vector<std::string>* const kTakers = [] {
+    auto* v = new std::vector<std::string>;
+    for (std::string_view w : kLetterTakers) v->push_back(NormalizeLexiconWord(w));
+    return v;
+  }();
+  return std::find(kTakers->begin(), kTakers->end(), stem) != kTakers->end();
 }
 
 std::string NumeralDigits(std::string_view lower) {
@@ -277,6 +296,11 @@ void LexiconWords(std::string_view text, std::vector<LexWord>* out) {
                         static_cast<uint32_t>(i), std::move(lower), upper});
         continue;
       }
+    }
+    if (lower == "a" && out->size() > first && TakesLetter(out->back().stem)) {
+      out->push_back({std::string(kLetterAStem), static_cast<uint32_t>(begin),
+                      static_cast<uint32_t>(i), std::move(lower), false});
+      continue;
     }
     out->push_back({NormalizeLowerCaseWord(lower), static_cast<uint32_t>(begin),
                     static_cast<uint32_t>(i), std::move(lower), upper});

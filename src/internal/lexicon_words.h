@@ -34,6 +34,14 @@ void LexiconWords(std::string_view text, std::vector<LexWord>* out);
 // True for the stems after which a numeral is a number: "type", "stage",
 // "grade", "class", "phase", "degre".
 bool TakesNumeral(std::string_view stem);
+// The letter "A" after a word the index gives lettered kinds ("vitamin A",
+// "hepatitis A", "influenza A", "hemophilia A", "type A", "group A"): a word
+// of its own, `kLetterAStem`, where the article "a" is a stop word. A title
+// that is only "A" ("Deficiency, vitamin, A") is that word too.
+inline constexpr std::string_view kLetterAStem = "_a";
+bool TakesLetter(std::string_view stem);
+// Those words as written ("vitamin", "influenza", ...).
+absl::Span<const std::string_view> LetterTakerWords();
 // The digits of a roman numeral 1-10 (with an a/b/c suffix: "iiib" -> "3b")
 // or a number word ("two" -> "2"), given in ASCII lower case; empty for any
 // other word.
