@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -160,10 +159,20 @@ WordIds AffirmedWords(std::span<const Token> tokens,
   return out;
 }
 
+// The first three characters of a code key ("E11" of "E1122") as one number,
+// or 0 for a prefix shorter than a category.
+uint32_t CategoryOf(std::string_view key) {
+  if (key.size() < 3) return 0;
+  return uint32_t{static_cast<uint8_t>(key[0])} << 16 |
+         uint32_t{static_cast<uint8_t>(key[1])} << 8 | uint32_t{static_cast<uint8_t>(key[2])};
+}
+
 struct CombinationRule {
   std::string when;  // undotted prefixes
   std::string when_origin;  // when not empty: `when` only as the history code of a mention of this
   std::string with;
+  uint32_t when_category = 0;  // CategoryOf(when), CategoryOf(with)
+  uint32_t with_category = 0;
   uint32_t assign = kNoCode;
   std::vector<std::string> drop;
   std::string note;
@@ -1380,6 +1389,8 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
       }
       rule.when = Undot(when_cell);
       rule.with = Undot(t.cell(r, with));
+      rule.when_category = CategoryOf(rule.when);
+      rule.with_category = CategoryOf(rule.with);
       if (t.cell(r, assign) == "-") {
         rule.assign = kNoCode;  // a pure exclusion: only `drop`
       } else {
@@ -2089,28 +2100,46 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
   }
 
+  // The live candidates with their keys, in code order, for live(): listed
+  // again only after a rule has changed the candidates (`live_stale`).
+  struct LiveCode {
+    uint32_t code;
+    std::string_view key;
+  };
+  std::vector<LiveCode> live_codes;
+  bool live_stale = true;
   auto live = [&](const std::string& prefix) {
+    if (live_stale) {
+      live_codes.clear();
+      for (const auto& [code, c] : candidates) {
+        if (!c.dropped) live_codes.push_back({code, codes.CodeAt(code).key()});
+      }
+      live_stale = false;
+    }
     std::vector<uint32_t> out;
-    for (const auto& [code, c] : candidates) {
-      if (!c.dropped && StartsWith(codes.CodeAt(code).key(), prefix)) out.push_back(code);
+    for (const LiveCode& l : live_codes) {
+      if (StartsWith(l.key, prefix)) out.push_back(l.code);
     }
     return out;
   };
   // Combination codes, until nothing changes. A rule is looked at only when
   // the 3-character categories of both its prefixes are among the live
-  // candidates (hundreds of rules, a few dozen candidates).
-  absl::flat_hash_set<std::string_view> live_categories;
-  auto maybe_live = [&](const std::string& prefix) {
-    return prefix.size() < 3 || live_categories.contains(std::string_view(prefix).substr(0, 3));
+  // candidates at the start of the round (hundreds of rules, a few dozen
+  // candidates).
+  std::vector<uint32_t> live_categories;  // CategoryOf, sorted
+  auto maybe_live = [&](uint32_t category) {
+    return category == 0 ||
+           std::binary_search(live_categories.begin(), live_categories.end(), category);
   };
   for (int round = 0; round < 8; ++round) {
     bool changed = false;
     live_categories.clear();
     for (const auto& [code, c] : candidates) {
-      if (!c.dropped) live_categories.insert(codes.CodeAt(code).key().substr(0, 3));
+      if (!c.dropped) live_categories.push_back(CategoryOf(codes.CodeAt(code).key()));
     }
+    std::sort(live_categories.begin(), live_categories.end());
     for (const CombinationRule& rule : r.combinations) {
-      if (!maybe_live(rule.when) || !maybe_live(rule.with)) continue;
+      if (!maybe_live(rule.when_category) || !maybe_live(rule.with_category)) continue;
       std::vector<uint32_t> when = live(rule.when);
       if (!rule.when_origin.empty()) {
         std::erase_if(when, [&](uint32_t x) {
@@ -2127,7 +2156,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         for (const std::string& d : rule.drop) {
           for (uint32_t x : live(d)) {
             candidates[x].dropped = true;
-            changed = true;
+            changed = live_stale = true;
           }
         }
         continue;
@@ -2156,7 +2185,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
             for (uint32_t x : live(d)) {
               if (!parent->Contains(codes.CodeAt(x))) {
                 candidates[x].dropped = true;
-                changed = true;
+                changed = live_stale = true;
               }
             }
           }
@@ -2207,11 +2236,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       Candidate& target = candidates[assign];
       target.code = assign;
       target.dropped = false;
+      live_stale = true;
       if (target.evidence.empty()) target.derivation = derivation;
       for (CodeEvidence& ev : evidence) target.evidence.push_back(std::move(ev));
       for (const std::string& d : rule.drop) {
         for (uint32_t x : live(d)) {
-          if (x != assign) candidates[x].dropped = true;
+          if (x != assign) {
+            candidates[x].dropped = true;
+            live_stale = true;
+          }
         }
       }
       changed = true;
