@@ -269,7 +269,12 @@ int YearOf(const Token& t) {
 // The latest year the chart names (its date of service, as a rule).
 int LatestYear(const Document& doc) {
   int latest = 0;
-  for (const Token& t : doc.tokens()) latest = std::max(latest, YearOf(t));
+  for (const Token& t : doc.tokens()) {
+    // (YearOf's own first test, here: most tokens are words.)
+    if (t.kind == TokenKind::kNumber || t.kind == TokenKind::kDate) {
+      latest = std::max(latest, YearOf(t));
+    }
+  }
   return latest;
 }
 
@@ -280,9 +285,14 @@ int LatestYear(const Document& doc) {
 bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
   const Sentence& sentence = doc.sentences()[m.sentence];
   const absl::Span<const Token> tokens = doc.tokens_of(sentence);
-  for (size_t i = 0; i < tokens.size(); ++i) {
+  // Tokens are in text order and do not overlap: those within 40 bytes of
+  // the mention are one run.
+  const size_t near = std::partition_point(tokens.begin(), tokens.end(),
+                                           [&](const Token& t) { return t.end + 40 < m.begin; }) -
+                      tokens.begin();
+  for (size_t i = near; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
-    if (t.end + 40 < m.begin || t.begin > m.end + 40) continue;
+    if (t.begin > m.end + 40) break;
     const int year = YearOf(t);
     if (year == 0 || year >= latest_year) continue;
     // A year in parentheses closed before the mention dates what they follow
@@ -468,10 +478,17 @@ bool HasHistoricalCue(const Assertion& a) {
 }
 
 // The 3-character category a note's reference names ("N18.1-N18.6" ->
-// "N18"), or empty.
-std::string RefCategory(const CodeRange& ref) {
-  const std::string first = Undot(ref.first);
-  return first.size() >= 3 ? first.substr(0, 3) : std::string();
+// "N18"), as CategoryOf, or 0 when it names none.
+uint32_t RefCategoryOf(const CodeRange& ref) {
+  uint32_t out = 0;
+  int n = 0;
+  for (char c : ref.first) {
+    if (c == '.' || c == ' ') continue;
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    out = out << 8 | static_cast<uint8_t>(c);
+    if (++n == 3) return out;
+  }
+  return 0;
 }
 
 // F10.90-F19.90 (not F17, nicotine dependence): psychoactive substance use,
@@ -2022,9 +2039,17 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     // first any associated diabetic CKD (E08.22-E13.22)" by E11.22).
     struct Ask {
       NoteKind kind;
-      std::vector<std::string> categories;  // undotted, 3 characters
+      std::vector<uint32_t> categories;  // CategoryOf
     };
-    std::vector<std::pair<uint32_t, std::vector<Ask>>> asks;
+    // An asking candidate (node references of `candidates` stay valid), its
+    // notes, and the sentences it is evidenced in (their begins, sorted).
+    struct Asking {
+      uint32_t code;
+      const Candidate* candidate;
+      std::vector<Ask> notes;
+      std::vector<uint32_t> sentences;
+    };
+    std::vector<Asking> asks;
     for (const auto& [code, c] : candidates) {
       std::vector<Ask> notes;
       for (NoteKind kind :
@@ -2033,43 +2058,47 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         for (const Note& n : notes_in_effect) {
           Ask ask{kind, {}};
           for (const CodeRange& ref : n.refs) {
-            if (std::string cat = RefCategory(ref); !cat.empty()) {
-              ask.categories.push_back(std::move(cat));
-            }
+            if (const uint32_t cat = RefCategoryOf(ref); cat != 0) ask.categories.push_back(cat);
           }
           if (!ask.categories.empty()) notes.push_back(std::move(ask));
         }
       }
-      if (!notes.empty()) asks.emplace_back(code, std::move(notes));
+      if (notes.empty()) continue;
+      std::vector<uint32_t> evidenced;
+      for (const CodeEvidence& ev : c.evidence) evidenced.push_back(ev.sentence_begin);
+      std::sort(evidenced.begin(), evidenced.end());
+      evidenced.erase(std::unique(evidenced.begin(), evidenced.end()), evidenced.end());
+      asks.push_back({code, &c, std::move(notes), std::move(evidenced)});
     }
-    std::set<std::string, std::less<>> categories;
-    for (const auto& [code, c] : candidates) {
-      categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
-    }
+    std::vector<uint32_t> categories;  // CategoryOf, sorted
+    for (const auto& [code, c] : candidates) categories.push_back(CategoryOf(codes.CodeAt(code).key()));
+    std::sort(categories.begin(), categories.end());
+    categories.erase(std::unique(categories.begin(), categories.end()), categories.end());
+    auto has_category = [&](uint32_t cat) {
+      return std::binary_search(categories.begin(), categories.end(), cat);
+    };
     auto met = [&](const Ask& ask) {
-      for (const std::string& cat : ask.categories) {
-        if (categories.contains(cat)) return true;
+      for (uint32_t cat : ask.categories) {
+        if (has_category(cat)) return true;
       }
       return false;
     };
-    // The sentences each asking code is evidenced in.
-    std::map<uint32_t, std::set<uint32_t>> ask_sentences;
-    for (const auto& [code, notes] : asks) {
-      for (const CodeEvidence& ev : candidates[code].evidence) {
-        ask_sentences[code].insert(ev.sentence_begin);
-      }
-    }
     for (const Mention& m : mentions) {
       if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
       // Its own words may deny it ("no longer on insulin") or put it in the
       // past ("was on insulin"); a past-history section alone does not.
       if (!affirmed(m, uncertain_ok)) continue;
       if (HasHistoricalCue(m.assertion)) continue;
-      const std::string key(codes.CodeAt(m.code_id).key());
-      if (categories.contains(key.substr(0, 3))) continue;
-      for (const auto& [code, notes] : asks) {
-        const Candidate& c = candidates[code];
-        if (!ask_sentences[code].contains(sentences[m.sentence].begin)) continue;
+      const uint32_t category = CategoryOf(codes.CodeAt(m.code_id).key());
+      if (has_category(category)) continue;
+      for (const Asking& asking : asks) {
+        const uint32_t code = asking.code;
+        const std::vector<Ask>& notes = asking.notes;
+        const Candidate& c = *asking.candidate;
+        if (!std::binary_search(asking.sentences.begin(), asking.sentences.end(),
+                                sentences[m.sentence].begin)) {
+          continue;
+        }
         // "Code first" and "code also" name a condition within the asking
         // code's own words ("anemia in CKD"); "use additional code" one in
         // its sentence.
@@ -2080,8 +2109,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         const Ask* asked = nullptr;
         for (const Ask& ask : notes) {
           if (met(ask) || (ask.kind != NoteKind::kUseAdditionalCode && !within)) continue;
-          for (const std::string& cat : ask.categories) {
-            if (StartsWith(key, cat)) asked = &ask;
+          for (uint32_t cat : ask.categories) {
+            if (cat == category) asked = &ask;
           }
           if (asked != nullptr) break;
         }
@@ -2094,7 +2123,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                                       : asked->kind == NoteKind::kCodeAlso ? "code also"
                                                                            : "use additional code";
         add(billable, std::move(ev), StrCat(note, " of ", codes.CodeAt(code).code()));
-        categories.insert(key.substr(0, 3));
+        categories.insert(std::lower_bound(categories.begin(), categories.end(), category),
+                          category);
         break;
       }
     }
@@ -2382,7 +2412,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // Symptoms explained by a diagnosis of the same sentence are not coded.
   if (!r.options.keep_integral_symptoms) {
     std::set<uint32_t> diagnosis_sentences;
-    std::set<std::string, std::less<>> diagnosis_categories;
+    std::vector<uint32_t> diagnosis_categories;  // CategoryOf
     for (const auto& [code, c] : candidates) {
       const Code x = codes.CodeAt(code);
       // Pain codes outside chapter R ("Low back pain", "Pain in right
@@ -2392,8 +2422,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         continue;
       }
       for (const CodeEvidence& ev : c.evidence) diagnosis_sentences.insert(ev.sentence_begin);
-      diagnosis_categories.insert(std::string(x.key().substr(0, 3)));
+      diagnosis_categories.push_back(CategoryOf(x.key()));
     }
+    std::sort(diagnosis_categories.begin(), diagnosis_categories.end());
     for (auto& [code, c] : candidates) {
       if (c.dropped || codes.CodeAt(code).key()[0] != 'R') continue;
       // A sign whose note says "code first underlying condition" (R64
@@ -2405,8 +2436,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       for (const Note& n : notes_in_effect) {
         with_cause |= n.refs.empty();
         for (const CodeRange& ref : n.refs) {
-          const std::string cat = RefCategory(ref);
-          with_cause |= !cat.empty() && diagnosis_categories.contains(cat);
+          const uint32_t cat = RefCategoryOf(ref);
+          with_cause |= cat != 0 && std::binary_search(diagnosis_categories.begin(),
+                                                       diagnosis_categories.end(), cat);
         }
       }
       if (with_cause) continue;
