@@ -1148,8 +1148,9 @@ struct Coder::Rep {
       }
       if (facts.has(internal::kTitleUnspecifiedSeverity)) drop.push_back(severity_id);
       std::sort(drop.begin(), drop.end());
+      base.reserve(title.size());
       for (uint32_t w : title) {
-        if (!Has(drop, w)) base.push_back(w);
+        if (drop.empty() || !Has(drop, w)) base.push_back(w);
       }
     }
     uint32_t best = id;
@@ -1628,11 +1629,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // The assessment is the authority: a condition the assessment names only
   // as ruled out, possible or a relative's is not coded from the other
   // sections.
-  std::set<uint32_t> doubted_in_assessment, affirmed_in_assessment;
+  std::vector<uint32_t> doubted_in_assessment, affirmed_in_assessment;  // sorted
   for (const Mention& m : mentions) {
     if (m.subsumed || m.code_id == kNoCode || !IsAssessmentSection(m.section)) continue;
     (affirmed(m, uncertain_ok) ? affirmed_in_assessment : doubted_in_assessment)
-        .insert(m.code_id);
+        .push_back(m.code_id);
+  }
+  for (std::vector<uint32_t>* v : {&doubted_in_assessment, &affirmed_in_assessment}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
   }
   // "No current psychosis.", "no longer on dialysis.": the chart says the
   // condition is absent now. Its other affirmed mentions in that section (or
@@ -1819,8 +1824,11 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     const bool past_only = RecurrenceDenied(doc, m);
     if (!past_only && !affirmed(m, uncertain_ok)) continue;
     if (absent_now_of(m)) continue;
-    if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&
-        !affirmed_in_assessment.contains(m.code_id)) {
+    if (!IsAssessmentSection(m.section) &&
+        std::binary_search(doubted_in_assessment.begin(), doubted_in_assessment.end(),
+                           m.code_id) &&
+        !std::binary_search(affirmed_in_assessment.begin(), affirmed_in_assessment.end(),
+                            m.code_id)) {
       continue;
     }
     // A drug named in the hospital course or a procedure note (sliding-scale
@@ -1955,7 +1963,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       auto [manif, how2] = r.Specify(m.manifestation_code_id, words_of(m.sentence));
       add(manif, ev, StrCat("manifestation paired with ", m.code));
     }
-    add(billable, std::move(ev), derivation);
+    add(billable, std::move(ev), std::move(derivation));
   }
 
   // The coding profile: word groups of affirmed clauses that predicted codes
@@ -2368,25 +2376,28 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
 
   // Excludes1: two codes that may not be reported together; the weaker goes.
   {
-    std::vector<uint32_t> live_codes;
-    for (const auto& [code, c] : candidates) {
-      if (!c.dropped) live_codes.push_back(code);
+    // The live candidates (node references of `candidates` stay valid) and
+    // their keys, read for every pair below.
+    std::vector<Candidate*> live_candidates;
+    std::vector<std::string_view> live_keys;
+    for (auto& [code, c] : candidates) {
+      if (c.dropped) continue;
+      live_candidates.push_back(&c);
+      live_keys.push_back(codes.CodeAt(code).key());
     }
-    std::vector<std::string> live_keys;  // of live_codes, read for every pair below
-    live_keys.reserve(live_codes.size());
-    for (uint32_t x : live_codes) live_keys.emplace_back(codes.CodeAt(x).key());
-    for (uint32_t a : live_codes) {
-      if (candidates[a].dropped) continue;
-      codes.CodeAt(a).NotesInEffect(NoteKind::kExcludes1, &notes_in_effect);
+    for (Candidate* ap : live_candidates) {
+      Candidate& ca = *ap;
+      if (ca.dropped) continue;
+      codes.CodeAt(ca.code).NotesInEffect(NoteKind::kExcludes1, &notes_in_effect);
       for (const Note& n : notes_in_effect) {
         for (const CodeRange& ref : n.refs) {
           std::string first = Undot(ref.first);
           while (!first.empty() && first.back() == '-') first.pop_back();
           std::string last = Undot(ref.last);
-          for (size_t bi = 0; bi < live_codes.size(); ++bi) {
-            const uint32_t b = live_codes[bi];
-            if (b == a || candidates[b].dropped) continue;
-            const std::string& bk = live_keys[bi];
+          for (size_t bi = 0; bi < live_candidates.size(); ++bi) {
+            Candidate& cb = *live_candidates[bi];
+            if (&cb == &ca || cb.dropped) continue;
+            const std::string_view bk = live_keys[bi];
             const bool hit = last.empty()
                                  ? StartsWith(bk, first)
                                  : (bk.substr(0, first.size()) >= first &&
@@ -2396,15 +2407,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
             // An Excludes1 note names where the excluded condition is coded
             // ("F32 Excludes1: bipolar disorder (F31.-)"): at equal scores
             // the code the note points to stays.
-            if (score_of(candidates[b]) < score_of(candidates[a])) {
-              candidates[b].dropped = true;
+            if (score_of(cb) < score_of(ca)) {
+              cb.dropped = true;
             } else {
-              candidates[a].dropped = true;
+              ca.dropped = true;
             }
           }
-          if (candidates[a].dropped) break;
+          if (ca.dropped) break;
         }
-        if (candidates[a].dropped) break;
+        if (ca.dropped) break;
       }
     }
   }
