@@ -97,6 +97,7 @@ class TokenWords {
 
   // Scratch for AffirmedWords, reused across its calls.
   std::vector<internal::Lexicon::InputWord> run;
+  WordIds ids;
   internal::Lexicon::Scratch scratch;
   // Affirmed words of a run of tokens [first, end), by first << 32 | end
   // (node map: references stay valid).
@@ -128,7 +129,9 @@ bool IsNegationWord(std::string_view n) {
 
 WordIds AffirmedWords(std::span<const Token> tokens,
                       const internal::Lexicon& lex, TokenWords* token_words) {
-  WordIds out;
+  // (Gathered in a vector reused across calls, then copied once at its size.)
+  WordIds& out = token_words->ids;
+  out.clear();
   std::vector<internal::Lexicon::InputWord>& run = token_words->run;
   run.clear();
   auto flush = [&] {
@@ -156,7 +159,7 @@ WordIds AffirmedWords(std::span<const Token> tokens,
   flush();
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return WordIds(out.begin(), out.end());
 }
 
 // The first three characters of a code key ("E11" of "E1122") as one number,
@@ -1552,7 +1555,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     if (c.derivation.empty() || c.derivation == "lexicon") c.derivation = std::move(derivation);
     c.evidence.push_back(std::move(ev));
   };
-  auto evidence_of = [&](const Mention& m, double weight) {
+  auto evidence_of = [&](const Mention& m, double weight, Assertion assertion) {
     CodeEvidence ev;
     ev.begin = m.begin;
     ev.end = m.end;
@@ -1560,7 +1563,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     ev.sentence_begin = sentences[m.sentence].begin;
     ev.sentence_end = sentences[m.sentence].end;
     ev.section = m.section;
-    ev.assertion = m.assertion;
+    ev.assertion = std::move(assertion);
     ev.lexicon_phrase = m.lexicon_phrase;
     ev.source = m.source;
     ev.mention_code = m.code;
@@ -1957,8 +1960,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     if (!how.empty() && derivation == "lexicon") derivation = how;
     w = std::clamp(w, 0.0, 0.99);
-    CodeEvidence ev = evidence_of(m, w);
-    ev.assertion = a;
+    CodeEvidence ev = evidence_of(m, w, std::move(a));
     if (m.manifestation_code_id != kNoCode) {
       auto [manif, how2] = r.Specify(m.manifestation_code_id, words_of(m.sentence));
       add(manif, ev, StrCat("manifestation paired with ", m.code));
@@ -2125,8 +2127,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         if (asked == nullptr) continue;
         auto [billable, how] = r.Specify(m.code_id, words_of(m.sentence));
         double w = c.evidence.front().weight * 0.95;
-        CodeEvidence ev = evidence_of(m, w);
-        ev.assertion = c.evidence.front().assertion;
+        CodeEvidence ev = evidence_of(m, w, c.evidence.front().assertion);
         const std::string_view note = asked->kind == NoteKind::kCodeFirst  ? "code first"
                                       : asked->kind == NoteKind::kCodeAlso ? "code also"
                                                                            : "use additional code";
@@ -2323,17 +2324,20 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // An unspecified code gives way to a more specific one of its category.
   for (auto& [code, c] : candidates) {
     if (c.dropped) continue;
+    // (The title facts say which titles have "unspecified" or "without":
+    // most have neither.)
+    const internal::CodeTitleFacts& f = r.title_facts[code];
+    if (!f.has(internal::kTitleDefault)) continue;
     Code x = codes.CodeAt(code);
     std::string_view desc = x.description();
-    const bool vague = Contains(desc, "unspecified") || Contains(desc, "Unspecified") ||
-                       Contains(desc, "without complications");
+    const bool vague = f.has(internal::kTitleUnspecified) ||
+                       (f.has(internal::kTitleWithout) && Contains(desc, "without complications"));
     // A "without" title is the default when the text says no more (F02.A0
     // "..., mild, without behavioral disturbance, psychotic disturbance, ...");
     // it gives way to a sibling with what the text does say (F02.A2 "...,
     // mild, with psychotic disturbance") when that is as well supported.
-    const bool without_default = !vague && Contains(desc, "without");
-    if (!vague && !without_default) continue;
-    const std::string cat(x.key().substr(0, 3));
+    const bool without_default = !vague && f.has(internal::kTitleWithout);
+    const uint32_t cat = CategoryOf(x.key());
     // Only a code that is the category's default (directly under it, or in
     // its ".9" subcategory) or whose parent also holds the other code gives
     // way: I69.359 (hemiplegia, side unspecified) stays beside I69.320
@@ -2343,31 +2347,35 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         !parent || parent->depth() == 0 || (x.key().size() > 3 && x.key()[3] == '9');
     for (const auto& [other, o] : candidates) {
       if (other == code || o.dropped) continue;
-      if (codes.CodeAt(other).key().substr(0, 3) != cat) continue;
+      if (CategoryOf(codes.CodeAt(other).key()) != cat) continue;
       if (!category_default && !(parent && parent->Contains(codes.CodeAt(other)))) continue;
       std::string_view odesc = codes.CodeAt(other).description();
-      const bool other_vague = Contains(odesc, "unspecified") || Contains(odesc, "Unspecified") ||
-                               Contains(odesc, "without complications");
+      const internal::CodeTitleFacts& fo = r.title_facts[other];
+      const bool other_without = fo.has(internal::kTitleWithout);
+      const bool other_vague = fo.has(internal::kTitleUnspecified) ||
+                               (other_without && Contains(odesc, "without complications"));
       // Or, as well supported, it leaves fewer things unspecified: J96.91
       // "Respiratory failure, unspecified with hypoxia" beside J96.90 "...,
       // unspecified, unspecified whether with hypoxia or hypercapnia" (not a
       // "without complications" default: K50.912 "..., unspecified, with
-      // intestinal obstruction" says more than K50.00).
-      const bool says_more = CountUnspecified(odesc) < CountUnspecified(desc) &&
-                             !Contains(odesc, "without") && score_of(o) >= score_of(c);
+      // intestinal obstruction" says more than K50.00). (Counted only when
+      // the tests before it do not decide.)
+      auto says_more = [&] {
+        return CountUnspecified(odesc) < CountUnspecified(desc) && !other_without &&
+               score_of(o) >= score_of(c);
+      };
       if (without_default) {
         // A sibling that says what `c` says before its "without" (F33.3
         // "..., recurrent, severe with psychotic symptoms" for F33.2, not
         // F33.1 "..., recurrent, moderate").
-        if (parent && parent->Contains(codes.CodeAt(other)) && !other_vague &&
-            !Contains(odesc, "without") && score_of(o) >= score_of(c) &&
-            r.SaysWhatPrecedesWithout(code, other)) {
+        if (parent && parent->Contains(codes.CodeAt(other)) && !other_vague && !other_without &&
+            score_of(o) >= score_of(c) && r.SaysWhatPrecedesWithout(code, other)) {
           c.dropped = true;
           break;
         }
         continue;
       }
-      if (!other_vague || codes.CodeAt(other).depth() > x.depth() || says_more) {
+      if (!other_vague || codes.CodeAt(other).depth() > x.depth() || says_more()) {
         c.dropped = true;
         break;
       }
@@ -2422,8 +2430,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
 
   // Symptoms explained by a diagnosis of the same sentence are not coded.
   if (!r.options.keep_integral_symptoms) {
-    std::set<uint32_t> diagnosis_sentences;
-    std::vector<uint32_t> diagnosis_categories;  // CategoryOf
+    std::vector<uint32_t> diagnosis_sentences;   // sorted
+    std::vector<uint32_t> diagnosis_categories;  // CategoryOf, sorted
     for (const auto& [code, c] : candidates) {
       const Code x = codes.CodeAt(code);
       // Pain codes outside chapter R ("Low back pain", "Pain in right
@@ -2432,9 +2440,10 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
           Contains(x.description(), "pain") || Contains(x.description(), "Pain")) {
         continue;
       }
-      for (const CodeEvidence& ev : c.evidence) diagnosis_sentences.insert(ev.sentence_begin);
+      for (const CodeEvidence& ev : c.evidence) diagnosis_sentences.push_back(ev.sentence_begin);
       diagnosis_categories.push_back(CategoryOf(x.key()));
     }
+    std::sort(diagnosis_sentences.begin(), diagnosis_sentences.end());
     std::sort(diagnosis_categories.begin(), diagnosis_categories.end());
     for (auto& [code, c] : candidates) {
       if (c.dropped || codes.CodeAt(code).key()[0] != 'R') continue;
@@ -2455,7 +2464,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       if (with_cause) continue;
       bool alone = false;
       for (const CodeEvidence& ev : c.evidence) {
-        alone |= !diagnosis_sentences.contains(ev.sentence_begin);
+        alone |= !std::binary_search(diagnosis_sentences.begin(), diagnosis_sentences.end(),
+                                     ev.sentence_begin);
       }
       if (!alone) c.dropped = true;
     }
