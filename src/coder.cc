@@ -2081,7 +2081,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       asks.push_back({code, &c, std::move(notes), std::move(evidenced)});
     }
     std::vector<uint32_t> categories;  // CategoryOf, sorted
-    for (const auto& [code, c] : candidates) categories.push_back(CategoryOf(codes.CodeAt(code).key()));
+    for (const auto& [code, c] : candidates) {
+      categories.push_back(CategoryOf(codes.CodeAt(code).key()));
+    }
     std::sort(categories.begin(), categories.end());
     categories.erase(std::unique(categories.begin(), categories.end()), categories.end());
     auto has_category = [&](uint32_t cat) {
@@ -2143,23 +2145,42 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // again only after a rule has changed the candidates (`live_stale`).
   struct LiveCode {
     uint32_t code;
+    uint32_t category;  // CategoryOf(key)
     std::string_view key;
   };
   std::vector<LiveCode> live_codes;
   bool live_stale = true;
-  auto live = [&](const std::string& prefix) {
+  // Calls `f(code)` for each live candidate whose key starts with `prefix`
+  // until it returns true; whether one did.
+  auto for_each_live = [&](const std::string& prefix, auto f) {
     if (live_stale) {
       live_codes.clear();
       for (const auto& [code, c] : candidates) {
-        if (!c.dropped) live_codes.push_back({code, codes.CodeAt(code).key()});
+        if (c.dropped) continue;
+        const std::string_view key = codes.CodeAt(code).key();
+        live_codes.push_back({code, CategoryOf(key), key});
       }
       live_stale = false;
     }
-    std::vector<uint32_t> out;
+    // (A prefix of three characters or more starts only keys of its category.)
+    const uint32_t category = CategoryOf(prefix);
     for (const LiveCode& l : live_codes) {
-      if (StartsWith(l.key, prefix)) out.push_back(l.code);
+      if ((category == 0 || l.category == category) && StartsWith(l.key, prefix) && f(l.code)) {
+        return true;
+      }
     }
+    return false;
+  };
+  auto live = [&](const std::string& prefix) {
+    std::vector<uint32_t> out;
+    for_each_live(prefix, [&](uint32_t code) {
+      out.push_back(code);
+      return false;
+    });
     return out;
+  };
+  auto any_live = [&](const std::string& prefix) {
+    return for_each_live(prefix, [](uint32_t) { return true; });
   };
   // Combination codes, until nothing changes. A rule is looked at only when
   // the 3-character categories of both its prefixes are among the live
@@ -2179,6 +2200,9 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     std::sort(live_categories.begin(), live_categories.end());
     for (const CombinationRule& rule : r.combinations) {
       if (!maybe_live(rule.when_category) || !maybe_live(rule.with_category)) continue;
+      // (Nothing changes the candidates between the two lists: a rule none
+      // of whose `with` codes is live is passed over before listing `when`.)
+      if (!any_live(rule.with)) continue;
       std::vector<uint32_t> when = live(rule.when);
       if (!rule.when_origin.empty()) {
         std::erase_if(when, [&](uint32_t x) {
