@@ -62,11 +62,11 @@ bool Has(const WordIds& words, uint32_t id) {
 class TokenWords {
  public:
   TokenWords(const Document& doc, internal::ChartWords* chart_words)
-      : doc_(doc), chart_words_(*chart_words), first_(doc.tokens().size(), kUnset),
-        count_(doc.tokens().size()) {}
+      : doc_(doc), tokens_(doc.tokens().data()), chart_words_(*chart_words),
+        first_(doc.tokens().size(), kUnset), count_(doc.tokens().size()) {}
 
   absl::Span<const internal::Lexicon::InputWord> Of(const Token& t) {
-    const size_t i = static_cast<size_t>(&t - doc_.tokens().data());
+    const size_t i = static_cast<size_t>(&t - tokens_);
     if (first_[i] == kUnset) {
       // Each distinct written form is normalized once per chart (offsets
       // relative to it; shared with the extractor), then placed at this token.
@@ -76,11 +76,11 @@ class TokenWords {
       // serves: it differs from the plain form's only for a numeral read as
       // digits, and neither is a word that takes a numeral.)
       uint32_t previous = internal::kNone;
-      if (i > 0 && doc_.tokens()[i - 1].kind == TokenKind::kWord) {
+      if (i > 0 && tokens_[i - 1].kind == TokenKind::kWord) {
         if (first_[i - 1] != kUnset) {
           if (count_[i - 1] > 0) previous = words_[first_[i - 1] + count_[i - 1] - 1].id;
         } else {
-          auto before = chart_words_.Of(doc_.text_of(doc_.tokens()[i - 1]));
+          auto before = chart_words_.Of(doc_.text_of(tokens_[i - 1]));
           if (!before.empty()) previous = before.back().id;
         }
       }
@@ -106,6 +106,7 @@ class TokenWords {
  private:
   static constexpr uint32_t kUnset = 0xFFFFFFFFu;
   const Document& doc_;
+  const Token* tokens_;  // doc_.tokens(), read at every call
   internal::ChartWords& chart_words_;
   std::vector<uint32_t> first_;  // into words_, per token
   std::vector<uint32_t> count_;
@@ -1549,7 +1550,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     return r.SentenceWords(doc, sentences[si], &token_words);
   };
   std::map<uint32_t, Candidate> candidates;
-  auto add = [&](uint32_t code, CodeEvidence ev, std::string derivation) {
+  auto add = [&](uint32_t code, CodeEvidence&& ev, std::string derivation) {
     Candidate& c = candidates[code];
     c.code = code;
     if (c.derivation.empty() || c.derivation == "lexicon") c.derivation = std::move(derivation);
@@ -1963,7 +1964,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     CodeEvidence ev = evidence_of(m, w, std::move(a));
     if (m.manifestation_code_id != kNoCode) {
       auto [manif, how2] = r.Specify(m.manifestation_code_id, words_of(m.sentence));
-      add(manif, ev, StrCat("manifestation paired with ", m.code));
+      add(manif, CodeEvidence(ev), StrCat("manifestation paired with ", m.code));
     }
     add(billable, std::move(ev), std::move(derivation));
   }
