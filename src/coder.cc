@@ -2555,11 +2555,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     a.code = std::string(x.code());
     a.description = std::string(x.description());
     a.score = score;
-    a.derivation = c.derivation.empty() ? "lexicon" : c.derivation;
-    std::stable_sort(c.evidence.begin(), c.evidence.end(),
-                     [](const CodeEvidence& p, const CodeEvidence& q) {
-                       return p.weight > q.weight;
-                     });
+    a.derivation = c.derivation.empty() ? std::string("lexicon") : std::move(c.derivation);
+    // Strongest first. (Most lists are in that order already: a stable sort
+    // would leave them as they are, without its buffer and moves.)
+    auto stronger = [](const CodeEvidence& p, const CodeEvidence& q) {
+      return p.weight > q.weight;
+    };
+    if (!std::is_sorted(c.evidence.begin(), c.evidence.end(), stronger)) {
+      std::stable_sort(c.evidence.begin(), c.evidence.end(), stronger);
+    }
     // One piece of evidence per distinct span.
     // (Moving a piece leaves its span for the comparisons after it.)
     ForEachFirstOfItsSpan(c.evidence,
