@@ -7,7 +7,6 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -63,11 +62,11 @@ bool Has(const WordIds& words, uint32_t id) {
 class TokenWords {
  public:
   TokenWords(const Document& doc, internal::ChartWords* chart_words)
-      : doc_(doc), chart_words_(*chart_words), first_(doc.tokens().size(), kUnset),
-        count_(doc.tokens().size()) {}
+      : doc_(doc), tokens_(doc.tokens().data()), chart_words_(*chart_words),
+        first_(doc.tokens().size(), kUnset), count_(doc.tokens().size()) {}
 
   absl::Span<const internal::Lexicon::InputWord> Of(const Token& t) {
-    const size_t i = static_cast<size_t>(&t - doc_.tokens().data());
+    const size_t i = static_cast<size_t>(&t - tokens_);
     if (first_[i] == kUnset) {
       // Each distinct written form is normalized once per chart (offsets
       // relative to it; shared with the extractor), then placed at this token.
@@ -77,11 +76,11 @@ class TokenWords {
       // serves: it differs from the plain form's only for a numeral read as
       // digits, and neither is a word that takes a numeral.)
       uint32_t previous = internal::kNone;
-      if (i > 0 && doc_.tokens()[i - 1].kind == TokenKind::kWord) {
+      if (i > 0 && tokens_[i - 1].kind == TokenKind::kWord) {
         if (first_[i - 1] != kUnset) {
           if (count_[i - 1] > 0) previous = words_[first_[i - 1] + count_[i - 1] - 1].id;
         } else {
-          auto before = chart_words_.Of(doc_.text_of(doc_.tokens()[i - 1]));
+          auto before = chart_words_.Of(doc_.text_of(tokens_[i - 1]));
           if (!before.empty()) previous = before.back().id;
         }
       }
@@ -98,6 +97,7 @@ class TokenWords {
 
   // Scratch for AffirmedWords, reused across its calls.
   std::vector<internal::Lexicon::InputWord> run;
+  WordIds ids;
   internal::Lexicon::Scratch scratch;
   // Affirmed words of a run of tokens [first, end), by first << 32 | end
   // (node map: references stay valid).
@@ -106,6 +106,7 @@ class TokenWords {
  private:
   static constexpr uint32_t kUnset = 0xFFFFFFFFu;
   const Document& doc_;
+  const Token* tokens_;  // doc_.tokens(), read at every call
   internal::ChartWords& chart_words_;
   std::vector<uint32_t> first_;  // into words_, per token
   std::vector<uint32_t> count_;
@@ -129,7 +130,9 @@ bool IsNegationWord(std::string_view n) {
 
 WordIds AffirmedWords(std::span<const Token> tokens,
                       const internal::Lexicon& lex, TokenWords* token_words) {
-  WordIds out;
+  // (Gathered in a vector reused across calls, then copied once at its size.)
+  WordIds& out = token_words->ids;
+  out.clear();
   std::vector<internal::Lexicon::InputWord>& run = token_words->run;
   run.clear();
   auto flush = [&] {
@@ -157,13 +160,23 @@ WordIds AffirmedWords(std::span<const Token> tokens,
   flush();
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+  return WordIds(out.begin(), out.end());
+}
+
+// The first three characters of a code key ("E11" of "E1122") as one number,
+// or 0 for a prefix shorter than a category.
+uint32_t CategoryOf(std::string_view key) {
+  if (key.size() < 3) return 0;
+  return uint32_t{static_cast<uint8_t>(key[0])} << 16 |
+         uint32_t{static_cast<uint8_t>(key[1])} << 8 | uint32_t{static_cast<uint8_t>(key[2])};
 }
 
 struct CombinationRule {
   std::string when;  // undotted prefixes
   std::string when_origin;  // when not empty: `when` only as the history code of a mention of this
   std::string with;
+  uint32_t when_category = 0;  // CategoryOf(when), CategoryOf(with)
+  uint32_t with_category = 0;
   uint32_t assign = kNoCode;
   std::vector<std::string> drop;
   std::string note;
@@ -260,7 +273,12 @@ int YearOf(const Token& t) {
 // The latest year the chart names (its date of service, as a rule).
 int LatestYear(const Document& doc) {
   int latest = 0;
-  for (const Token& t : doc.tokens()) latest = std::max(latest, YearOf(t));
+  for (const Token& t : doc.tokens()) {
+    // (YearOf's own first test, here: most tokens are words.)
+    if (t.kind == TokenKind::kNumber || t.kind == TokenKind::kDate) {
+      latest = std::max(latest, YearOf(t));
+    }
+  }
   return latest;
 }
 
@@ -271,9 +289,14 @@ int LatestYear(const Document& doc) {
 bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
   const Sentence& sentence = doc.sentences()[m.sentence];
   const absl::Span<const Token> tokens = doc.tokens_of(sentence);
-  for (size_t i = 0; i < tokens.size(); ++i) {
+  // Tokens are in text order and do not overlap: those within 40 bytes of
+  // the mention are one run.
+  const size_t near = std::partition_point(tokens.begin(), tokens.end(),
+                                           [&](const Token& t) { return t.end + 40 < m.begin; }) -
+                      tokens.begin();
+  for (size_t i = near; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
-    if (t.end + 40 < m.begin || t.begin > m.end + 40) continue;
+    if (t.begin > m.end + 40) break;
     const int year = YearOf(t);
     if (year == 0 || year >= latest_year) continue;
     // A year in parentheses closed before the mention dates what they follow
@@ -459,10 +482,17 @@ bool HasHistoricalCue(const Assertion& a) {
 }
 
 // The 3-character category a note's reference names ("N18.1-N18.6" ->
-// "N18"), or empty.
-std::string RefCategory(const CodeRange& ref) {
-  const std::string first = Undot(ref.first);
-  return first.size() >= 3 ? first.substr(0, 3) : std::string();
+// "N18"), as CategoryOf, or 0 when it names none.
+uint32_t RefCategoryOf(const CodeRange& ref) {
+  uint32_t out = 0;
+  int n = 0;
+  for (char c : ref.first) {
+    if (c == '.' || c == ' ') continue;
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    out = out << 8 | static_cast<uint8_t>(c);
+    if (++n == 3) return out;
+  }
+  return 0;
 }
 
 // F10.90-F19.90 (not F17, nicotine dependence): psychoactive substance use,
@@ -1122,8 +1152,9 @@ struct Coder::Rep {
       }
       if (facts.has(internal::kTitleUnspecifiedSeverity)) drop.push_back(severity_id);
       std::sort(drop.begin(), drop.end());
+      base.reserve(title.size());
       for (uint32_t w : title) {
-        if (!Has(drop, w)) base.push_back(w);
+        if (drop.empty() || !Has(drop, w)) base.push_back(w);
       }
     }
     uint32_t best = id;
@@ -1386,6 +1417,8 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
       }
       rule.when = Undot(when_cell);
       rule.with = Undot(t.cell(r, with));
+      rule.when_category = CategoryOf(rule.when);
+      rule.with_category = CategoryOf(rule.with);
       if (t.cell(r, assign) == "-") {
         rule.assign = kNoCode;  // a pure exclusion: only `drop`
       } else {
@@ -1523,13 +1556,13 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     return r.SentenceWords(doc, sentences[si], &token_words);
   };
   std::map<uint32_t, Candidate> candidates;
-  auto add = [&](uint32_t code, CodeEvidence ev, std::string derivation) {
+  auto add = [&](uint32_t code, CodeEvidence&& ev, std::string derivation) {
     Candidate& c = candidates[code];
     c.code = code;
     if (c.derivation.empty() || c.derivation == "lexicon") c.derivation = std::move(derivation);
     c.evidence.push_back(std::move(ev));
   };
-  auto evidence_of = [&](const Mention& m, double weight) {
+  auto evidence_of = [&](const Mention& m, double weight, Assertion assertion) {
     CodeEvidence ev;
     ev.begin = m.begin;
     ev.end = m.end;
@@ -1537,7 +1570,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     ev.sentence_begin = sentences[m.sentence].begin;
     ev.sentence_end = sentences[m.sentence].end;
     ev.section = m.section;
-    ev.assertion = m.assertion;
+    ev.assertion = std::move(assertion);
     ev.lexicon_phrase = m.lexicon_phrase;
     ev.source = m.source;
     ev.mention_code = m.code;
@@ -1606,11 +1639,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // The assessment is the authority: a condition the assessment names only
   // as ruled out, possible or a relative's is not coded from the other
   // sections.
-  std::set<uint32_t> doubted_in_assessment, affirmed_in_assessment;
+  std::vector<uint32_t> doubted_in_assessment, affirmed_in_assessment;  // sorted
   for (const Mention& m : mentions) {
     if (m.subsumed || m.code_id == kNoCode || !IsAssessmentSection(m.section)) continue;
     (affirmed(m, uncertain_ok) ? affirmed_in_assessment : doubted_in_assessment)
-        .insert(m.code_id);
+        .push_back(m.code_id);
+  }
+  for (std::vector<uint32_t>* v : {&doubted_in_assessment, &affirmed_in_assessment}) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
   }
   // "No current psychosis.", "no longer on dialysis.": the chart says the
   // condition is absent now. Its other affirmed mentions in that section (or
@@ -1797,8 +1834,11 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     const bool past_only = RecurrenceDenied(doc, m);
     if (!past_only && !affirmed(m, uncertain_ok)) continue;
     if (absent_now_of(m)) continue;
-    if (!IsAssessmentSection(m.section) && doubted_in_assessment.contains(m.code_id) &&
-        !affirmed_in_assessment.contains(m.code_id)) {
+    if (!IsAssessmentSection(m.section) &&
+        std::binary_search(doubted_in_assessment.begin(), doubted_in_assessment.end(),
+                           m.code_id) &&
+        !std::binary_search(affirmed_in_assessment.begin(), affirmed_in_assessment.end(),
+                            m.code_id)) {
       continue;
     }
     // A drug named in the hospital course or a procedure note (sliding-scale
@@ -1927,13 +1967,12 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     if (!how.empty() && derivation == "lexicon") derivation = how;
     w = std::clamp(w, 0.0, 0.99);
-    CodeEvidence ev = evidence_of(m, w);
-    ev.assertion = a;
+    CodeEvidence ev = evidence_of(m, w, std::move(a));
     if (m.manifestation_code_id != kNoCode) {
       auto [manif, how2] = r.Specify(m.manifestation_code_id, words_of(m.sentence));
-      add(manif, ev, StrCat("manifestation paired with ", m.code));
+      add(manif, CodeEvidence(ev), StrCat("manifestation paired with ", m.code));
     }
-    add(billable, std::move(ev), derivation);
+    add(billable, std::move(ev), std::move(derivation));
   }
 
   // The coding profile: word groups of affirmed clauses that predicted codes
@@ -2017,9 +2056,17 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     // first any associated diabetic CKD (E08.22-E13.22)" by E11.22).
     struct Ask {
       NoteKind kind;
-      std::vector<std::string> categories;  // undotted, 3 characters
+      std::vector<uint32_t> categories;  // CategoryOf
     };
-    std::vector<std::pair<uint32_t, std::vector<Ask>>> asks;
+    // An asking candidate (node references of `candidates` stay valid), its
+    // notes, and the sentences it is evidenced in (their begins, sorted).
+    struct Asking {
+      uint32_t code;
+      const Candidate* candidate;
+      std::vector<Ask> notes;
+      std::vector<uint32_t> sentences;
+    };
+    std::vector<Asking> asks;
     for (const auto& [code, c] : candidates) {
       std::vector<Ask> notes;
       for (NoteKind kind :
@@ -2028,43 +2075,49 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         for (const Note& n : notes_in_effect) {
           Ask ask{kind, {}};
           for (const CodeRange& ref : n.refs) {
-            if (std::string cat = RefCategory(ref); !cat.empty()) {
-              ask.categories.push_back(std::move(cat));
-            }
+            if (const uint32_t cat = RefCategoryOf(ref); cat != 0) ask.categories.push_back(cat);
           }
           if (!ask.categories.empty()) notes.push_back(std::move(ask));
         }
       }
-      if (!notes.empty()) asks.emplace_back(code, std::move(notes));
+      if (notes.empty()) continue;
+      std::vector<uint32_t> evidenced;
+      for (const CodeEvidence& ev : c.evidence) evidenced.push_back(ev.sentence_begin);
+      std::sort(evidenced.begin(), evidenced.end());
+      evidenced.erase(std::unique(evidenced.begin(), evidenced.end()), evidenced.end());
+      asks.push_back({code, &c, std::move(notes), std::move(evidenced)});
     }
-    std::set<std::string, std::less<>> categories;
+    std::vector<uint32_t> categories;  // CategoryOf, sorted
     for (const auto& [code, c] : candidates) {
-      categories.insert(std::string(codes.CodeAt(code).key().substr(0, 3)));
+      categories.push_back(CategoryOf(codes.CodeAt(code).key()));
     }
+    std::sort(categories.begin(), categories.end());
+    categories.erase(std::unique(categories.begin(), categories.end()), categories.end());
+    auto has_category = [&](uint32_t cat) {
+      return std::binary_search(categories.begin(), categories.end(), cat);
+    };
     auto met = [&](const Ask& ask) {
-      for (const std::string& cat : ask.categories) {
-        if (categories.contains(cat)) return true;
+      for (uint32_t cat : ask.categories) {
+        if (has_category(cat)) return true;
       }
       return false;
     };
-    // The sentences each asking code is evidenced in.
-    std::map<uint32_t, std::set<uint32_t>> ask_sentences;
-    for (const auto& [code, notes] : asks) {
-      for (const CodeEvidence& ev : candidates[code].evidence) {
-        ask_sentences[code].insert(ev.sentence_begin);
-      }
-    }
     for (const Mention& m : mentions) {
       if (!m.subsumed || m.code_id == kNoCode || candidates.contains(m.code_id)) continue;
       // Its own words may deny it ("no longer on insulin") or put it in the
       // past ("was on insulin"); a past-history section alone does not.
       if (!affirmed(m, uncertain_ok)) continue;
       if (HasHistoricalCue(m.assertion)) continue;
-      const std::string key(codes.CodeAt(m.code_id).key());
-      if (categories.contains(key.substr(0, 3))) continue;
-      for (const auto& [code, notes] : asks) {
-        const Candidate& c = candidates[code];
-        if (!ask_sentences[code].contains(sentences[m.sentence].begin)) continue;
+      const uint32_t category = CategoryOf(codes.CodeAt(m.code_id).key());
+      if (has_category(category)) continue;
+      for (const Asking& asking : asks) {
+        const uint32_t code = asking.code;
+        const std::vector<Ask>& notes = asking.notes;
+        const Candidate& c = *asking.candidate;
+        if (!std::binary_search(asking.sentences.begin(), asking.sentences.end(),
+                                sentences[m.sentence].begin)) {
+          continue;
+        }
         // "Code first" and "code also" name a condition within the asking
         // code's own words ("anemia in CKD"); "use additional code" one in
         // its sentence.
@@ -2075,48 +2128,88 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         const Ask* asked = nullptr;
         for (const Ask& ask : notes) {
           if (met(ask) || (ask.kind != NoteKind::kUseAdditionalCode && !within)) continue;
-          for (const std::string& cat : ask.categories) {
-            if (StartsWith(key, cat)) asked = &ask;
+          for (uint32_t cat : ask.categories) {
+            if (cat == category) asked = &ask;
           }
           if (asked != nullptr) break;
         }
         if (asked == nullptr) continue;
         auto [billable, how] = r.Specify(m.code_id, words_of(m.sentence));
         double w = c.evidence.front().weight * 0.95;
-        CodeEvidence ev = evidence_of(m, w);
-        ev.assertion = c.evidence.front().assertion;
+        CodeEvidence ev = evidence_of(m, w, c.evidence.front().assertion);
         const std::string_view note = asked->kind == NoteKind::kCodeFirst  ? "code first"
                                       : asked->kind == NoteKind::kCodeAlso ? "code also"
                                                                            : "use additional code";
         add(billable, std::move(ev), StrCat(note, " of ", codes.CodeAt(code).code()));
-        categories.insert(key.substr(0, 3));
+        categories.insert(std::lower_bound(categories.begin(), categories.end(), category),
+                          category);
         break;
       }
     }
   }
 
+  // The live candidates with their keys, in code order, for live(): listed
+  // again only after a rule has changed the candidates (`live_stale`).
+  struct LiveCode {
+    uint32_t code;
+    uint32_t category;  // CategoryOf(key)
+    std::string_view key;
+  };
+  std::vector<LiveCode> live_codes;
+  bool live_stale = true;
+  // Calls `f(code)` for each live candidate whose key starts with `prefix`
+  // until it returns true; whether one did.
+  auto for_each_live = [&](const std::string& prefix, auto f) {
+    if (live_stale) {
+      live_codes.clear();
+      for (const auto& [code, c] : candidates) {
+        if (c.dropped) continue;
+        const std::string_view key = codes.CodeAt(code).key();
+        live_codes.push_back({code, CategoryOf(key), key});
+      }
+      live_stale = false;
+    }
+    // (A prefix of three characters or more starts only keys of its category.)
+    const uint32_t category = CategoryOf(prefix);
+    for (const LiveCode& l : live_codes) {
+      if ((category == 0 || l.category == category) && StartsWith(l.key, prefix) && f(l.code)) {
+        return true;
+      }
+    }
+    return false;
+  };
   auto live = [&](const std::string& prefix) {
     std::vector<uint32_t> out;
-    for (const auto& [code, c] : candidates) {
-      if (!c.dropped && StartsWith(codes.CodeAt(code).key(), prefix)) out.push_back(code);
-    }
+    for_each_live(prefix, [&](uint32_t code) {
+      out.push_back(code);
+      return false;
+    });
     return out;
+  };
+  auto any_live = [&](const std::string& prefix) {
+    return for_each_live(prefix, [](uint32_t) { return true; });
   };
   // Combination codes, until nothing changes. A rule is looked at only when
   // the 3-character categories of both its prefixes are among the live
-  // candidates (hundreds of rules, a few dozen candidates).
-  absl::flat_hash_set<std::string_view> live_categories;
-  auto maybe_live = [&](const std::string& prefix) {
-    return prefix.size() < 3 || live_categories.contains(std::string_view(prefix).substr(0, 3));
+  // candidates at the start of the round (hundreds of rules, a few dozen
+  // candidates).
+  std::vector<uint32_t> live_categories;  // CategoryOf, sorted
+  auto maybe_live = [&](uint32_t category) {
+    return category == 0 ||
+           std::binary_search(live_categories.begin(), live_categories.end(), category);
   };
   for (int round = 0; round < 8; ++round) {
     bool changed = false;
     live_categories.clear();
     for (const auto& [code, c] : candidates) {
-      if (!c.dropped) live_categories.insert(codes.CodeAt(code).key().substr(0, 3));
+      if (!c.dropped) live_categories.push_back(CategoryOf(codes.CodeAt(code).key()));
     }
+    std::sort(live_categories.begin(), live_categories.end());
     for (const CombinationRule& rule : r.combinations) {
-      if (!maybe_live(rule.when) || !maybe_live(rule.with)) continue;
+      if (!maybe_live(rule.when_category) || !maybe_live(rule.with_category)) continue;
+      // (Nothing changes the candidates between the two lists: a rule none
+      // of whose `with` codes is live is passed over before listing `when`.)
+      if (!any_live(rule.with)) continue;
       std::vector<uint32_t> when = live(rule.when);
       if (!rule.when_origin.empty()) {
         std::erase_if(when, [&](uint32_t x) {
@@ -2133,7 +2226,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         for (const std::string& d : rule.drop) {
           for (uint32_t x : live(d)) {
             candidates[x].dropped = true;
-            changed = true;
+            changed = live_stale = true;
           }
         }
         continue;
@@ -2162,7 +2255,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
             for (uint32_t x : live(d)) {
               if (!parent->Contains(codes.CodeAt(x))) {
                 candidates[x].dropped = true;
-                changed = true;
+                changed = live_stale = true;
               }
             }
           }
@@ -2213,11 +2306,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       Candidate& target = candidates[assign];
       target.code = assign;
       target.dropped = false;
+      live_stale = true;
       if (target.evidence.empty()) target.derivation = derivation;
       for (CodeEvidence& ev : evidence) target.evidence.push_back(std::move(ev));
       for (const std::string& d : rule.drop) {
         for (uint32_t x : live(d)) {
-          if (x != assign) candidates[x].dropped = true;
+          if (x != assign) {
+            candidates[x].dropped = true;
+            live_stale = true;
+          }
         }
       }
       changed = true;
@@ -2258,17 +2355,20 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // An unspecified code gives way to a more specific one of its category.
   for (auto& [code, c] : candidates) {
     if (c.dropped) continue;
+    // (The title facts say which titles have "unspecified" or "without":
+    // most have neither.)
+    const internal::CodeTitleFacts& f = r.title_facts[code];
+    if (!f.has(internal::kTitleDefault)) continue;
     Code x = codes.CodeAt(code);
     std::string_view desc = x.description();
-    const bool vague = Contains(desc, "unspecified") || Contains(desc, "Unspecified") ||
-                       Contains(desc, "without complications");
+    const bool vague = f.has(internal::kTitleUnspecified) ||
+                       (f.has(internal::kTitleWithout) && Contains(desc, "without complications"));
     // A "without" title is the default when the text says no more (F02.A0
     // "..., mild, without behavioral disturbance, psychotic disturbance, ...");
     // it gives way to a sibling with what the text does say (F02.A2 "...,
     // mild, with psychotic disturbance") when that is as well supported.
-    const bool without_default = !vague && Contains(desc, "without");
-    if (!vague && !without_default) continue;
-    const std::string cat(x.key().substr(0, 3));
+    const bool without_default = !vague && f.has(internal::kTitleWithout);
+    const uint32_t cat = CategoryOf(x.key());
     // Only a code that is the category's default (directly under it, or in
     // its ".9" subcategory) or whose parent also holds the other code gives
     // way: I69.359 (hemiplegia, side unspecified) stays beside I69.320
@@ -2278,31 +2378,35 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         !parent || parent->depth() == 0 || (x.key().size() > 3 && x.key()[3] == '9');
     for (const auto& [other, o] : candidates) {
       if (other == code || o.dropped) continue;
-      if (codes.CodeAt(other).key().substr(0, 3) != cat) continue;
+      if (CategoryOf(codes.CodeAt(other).key()) != cat) continue;
       if (!category_default && !(parent && parent->Contains(codes.CodeAt(other)))) continue;
       std::string_view odesc = codes.CodeAt(other).description();
-      const bool other_vague = Contains(odesc, "unspecified") || Contains(odesc, "Unspecified") ||
-                               Contains(odesc, "without complications");
+      const internal::CodeTitleFacts& fo = r.title_facts[other];
+      const bool other_without = fo.has(internal::kTitleWithout);
+      const bool other_vague = fo.has(internal::kTitleUnspecified) ||
+                               (other_without && Contains(odesc, "without complications"));
       // Or, as well supported, it leaves fewer things unspecified: J96.91
       // "Respiratory failure, unspecified with hypoxia" beside J96.90 "...,
       // unspecified, unspecified whether with hypoxia or hypercapnia" (not a
       // "without complications" default: K50.912 "..., unspecified, with
-      // intestinal obstruction" says more than K50.00).
-      const bool says_more = CountUnspecified(odesc) < CountUnspecified(desc) &&
-                             !Contains(odesc, "without") && score_of(o) >= score_of(c);
+      // intestinal obstruction" says more than K50.00). (Counted only when
+      // the tests before it do not decide.)
+      auto says_more = [&] {
+        return CountUnspecified(odesc) < CountUnspecified(desc) && !other_without &&
+               score_of(o) >= score_of(c);
+      };
       if (without_default) {
         // A sibling that says what `c` says before its "without" (F33.3
         // "..., recurrent, severe with psychotic symptoms" for F33.2, not
         // F33.1 "..., recurrent, moderate").
-        if (parent && parent->Contains(codes.CodeAt(other)) && !other_vague &&
-            !Contains(odesc, "without") && score_of(o) >= score_of(c) &&
-            r.SaysWhatPrecedesWithout(code, other)) {
+        if (parent && parent->Contains(codes.CodeAt(other)) && !other_vague && !other_without &&
+            score_of(o) >= score_of(c) && r.SaysWhatPrecedesWithout(code, other)) {
           c.dropped = true;
           break;
         }
         continue;
       }
-      if (!other_vague || codes.CodeAt(other).depth() > x.depth() || says_more) {
+      if (!other_vague || codes.CodeAt(other).depth() > x.depth() || says_more()) {
         c.dropped = true;
         break;
       }
@@ -2311,25 +2415,28 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
 
   // Excludes1: two codes that may not be reported together; the weaker goes.
   {
-    std::vector<uint32_t> live_codes;
-    for (const auto& [code, c] : candidates) {
-      if (!c.dropped) live_codes.push_back(code);
+    // The live candidates (node references of `candidates` stay valid) and
+    // their keys, read for every pair below.
+    std::vector<Candidate*> live_candidates;
+    std::vector<std::string_view> live_keys;
+    for (auto& [code, c] : candidates) {
+      if (c.dropped) continue;
+      live_candidates.push_back(&c);
+      live_keys.push_back(codes.CodeAt(code).key());
     }
-    std::vector<std::string> live_keys;  // of live_codes, read for every pair below
-    live_keys.reserve(live_codes.size());
-    for (uint32_t x : live_codes) live_keys.emplace_back(codes.CodeAt(x).key());
-    for (uint32_t a : live_codes) {
-      if (candidates[a].dropped) continue;
-      codes.CodeAt(a).NotesInEffect(NoteKind::kExcludes1, &notes_in_effect);
+    for (Candidate* ap : live_candidates) {
+      Candidate& ca = *ap;
+      if (ca.dropped) continue;
+      codes.CodeAt(ca.code).NotesInEffect(NoteKind::kExcludes1, &notes_in_effect);
       for (const Note& n : notes_in_effect) {
         for (const CodeRange& ref : n.refs) {
           std::string first = Undot(ref.first);
           while (!first.empty() && first.back() == '-') first.pop_back();
           std::string last = Undot(ref.last);
-          for (size_t bi = 0; bi < live_codes.size(); ++bi) {
-            const uint32_t b = live_codes[bi];
-            if (b == a || candidates[b].dropped) continue;
-            const std::string& bk = live_keys[bi];
+          for (size_t bi = 0; bi < live_candidates.size(); ++bi) {
+            Candidate& cb = *live_candidates[bi];
+            if (&cb == &ca || cb.dropped) continue;
+            const std::string_view bk = live_keys[bi];
             const bool hit = last.empty()
                                  ? StartsWith(bk, first)
                                  : (bk.substr(0, first.size()) >= first &&
@@ -2339,23 +2446,23 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
             // An Excludes1 note names where the excluded condition is coded
             // ("F32 Excludes1: bipolar disorder (F31.-)"): at equal scores
             // the code the note points to stays.
-            if (score_of(candidates[b]) < score_of(candidates[a])) {
-              candidates[b].dropped = true;
+            if (score_of(cb) < score_of(ca)) {
+              cb.dropped = true;
             } else {
-              candidates[a].dropped = true;
+              ca.dropped = true;
             }
           }
-          if (candidates[a].dropped) break;
+          if (ca.dropped) break;
         }
-        if (candidates[a].dropped) break;
+        if (ca.dropped) break;
       }
     }
   }
 
   // Symptoms explained by a diagnosis of the same sentence are not coded.
   if (!r.options.keep_integral_symptoms) {
-    std::set<uint32_t> diagnosis_sentences;
-    std::set<std::string, std::less<>> diagnosis_categories;
+    std::vector<uint32_t> diagnosis_sentences;   // sorted
+    std::vector<uint32_t> diagnosis_categories;  // CategoryOf, sorted
     for (const auto& [code, c] : candidates) {
       const Code x = codes.CodeAt(code);
       // Pain codes outside chapter R ("Low back pain", "Pain in right
@@ -2364,9 +2471,11 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
           Contains(x.description(), "pain") || Contains(x.description(), "Pain")) {
         continue;
       }
-      for (const CodeEvidence& ev : c.evidence) diagnosis_sentences.insert(ev.sentence_begin);
-      diagnosis_categories.insert(std::string(x.key().substr(0, 3)));
+      for (const CodeEvidence& ev : c.evidence) diagnosis_sentences.push_back(ev.sentence_begin);
+      diagnosis_categories.push_back(CategoryOf(x.key()));
     }
+    std::sort(diagnosis_sentences.begin(), diagnosis_sentences.end());
+    std::sort(diagnosis_categories.begin(), diagnosis_categories.end());
     for (auto& [code, c] : candidates) {
       if (c.dropped || codes.CodeAt(code).key()[0] != 'R') continue;
       // A sign whose note says "code first underlying condition" (R64
@@ -2378,14 +2487,16 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       for (const Note& n : notes_in_effect) {
         with_cause |= n.refs.empty();
         for (const CodeRange& ref : n.refs) {
-          const std::string cat = RefCategory(ref);
-          with_cause |= !cat.empty() && diagnosis_categories.contains(cat);
+          const uint32_t cat = RefCategoryOf(ref);
+          with_cause |= cat != 0 && std::binary_search(diagnosis_categories.begin(),
+                                                       diagnosis_categories.end(), cat);
         }
       }
       if (with_cause) continue;
       bool alone = false;
       for (const CodeEvidence& ev : c.evidence) {
-        alone |= !diagnosis_sentences.contains(ev.sentence_begin);
+        alone |= !std::binary_search(diagnosis_sentences.begin(), diagnosis_sentences.end(),
+                                     ev.sentence_begin);
       }
       if (!alone) c.dropped = true;
     }
@@ -2450,11 +2561,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     a.code = std::string(x.code());
     a.description = std::string(x.description());
     a.score = score;
-    a.derivation = c.derivation.empty() ? "lexicon" : c.derivation;
-    std::stable_sort(c.evidence.begin(), c.evidence.end(),
-                     [](const CodeEvidence& p, const CodeEvidence& q) {
-                       return p.weight > q.weight;
-                     });
+    a.derivation = c.derivation.empty() ? std::string("lexicon") : std::move(c.derivation);
+    // Strongest first. (Most lists are in that order already: a stable sort
+    // would leave them as they are, without its buffer and moves.)
+    auto stronger = [](const CodeEvidence& p, const CodeEvidence& q) {
+      return p.weight > q.weight;
+    };
+    if (!std::is_sorted(c.evidence.begin(), c.evidence.end(), stronger)) {
+      std::stable_sort(c.evidence.begin(), c.evidence.end(), stronger);
+    }
     // One piece of evidence per distinct span.
     // (Moving a piece leaves its span for the comparisons after it.)
     ForEachFirstOfItsSpan(c.evidence,
