@@ -117,13 +117,20 @@ class TokenWords {
 // by length first (the test runs for every token of every sentence the coder
 // reads).
 bool IsNegationWord(std::string_view n) {
+  // Also the words that leave what follows uncertain ("type 2 diabetes,
+  // likely with neuropathy": the neuropathy refines nothing).
   switch (n.size()) {
     case 2: return n[0] == 'n' && n[1] == 'o';
     case 3: return IsLiteral(n, "not") || IsLiteral(n, "w/o") || IsLiteral(n, "r/o");
     case 4: return IsLiteral(n, "rule");
-    case 6: return IsLiteral(n, "denies") || IsLiteral(n, "absent");
-    case 7: return IsLiteral(n, "without") || IsLiteral(n, "absence");
-    case 8: return IsLiteral(n, "negative");
+    case 6: return IsLiteral(n, "denies") || IsLiteral(n, "absent") || IsLiteral(n, "likely");
+    case 7: return IsLiteral(n, "without") || IsLiteral(n, "absence") || IsLiteral(n, "presumed");
+    case 8:
+      return IsLiteral(n, "negative") || IsLiteral(n, "possible") || IsLiteral(n, "possibly") ||
+             IsLiteral(n, "probable") || IsLiteral(n, "probably");
+    case 9: return IsLiteral(n, "suspected") || IsLiteral(n, "worrisome");
+    case 10: return IsLiteral(n, "concerning") || IsLiteral(n, "suspicious");
+    case 12: return IsLiteral(n, "questionable");
     default: return false;
   }
 }
@@ -1834,6 +1841,19 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     const bool past_only = RecurrenceDenied(doc, m);
     if (!past_only && !affirmed(m, uncertain_ok)) continue;
     if (absent_now_of(m)) continue;
+    // "Anemia, likely iron deficiency" on a discharge summary: the uncertain
+    // match across "likely" is coded (guideline II.H), and the certain words
+    // before it, which the extractor matched apart, are inside it.
+    if (uncertain_ok && !m.assertion.uncertain) {
+      bool inside_uncertain = false;
+      for (const Mention& o : *all) {
+        inside_uncertain = o.sentence == m.sentence && !o.subsumed && o.code_id != kNoCode &&
+                           o.assertion.uncertain && affirmed(o, true) && o.begin <= m.begin &&
+                           m.end <= o.end && o.end - o.begin > m.end - m.begin;
+        if (inside_uncertain) break;
+      }
+      if (inside_uncertain) continue;
+    }
     if (!IsAssessmentSection(m.section) &&
         std::binary_search(doubted_in_assessment.begin(), doubted_in_assessment.end(),
                            m.code_id) &&

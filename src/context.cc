@@ -343,14 +343,20 @@ class Assessor {
       while (p < b) {
         p = next[p];
         if (p >= b) break;
-        if (!list_header && p >= tb_ && p < te_) {
-          p = te_;
+        const bool inside = !list_header && p >= tb_ && p < te_;
+        if (inside && p == tb_) {
+          ++p;
           continue;
         }
-        const uint32_t limit = !list_header && p < tb_ ? tb_ : b;
+        const uint32_t limit = !list_header && p < tb_ ? tb_ : inside ? te_ : b;
         const internal::PhraseTrie::Match m = LongestAt(ids, a, p, limit);
         if (m.length == 0) {
           ++p;
+          continue;
+        }
+        // Inside the span only an uncertainty trigger counts (Reaches).
+        if (inside && rep_.rules[m.value].kind != CueKind::kUncertainty) {
+          p += static_cast<uint32_t>(m.length);
           continue;
         }
         out.push_back({p, p + static_cast<uint32_t>(m.length), m.value});
@@ -363,14 +369,19 @@ class Assessor {
     const std::span<const int32_t> ids(ids_.data(), ids_.size());
     uint32_t p = a;
     while (p < b) {
-      if (!list_header && p >= tb_ && p < te_) {
-        p = te_;
+      const bool inside = !list_header && p >= tb_ && p < te_;
+      if (inside && p == tb_) {
+        ++p;
         continue;
       }
-      const uint32_t limit = !list_header && p < tb_ ? tb_ : b;
+      const uint32_t limit = !list_header && p < tb_ ? tb_ : inside ? te_ : b;
       const internal::PhraseTrie::Match m = rep_.all.Longest(ids, p - a, limit - a);
       if (m.length == 0) {
         ++p;
+        continue;
+      }
+      if (inside && rep_.rules[m.value].kind != CueKind::kUncertainty) {
+        p += static_cast<uint32_t>(m.length);
         continue;
       }
       out.push_back({p, p + static_cast<uint32_t>(m.length), m.value});
@@ -486,8 +497,13 @@ class Assessor {
         *blocked = Terminator(te_, m.begin, attribute, matches_);
         return *blocked == nullptr;
       }
+      return false;
     }
-    return false;
+    // Inside the span, with words of it after ("lung nodule, concerning for
+    // malignancy"; FindTriggers keeps only uncertainty there): what the
+    // match says across the trigger is uncertain. (The extractor matched the
+    // words before the trigger on their own as well.)
+    return attribute == CueKind::kUncertainty && fwd && m.begin > tb_ && m.end < te_;
   }
 
   // Whether match m ends what its clause says of the words before it: only
@@ -503,9 +519,10 @@ class Assessor {
         "or",    "but",  "will",  "which",     "is",   "was",   "are",     "were",
         "be",    "been", "being", "vs",        "versus", "although", "though", "if"};
     // "AKI, likely due to dehydration": a trigger that opens its list item
-    // and names a cause qualifies the cause, not the item before.
-    static constexpr std::string_view kCauses[] = {"due", "secondary", "from", "because",
-                                                   "related"};
+    // and names a cause (or what goes with the item: "type 2 diabetes, likely
+    // with neuropathy") qualifies that, not the item before.
+    static constexpr std::string_view kCauses[] = {"due",     "secondary", "from",
+                                                   "because", "related",   "with"};
     const bool opens_item =
         m.begin > 0 && (Tok(m.begin - 1).norm == "," || Tok(m.begin - 1).norm == ";");
     const Sentence& s = doc_.sentences()[doc_.SentenceAt(Tok(m.begin).begin)];

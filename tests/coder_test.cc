@@ -1407,4 +1407,20 @@ TEST(CoderTest, TheLetterAfterAWordWithLetteredKindsIsAWord) {
   EXPECT_THAT(Codes("Plan: flu + updated COVID vaccines this fall."), IsEmpty());
 }
 
+TEST(CoderTest, AnUncertaintyWordInsideAMatchLeavesTheCombinationUncertain) {
+  // The match across "likely" / "concerning for" is uncertain; the words
+  // before it are matched on their own and are certain. Before: D50.9,
+  // C34.90, J69.0, E11.40.
+  EXPECT_THAT(Codes("Assessment: anemia, likely iron deficiency."), ElementsAre("D64.9"));
+  EXPECT_THAT(Codes("Assessment: lung nodule, concerning for malignancy."),
+              Not(Contains("C34.90")));
+  EXPECT_THAT(Codes("Assessment: pneumonia, possibly aspiration."), ElementsAre("J18.9"));
+  EXPECT_THAT(Codes("Assessment: type 2 diabetes, likely with neuropathy."),
+              AllOf(Contains("E11.9"), Not(Contains("E11.40"))));
+  // On a discharge summary the uncertain diagnosis is coded (guideline II.H),
+  // and the part before the word is inside it.
+  EXPECT_THAT(Codes("DISCHARGE SUMMARY\nDischarge diagnoses:\n1. Anemia, likely iron deficiency."),
+              ElementsAre("D50.9"));
+}
+
 }  // namespace chartcoder

@@ -218,6 +218,9 @@ TEST(ContextTest, Uncertainty) {
       {"Cellulitis vs DVT, possible.", "DVT", "U"},
       {"Elevated troponin, demand ischemia suspected.", "demand ischemia", "U"},
       {"AKI, likely due to dehydration.", "dehydration", "U"},
+      // Inside the span, with words of it after: the span is uncertain.
+      {"Lung nodule, concerning for malignancy.", "Lung nodule, concerning for malignancy", "U"},
+      {"Type 2 diabetes, likely with neuropathy.", "neuropathy", "U"},
       {"Presumed viral gastroenteritis.", "gastroenteritis", "U"},
   });
 }
@@ -240,6 +243,7 @@ TEST(ContextTest, NotUncertain) {
       // ... and one that opens its item and names a cause qualifies the cause.
       {"AKI, likely due to dehydration.", "AKI", ""},
       {"Elevated liver enzymes, likely from alcohol use.", "Elevated liver enzymes", ""},
+      {"Type 2 diabetes, likely with neuropathy.", "Type 2 diabetes", ""},
   });
 }
 
