@@ -1305,7 +1305,8 @@ TEST(CoderTest, AbnormalLabFindingsByTheirEverydayNames) {
   EXPECT_THAT(Codes("Assessment: B12 deficiency."), Contains("E53.8"));
   // A finding before a comma is not what a later "suspected" qualifies, nor
   // one whose cause "likely" qualifies.
-  EXPECT_THAT(Codes("Assessment: elevated troponin, demand ischemia suspected."), Contains("R77.8"));
+  EXPECT_THAT(Codes("Assessment: elevated troponin, demand ischemia suspected."),
+              Contains("R77.8"));
   EXPECT_THAT(Codes("Assessment: elevated liver enzymes, likely from alcohol use."),
               Contains("R74.8"));
   // A PSA that is psoriatic arthritis or polysubstance abuse is not the antigen.

@@ -207,10 +207,6 @@ bool IsVariantOf(std::string_view part, std::string_view first) {
   return false;
 }
 
-// The words of an index title, in up to two forms: "Failure, failed" gives
-// one form (the variant stems alike); "Abdomen, abdominal" gives "abdomen"
-// and "abdominal"; "Acroasphyxia, chronic" gives one form needing both
-// words (a comma part that is not a variant is a modifier).
 // The items of a title that is a list of single words ending in "or"
 // ("neuritis, radiculitis, radiculopathy or sciatica"; at least one comma),
 // else nothing.
@@ -244,7 +240,8 @@ std::string IndexTitleWithoutNos(std::string_view title) {
   while (i < title.size()) {
     size_t j = title.find("NOS", i);
     if (j == std::string_view::npos) break;
-    const bool word_begin = j == 0 || !absl::ascii_isalnum(static_cast<unsigned char>(title[j - 1]));
+    const bool word_begin =
+        j == 0 || !absl::ascii_isalnum(static_cast<unsigned char>(title[j - 1]));
     const bool word_end =
         j + 3 == title.size() || !absl::ascii_isalnum(static_cast<unsigned char>(title[j + 3]));
     out.append(title.substr(i, j - i));
@@ -255,6 +252,10 @@ std::string IndexTitleWithoutNos(std::string_view title) {
   return out;
 }
 
+// The words of an index title, in up to two forms: "Failure, failed" gives
+// one form (the variant stems alike); "Abdomen, abdominal" gives "abdomen"
+// and "abdominal"; "Acroasphyxia, chronic" gives one form needing both
+// words (a comma part that is not a variant is a modifier).
 std::vector<PhraseWords> TitleWords(std::string_view title) {
   std::vector<std::string_view> parts = Alternatives(title);
   PhraseWords base = PhraseToWords(parts[0], false);
@@ -552,14 +553,7 @@ class LexiconCompiler {
     // "in diseases classified elsewhere": a manifestation reached through its
     // etiology's own entry, never from these words.
     if (!is_main && Contains(lower, "elsewhere")) return;
-    // "Deficiency, vitamin NOS" keeps its "NOS" where a coded child's title
-    // is only words the matcher skips ("A"): without it, "vitamin A
-    // deficiency" would read as the parent.
-    const bool child_hidden = std::any_of(t.children.begin(), t.children.end(), [](const ParsedTerm& c) {
-      return !c.code.empty() && PhraseToWords(c.title, false).required.empty();
-    });
-    std::vector<PhraseWords> own =
-        TitleWords(child_hidden ? std::string(t.title) : IndexTitleWithoutNos(t.title));
+    std::vector<PhraseWords> own = TitleWords(IndexTitleWithoutNos(t.title));
     // "Displacement, intervertebral disc, lumbar region, with, neuritis,
     // radiculitis, radiculopathy or sciatica": below "with", "due to" or
     // "in", a list of single words ending in "or" names alternatives, not
