@@ -113,24 +113,17 @@ class TokenWords {
   std::vector<internal::Lexicon::InputWord> words_;
 };
 
-// "without", "no", "not", "w/o", "negative", "denies", "r/o", "rule" (out):
-// by length first (the test runs for every token of every sentence the coder
-// reads).
+// "without", "no", "not", "w/o", "negative", "denies", "absent", "absence",
+// "r/o", "rule" (out): by length first (the test runs for every token of
+// every sentence the coder reads).
 bool IsNegationWord(std::string_view n) {
-  // Also the words that leave what follows uncertain ("type 2 diabetes,
-  // likely with neuropathy": the neuropathy refines nothing).
   switch (n.size()) {
     case 2: return n[0] == 'n' && n[1] == 'o';
     case 3: return IsLiteral(n, "not") || IsLiteral(n, "w/o") || IsLiteral(n, "r/o");
     case 4: return IsLiteral(n, "rule");
-    case 6: return IsLiteral(n, "denies") || IsLiteral(n, "absent") || IsLiteral(n, "likely");
-    case 7: return IsLiteral(n, "without") || IsLiteral(n, "absence") || IsLiteral(n, "presumed");
-    case 8:
-      return IsLiteral(n, "negative") || IsLiteral(n, "possible") || IsLiteral(n, "possibly") ||
-             IsLiteral(n, "probable") || IsLiteral(n, "probably");
-    case 9: return IsLiteral(n, "suspected") || IsLiteral(n, "worrisome");
-    case 10: return IsLiteral(n, "concerning") || IsLiteral(n, "suspicious");
-    case 12: return IsLiteral(n, "questionable");
+    case 6: return IsLiteral(n, "denies") || IsLiteral(n, "absent");
+    case 7: return IsLiteral(n, "without") || IsLiteral(n, "absence");
+    case 8: return IsLiteral(n, "negative");
     default: return false;
   }
 }
@@ -156,7 +149,9 @@ WordIds AffirmedWords(std::span<const Token> tokens,
       }
       continue;
     }
-    if (IsNegationWord(t.norm)) {
+    // The words after an uncertainty word ("type 2 diabetes, likely with
+    // neuropathy") refine nothing either.
+    if (IsNegationWord(t.norm) || internal::IsUncertaintyWord(t.norm)) {
       flush();
       negated = true;
       continue;

@@ -104,24 +104,6 @@ bool IsClauseBreak(const Token& t) {
   }
 }
 
-// Words that leave what follows them uncertain ("anemia, likely iron
-// deficiency"), by length first.
-bool IsUncertaintyWord(const Token& t) {
-  const std::string_view n = t.norm;
-  switch (n.size()) {
-    case 6: return internal::IsLiteral(n, "likely");
-    case 7: return internal::IsLiteral(n, "presumed");
-    case 8:
-      return internal::IsLiteral(n, "possible") || internal::IsLiteral(n, "possibly") ||
-             internal::IsLiteral(n, "probable") || internal::IsLiteral(n, "probably");
-    case 9:
-      return internal::IsLiteral(n, "suspected") || internal::IsLiteral(n, "worrisome");
-    case 10: return internal::IsLiteral(n, "concerning") || internal::IsLiteral(n, "suspicious");
-    case 12: return internal::IsLiteral(n, "questionable");
-    default: return false;
-  }
-}
-
 // A clause break after which the index's "without ..." subterms may read on
 // ("migraine without aura", "concussion w/o LOC", "migraine, no aura").
 bool IsWithout(const Token& t) {
@@ -267,7 +249,7 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       // word are matched on their own as well (the anemia is certain); the
       // clause goes on, and a match across the word (iron deficiency
       // anemia) is one ConText finds the word inside.
-      if (!words.empty() && t.kind == TokenKind::kWord && IsUncertaintyWord(t)) {
+      if (!words.empty() && t.kind == TokenKind::kWord && internal::IsUncertaintyWord(t.norm)) {
         matches.clear();
         lex.MatchClause(words, &scratch, &matches);
         add_mentions(si, section, /*across_without=*/false);

@@ -194,6 +194,20 @@ bool IsLexiconStopWord(std::string_view s) {
   return kStop->contains(s);
 }
 
+bool IsUncertaintyWord(std::string_view n) {
+  // By length first: the test runs for every token.
+  switch (n.size()) {
+    case 6: return IsLiteral(n, "likely");
+    case 8:
+      return IsLiteral(n, "possible") || IsLiteral(n, "possibly") || IsLiteral(n, "probable") ||
+             IsLiteral(n, "probably");
+    case 9: return IsLiteral(n, "suspected") || IsLiteral(n, "worrisome");
+    case 10: return IsLiteral(n, "concerning") || IsLiteral(n, "suspicious");
+    case 12: return IsLiteral(n, "questionable");
+    default: return false;
+  }
+}
+
 size_t ClauseEnd(std::string_view text, const std::vector<LexWord>& words, size_t i) {
   while (i + 1 < words.size() &&
          text.substr(words[i].end, words[i + 1].begin - words[i].end).find(',') ==
