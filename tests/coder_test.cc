@@ -1416,6 +1416,7 @@ TEST(CoderTest, AnUncertaintyWordInsideAMatchLeavesTheCombinationUncertain) {
   EXPECT_THAT(Codes("Assessment: lung nodule, concerning for malignancy."),
               Not(Contains("C34.90")));
   EXPECT_THAT(Codes("Assessment: pneumonia, possibly aspiration."), ElementsAre("J18.9"));
+  EXPECT_THAT(Codes("Assessment: pneumonia, presumed viral."), ElementsAre("J18.9"));
   EXPECT_THAT(Codes("Assessment: type 2 diabetes, likely with neuropathy."),
               AllOf(Contains("E11.9"), Not(Contains("E11.40"))));
   // On a discharge summary the uncertain diagnosis is coded (guideline II.H),

@@ -200,7 +200,7 @@ bool IsUncertaintyWord(std::string_view n) {
     case 6: return IsLiteral(n, "likely");
     case 8:
       return IsLiteral(n, "possible") || IsLiteral(n, "possibly") || IsLiteral(n, "probable") ||
-             IsLiteral(n, "probably");
+             IsLiteral(n, "probably") || IsLiteral(n, "presumed");
     case 9: return IsLiteral(n, "suspected") || IsLiteral(n, "worrisome");
     case 10: return IsLiteral(n, "concerning") || IsLiteral(n, "suspicious");
     case 12: return IsLiteral(n, "questionable");

@@ -64,7 +64,8 @@ std::string NormalizeLowerCaseLetters(std::string word);
 bool IsLexiconStopWord(std::string_view stem);
 // True for a chart token's normalized form that leaves the words after it
 // uncertain: "likely", "possible", "possibly", "probable", "probably",
-// "suspected", "worrisome", "concerning", "suspicious", "questionable". The
+// "presumed", "suspected", "worrisome", "concerning", "suspicious",
+// "questionable". The
 // extractor matches the words before one apart; the coder refines no code
 // with the words after one.
 bool IsUncertaintyWord(std::string_view norm);
