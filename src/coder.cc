@@ -601,6 +601,7 @@ struct Coder::Rep {
   uint32_t nondominant_id = internal::kNone;  // "nondominant", one word
   std::vector<uint32_t> side_ids;  // "affecting ... side", implied by "left hemiparesis"
   std::vector<uint32_t> paralysis_ids;  // hemiplegia, hemiparesis, monoplegia, ...
+  std::vector<uint32_t> qualifier_ids;  // acute, chronic, mild, moderate, severe, remission
 
   const CodeSet& codes() const { return *options.code_set; }
   Code At(uint32_t id) const { return codes().CodeAt(id); }
@@ -609,9 +610,11 @@ struct Coder::Rep {
   // and Specify test of each descendant of a category.
   std::vector<internal::CodeTitleFacts> title_facts;
   uint32_t severity_id = internal::kNone;  // the word "severity"
+  uint32_t type_word_id = internal::kNone;  // the word "type"
   void InitTitleFacts() {
     title_facts = internal::ComputeCodeTitleFacts(codes(), *lexicon);
     severity_id = lexicon->WordId(internal::NormalizeLexiconWord("severity"));
+    type_word_id = lexicon->WordId(internal::NormalizeLexiconWord("type"));
   }
 
   void InitDominance() {
@@ -629,6 +632,10 @@ struct Coder::Rep {
                                "paralysis", "paralytic", "hemiplegic", "weakness"}) {
       const uint32_t i = id(w);
       if (i != internal::kNone) paralysis_ids.push_back(i);
+    }
+    for (std::string_view w : {"acute", "chronic", "mild", "moderate", "severe", "remission"}) {
+      const uint32_t i = id(w);
+      if (i != internal::kNone) qualifier_ids.push_back(i);
     }
   }
 
@@ -812,35 +819,75 @@ struct Coder::Rep {
     return *scratch;
   }
 
-  // The words that the expansions of other abbreviations in the window
-  // [from, to) of `m`'s sentence add, and that no token there writes (sorted).
-  WordIds ForeignExpansionWords(const Document& doc, const Mention& m,
-                                const std::vector<Mention>& all, TokenWords* token_words,
-                                uint32_t from, uint32_t to) const {
-    WordIds out;
+  // The words of the window [from, to) of `m`'s sentence that belong to
+  // other mentions there (not overlapping `m`), sorted:
+  // - what the expansions of other abbreviations add and no token there
+  //   writes ("chronic" of "CKD 3a" beside "afib");
+  // - a qualifier ("chronic", "acute", "severe", "remission", ...) that
+  //   another mention takes and that is written nowhere else in the window
+  //   outside other mentions ("chronic pain and depression", "severe
+  //   obesity; depression", "MDD; alcohol use disorder in remission").
+  WordIds ForeignWords(const Document& doc, const Mention& m, const std::vector<Mention>& all,
+                       TokenWords* token_words, uint32_t from, uint32_t to) const {
+    WordIds expansions, qualifiers;
     const Sentence& s = doc.sentences()[m.sentence];
+    const std::span<const Token> tokens = doc.tokens_of(s);
+    auto qualifier_words = [&](const Token& t, WordIds* out) {
+      for (const internal::Lexicon::InputWord& w : token_words->Of(t)) {
+        if (std::find(qualifier_ids.begin(), qualifier_ids.end(), w.id) != qualifier_ids.end()) {
+          out->push_back(w.id);
+        }
+      }
+    };
+    bool others = false;
     for (const Mention& o : all) {
-      if (o.sentence != m.sentence || o.subsumed || !o.expanded || o.end <= from ||
-          o.begin >= to || (o.begin < m.end && m.begin < o.end)) {
+      if (o.sentence != m.sentence || o.subsumed || o.end <= from || o.begin >= to ||
+          (o.begin < m.end && m.begin < o.end)) {
         continue;
       }
-      const WordIds& expanded = SentenceWords(doc, s, token_words, o.begin, o.end);
-      out.insert(out.end(), expanded.begin(), expanded.end());
+      others = true;
+      if (o.expanded) {
+        const WordIds& expanded = SentenceWords(doc, s, token_words, o.begin, o.end);
+        expansions.insert(expansions.end(), expanded.begin(), expanded.end());
+      }
+      if (o.code_id == kNoCode) continue;
+      for (const Token& t : tokens) {
+        if (t.begin >= o.end) break;
+        for (const auto& [b, e] : o.spans) {
+          if (t.begin >= b && t.end <= e) qualifier_words(t, &qualifiers);
+        }
+      }
     }
-    if (out.empty()) return out;
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    WordIds written;
-    for (const Token& t : doc.tokens_of(s)) {
+    if (!others) return {};
+    auto sort_unique = [](WordIds* v) {
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+    };
+    sort_unique(&expansions);
+    sort_unique(&qualifiers);
+    WordIds written, written_apart;
+    for (const Token& t : tokens) {
       if (t.end <= from || t.begin >= to) continue;
       for (const internal::Lexicon::InputWord& w : token_words->Of(t)) {
         if (w.id != internal::kNone) written.push_back(w.id);
       }
+      if (qualifiers.empty()) continue;
+      bool inside_other = false;
+      for (const Mention& o : all) {
+        inside_other |= o.sentence == m.sentence && !o.subsumed && o.code_id != kNoCode &&
+                        t.begin >= o.begin && t.end <= o.end &&
+                        !(o.begin < m.end && m.begin < o.end);
+      }
+      if (!inside_other) qualifier_words(t, &written_apart);
     }
-    std::sort(written.begin(), written.end());
+    sort_unique(&written);
+    sort_unique(&written_apart);
     WordIds foreign;
-    std::set_difference(out.begin(), out.end(), written.begin(), written.end(),
+    std::set_difference(expansions.begin(), expansions.end(), written.begin(), written.end(),
                         std::back_inserter(foreign));
+    std::set_difference(qualifiers.begin(), qualifiers.end(), written_apart.begin(),
+                        written_apart.end(), std::back_inserter(foreign));
+    sort_unique(&foreign);
     return foreign;
   }
 
@@ -1262,6 +1309,14 @@ struct Coder::Rep {
       const bool seventh = f.has(internal::kTitleSeventhExpansion);
       int matched = AddedWords(lexicon->TitleWords(seventh ? d.parent()->id() : did), base,
                                sentence_words, &extra);
+      // "with unspecified type of pneumonia" (J10.00) asks the chart for
+      // pneumonia, not for the word "type".
+      if (f.has(internal::kTitleUnspecifiedType) && type_word_id != internal::kNone) {
+        if (auto t = std::find(extra.begin(), extra.end(), type_word_id); t != extra.end()) {
+          matched -= Has(sentence_words, type_word_id);
+          extra.erase(t);
+        }
+      }
       const EncounterTitle encounter(f);
       const bool unspecified = f.has(internal::kTitleUnspecified);
       // A title that denies what a sibling says ("without ...", "not
@@ -1939,16 +1994,16 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       }
       return *near_words;
     };
-    // Refining a default: words that only another mention's abbreviation put
-    // in the window ("chronic" of "CKD 3a" beside "afib") refine nothing.
+    // Refining a default: words that belong to another mention in the window
+    // ("chronic" of "CKD 3a" or of "chronic kidney disease" beside "afib")
+    // refine nothing.
     WordIds side_scratch;
     auto refine_near = [&](uint32_t from) {
       if (!r.IsRefinable(from)) return std::pair<uint32_t, std::string>(from, "");
       const WordIds& words = r.LessOtherSide(doc, m, &token_words, near(), &side_scratch);
       std::pair<uint32_t, std::string> got = r.Refine(from, words);
       if (got.first == from) return got;
-      const WordIds foreign =
-          r.ForeignExpansionWords(doc, m, *all, &token_words, near_from, near_to);
+      const WordIds foreign = r.ForeignWords(doc, m, *all, &token_words, near_from, near_to);
       if (foreign.empty()) return got;
       WordIds own;
       std::set_difference(words.begin(), words.end(), foreign.begin(), foreign.end(),

@@ -31,6 +31,7 @@ using ::testing::IsEmpty;
 using ::testing::IsSupersetOf;
 using ::testing::Not;
 using ::testing::StartsWith;
+using ::testing::UnorderedElementsAre;
 using testing::CodesOf;
 using testing::ExpectWellFormedCodes;
 using testing::ReadFileOrDie;
@@ -1423,6 +1424,76 @@ TEST(CoderTest, AnUncertaintyWordInsideAMatchLeavesTheCombinationUncertain) {
   // and the part before the word is inside it.
   EXPECT_THAT(Codes("DISCHARGE SUMMARY\nDischarge diagnoses:\n1. Anemia, likely iron deficiency."),
               ElementsAre("D50.9"));
+}
+
+TEST(CoderTest, AModifierBeforeAnotherConditionIsThatConditionsWord) {
+  // "Chronic" qualifies the words right after it: chronic kidney disease,
+  // chronic anticoagulation. Before: I48.20, chronic atrial fibrillation.
+  EXPECT_THAT(Codes("Assessment: chronic kidney disease and atrial fibrillation."),
+              AllOf(Contains("N18.9"), Contains("I48.91"), Not(Contains("I48.20"))));
+  EXPECT_THAT(Codes("Assessment: chronic anticoagulation for atrial fibrillation."),
+              AllOf(Contains("Z79.01"), Contains("I48.91"), Not(Contains("I48.20"))));
+  EXPECT_THAT(Codes("Assessment: atrial fibrillation on chronic anticoagulation."),
+              AllOf(Contains("Z79.01"), Contains("I48.91"), Not(Contains("I48.20"))));
+  EXPECT_THAT(Codes("Assessment: atrial fibrillation, chronic kidney disease."),
+              AllOf(Contains("N18.9"), Contains("I48.91"), Not(Contains("I48.20"))));
+  // Written after the condition, or shared with it, it stays the condition's.
+  EXPECT_THAT(Codes("Assessment: atrial fibrillation, chronic."), ElementsAre("I48.20"));
+  EXPECT_THAT(Codes("Assessment: chronic atrial fibrillation."), ElementsAre("I48.20"));
+  // A severity or a remission that another condition takes refines nothing
+  // near it. Before: F03.C0 and F33.2 (severe), F33.40 (in remission).
+  EXPECT_THAT(Codes("Assessment: dementia, severe malnutrition."),
+              UnorderedElementsAre("E43", "F03.90"));
+  EXPECT_THAT(Codes("Assessment: major depressive disorder, recurrent; severe obesity."),
+              UnorderedElementsAre("E66.01", "F33.9"));
+  EXPECT_THAT(Codes("Assessment: leukemia in remission; major depressive disorder, recurrent."),
+              UnorderedElementsAre("C95.91", "F33.9"));
+  EXPECT_THAT(Codes("PMH: MDD recurrent; alcohol use disorder, severe, in sustained remission."),
+              UnorderedElementsAre("F33.9", "F10.21"));
+}
+
+TEST(CoderTest, SystolicAndDiastolicHeartFailureIsTheCombinedKind) {
+  // The index reaches I50.4- only through "combined". Before: I50.22 + I50.32.
+  EXPECT_THAT(Codes("Assessment: chronic systolic and diastolic heart failure."),
+              ElementsAre("I50.42"));
+  EXPECT_THAT(Codes("Assessment: acute on chronic systolic and diastolic CHF."),
+              ElementsAre("I50.43"));
+}
+
+TEST(CoderTest, AHistoryOfAnAcuteConditionIsItsPersonalHistoryCode) {
+  // "History, personal, disease, infectious / digestive system / skin /
+  // musculoskeletal NEC". Before: nothing.
+  EXPECT_THAT(Codes("PMH: history of C. diff colitis."), ElementsAre("Z86.19"));
+  EXPECT_THAT(Codes("PMH: history of cellulitis."), ElementsAre("Z87.2"));
+  EXPECT_THAT(Codes("PMH: history of diverticulitis."), ElementsAre("Z87.19"));
+  EXPECT_THAT(Codes("PMH: history of pancreatitis."), ElementsAre("Z87.19"));
+  EXPECT_THAT(Codes("PMH: history of small bowel obstruction."), ElementsAre("Z87.19"));
+  EXPECT_THAT(Codes("PMH: history of osteomyelitis."), ElementsAre("Z87.39"));
+  // Diverticulosis is a lasting state: its history is the condition.
+  EXPECT_THAT(Codes("PMH: history of diverticulosis."), ElementsAre("K57.90"));
+}
+
+TEST(CoderTest, ASeeReferenceKeepsItsTargetsManifestation) {
+  // "Dementia, in, Alzheimer's disease - see Disease, Alzheimer's", which
+  // reads G30.9 [F02.80]. Before: G30.9 alone.
+  EXPECT_THAT(Codes("Assessment: Alzheimer's dementia."), UnorderedElementsAre("G30.9", "F02.80"));
+  EXPECT_THAT(Codes("Assessment: dementia due to Alzheimer's disease."),
+              UnorderedElementsAre("G30.9", "F02.80"));
+}
+
+TEST(CoderTest, AnUnspecifiedTypeAsksForNoWordType) {
+  // J10.00 "... with unspecified type of pneumonia" is what "influenza A
+  // with pneumonia" says; J10.08 "with other specified pneumonia" is not.
+  EXPECT_THAT(Codes("Assessment: influenza A with pneumonia."), ElementsAre("J10.00"));
+  EXPECT_THAT(Codes("Assessment: influenza B pneumonia."), ElementsAre("J10.00"));
+}
+
+TEST(CoderTest, AWrittenWordBeforeAnExpansionYieldsToTheExpansionsCopy) {
+  // "disc herniation" reads "displacement of intervertebral disc"; the
+  // region before it completes that, not "herniation" alone. Before: K46.9.
+  EXPECT_THAT(Codes("Assessment: lumbosacral disc herniation."), ElementsAre("M51.27"));
+  EXPECT_THAT(Codes("Assessment: L5-S1 disc herniation."), ElementsAre("M51.27"));
+  EXPECT_THAT(Codes("Assessment: herniated lumbar disc."), ElementsAre("M51.26"));
 }
 
 }  // namespace chartcoder

@@ -305,6 +305,10 @@ TEST(ContextTest, NotHistorical) {
       // Completing chemotherapy ends the chemotherapy, not the drug after it.
       {"Breast cancer, completed chemo 2015, on anastrozole.", "anastrozole", ""},
       {"Finished chemo in May, on tamoxifen.", "tamoxifen", ""},
+      // A duration before "history of" is how long it has lasted.
+      {"Presents with a 3-day history of productive cough.", "productive cough", ""},
+      {"He presents with a two week history of epigastric pain.", "epigastric pain", ""},
+      {"Patient with a 10 year history of diabetes.", "diabetes", ""},
   });
 }
 

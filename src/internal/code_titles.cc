@@ -32,6 +32,7 @@ uint32_t RawPhraseFlags(std::string_view d) {
         if (At(p, i, n, "unspecified")) {
           f |= kTitleUnspecified;
           if (At(p, i, n, "unspecified severity")) f |= kTitleUnspecifiedSeverity;
+          if (At(p, i, n, "unspecified type")) f |= kTitleUnspecifiedType;
         } else if (At(p, i, n, "uncomplicated")) {
           f |= kTitleUncomplicated;
         }

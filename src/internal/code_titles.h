@@ -46,6 +46,7 @@ enum CodeTitleFlag : uint32_t {
   kTitleOtherAndUnspecified = 1u << 16,  // "other and unspecified"
   kTitleNotIntractable = 1u << 17,       // "not intractable"
   kTitleNosInclusion = 1u << 18,         // an inclusion term ending "NOS": the unqualified form
+  kTitleUnspecifiedType = 1u << 19,      // "unspecified type": a placeholder, not a word to write
 };
 
 // The flags of title `title` that depend on its words alone (all but

@@ -477,6 +477,36 @@ bool Lexicon::MoveIntoExpansion(const LexEntryRecord& e, const std::vector<Scrat
   return moved;
 }
 
+bool Lexicon::MoveIntoOwnVariant(const LexEntryRecord& e, const std::vector<Scratch::Word>& w,
+                                 std::vector<uint32_t>* pos) const {
+  bool moved = false;
+  for (int j = 0; j < e.required_count; ++j) {
+    const uint32_t q = (*pos)[j];
+    if (w[q].expanded) continue;
+    // An expansion word the match takes whose variant's text holds `q`.
+    for (int i = 0; i < e.required_count; ++i) {
+      const uint32_t r = (*pos)[i];
+      if (!w[r].expanded || w[q].begin < w[r].begin || w[q].end > w[r].end) continue;
+      // Its block: the expansion words with the same span, around `r`.
+      uint32_t b0 = r, b1 = r + 1;
+      const auto same = [&](uint32_t x) {
+        return w[x].expanded && w[x].begin == w[r].begin && w[x].end == w[r].end;
+      };
+      while (b0 > 0 && same(b0 - 1)) --b0;
+      while (b1 < w.size() && same(b1)) ++b1;
+      for (uint32_t x = b0; x < b1; ++x) {
+        if (w[x].id == w[q].id) {
+          (*pos)[j] = x;
+          moved = true;
+          break;
+        }
+      }
+      break;
+    }
+  }
+  return moved;
+}
+
 bool Lexicon::GroupsCompact(const LexEntryRecord& e,
                             const std::vector<uint32_t>& pos) const {
   // Words of one group (a run of content words in the source phrase) must
@@ -501,6 +531,72 @@ bool Lexicon::GroupsCompact(const LexEntryRecord& e,
     if ((hi - lo + 1) - size > (size >= 3 ? 2 : 1)) return false;
   }
   return true;
+}
+
+void Lexicon::OrderWithoutOthersModifiers(Scratch* s) const {
+  const auto& w = s->words;
+  const uint32_t n = static_cast<uint32_t>(w.size());
+  const uint32_t nc = static_cast<uint32_t>(s->candidates.size());
+  const auto positions = [&](uint32_t c) {
+    return absl::MakeConstSpan(s->candidate_pos.data() + s->candidate_pos_begin[c],
+                               s->candidate_pos_begin[c + 1] - s->candidate_pos_begin[c]);
+  };
+  // Whether candidate `c` takes the word written right after position `p`:
+  // the next word of p's expansion, or else a word of the next token.
+  const auto takes_next = [&](uint32_t c, uint32_t p) {
+    absl::Span<const uint32_t> pos = positions(c);
+    if (w[p].expanded && p + 1 < n && w[p + 1].expanded && w[p + 1].begin == w[p].begin &&
+        w[p + 1].end == w[p].end) {
+      return std::binary_search(pos.begin(), pos.end(), p + 1);
+    }
+    uint32_t r = p + 1;
+    while (r < n && w[r].begin <= w[p].begin) ++r;
+    if (r == n) return false;
+    for (uint32_t q : pos) {
+      if (w[q].begin == w[r].begin) return true;
+    }
+    return false;
+  };
+  const auto is_modifier = [&](uint32_t p) {
+    return std::find(modifier_ids_.begin(), modifier_ids_.end(), w[p].id) != modifier_ids_.end();
+  };
+  // (position, candidate): the candidate takes the modifier at the position
+  // with the word after it, or takes the expansion of a variant that writes
+  // it before its last word ("chronic anticoagulation" -> Z79.01).
+  s->bound.clear();
+  for (uint32_t c = 0; c < nc; ++c) {
+    for (uint32_t p : positions(c)) {
+      if (is_modifier(p) && takes_next(c, p)) s->bound.emplace_back(p, c);
+      if (!w[p].expanded) continue;
+      for (uint32_t q = p; q-- > 0 && w[q].begin >= w[p].begin;) {
+        if (!w[q].expanded && w[q].end < w[p].end && is_modifier(q)) s->bound.emplace_back(q, c);
+      }
+    }
+  }
+  std::sort(s->bound.begin(), s->bound.end());
+  s->order.clear();
+  for (uint32_t c = 0; c < nc; ++c) {
+    absl::Span<const uint32_t> pc = positions(c);
+    if (s->bound.empty()) {
+      s->order.push_back(c);
+      continue;
+    }
+    bool borrows = false;
+    for (uint32_t p : pc) {
+      auto it = std::lower_bound(s->bound.begin(), s->bound.end(), std::make_pair(p, 0u));
+      if (it == s->bound.end() || it->first != p || takes_next(c, p)) continue;
+      for (; it != s->bound.end() && it->first == p && !borrows; ++it) {
+        // The word is the other candidate's; a shared head ("chronic
+        // systolic and diastolic heart failure") makes it both's.
+        absl::Span<const uint32_t> pa = positions(it->second);
+        uint32_t shared = 0;
+        for (uint32_t q : pc) shared += q != p && std::binary_search(pa.begin(), pa.end(), q);
+        borrows = it->second != c && shared == 0;
+      }
+      if (borrows) break;
+    }
+    if (!borrows) s->order.push_back(c);
+  }
 }
 
 void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::vector<Match>* out,
@@ -567,9 +663,12 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
         // expansion repeats ("osteoporotic compression fracture" -> "...
         // with current pathological fracture, vertebra"): take the anchor's
         // expansion's own occurrences where it has them, then look again.
-        if (!w[p].expanded || !MoveIntoExpansion(er, w, p, &pos) || !GroupsCompact(er, pos)) {
-          continue;
-        }
+        // So may a written word of a variant whose expansion the match takes
+        // ("lumbosacral disc herniation": the written "disc" is the "disc" of
+        // "displacement of intervertebral disc").
+        bool compact = w[p].expanded && MoveIntoExpansion(er, w, p, &pos) && GroupsCompact(er, pos);
+        if (!compact && MoveIntoOwnVariant(er, w, &pos)) compact = GroupsCompact(er, pos);
+        if (!compact) continue;
       }
       // Across a "without": the subterm's words after it, the words of the
       // terms above it before it, those of subterms below it anywhere.
@@ -644,11 +743,9 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
     }
   }
   s->candidate_pos_begin.push_back(static_cast<uint32_t>(s->candidate_pos.size()));
+  OrderWithoutOthersModifiers(s);
   // Longest first: more required words, then more non-essential words, fewer
   // gaps, the more trusted source, the earlier entry.
-  const size_t nc = s->candidates.size();
-  s->order.resize(nc);
-  for (size_t c = 0; c < nc; ++c) s->order[c] = static_cast<uint32_t>(c);
   std::sort(s->order.begin(), s->order.end(), [&](uint32_t a, uint32_t b) {
     const Match& x = s->candidates[a];
     const Match& y = s->candidates[b];

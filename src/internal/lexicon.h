@@ -113,6 +113,7 @@ class Lexicon {
     std::vector<uint32_t> accepted;
     std::vector<uint32_t> subsumed;
     std::vector<uint32_t> pos;  // word positions of the entry under test
+    std::vector<std::pair<uint32_t, uint32_t>> bound;  // (position, candidate)
   };
 
   // Appends the matches in one clause (a sentence or list item) to `out`:
@@ -159,6 +160,11 @@ class Lexicon {
   // `for_titles`: also apply the kExpansionTitlesOnly expansions.
   void Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s) const;
   bool GroupsCompact(const LexEntryRecord& e, const std::vector<uint32_t>& pos) const;
+  // Moves each written word at positions `pos` (entry `e`'s order) that lies
+  // inside the text of a variant whose expansion the match also takes onto
+  // the expansion's copy of the same word, if it has one; whether any moved.
+  bool MoveIntoOwnVariant(const LexEntryRecord& e, const std::vector<Scratch::Word>& w,
+                          std::vector<uint32_t>* pos) const;
   // Moves the positions in `pos` of the words of entry `e` that the expansion
   // holding the expanded word at `p` also holds into that expansion; false if
   // none moved.
@@ -228,6 +234,14 @@ class Lexicon {
   // that word: "left great toe", not the amputation before the "and".
   bool SideBelongsElsewhere(const std::vector<Scratch::Word>& w, int q,
                             const std::vector<uint32_t>& pos) const;
+  // Fills scratch->order with the candidates of a clause (MatchClause) but
+  // those that take a word which another candidate takes together with the
+  // word written right after it, when the two share no other word: a
+  // modifier qualifies what follows it ("chronic kidney disease and atrial
+  // fibrillation", "atrial fibrillation on chronic anticoagulation": not
+  // chronic atrial fibrillation). The entry without that word is matched on
+  // its own.
+  void OrderWithoutOthersModifiers(Scratch* s) const;
   // Per anchor (in the order of anchors_, so a word's entries are read in
   // sequence), a 128-bit signature of the entry's required words: a clause
   // whose words' signature lacks one of its bits cannot match the entry.

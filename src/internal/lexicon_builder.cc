@@ -704,9 +704,13 @@ class LexiconCompiler {
       if (target != nullptr && !target->code.empty()) {
         uint8_t f = 0;
         uint32_t c = Resolve(target->code, &f);
+        // The target's manifestation comes with it ("Dementia, in,
+        // Alzheimer's disease - see Disease, Alzheimer's": G30.9 [F02.80]).
+        uint8_t f2 = 0;
+        const uint32_t manif = target->manif.empty() ? kNone : Resolve(target->manif, &f2);
         if (c != kNone) {
           for (const PhraseWords& w : here) {
-            Add(w, LexSource::kIndexSee, c, kNone, f | (flags & (kLexAcronym | kLexWithout)),
+            Add(w, LexSource::kIndexSee, c, manif, f | (flags & (kLexAcronym | kLexWithout)),
                 StrCat(phrase, t.see.empty() ? " (see also " : " (see ", see, ")"));
           }
         }
