@@ -1496,4 +1496,24 @@ TEST(CoderTest, AWrittenWordBeforeAnExpansionYieldsToTheExpansionsCopy) {
   EXPECT_THAT(Codes("Assessment: herniated lumbar disc."), ElementsAre("M51.26"));
 }
 
+TEST(CoderTest, OncologyAndDialysisStatusAsChartsWriteThem) {
+  // Before: nothing, D64.9 and I77.0.
+  EXPECT_THAT(Codes("PMH: prostate cancer, status post radical prostatectomy."),
+              IsSupersetOf({"Z85.46", "Z90.79"}));
+  EXPECT_THAT(Codes("PMH: history of splenectomy."), ElementsAre("Z90.81"));
+  EXPECT_THAT(Codes("Assessment: chemotherapy-induced anemia."), ElementsAre("D64.81"));
+  EXPECT_THAT(Codes("Assessment: ESRD. Arteriovenous fistula for dialysis, left arm."),
+              AllOf(Contains("Z99.2"), Not(Contains("I77.0"))));
+  // Planned is not done.
+  EXPECT_THAT(Codes("Plan: referred to urology for prostatectomy."), IsEmpty());
+}
+
+TEST(CoderTest, ALungNoduleIsTheSolitaryOne) {
+  // Before: nothing (the index's entry says "solitary").
+  EXPECT_THAT(Codes("Assessment: right upper lobe lung nodule, 6 mm."), ElementsAre("R91.1"));
+  EXPECT_THAT(Codes("Assessment: pulmonary nodule, follow-up CT in 6 months."),
+              ElementsAre("R91.1"));
+  EXPECT_THAT(Codes("Assessment: lung nodule, concerning for malignancy."), ElementsAre("R91.1"));
+}
+
 }  // namespace chartcoder
