@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # stay under 30 minutes; see docs/PERFORMANCE.md, "CI").
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" -DCHARTCODER_SANITIZE=ON \
-  -DCHARTCODER_BUILD_PYTHON=OFF -DCHARTCODER_BUILD_BENCHMARKS=OFF
+  -DCHARTCODER_BUILD_PYTHON=OFF -DCHARTCODER_BUILD_BENCHMARKS=OFF -DCHARTCODER_TESTS_PER_BINARY=ON
 cmake --build build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j "$(nproc)" -E '^(install_consumer|python_tests|python_typing)$'
