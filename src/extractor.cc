@@ -35,7 +35,8 @@ struct Extractor::Rep {
   ExtractorOptions options;
   std::shared_ptr<const Lexicon> lexicon;  // its own, or the pipeline's
 
-  std::vector<Mention> Extract(const Document& doc, internal::ChartWords* chart_words) const;
+  std::vector<Mention> Extract(const Document& doc, internal::ChartWords* chart_words,
+                               internal::ExtractScratch* scratch) const;
 };
 
 Extractor::Extractor(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
@@ -62,8 +63,9 @@ absl::StatusOr<std::unique_ptr<Extractor>> internal::ExtractorAccess::Create(
 
 std::vector<Mention> internal::ExtractorAccess::Extract(const Extractor& extractor,
                                                         const Document& doc,
-                                                        ChartWords* words) {
-  return extractor.rep_->Extract(doc, words);
+                                                        ChartWords* words,
+                                                        ExtractScratch* scratch) {
+  return extractor.rep_->Extract(doc, words, scratch);
 }
 
 size_t Extractor::lexicon_entries() const { return rep_->lexicon->entry_count(); }
@@ -117,26 +119,31 @@ bool IsWithout(const Token& t) {
 std::vector<Mention> Extractor::Extract(const Document& doc) const {
   internal::ChartWords chart_words(*rep_->lexicon);
   chart_words.Reserve(doc.tokens().size() / 2);
-  return rep_->Extract(doc, &chart_words);
+  internal::ExtractScratch scratch;
+  return rep_->Extract(doc, &chart_words, &scratch);
 }
 
 std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
-                                             internal::ChartWords* chart_words) const {
+                                             internal::ChartWords* chart_words,
+                                             internal::ExtractScratch* chart_scratch) const {
   const Lexicon& lex = *lexicon;
   const CodeSet& codes = *options.code_set;
   std::vector<Mention> out;
-  std::vector<Lexicon::InputWord> words;
-  std::vector<Lexicon::Match> matches;
-  Lexicon::Scratch scratch;
+  std::vector<Lexicon::InputWord>& words = chart_scratch->words;
+  words.clear();
+  std::vector<Lexicon::Match>& matches = chart_scratch->matches;
+  matches.clear();
+  Lexicon::Scratch& scratch = chart_scratch->lexicon;
   const auto sentences = doc.sentences();
   const std::string_view text = doc.text();
   // An ASCII chart has ASCII tokens: no test per token.
   const bool chart_ascii = doc.chart_text().is_ascii();
   // The clause before a "without" (its words and where the "without" stood),
   // read again with the clause after it.
-  std::vector<Lexicon::InputWord> before_without;
+  std::vector<Lexicon::InputWord>& before_without = chart_scratch->before_without;
+  before_without.clear();
   uint32_t without_at = internal::kNone;
-  std::vector<Lexicon::InputWord> across;
+  std::vector<Lexicon::InputWord>& across = chart_scratch->across;
   auto add_mentions = [&](uint32_t si, SectionKind section, bool across_without) {
     for (Lexicon::Match& match : matches) {
       if (match.subsumed && (across_without || !options.keep_subsumed)) continue;
@@ -278,7 +285,8 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
     flush(si, section);
   }
   if (options.context != nullptr) {
-    internal::ContextScratch context_scratch;  // trigger word ids, once per token
+    internal::ContextScratch& context_scratch = chart_scratch->context;  // trigger word ids
+    context_scratch.Reset();
     for (Mention& m : out) {
       if (m.subsumed) continue;
       m.assertion =

@@ -20,16 +20,20 @@
 #include "absl/types/span.h"
 #include "chartcoder/coder.h"
 #include "chartcoder/extractor.h"
+#include "src/internal/context_access.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/strings.h"
 
 namespace chartcoder::internal {
 
-// Per-chart memo: each distinct form (a token's written text, or its
+// Memo of written forms: each distinct form (a token's written text, or its
 // normalized form) is split and normalized once (LexiconWords), its stems and
-// written forms looked up once. One per chart and thread; keeps views of the
-// forms given, which must outlive it (they are the chart's text).
+// written forms looked up once. A form's words depend on the form and the
+// lexicon only, so one ChartWords may serve chart after chart on one thread
+// (Pipeline keeps one per thread): it copies the forms it is given, and
+// forgets them all at StartChart once it holds more than kMaxForms.
+// Not thread-safe.
 class ChartWords {
  public:
   explicit ChartWords(const Lexicon& lexicon);
@@ -38,6 +42,10 @@ class ChartWords {
 
   const Lexicon& lexicon() const { return lexicon_; }
 
+  // Forms remembered at most (about 1 MiB with their words and tables);
+  // beyond it StartChart starts afresh.
+  static constexpr size_t kMaxForms = size_t{1} << 15;
+
   // Room for about `forms` distinct forms (a chart's tokens / 2 is plenty), so
   // the table is not rebuilt as it grows.
   void Reserve(size_t forms) {
@@ -45,11 +53,19 @@ class ChartWords {
     words_.reserve(forms + forms / 4);
   }
 
+  // Before each chart: `forms` as for Reserve. Forgets every form when the
+  // memo has grown past kMaxForms.
+  void StartChart(size_t forms);
+
   // The lexicon words of `form`, byte offsets relative to it. The span is
   // valid until the next call.
   absl::Span<const Lexicon::InputWord> Of(std::string_view form) {
-    auto [it, fresh] = seen_.try_emplace(form, static_cast<uint32_t>(words_.size()), 0u);
-    if (fresh) it->second.second = Compute(form);
+    auto it = seen_.find(form);
+    if (it == seen_.end()) {
+      const uint32_t first = static_cast<uint32_t>(words_.size());
+      const uint32_t count = Compute(form);
+      it = seen_.emplace(Keep(form), std::make_pair(first, count)).first;
+    }
     return absl::MakeConstSpan(words_.data() + it->second.first, it->second.second);
   }
 
@@ -64,15 +80,20 @@ class ChartWords {
       return absl::MakeConstSpan(&letter_a_, 1);
     }
     if (previous == kNone || !TakesNumeral(previous)) return Of(form);
-    auto [it, fresh] =
-        numeral_seen_.try_emplace(form, static_cast<uint32_t>(words_.size()), 0u);
-    if (fresh) it->second.second = ComputeNumeral(form);
+    auto it = numeral_seen_.find(form);
+    if (it == numeral_seen_.end()) {
+      const uint32_t first = static_cast<uint32_t>(words_.size());
+      const uint32_t count = ComputeNumeral(form);
+      it = numeral_seen_.emplace(Keep(form), std::make_pair(first, count)).first;
+    }
     if (it->second.second == 0) return Of(form);
     return absl::MakeConstSpan(words_.data() + it->second.first, it->second.second);
   }
 
  private:
   uint32_t Compute(std::string_view form);
+  // A copy of `form` that lives as long as the memo's forms.
+  std::string_view Keep(std::string_view form);
   // Appends the digits form of a numeral `form`; 0 words when it is none.
   uint32_t ComputeNumeral(std::string_view form);
   bool TakesLetter(uint32_t id) const {
@@ -100,16 +121,33 @@ class ChartWords {
   Lexicon::InputWord letter_a_{};         // the letter A after one of them
   std::vector<Lexicon::InputWord> words_;
   std::vector<LexWord> pieces_;
+  // The copies of the forms, in blocks that never move.
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* block_free_ = nullptr;
+  size_t block_left_ = 0;
+};
+
+// The extractor's working memory, reused chart after chart by one thread
+// (Pipeline keeps one per thread beside its ChartWords): what Extract clears
+// and fills for every clause and chart, kept with its capacity.
+struct ExtractScratch {
+  std::vector<Lexicon::InputWord> words;           // the clause's words
+  std::vector<Lexicon::InputWord> before_without;  // the clause before a "without"
+  std::vector<Lexicon::InputWord> across;          // both, read together
+  std::vector<Lexicon::Match> matches;
+  Lexicon::Scratch lexicon;
+  ContextScratch context;
 };
 
 // Pipeline's way into the extractor and the coder (friends of both): build
-// them over one shared Lexicon, and run them with one ChartWords per chart.
-// The public Create/Extract/Assign build and use their own.
+// them over one shared Lexicon, and run them with one ChartWords per chart
+// (or per thread) and, for the extractor, its scratch. The public
+// Create/Extract/Assign build and use their own.
 struct ExtractorAccess {
   static absl::StatusOr<std::unique_ptr<Extractor>> Create(const ExtractorOptions& options,
                                                            std::shared_ptr<const Lexicon> lexicon);
   static std::vector<Mention> Extract(const Extractor& extractor, const Document& doc,
-                                      ChartWords* words);
+                                      ChartWords* words, ExtractScratch* scratch);
 };
 
 struct CoderAccess {
