@@ -24,21 +24,21 @@ ChartWords::ChartWords(const Lexicon& lexicon) : lexicon_(lexicon) {
 
 void ChartWords::StartChart(size_t forms) {
   if (seen_.size() + numeral_seen_.size() > kMaxForms) {
-    seen_.clear();
-    numeral_seen_.clear();
+    seen_.Clear();
+    numeral_seen_.Clear();
     words_.clear();
     blocks_.clear();
     block_free_ = nullptr;
     block_left_ = 0;
   }
-  seen_.reserve(seen_.size() + forms);
+  seen_.Reserve(seen_.size() + forms);
   const size_t words = words_.size() + forms + forms / 4;
   if (words > words_.capacity()) words_.reserve(std::max(words, 2 * words_.capacity()));
 }
 
 std::string_view ChartWords::Keep(std::string_view form) {
   constexpr size_t kBlock = 16 << 10;
-  if (form.size() > block_left_) {
+  if (block_free_ == nullptr || form.size() > block_left_) {  // (never a null key)
     const size_t size = std::max(kBlock, form.size());
     blocks_.push_back(std::make_unique<char[]>(size));
     block_free_ = blocks_.back().get();
@@ -107,8 +107,9 @@ uint32_t ChartWords::Compute(std::string_view form) {
     if (capitals) {
       // The same word written in small letters earlier in the chart: its
       // stem and look-ups hold ("Hypertension" after "hypertension").
-      if (auto it = seen_.find(lower); it != seen_.end()) {
-        Lexicon::InputWord w = words_[it->second.first];
+      if (const FormTable::Slot* slot = seen_.Find(lower, FormTable::Hash(lower));
+          slot != nullptr) {
+        Lexicon::InputWord w = words_[slot->first];
         w.upper = upper;
         words_.push_back(w);
         return 1;
