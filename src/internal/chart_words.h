@@ -16,7 +16,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "chartcoder/coder.h"
@@ -133,8 +132,8 @@ class ChartWords {
 
   const Lexicon& lexicon() const { return lexicon_; }
 
-  // Forms remembered at most (about 1 MiB with their words and tables);
-  // beyond it StartChart starts afresh.
+  // Forms remembered at most (at most about 3 MiB with their copies, words
+  // and table); beyond it StartChart starts afresh.
   static constexpr size_t kMaxForms = size_t{1} << 15;
 
   // Room for about `forms` distinct forms (a chart's tokens / 2 is plenty), so
