@@ -1,6 +1,7 @@
 #include "chartcoder/extractor.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -35,7 +36,8 @@ struct Extractor::Rep {
   ExtractorOptions options;
   std::shared_ptr<const Lexicon> lexicon;  // its own, or the pipeline's
 
-  std::vector<Mention> Extract(const Document& doc, internal::ChartWords* chart_words) const;
+  std::vector<Mention> Extract(const Document& doc, internal::ChartWords* chart_words,
+                               internal::ExtractScratch* scratch) const;
 };
 
 Extractor::Extractor(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
@@ -62,8 +64,9 @@ absl::StatusOr<std::unique_ptr<Extractor>> internal::ExtractorAccess::Create(
 
 std::vector<Mention> internal::ExtractorAccess::Extract(const Extractor& extractor,
                                                         const Document& doc,
-                                                        ChartWords* words) {
-  return extractor.rep_->Extract(doc, words);
+                                                        ChartWords* words,
+                                                        ExtractScratch* scratch) {
+  return extractor.rep_->Extract(doc, words, scratch);
 }
 
 size_t Extractor::lexicon_entries() const { return rep_->lexicon->entry_count(); }
@@ -72,9 +75,29 @@ size_t Extractor::lexicon_words() const { return rep_->lexicon->word_count(); }
 namespace {
 
 bool IsAscii(std::string_view s) {
-  // All bytes or'ed, no exit per byte (tokens are short; GCC vectorizes it).
+  // Tokens are short: up to 16 bytes as two overlapping loads of 8 or 4
+  // bytes (as StringViewHash reads them), longer ones 8 bytes at a time.
+  const char* p = s.data();
+  const size_t n = s.size();
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  if (n >= 8) {
+    uint64_t any = 0, x;
+    size_t i = 0;
+    for (; i + 8 < n; i += 8) {
+      std::memcpy(&x, p + i, 8);
+      any |= x;
+    }
+    std::memcpy(&x, p + n - 8, 8);
+    return ((any | x) & kHigh) == 0;
+  }
+  if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + n - 4, 4);
+    return ((a | b) & 0x80808080u) == 0;
+  }
   unsigned char any = 0;
-  for (char c : s) any |= static_cast<unsigned char>(c);
+  for (size_t i = 0; i < n; ++i) any |= static_cast<unsigned char>(p[i]);
   return any < 0x80;
 }
 
@@ -117,26 +140,34 @@ bool IsWithout(const Token& t) {
 std::vector<Mention> Extractor::Extract(const Document& doc) const {
   internal::ChartWords chart_words(*rep_->lexicon);
   chart_words.Reserve(doc.tokens().size() / 2);
-  return rep_->Extract(doc, &chart_words);
+  internal::ExtractScratch scratch;
+  return rep_->Extract(doc, &chart_words, &scratch);
 }
 
 std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
-                                             internal::ChartWords* chart_words) const {
+                                             internal::ChartWords* chart_words,
+                                             internal::ExtractScratch* chart_scratch) const {
   const Lexicon& lex = *lexicon;
   const CodeSet& codes = *options.code_set;
   std::vector<Mention> out;
-  std::vector<Lexicon::InputWord> words;
-  std::vector<Lexicon::Match> matches;
-  Lexicon::Scratch scratch;
+  // Charts name a mention every 10 tokens or so: room for one every 4, so
+  // that the vector is seldom moved as it grows.
+  out.reserve(doc.tokens().size() / 4 + 8);
+  std::vector<Lexicon::InputWord>& words = chart_scratch->words;
+  words.clear();
+  std::vector<Lexicon::Match>& matches = chart_scratch->matches;
+  matches.clear();
+  Lexicon::Scratch& scratch = chart_scratch->lexicon;
   const auto sentences = doc.sentences();
   const std::string_view text = doc.text();
   // An ASCII chart has ASCII tokens: no test per token.
   const bool chart_ascii = doc.chart_text().is_ascii();
   // The clause before a "without" (its words and where the "without" stood),
   // read again with the clause after it.
-  std::vector<Lexicon::InputWord> before_without;
+  std::vector<Lexicon::InputWord>& before_without = chart_scratch->before_without;
+  before_without.clear();
   uint32_t without_at = internal::kNone;
-  std::vector<Lexicon::InputWord> across;
+  std::vector<Lexicon::InputWord>& across = chart_scratch->across;
   auto add_mentions = [&](uint32_t si, SectionKind section, bool across_without) {
     for (Lexicon::Match& match : matches) {
       if (match.subsumed && (across_without || !options.keep_subsumed)) continue;
@@ -278,7 +309,8 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
     flush(si, section);
   }
   if (options.context != nullptr) {
-    internal::ContextScratch context_scratch;  // trigger word ids, once per token
+    internal::ContextScratch& context_scratch = chart_scratch->context;  // trigger word ids
+    context_scratch.Reset();
     for (Mention& m : out) {
       if (m.subsumed) continue;
       m.assertion =

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -77,6 +79,39 @@ absl::flat_hash_map<std::string, std::string> SuccessorCodes(const CodeSet& code
     if (!mapped) out.emplace(parent, first.first);
   }
   return out;
+}
+
+// One thread's memory for coding charts over one lexicon: the words of the
+// written forms it has met (kept from chart to chart, see ChartWords) and the
+// extractor's scratch. Owned by the thread that calls Pipeline::Code, never
+// by the shared pipeline.
+struct ChartWorkspace {
+  explicit ChartWorkspace(const std::shared_ptr<const internal::Lexicon>& lex)
+      : lexicon(lex), words(*lex) {}
+  // Which lexicon (a weak reference: its control block outlives it, so a
+  // later lexicon never compares equal to a destroyed one).
+  std::weak_ptr<const internal::Lexicon> lexicon;
+  internal::ChartWords words;
+  internal::ExtractScratch extract;
+};
+
+// The calling thread's workspace for `lexicon`. A thread keeps a few, for
+// callers that alternate between pipelines; those of destroyed pipelines are
+// dropped.
+ChartWorkspace& ThreadWorkspace(const std::shared_ptr<const internal::Lexicon>& lexicon) {
+  constexpr size_t kKept = 4;
+  thread_local std::vector<std::unique_ptr<ChartWorkspace>> kept;
+  for (const std::unique_ptr<ChartWorkspace>& w : kept) {
+    if (!w->lexicon.owner_before(lexicon) && !lexicon.owner_before(w->lexicon)) return *w;
+  }
+  kept.erase(std::remove_if(kept.begin(), kept.end(),
+                            [](const std::unique_ptr<ChartWorkspace>& w) {
+                              return w->lexicon.expired();
+                            }),
+             kept.end());
+  if (kept.size() >= kKept) kept.erase(kept.begin());
+  kept.push_back(std::make_unique<ChartWorkspace>(lexicon));
+  return *kept.back();
 }
 
 }  // namespace
@@ -165,12 +200,13 @@ absl::StatusOr<ChartResult> Pipeline::Code(std::string_view id, std::string_view
   out.id = std::string(id);
   CC_ASSIGN_OR_RETURN(Document doc, r.analyzer->Analyze(chart));
   out.document = std::make_shared<const Document>(std::move(doc));
-  // Each distinct written form of the chart is normalized once, for both.
-  internal::ChartWords words(*r.lexicon);
-  words.Reserve(out.document->tokens().size() / 2);
+  // Each distinct written form is normalized once per thread, for both (the
+  // thread's workspace keeps them from chart to chart).
+  ChartWorkspace& ws = ThreadWorkspace(r.lexicon);
+  ws.words.StartChart(out.document->tokens().size() / 2);
   std::vector<Mention> mentions =
-      internal::ExtractorAccess::Extract(*r.extractor, *out.document, &words);
-  out.codes = internal::CoderAccess::Assign(*r.coder, *out.document, mentions, &words);
+      internal::ExtractorAccess::Extract(*r.extractor, *out.document, &ws.words, &ws.extract);
+  out.codes = internal::CoderAccess::Assign(*r.coder, *out.document, mentions, &ws.words);
   absl::flat_hash_set<uint64_t> coded;  // begin << 32 | end of every piece of evidence
   for (AssignedCode& c : out.codes) {
     for (const CodeEvidence& ev : c.evidence) coded.insert(uint64_t{ev.begin} << 32 | ev.end);

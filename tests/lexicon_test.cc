@@ -266,5 +266,38 @@ TEST_F(LexiconMatchTest, ChartWordsSplitEveryByteAsLexiconWords) {
   }
 }
 
+// ChartWords copies the forms it is given: it answers from its memo after
+// the text they came from is gone (Pipeline keeps one per thread, chart after
+// chart), and after StartChart forgot everything past kMaxForms.
+TEST_F(LexiconMatchTest, ChartWordsOutliveTheFormsTheyWereGiven) {
+  ChartWords words(*lexicon_);
+  std::vector<std::vector<Lexicon::InputWord>> first;
+  const std::vector<std::string> forms = {"Hypertension", "CHF", "heart-failure", "qzxvwkjh", "x"};
+  {
+    std::vector<std::string> copies(forms.begin(), forms.end());
+    for (const std::string& f : copies) {
+      const absl::Span<const Lexicon::InputWord> got = words.Of(f);
+      first.emplace_back(got.begin(), got.end());
+    }
+    for (std::string& f : copies) std::fill(f.begin(), f.end(), '#');
+  }
+  auto same = [&](const std::string& form, const std::vector<Lexicon::InputWord>& want) {
+    const absl::Span<const Lexicon::InputWord> got = words.Of(form);
+    ASSERT_EQ(got.size(), want.size()) << form;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].id, want[i].id) << form;
+      EXPECT_EQ(got[i].raw_id, want[i].raw_id) << form;
+      EXPECT_EQ(got[i].begin, want[i].begin) << form;
+      EXPECT_EQ(got[i].end, want[i].end) << form;
+      EXPECT_EQ(got[i].upper, want[i].upper) << form;
+    }
+  };
+  for (size_t i = 0; i < forms.size(); ++i) same(forms[i], first[i]);
+  // Enough distinct forms to pass the limit; the next chart starts afresh.
+  for (size_t i = 0; i <= ChartWords::kMaxForms; ++i) words.Of("w" + std::to_string(i));
+  words.StartChart(100);
+  for (size_t i = 0; i < forms.size(); ++i) same(forms[i], first[i]);
+}
+
 }  // namespace
 }  // namespace chartcoder::internal

@@ -189,5 +189,33 @@ TEST(PipelineTest, FourThreadsSharingOnePipelineGiveIdenticalResults) {
   }
 }
 
+// A thread keeps its workspace (the words of the forms it has met, the
+// extractor's scratch) from chart to chart and one per pipeline: a chart
+// coded after others, by one of two pipelines that take turns on the thread,
+// or after a pipeline is gone, is coded as on its own.
+TEST(PipelineTest, AThreadsWorkspaceCarriesNothingFromChartToChart) {
+  std::vector<std::string> charts;
+  for (const std::string& path : testing::ExampleChartPaths()) charts.push_back(ReadFileOrDie(path));
+  ASSERT_GE(charts.size(), 20u);
+  // Each alone: a thread of its own, with nothing coded before.
+  std::vector<std::string> alone(charts.size());
+  for (size_t i = 0; i < charts.size(); ++i) {
+    std::thread([&, i] { alone[i] = ChartResultJson(CodeOrFail(charts[i])); }).join();
+  }
+  PipelineOptions o;
+  o.code_set = testing::SharedTestCodeSet();
+  absl::StatusOr<std::unique_ptr<Pipeline>> other = Pipeline::Create(o);
+  ASSERT_TRUE(other.ok()) << other.status();
+  for (size_t k = 0; k < charts.size(); ++k) {
+    const size_t i = charts.size() - 1 - k;
+    const Pipeline& p = k % 2 == 0 ? TestPipeline() : **other;
+    EXPECT_TRUE(ChartResultJson(CodeOrFail(charts[i], nullptr, p)) == alone[i]) << "chart " << i;
+  }
+  other->reset();
+  for (size_t i = 0; i < charts.size(); ++i) {
+    EXPECT_TRUE(ChartResultJson(CodeOrFail(charts[i])) == alone[i]) << "chart " << i;
+  }
+}
+
 }  // namespace
 }  // namespace chartcoder

@@ -1,5 +1,7 @@
 #include "src/internal/chart_words.h"
 
+#include <algorithm>
+#include <cstring>
 #include <string>
 
 namespace chartcoder::internal {
@@ -18,6 +20,35 @@ ChartWords::ChartWords(const Lexicon& lexicon) : lexicon_(lexicon) {
   }
   const uint32_t a = lexicon_.WordId(kLetterAStem);
   letter_a_ = {a, a, 0, 1, false, false};
+}
+
+void ChartWords::StartChart(size_t forms) {
+  if (seen_.size() + numeral_seen_.size() > kMaxForms) {
+    seen_.Clear();
+    numeral_seen_.Clear();
+    words_.clear();
+    blocks_.clear();
+    block_free_ = nullptr;
+    block_left_ = 0;
+  }
+  seen_.Reserve(seen_.size() + forms);
+  const size_t words = words_.size() + forms + forms / 4;
+  if (words > words_.capacity()) words_.reserve(std::max(words, 2 * words_.capacity()));
+}
+
+std::string_view ChartWords::Keep(std::string_view form) {
+  constexpr size_t kBlock = 16 << 10;
+  if (block_free_ == nullptr || form.size() > block_left_) {  // (never a null key)
+    const size_t size = std::max(kBlock, form.size());
+    blocks_.push_back(std::make_unique<char[]>(size));
+    block_free_ = blocks_.back().get();
+    block_left_ = size;
+  }
+  char* copy = block_free_;
+  if (!form.empty()) std::memcpy(copy, form.data(), form.size());
+  block_free_ += form.size();
+  block_left_ -= form.size();
+  return std::string_view(copy, form.size());
 }
 
 uint32_t ChartWords::ComputeNumeral(std::string_view form) {
@@ -76,8 +107,9 @@ uint32_t ChartWords::Compute(std::string_view form) {
     if (capitals) {
       // The same word written in small letters earlier in the chart: its
       // stem and look-ups hold ("Hypertension" after "hypertension").
-      if (auto it = seen_.find(lower); it != seen_.end()) {
-        Lexicon::InputWord w = words_[it->second.first];
+      if (const FormTable::Slot* slot = seen_.Find(lower, FormTable::Hash(lower));
+          slot != nullptr) {
+        Lexicon::InputWord w = words_[slot->first];
         w.upper = upper;
         words_.push_back(w);
         return 1;

@@ -10,26 +10,120 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "chartcoder/coder.h"
 #include "chartcoder/extractor.h"
+#include "src/internal/context_access.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/strings.h"
 
 namespace chartcoder::internal {
 
-// Per-chart memo: each distinct form (a token's written text, or its
+// An open-addressing table from a form (a view of memory that outlives it)
+// to its words in ChartWords' array: the full 64-bit hash kept beside each
+// key and compared first, the bytes of a short form compared inline (no
+// call to memcmp), linear probing. Forms are never removed, only all at once.
+class FormTable {
+ public:
+  struct Slot {
+    uint64_t hash;
+    const char* data;  // nullptr: empty
+    uint32_t size;
+    uint32_t first;  // the form's words: [first, first + count) of ChartWords::words_
+    uint32_t count;
+  };
+
+  static uint64_t Hash(std::string_view form) { return StringViewHash{}(form); }
+
+  // The slot of `form` (whose Hash is `hash`), or nullptr.
+  const Slot* Find(std::string_view form, uint64_t hash) const {
+    if (slots_.empty()) return nullptr;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = hash & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.data == nullptr) return nullptr;
+      if (s.hash == hash && s.size == form.size() && SameBytes(s.data, form.data(), form.size())) {
+        return &s;
+      }
+    }
+  }
+  // Adds `form`, which is not in the table, and returns its slot (valid until
+  // the next Insert).
+  const Slot* Insert(std::string_view form, uint64_t hash, uint32_t first, uint32_t count) {
+    if ((size_ + 1) * 4 > slots_.size() * 3) Grow(size_ + 1);
+    ++size_;
+    return Place({hash, form.data(), static_cast<uint32_t>(form.size()), first, count});
+  }
+  size_t size() const { return size_; }
+  // Room for `n` forms without growing.
+  void Reserve(size_t n) {
+    if (n * 4 > slots_.size() * 3) Grow(n);
+  }
+  void Clear() {
+    for (Slot& s : slots_) s.data = nullptr;
+    size_ = 0;
+  }
+
+ private:
+  static bool SameBytes(const char* a, const char* b, size_t n) {
+    // Two overlapping loads of each (as StringViewHash reads a word).
+    if (n >= 8 && n <= 16) {
+      uint64_t a0, a1, b0, b1;
+      std::memcpy(&a0, a, 8);
+      std::memcpy(&a1, a + n - 8, 8);
+      std::memcpy(&b0, b, 8);
+      std::memcpy(&b1, b + n - 8, 8);
+      return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n >= 4 && n < 8) {
+      uint32_t a0, a1, b0, b1;
+      std::memcpy(&a0, a, 4);
+      std::memcpy(&a1, a + n - 4, 4);
+      std::memcpy(&b0, b, 4);
+      std::memcpy(&b1, b + n - 4, 4);
+      return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    if (n < 4) {  // bytes 0, n / 2 and n - 1 are all of them
+      return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+    }
+    return std::memcmp(a, b, n) == 0;
+  }
+  const Slot* Place(const Slot& slot) {
+    const size_t mask = slots_.size() - 1;
+    size_t i = slot.hash & mask;
+    while (slots_[i].data != nullptr) i = (i + 1) & mask;
+    slots_[i] = slot;
+    return &slots_[i];
+  }
+  void Grow(size_t n) {
+    size_t capacity = slots_.empty() ? 64 : slots_.size();
+    while (n * 4 > capacity * 3) capacity *= 2;
+    std::vector<Slot> old(capacity, Slot{0, nullptr, 0, 0, 0});
+    old.swap(slots_);
+    for (const Slot& s : old) {
+      if (s.data != nullptr) Place(s);
+    }
+  }
+
+  std::vector<Slot> slots_;  // size a power of two, or empty
+  size_t size_ = 0;
+};
+
+// Memo of written forms: each distinct form (a token's written text, or its
 // normalized form) is split and normalized once (LexiconWords), its stems and
-// written forms looked up once. One per chart and thread; keeps views of the
-// forms given, which must outlive it (they are the chart's text).
+// written forms looked up once. A form's words depend on the form and the
+// lexicon only, so one ChartWords may serve chart after chart on one thread
+// (Pipeline keeps one per thread): it copies the forms it is given, and
+// forgets them all at StartChart once it holds more than kMaxForms.
+// Not thread-safe.
 class ChartWords {
  public:
   explicit ChartWords(const Lexicon& lexicon);
@@ -38,19 +132,32 @@ class ChartWords {
 
   const Lexicon& lexicon() const { return lexicon_; }
 
+  // Forms remembered at most (at most about 3 MiB with their copies, words
+  // and table); beyond it StartChart starts afresh.
+  static constexpr size_t kMaxForms = size_t{1} << 15;
+
   // Room for about `forms` distinct forms (a chart's tokens / 2 is plenty), so
   // the table is not rebuilt as it grows.
   void Reserve(size_t forms) {
-    seen_.reserve(forms);
+    seen_.Reserve(forms);
     words_.reserve(forms + forms / 4);
   }
+
+  // Before each chart: `forms` as for Reserve. Forgets every form when the
+  // memo has grown past kMaxForms.
+  void StartChart(size_t forms);
 
   // The lexicon words of `form`, byte offsets relative to it. The span is
   // valid until the next call.
   absl::Span<const Lexicon::InputWord> Of(std::string_view form) {
-    auto [it, fresh] = seen_.try_emplace(form, static_cast<uint32_t>(words_.size()), 0u);
-    if (fresh) it->second.second = Compute(form);
-    return absl::MakeConstSpan(words_.data() + it->second.first, it->second.second);
+    const uint64_t hash = FormTable::Hash(form);
+    const FormTable::Slot* slot = seen_.Find(form, hash);
+    if (slot == nullptr) {
+      const uint32_t first = static_cast<uint32_t>(words_.size());
+      const uint32_t count = Compute(form);
+      slot = seen_.Insert(Keep(form), hash, first, count);
+    }
+    return absl::MakeConstSpan(words_.data() + slot->first, slot->count);
   }
 
   // The words of `form` written right after a word whose lexicon id is
@@ -64,15 +171,21 @@ class ChartWords {
       return absl::MakeConstSpan(&letter_a_, 1);
     }
     if (previous == kNone || !TakesNumeral(previous)) return Of(form);
-    auto [it, fresh] =
-        numeral_seen_.try_emplace(form, static_cast<uint32_t>(words_.size()), 0u);
-    if (fresh) it->second.second = ComputeNumeral(form);
-    if (it->second.second == 0) return Of(form);
-    return absl::MakeConstSpan(words_.data() + it->second.first, it->second.second);
+    const uint64_t hash = FormTable::Hash(form);
+    const FormTable::Slot* slot = numeral_seen_.Find(form, hash);
+    if (slot == nullptr) {
+      const uint32_t first = static_cast<uint32_t>(words_.size());
+      const uint32_t count = ComputeNumeral(form);
+      slot = numeral_seen_.Insert(Keep(form), hash, first, count);
+    }
+    if (slot->count == 0) return Of(form);
+    return absl::MakeConstSpan(words_.data() + slot->first, slot->count);
   }
 
  private:
   uint32_t Compute(std::string_view form);
+  // A copy of `form` that lives as long as the memo's forms.
+  std::string_view Keep(std::string_view form);
   // Appends the digits form of a numeral `form`; 0 words when it is none.
   uint32_t ComputeNumeral(std::string_view form);
   bool TakesLetter(uint32_t id) const {
@@ -89,8 +202,6 @@ class ChartWords {
 
   const Lexicon& lexicon_;
   // Form -> its words in words_ (first, count).
-  using FormTable = absl::flat_hash_map<std::string_view, std::pair<uint32_t, uint32_t>,
-                                        StringViewHash, StringViewEq>;
   FormTable seen_;
   // The same for forms read after a numeral-taking word (count 0: no numeral).
   FormTable numeral_seen_;
@@ -100,16 +211,33 @@ class ChartWords {
   Lexicon::InputWord letter_a_{};         // the letter A after one of them
   std::vector<Lexicon::InputWord> words_;
   std::vector<LexWord> pieces_;
+  // The copies of the forms, in blocks that never move.
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* block_free_ = nullptr;
+  size_t block_left_ = 0;
+};
+
+// The extractor's working memory, reused chart after chart by one thread
+// (Pipeline keeps one per thread beside its ChartWords): what Extract clears
+// and fills for every clause and chart, kept with its capacity.
+struct ExtractScratch {
+  std::vector<Lexicon::InputWord> words;           // the clause's words
+  std::vector<Lexicon::InputWord> before_without;  // the clause before a "without"
+  std::vector<Lexicon::InputWord> across;          // both, read together
+  std::vector<Lexicon::Match> matches;
+  Lexicon::Scratch lexicon;
+  ContextScratch context;
 };
 
 // Pipeline's way into the extractor and the coder (friends of both): build
-// them over one shared Lexicon, and run them with one ChartWords per chart.
-// The public Create/Extract/Assign build and use their own.
+// them over one shared Lexicon, and run them with one ChartWords per chart
+// (or per thread) and, for the extractor, its scratch. The public
+// Create/Extract/Assign build and use their own.
 struct ExtractorAccess {
   static absl::StatusOr<std::unique_ptr<Extractor>> Create(const ExtractorOptions& options,
                                                            std::shared_ptr<const Lexicon> lexicon);
   static std::vector<Mention> Extract(const Extractor& extractor, const Document& doc,
-                                      ChartWords* words);
+                                      ChartWords* words, ExtractScratch* scratch);
 };
 
 struct CoderAccess {

@@ -17,8 +17,11 @@
 
 namespace chartcoder::internal {
 
-// Per-document memory of ContextAccess::Assess. Use it with one document only.
+// Per-document memory of ContextAccess::Assess. Use it with one document
+// only, or Reset it before the next one (its memory is kept).
 struct ContextScratch {
+  void Reset() { ready.clear(); }  // PrepareSentence fills the rest again
+
   std::vector<int32_t> ids;  // per token of the document: trie word id, or unset
   // Per token: the longest trigger starting there and ending by `end` (the
   // end token of its sentence); `end` 0 while not yet looked up.
