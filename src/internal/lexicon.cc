@@ -84,9 +84,9 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
     }
     lex->word_ids_.emplace(p.Str(w.word), static_cast<uint32_t>(i));
   }
-  lex->stop_words_.assign(nw, 0);
+  lex->word_flags_.assign(nw, 0);
   for (std::string_view stop : LexiconStopWords()) {
-    if (const uint32_t id = lex->WordId(stop); id != kNone) lex->stop_words_[id] = 1;
+    if (const uint32_t id = lex->WordId(stop); id != kNone) lex->word_flags_[id] = kStopWord;
   }
   lex->side_ids_ = {lex->WordId("left"), lex->WordId("right"), lex->WordId("bilater")};
   if (absl::StatusOr<ReferenceTable> t = codes.Table("curated/abbreviation_senses"); t.ok()) {
@@ -120,7 +120,10 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
   lex->w_id_ = lex->WordId("w");
   for (std::string_view m : {"left", "right", "bilater", "mild", "moder", "sever", "acut",
                              "chronic"}) {
-    if (uint32_t id = lex->WordId(m); id != kNone) lex->modifier_ids_.push_back(id);
+    if (uint32_t id = lex->WordId(m); id != kNone) {
+      lex->modifier_ids_.push_back(id);
+      lex->word_flags_[id] |= kModifierWord;
+    }
   }
   CC_ASSIGN_OR_RETURN(lex->forms_, p.Array<LexFormRecord>(SectionId::kLexForms));
   CC_ASSIGN_OR_RETURN(lex->form_slots_, p.Array<uint32_t>(SectionId::kLexFormSlots));
@@ -383,7 +386,7 @@ bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
     if (!w[q].expanded) continue;
     for (size_t k = 0; k < w.size(); ++k) {
       if (!w[k].expanded || w[k].begin != w[q].begin || w[k].end != w[q].end) continue;
-      if (!in_match(w[k].id) && !stop_words_[w[k].id]) return true;
+      if (!in_match(w[k].id) && !(word_flags_[w[k].id] & kStopWord)) return true;
     }
   }
   return false;
@@ -558,8 +561,16 @@ void Lexicon::OrderWithoutOthersModifiers(Scratch* s) const {
     return false;
   };
   const auto is_modifier = [&](uint32_t p) {
-    return std::find(modifier_ids_.begin(), modifier_ids_.end(), w[p].id) != modifier_ids_.end();
+    return w[p].id != kNone && (word_flags_[w[p].id] & kModifierWord) != 0;
   };
+  // Most clauses hold no modifier: every candidate stands.
+  s->order.clear();
+  bool any = false;
+  for (uint32_t p = 0; p < n && !any; ++p) any = is_modifier(p);
+  if (!any) {
+    for (uint32_t c = 0; c < nc; ++c) s->order.push_back(c);
+    return;
+  }
   // (position, candidate): the candidate takes the modifier at the position
   // with the word after it, or takes the expansion of a variant that writes
   // it before its last word ("chronic anticoagulation" -> Z79.01).
@@ -574,7 +585,6 @@ void Lexicon::OrderWithoutOthersModifiers(Scratch* s) const {
     }
   }
   std::sort(s->bound.begin(), s->bound.end());
-  s->order.clear();
   for (uint32_t c = 0; c < nc; ++c) {
     absl::Span<const uint32_t> pc = positions(c);
     if (s->bound.empty()) {

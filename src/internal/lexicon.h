@@ -45,7 +45,7 @@ class Lexicon {
   // IsLexiconStopWord(stem), for `id` == WordId(stem): a table look-up for
   // the lexicon's words.
   bool IsStopWord(uint32_t id, std::string_view stem) const {
-    return id != kNone ? stop_words_[id] != 0 : IsLexiconStopWord(stem);
+    return id != kNone ? (word_flags_[id] & kStopWord) != 0 : IsLexiconStopWord(stem);
   }
   std::string_view Word(uint32_t id) const;
 
@@ -185,7 +185,9 @@ class Lexicon {
   absl::Span<const uint32_t> form_slots_;  // size a power of two, or empty
   const char* strings_ = nullptr;          // the pack's kStrings blob
   absl::flat_hash_map<std::string_view, uint32_t, StringViewHash, StringViewEq> word_ids_;
-  std::vector<uint8_t> stop_words_;  // per word id: IsLexiconStopWord (1) or not
+  // Per word id: kStopWord (IsLexiconStopWord), kModifierWord (modifier_ids_).
+  static constexpr uint8_t kStopWord = 1, kModifierWord = 2;
+  std::vector<uint8_t> word_flags_;
   // "left", "right", "bilateral" (kNone when absent from the pack), and
   // "side" ("left-sided"), which a side may stand before without effect.
   std::array<uint32_t, 3> side_ids_ = {kNone, kNone, kNone};
