@@ -1519,4 +1519,15 @@ TEST(CoderTest, ALungNoduleIsTheSolitaryOne) {
   EXPECT_THAT(Codes("Assessment: lung nodule, concerning for malignancy."), ElementsAre("R91.1"));
 }
 
+TEST(CoderTest, PrimaryCareProblemsAsChartsWriteThem) {
+  // Before: F39 (unspecified mood disorder) and Q66.89 beside M70.52.
+  EXPECT_THAT(Codes("Assessment: seasonal affective disorder."), ElementsAre("F33.9"));
+  EXPECT_THAT(Codes("Assessment: pes anserine bursitis, left knee."), ElementsAre("M70.52"));
+  // Before: nothing.
+  EXPECT_THAT(Codes("Assessment: elevated blood pressure, recheck in 2 weeks."),
+              ElementsAre("R03.0"));
+  EXPECT_THAT(Codes("Assessment: elevated BP without diagnosis of hypertension."),
+              ElementsAre("R03.0"));
+}
+
 }  // namespace chartcoder
