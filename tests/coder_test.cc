@@ -1505,7 +1505,7 @@ TEST(CoderTest, OncologyAndDialysisStatusAsChartsWriteThem) {
   EXPECT_THAT(Codes("Assessment: ESRD. Arteriovenous fistula for dialysis, left arm."),
               AllOf(Contains("Z99.2"), Not(Contains("I77.0"))));
   EXPECT_THAT(Codes("Assessment: right nephrostomy tube, draining well."), ElementsAre("Z93.6"));
-  EXPECT_THAT(Codes("PMH: hx of C. diff."), ElementsAre("Z86.19"));
+  EXPECT_THAT(Codes("History of C. diff colitis."), ElementsAre("Z86.19"));
   EXPECT_THAT(Codes("Assessment: recurrent C. diff."), ElementsAre("A04.71"));
   // Planned is not done.
   EXPECT_THAT(Codes("Plan: referred to urology for prostatectomy."), IsEmpty());
