@@ -47,6 +47,13 @@ bool StartsWith(std::string_view s, std::string_view prefix) {
 
 using WordIds = std::vector<uint32_t>;  // sorted, unique lexicon word ids
 
+// Sorts `v` and drops repeats (a WordIds must be sorted and unique).
+template <typename V>
+void SortUnique(V* v) {
+  std::sort(v->begin(), v->end());
+  v->erase(std::unique(v->begin(), v->end()), v->end());
+}
+
 bool Has(const WordIds& words, uint32_t id) {
   return std::binary_search(words.begin(), words.end(), id);
 }
@@ -160,8 +167,7 @@ WordIds AffirmedWords(std::span<const Token> tokens,
     for (const internal::Lexicon::InputWord& w : token_words->Of(t)) run.push_back(w);
   }
   flush();
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  SortUnique(&out);
   return WordIds(out.begin(), out.end());
 }
 
@@ -663,8 +669,7 @@ struct Coder::Rep {
         non_id != internal::kNone) {
       w.push_back(non_id);
       w.push_back(dominant_id);
-      std::sort(w.begin(), w.end());
-      w.erase(std::unique(w.begin(), w.end()), w.end());
+      SortUnique(&w);
     }
     const bool dominance_written = Has(w, dominant_id);
     bool paralysis = false;
@@ -736,8 +741,7 @@ struct Coder::Rep {
     w.push_back(dominant_id);
     if (!dominant && non_id != internal::kNone) w.push_back(non_id);
     w.insert(w.end(), side_ids.begin(), side_ids.end());
-    std::sort(w.begin(), w.end());
-    w.erase(std::unique(w.begin(), w.end()), w.end());
+    SortUnique(&w);
     return w;
   }
 
@@ -782,8 +786,7 @@ struct Coder::Rep {
       break;
     }
     w->insert(w->end(), side_ids.begin(), side_ids.end());
-    std::sort(w->begin(), w->end());
-    w->erase(std::unique(w->begin(), w->end()), w->end());
+    SortUnique(w);
     return *w;
   }
 
@@ -859,12 +862,8 @@ struct Coder::Rep {
       }
     }
     if (!others) return {};
-    auto sort_unique = [](WordIds* v) {
-      std::sort(v->begin(), v->end());
-      v->erase(std::unique(v->begin(), v->end()), v->end());
-    };
-    sort_unique(&expansions);
-    sort_unique(&qualifiers);
+    SortUnique(&expansions);
+    SortUnique(&qualifiers);
     WordIds written, written_apart;
     for (const Token& t : tokens) {
       if (t.end <= from || t.begin >= to) continue;
@@ -880,14 +879,14 @@ struct Coder::Rep {
       }
       if (!inside_other) qualifier_words(t, &written_apart);
     }
-    sort_unique(&written);
-    sort_unique(&written_apart);
+    SortUnique(&written);
+    SortUnique(&written_apart);
     WordIds foreign;
     std::set_difference(expansions.begin(), expansions.end(), written.begin(), written.end(),
                         std::back_inserter(foreign));
     std::set_difference(qualifiers.begin(), qualifiers.end(), written_apart.begin(),
                         written_apart.end(), std::back_inserter(foreign));
-    sort_unique(&foreign);
+    SortUnique(&foreign);
     return foreign;
   }
 
@@ -917,8 +916,7 @@ struct Coder::Rep {
       }
     }
     if (out.empty()) return out;
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
+    SortUnique(&out);
     const WordIds& own = SentenceWords(doc, s, token_words, m.begin, m.end);
     WordIds other;
     std::set_difference(out.begin(), out.end(), own.begin(), own.end(),
@@ -1144,8 +1142,7 @@ struct Coder::Rep {
   bool SaysWhatPrecedesWithout(uint32_t id, uint32_t other) const {
     const std::string_view desc = At(id).description();
     WordIds before = ContentWordIds(desc.substr(0, desc.find("without ")));
-    std::sort(before.begin(), before.end());
-    before.erase(std::unique(before.begin(), before.end()), before.end());
+    SortUnique(&before);
     const absl::Span<const uint32_t> words = lexicon->TitleWords(other);
     return std::includes(words.begin(), words.end(), before.begin(), before.end());
   }
@@ -1703,8 +1700,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         .push_back(m.code_id);
   }
   for (std::vector<uint32_t>* v : {&doubted_in_assessment, &affirmed_in_assessment}) {
-    std::sort(v->begin(), v->end());
-    v->erase(std::unique(v->begin(), v->end()), v->end());
+    SortUnique(v);
   }
   // "No current psychosis.", "no longer on dialysis.": the chart says the
   // condition is absent now. Its other affirmed mentions in that section (or
@@ -2153,16 +2149,14 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       if (notes.empty()) continue;
       std::vector<uint32_t> evidenced;
       for (const CodeEvidence& ev : c.evidence) evidenced.push_back(ev.sentence_begin);
-      std::sort(evidenced.begin(), evidenced.end());
-      evidenced.erase(std::unique(evidenced.begin(), evidenced.end()), evidenced.end());
+      SortUnique(&evidenced);
       asks.push_back({code, &c, std::move(notes), std::move(evidenced)});
     }
     std::vector<uint32_t> categories;  // CategoryOf, sorted
     for (const auto& [code, c] : candidates) {
       categories.push_back(CategoryOf(codes.CodeAt(code).key()));
     }
-    std::sort(categories.begin(), categories.end());
-    categories.erase(std::unique(categories.begin(), categories.end()), categories.end());
+    SortUnique(&categories);
     auto has_category = [&](uint32_t cat) {
       return std::binary_search(categories.begin(), categories.end(), cat);
     };
@@ -2369,8 +2363,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
             words.insert(words.end(), sw.begin(), sw.end());
           }
         }
-        std::sort(words.begin(), words.end());
-        words.erase(std::unique(words.begin(), words.end()), words.end());
+        SortUnique(&words);
         assign = r.Specify(assign, words).first;
       }
       Candidate& target = candidates[assign];

@@ -73,24 +73,20 @@ class FormTable {
   }
 
  private:
+  // The first and the last sizeof(T) bytes of `a` and `b` (n >= sizeof(T)),
+  // two overlapping loads of each (as StringViewHash reads a word).
+  template <typename T>
+  static bool SameEnds(const char* a, const char* b, size_t n) {
+    T a0, a1, b0, b1;
+    std::memcpy(&a0, a, sizeof(T));
+    std::memcpy(&a1, a + n - sizeof(T), sizeof(T));
+    std::memcpy(&b0, b, sizeof(T));
+    std::memcpy(&b1, b + n - sizeof(T), sizeof(T));
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
   static bool SameBytes(const char* a, const char* b, size_t n) {
-    // Two overlapping loads of each (as StringViewHash reads a word).
-    if (n >= 8 && n <= 16) {
-      uint64_t a0, a1, b0, b1;
-      std::memcpy(&a0, a, 8);
-      std::memcpy(&a1, a + n - 8, 8);
-      std::memcpy(&b0, b, 8);
-      std::memcpy(&b1, b + n - 8, 8);
-      return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    if (n >= 4 && n < 8) {
-      uint32_t a0, a1, b0, b1;
-      std::memcpy(&a0, a, 4);
-      std::memcpy(&a1, a + n - 4, 4);
-      std::memcpy(&b0, b, 4);
-      std::memcpy(&b1, b + n - 4, 4);
-      return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
+    if (n >= 8 && n <= 16) return SameEnds<uint64_t>(a, b, n);
+    if (n >= 4 && n < 8) return SameEnds<uint32_t>(a, b, n);
     if (n < 4) {  // bytes 0, n / 2 and n - 1 are all of them
       return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
     }

@@ -587,10 +587,6 @@ void Lexicon::OrderWithoutOthersModifiers(Scratch* s) const {
   std::sort(s->bound.begin(), s->bound.end());
   for (uint32_t c = 0; c < nc; ++c) {
     absl::Span<const uint32_t> pc = positions(c);
-    if (s->bound.empty()) {
-      s->order.push_back(c);
-      continue;
-    }
     bool borrows = false;
     for (uint32_t p : pc) {
       auto it = std::lower_bound(s->bound.begin(), s->bound.end(), std::make_pair(p, 0u));
