@@ -2415,6 +2415,34 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
   }
 
+  // A residual site from words inside another mention of its category gives
+  // way to that mention's code, which names the part: "diabetic foot ulcer of
+  // right heel" is L97.419, not also L97.519 ("... other part of right foot")
+  // from its "foot ulcer".
+  for (auto& [code, c] : candidates) {
+    if (c.dropped || c.evidence.empty()) continue;
+    const Code x = codes.CodeAt(code);
+    if (!internal::IsResidualTitle(x.description())) continue;
+    const uint32_t cat = CategoryOf(x.key());
+    for (const auto& [other, o] : candidates) {
+      if (other == code || o.dropped || CategoryOf(codes.CodeAt(other).key()) != cat ||
+          internal::IsResidualTitle(codes.CodeAt(other).description())) {
+        continue;
+      }
+      const bool inside = std::all_of(c.evidence.begin(), c.evidence.end(), [&](const auto& e) {
+        return std::any_of(o.evidence.begin(), o.evidence.end(), [&](const auto& oe) {
+          // (A mention, not a whole sentence a profile's rule stood on.)
+          return oe.begin <= e.begin && e.end <= oe.end && oe.end - oe.begin > e.end - e.begin &&
+                 !(oe.begin == oe.sentence_begin && oe.end == oe.sentence_end);
+        });
+      });
+      if (inside) {
+        c.dropped = true;
+        break;
+      }
+    }
+  }
+
   // An unspecified code gives way to a more specific one of its category.
   for (auto& [code, c] : candidates) {
     if (c.dropped) continue;

@@ -64,9 +64,11 @@ absl::StatusOr<std::vector<TriggerRule>> RulesFromRows(const std::vector<interna
       r.direction = TriggerDirection::kBoth;
     } else if (dir == "trailing") {
       r.direction = TriggerDirection::kTrailing;
+    } else if (dir == "item") {
+      r.direction = TriggerDirection::kItem;
     } else if (!dir.empty() || IsAttribute(r.kind)) {
       return absl::InvalidArgumentError(
-          StrCat(row.where, ": direction must be forward, backward, both or trailing, not '",
+          StrCat(row.where, ": direction must be forward, backward, both, trailing or item, not '",
                  row.cells[2], "'"));
     }
     if (!row.cells[3].empty()) {
@@ -136,6 +138,8 @@ std::string_view TriggerDirectionName(TriggerDirection direction) {
       return "both";
     case TriggerDirection::kTrailing:
       return "trailing";
+    case TriggerDirection::kItem:
+      return "item";
   }
   return "unknown";
 }
@@ -217,9 +221,11 @@ absl::StatusOr<std::unique_ptr<ContextAnalyzer>> ContextAnalyzer::Create(
   }
   for (const TriggerRule& r : options.extra_triggers) {
     if (r.kind == CueKind::kSectionDefault || r.kind == CueKind::kDoubleNegation ||
-        static_cast<int>(r.kind) >= kCueKindCount || r.max_scope < 0) {
+        static_cast<int>(r.kind) >= kCueKindCount || r.max_scope < 0 ||
+        r.direction > TriggerDirection::kItem) {
       return absl::InvalidArgumentError(StrCat("trigger rule '", r.phrase, "' has kind ",
-                                               CueKindName(r.kind), " or a negative scope"));
+                                               CueKindName(r.kind),
+                                               ", a negative scope or an unknown direction"));
     }
     all.push_back(r);
   }
@@ -471,13 +477,14 @@ class Assessor {
     const TriggerRule& r = RuleOf(m);
     *blocked = nullptr;
     bool fwd = r.direction != TriggerDirection::kBackward;
-    bool bwd = r.direction != TriggerDirection::kForward;
+    bool bwd = r.direction != TriggerDirection::kForward && r.direction != TriggerDirection::kItem;
     if (r.direction == TriggerDirection::kTrailing) {
       bwd = ClosesClause(m);
       fwd = !bwd;
     }
     if (m.end <= tb_) {
-      if (fwd && Words(m.end, tb_) < rep_.ForwardScope(r)) {
+      if (fwd && Words(m.end, tb_) < rep_.ForwardScope(r) &&
+          (r.direction != TriggerDirection::kItem || !ItemEndsBetween(m.end, tb_))) {
         *blocked = Terminator(m.end, tb_, attribute, matches_);
         return *blocked == nullptr;
       }
@@ -539,6 +546,14 @@ class Assessor {
       }
     }
     return true;
+  }
+
+  // A ',' or ';' among tokens [a, b).
+  bool ItemEndsBetween(uint32_t a, uint32_t b) const {
+    for (uint32_t i = a; i < b; ++i) {
+      if (Tok(i).norm == "," || Tok(i).norm == ";") return true;
+    }
+    return false;
   }
 
   // For a trailing trigger after the span: a ',' or ';' between them with a

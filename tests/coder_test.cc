@@ -1511,6 +1511,23 @@ TEST(CoderTest, OncologyAndDialysisStatusAsChartsWriteThem) {
   EXPECT_THAT(Codes("Plan: referred to urology for prostatectomy."), IsEmpty());
 }
 
+TEST(CoderTest, AnUlcerOfAFootPartTakesItsSideAndGoesNoFurther) {
+  // "Ulcer, heel - see Ulcer, lower limb": the index reads on there ("heel,
+  // right" L97.41-). Before: L97.409 (side unspecified).
+  EXPECT_THAT(Codes("Assessment: ulcer of right heel."), ElementsAre("L97.419"));
+  EXPECT_THAT(Codes("Assessment: ulcer of left heel with fat layer exposed."),
+              ElementsAre("L97.422"));
+  // "foot" is "foot specified NEC" there (L97.5-). Before: L97.909.
+  EXPECT_THAT(Codes("Assessment: foot ulcer, left."), ElementsAre("L97.529"));
+  // The foot of "diabetic foot ulcer of right heel" is the heel's: no
+  // "other part of foot" (L97.519) beside it.
+  EXPECT_THAT(Codes("Assessment: diabetic foot ulcer of right heel."),
+              UnorderedElementsAre("E11.621", "L97.419"));
+  // A "s/p" reaches only its own list item: the angina is current.
+  EXPECT_THAT(Codes("Assessment: CAD s/p CABG, stable angina."),
+              UnorderedElementsAre("I25.118", "Z95.1"));
+}
+
 TEST(CoderTest, ALungNoduleIsTheSolitaryOne) {
   // Before: nothing (the index's entry says "solitary").
   EXPECT_THAT(Codes("Assessment: right upper lobe lung nodule, 6 mm."), ElementsAre("R91.1"));

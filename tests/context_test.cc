@@ -312,6 +312,21 @@ TEST(ContextTest, NotHistorical) {
   });
 }
 
+// "s/p" and "status post" name one procedure or event: their scope is
+// their own list item, so what follows the next ',' or ';' is current.
+TEST(ContextTest, StatusPostReachesOnlyItsOwnItem) {
+  ExpectAll({
+      {"CAD s/p CABG, stable angina.", "stable angina", ""},
+      {"s/p left BKA, type 2 diabetes with neuropathy, CKD stage 3.", "type 2 diabetes", ""},
+      {"Status post CABG, hypertension, hyperlipidemia.", "hyperlipidemia", ""},
+      {"s/p cholecystectomy; chronic diarrhea.", "chronic diarrhea", ""},
+      {"s/p CABG x3 in 2019.", "CABG", "H"},
+      {"s/p MI and stent placement.", "MI", "H"},
+      {"Status post fall with right hip fracture.", "right hip fracture", "H"},
+      {"History of MI, stroke.", "stroke", "H"},
+  });
+}
+
 TEST(ContextTest, Hypothetical) {
   ExpectAll({
       // A procedure still to come has no result yet.
@@ -525,14 +540,16 @@ TEST(ContextRulesTest, ParsesAndRejectsTriggerTables) {
       "phrase\tkind\tdirection\tmax_scope\tterminates\n"
       "no sign\tnegation\tforward\t5\n"
       "yet\tterminator\t\t\tnegation,family\n"
-      "maybe\tuncertainty\tboth\t\n",
+      "maybe\tuncertainty\tboth\t\n"
+      "post\thistorical\titem\t\n",
       "mine.tsv");
   ASSERT_TRUE(rules.ok()) << rules.status();
-  ASSERT_EQ(rules->size(), 3u);
+  ASSERT_EQ(rules->size(), 4u);
   EXPECT_EQ((*rules)[0].max_scope, 5);
   EXPECT_EQ((*rules)[1].kind, CueKind::kTerminator);
   EXPECT_EQ((*rules)[1].terminates, (1u << 0) | (1u << 4));
   EXPECT_EQ((*rules)[2].direction, TriggerDirection::kBoth);
+  EXPECT_EQ((*rules)[3].direction, TriggerDirection::kItem);
 
   const std::string head = "phrase\tkind\tdirection\tmax_scope\n";
   struct Bad {
@@ -541,7 +558,7 @@ TEST(ContextRulesTest, ParsesAndRejectsTriggerTables) {
   for (const Bad& b : std::vector<Bad>{
            {head + "x\tnegatoin\tforward\t\n", "mine.tsv:2: unknown trigger kind 'negatoin'"},
            {head + "x\tnegation\tsideways\t\n",
-            "direction must be forward, backward, both or trailing"},
+            "direction must be forward, backward, both, trailing or item"},
            {head + "x\tnegation\t\t\n", "direction must be"},
            {head + "x\tnegation\tforward\t-1\n", "max_scope must be a whole number"},
            {head + "x\tnegation\tforward\tten\n", "max_scope must be a whole number"},
@@ -648,6 +665,7 @@ TEST(ContextRulesTest, EveryBuiltinKindIsRepresented) {
   }
   EXPECT_EQ(TriggerDirectionName(TriggerDirection::kBoth), "both");
   EXPECT_EQ(TriggerDirectionName(TriggerDirection::kTrailing), "trailing");
+  EXPECT_EQ(TriggerDirectionName(TriggerDirection::kItem), "item");
 }
 
 // The pipeline assesses a chart's mentions with a scratch kept across them

@@ -97,9 +97,12 @@ enum class TriggerDirection : uint8_t {
   // treated", "[pneumonia] likely"; forward otherwise: "CT ruled out [PE]",
   // "AKI, likely [prerenal]" (the AKI stays certain).
   kTrailing = 3,
+  // Forward within its own list item: the scope ends at the next ',' or ';'.
+  // "s/p [CABG], stable angina": a status-post names one procedure or event.
+  kItem = 4,
   // For kPseudo and kTerminator rules the direction is ignored.
 };
-// "forward", "backward", "both", "trailing".
+// "forward", "backward", "both", "trailing", "item".
 std::string_view TriggerDirectionName(TriggerDirection direction);
 
 // One lexicon entry.
@@ -118,8 +121,9 @@ struct TriggerRule {
 // Parses a trigger table: tab-separated, header row
 // `phrase<TAB>kind<TAB>direction<TAB>max_scope[<TAB>terminates]`, one rule
 // per line, '#' lines and blank lines skipped. kind: a CueKind name (not
-// section_default/double_negation); direction: forward/backward/both (empty
-// for pseudo/terminator/ignore); max_scope: a whole number >= 0 or empty;
+// section_default/double_negation); direction: forward, backward, both,
+// trailing or item (empty for pseudo/terminator/ignore); max_scope: a whole
+// number >= 0 or empty;
 // terminates: comma-separated attribute names or "all" (terminators only).
 // InvalidArgument names `source_name`, the line and the problem.
 absl::StatusOr<std::vector<TriggerRule>> ParseTriggerRules(std::string_view tsv,

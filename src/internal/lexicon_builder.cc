@@ -697,9 +697,30 @@ class LexiconCompiler {
       }
       // "Ulcer, heel - see Ulcer, lower limb": the coder looks "heel" up again
       // under the term it was sent to ("Ulcer, lower limb, heel": L97.40-).
+      bool looked_up_again = false;
       if (target != nullptr && !is_main) {
         const ParsedTerm* again = FindChild(*target, t.title);
-        if (again != nullptr && !again->code.empty()) target = again;
+        // "Ulcer, foot - see Ulcer, lower limb": there it is "foot specified
+        // NEC" (L97.50-).
+        if (again == nullptr) {
+          for (const ParsedTerm& c : target->children) {
+            std::string_view title = c.title;
+            for (std::string_view tail : {" specified NEC", " NEC", " NOS"}) {
+              if (title.ends_with(tail)) {
+                title.remove_suffix(tail.size());
+                break;
+              }
+            }
+            if (title.size() < c.title.size() && EqualsIgnoreCase(title, t.title)) {
+              again = &c;
+              break;
+            }
+          }
+        }
+        if (again != nullptr && !again->code.empty()) {
+          target = again;
+          looked_up_again = true;
+        }
       }
       if (target != nullptr && !target->code.empty()) {
         uint8_t f = 0;
@@ -713,6 +734,14 @@ class LexiconCompiler {
             Add(w, LexSource::kIndexSee, c, manif, f | (flags & (kLexAcronym | kLexWithout)),
                 StrCat(phrase, t.see.empty() ? " (see also " : " (see ", see, ")"));
           }
+        }
+        // ... and reads on below it: "Ulcer, lower limb, heel, right"
+        // (L97.41-) for "ulcer of right heel". Not from inside such a walk:
+        // a reference there could lead back.
+        if (looked_up_again && !in_see_walk_) {
+          in_see_walk_ = true;
+          for (const ParsedTerm& c : target->children) WalkIndex(c, path, here, without);
+          in_see_walk_ = false;
         }
       }
     }
@@ -1311,6 +1340,7 @@ class LexiconCompiler {
   absl::flat_hash_map<std::string, size_t> seen_;
   std::vector<Expansion> expansions_;
   absl::flat_hash_set<std::string> expansion_seen_;
+  bool in_see_walk_ = false;  // WalkIndex is below a "see" target's children
   std::set<std::string> sense_words_;
   absl::flat_hash_map<std::string, std::vector<uint32_t>> entries_by_word_;
   absl::flat_hash_map<std::string, const ParsedTerm*> main_by_title_;
