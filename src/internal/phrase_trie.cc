@@ -1,5 +1,8 @@
 #include "src/internal/phrase_trie.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "src/internal/strings.h"
 
 namespace chartcoder::internal {
@@ -9,6 +12,7 @@ void PhraseTrie::Insert(const std::vector<std::string>& norms, int32_t value) {
   uint32_t node = 0;
   for (const std::string& w : norms) {
     auto [wit, wnew] = words_.try_emplace(w, static_cast<int32_t>(words_.size()));
+    if (wnew) AddWord(w, wit->second);
     const uint32_t sig = Signature(w);
     filter_[sig / 64] |= uint64_t{1} << (sig % 64);
     const uint64_t key = Key(node, static_cast<uint32_t>(wit->second));
@@ -39,11 +43,67 @@ void PhraseTrie::Erase(const std::vector<std::string>& norms) {
   }
 }
 
-int32_t PhraseTrie::WordId(std::string_view norm) const {
-  const uint32_t sig = Signature(norm);
-  if ((filter_[sig / 64] & (uint64_t{1} << (sig % 64))) == 0) return kUnknownWord;
-  auto it = words_.find(norm);
-  return it == words_.end() ? kUnknownWord : it->second;
+namespace {
+
+// Whether the n bytes at a and b are equal: up to 16 bytes by two
+// overlapping loads of each (as StringViewHash reads a word), no call.
+bool SameBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&a1, a + n - 8, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&b1, b + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n >= 4 && n < 8) {
+    uint32_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 4);
+    std::memcpy(&a1, a + n - 4, 4);
+    std::memcpy(&b0, b, 4);
+    std::memcpy(&b1, b + n - 4, 4);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  if (n < 4) return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+  return std::memcmp(a, b, n) == 0;
+}
+
+}  // namespace
+
+void PhraseTrie::AddWord(std::string_view norm, int32_t id) {
+  // At most half full: a miss ends at an empty slot soon.
+  if ((words_.size() + 1) * 2 > word_slots_.size()) {
+    std::vector<WordSlot> old(std::max<size_t>(64, word_slots_.size() * 2));
+    old.swap(word_slots_);
+    const size_t mask = word_slots_.size() - 1;
+    for (const WordSlot& w : old) {
+      if (w.id == kUnknownWord) continue;
+      size_t i = w.hash & mask;
+      while (word_slots_[i].id != kUnknownWord) i = (i + 1) & mask;
+      word_slots_[i] = w;
+    }
+  }
+  const uint64_t hash = StringViewHash{}(norm);
+  const size_t mask = word_slots_.size() - 1;
+  size_t i = hash & mask;
+  while (word_slots_[i].id != kUnknownWord) i = (i + 1) & mask;
+  word_slots_[i] = {hash, static_cast<uint32_t>(chars_.size()), static_cast<uint32_t>(norm.size()),
+                    id};
+  chars_.append(norm);
+}
+
+int32_t PhraseTrie::FindWord(std::string_view norm) const {
+  if (word_slots_.empty()) return kUnknownWord;
+  const uint64_t hash = StringViewHash{}(norm);
+  const size_t mask = word_slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const WordSlot& w = word_slots_[i];
+    if (w.id == kUnknownWord) return kUnknownWord;
+    if (w.hash == hash && w.size == norm.size() &&
+        SameBytes(chars_.data() + w.offset, norm.data(), norm.size())) {
+      return w.id;
+    }
+  }
 }
 
 void PhraseTrie::WordIds(std::span<const Token> tokens, std::vector<int32_t>* ids) const {
@@ -56,8 +116,8 @@ int32_t PhraseTrie::ChildInMap(uint32_t node, int32_t word) const {
   return it == edges_.end() ? -1 : static_cast<int32_t>(it->second);
 }
 
-PhraseTrie::Match PhraseTrie::Longest(std::span<const int32_t> ids, size_t start,
-                                      size_t limit) const {
+PhraseTrie::Match PhraseTrie::LongestFrom(std::span<const int32_t> ids, size_t start,
+                                          size_t limit) const {
   Match best;
   uint32_t node = 0;
   for (size_t i = start; i < limit && i < ids.size(); ++i) {

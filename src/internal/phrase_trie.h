@@ -39,13 +39,22 @@ class PhraseTrie {
   void Erase(const std::vector<std::string>& norms);
 
   // The id of `norm` among the words of the phrases, or kUnknownWord.
-  int32_t WordId(std::string_view norm) const;
+  // Inline: asked for every token of a sentence ConText assesses.
+  int32_t WordId(std::string_view norm) const {
+    const uint32_t sig = Signature(norm);
+    if ((filter_[sig / 64] & (uint64_t{1} << (sig % 64))) == 0) return kUnknownWord;
+    return FindWord(norm);
+  }
   // Word ids of tokens [begin, end).
   void WordIds(std::span<const Token> tokens, std::vector<int32_t>* ids) const;
 
   // The longest phrase starting at ids[start] (ids from WordIds), among
-  // tokens [start, limit).
-  Match Longest(std::span<const int32_t> ids, size_t start, size_t limit) const;
+  // tokens [start, limit). Inline up to the root's child: at most tokens no
+  // phrase starts.
+  Match Longest(std::span<const int32_t> ids, size_t start, size_t limit) const {
+    if (start >= limit || start >= ids.size() || Child(0, ids[start]) < 0) return Match{};
+    return LongestFrom(ids, start, limit);
+  }
 
   // The same, with word ids computed on demand: word_at(i) is the id of the
   // i-th token after the start (i < count).
@@ -85,9 +94,26 @@ class PhraseTrie {
     return ChildInMap(node, word);
   }
   int32_t ChildInMap(uint32_t node, int32_t word) const;
+  // Longest() past its first test.
+  Match LongestFrom(std::span<const int32_t> ids, size_t start, size_t limit) const;
+  // WordId() of a word that passed the filter: the open-addressing table of
+  // words_, probed by the 64-bit hash kept in each slot, the bytes compared
+  // inline.
+  int32_t FindWord(std::string_view norm) const;
+  // Adds `norm` (not among words_) to the table with id `id`.
+  void AddWord(std::string_view norm, int32_t id);
+
+  struct WordSlot {
+    uint64_t hash = 0;
+    uint32_t offset = 0;  // the word's bytes: chars_[offset, offset + size)
+    uint32_t size = 0;
+    int32_t id = kUnknownWord;  // kUnknownWord: an empty slot
+  };
 
   std::vector<uint64_t> filter_ = std::vector<uint64_t>(kFilterBits / 64, 0);
   absl::flat_hash_map<std::string, int32_t, StringViewHash, StringViewEq> words_;
+  std::vector<WordSlot> word_slots_;  // size a power of two, or empty
+  std::string chars_;                 // the words of word_slots_, end to end
   absl::flat_hash_map<uint64_t, uint32_t> edges_;
   std::vector<int32_t> root_children_;  // by word id: edges_ of node 0, or -1
   std::vector<int32_t> values_ = {kNoValue};  // per node; node 0 is the root
