@@ -1171,6 +1171,22 @@ struct Coder::Rep {
     return !without.empty();
   }
 
+  // Whether a code among ids [first, end) other than `did` names, with no
+  // "without", a word of `absent` (`did`'s "without ..." list) that `base`
+  // does not: then the list is a default the chart need not write.
+  bool CategoryCodesPresence(uint32_t first, uint32_t end, uint32_t did, const WordIds& absent,
+                             const std::vector<uint32_t>& base) const {
+    for (uint32_t x = first; x < end; ++x) {
+      const internal::CodeTitleFacts& f = title_facts[x];
+      if (x == did || f.has(internal::kTitleWithout)) continue;
+      const absl::Span<const uint32_t> words = lexicon->TitleWords(x);
+      for (uint32_t w : absent) {
+        if (!Has(base, w) && std::binary_search(words.begin(), words.end(), w)) return true;
+      }
+    }
+    return false;
+  }
+
   // A billable code that is a default of its category ("without
   // complications", "unspecified severity") gives way to a code of the same
   // category whose added title words the sentence all has (E11.9 with
@@ -1236,11 +1252,26 @@ struct Coder::Rep {
       // What its title says is absent the sentence need not say: F02.80 with
       // "mild" is F02.A0 "..., mild, without behavioral disturbance, psychotic
       // disturbance, mood disturbance, and anxiety".
-      if (extra.size() > 1 && f.has(internal::kTitleWithoutSpace)) {
+      if (f.has(internal::kTitleWithoutSpace)) {
         const WordIds& absent = WithoutListOf(did);
-        extra.erase(std::remove_if(extra.begin(), extra.end(),
-                                   [&](uint32_t w) { return Has(absent, w); }),
-                    extra.end());
+        // Only where the category also codes their presence: "without
+        // rheumatoid factor" (M06.0-) is a finding the chart must write, the
+        // factor's presence being another category's (M05): "rheumatoid
+        // arthritis of hand" is no M06.04-.
+        if (!CategoryCodesPresence(first, end, did, absent, base)) {
+          // (Or `c` says it: M06.00 "... without rheumatoid factor,
+          // unspecified site" with "right hand" is M06.041.)
+          const WordIds& said_absent = WithoutListOf(id);
+          bool written = true;
+          for (uint32_t w : absent) {
+            written = written && (Has(base, w) || Has(said_absent, w) || Has(sentence_words, w));
+          }
+          if (!written) continue;
+        } else if (extra.size() > 1) {
+          extra.erase(std::remove_if(extra.begin(), extra.end(),
+                                     [&](uint32_t w) { return Has(absent, w); }),
+                      extra.end());
+        }
       }
       if (extra.empty() || extra.size() > 4) continue;
       bool all = true;

@@ -35,7 +35,7 @@ TEST(CodeTitlesTest, EveryCodesFactsAgreeWithItsTitle) {
         Has(d, "without"),
         Has(d, "without "),
         Has(d, "uncomplicated") || Has(d, "without complication") ||
-            Has(d, "not having achieved remission"),
+            Has(d, "not having achieved remission") || d.starts_with("Asymptomatic"),
         IsResidualTitle(d),
         Has(d, "initial encounter"),
         Has(d, "subsequent encounter") || Has(d, "sequela"),
@@ -84,6 +84,8 @@ TEST(CodeTitlesTest, PhraseFlagsOfSmallTitles) {
   EXPECT_EQ(TitlePhraseFlags("Migraine, not intractable"), kTitleCommaNot | kTitleNotIntractable);
   EXPECT_EQ(TitlePhraseFlags("without complications"),
             kTitleWithout | kTitleWithoutSpace | kTitleUncomplicated);
+  EXPECT_EQ(TitlePhraseFlags("Asymptomatic varicose veins"), kTitleUncomplicated);
+  EXPECT_EQ(TitlePhraseFlags("Symptomatic, not Asymptomatic"), kTitleCommaNot);  // at the start only
   EXPECT_EQ(TitlePhraseFlags("Fracture, initial encounter for closed fracture"),
             kTitleInitialEncounter | kTitleClosedFracture);
   EXPECT_EQ(TitlePhraseFlags("subsequent encounter for fracture with routine healing"),

@@ -1528,6 +1528,34 @@ TEST(CoderTest, AnUlcerOfAFootPartTakesItsSideAndGoesNoFurther) {
               UnorderedElementsAre("I25.118", "Z95.1"));
 }
 
+TEST(CoderTest, CarotidStenosisIsTheOcclusionAndStenosisOfItsSide) {
+  // Before: nothing, and I77.1 (stricture of artery) for "carotid artery
+  // stenosis".
+  EXPECT_THAT(Codes("Assessment: left carotid stenosis, 50-69%."), ElementsAre("I65.22"));
+  EXPECT_THAT(Codes("Assessment: carotid artery stenosis, right."), ElementsAre("I65.21"));
+  EXPECT_THAT(Codes("Assessment: bilateral carotid artery stenosis."), ElementsAre("I65.23"));
+}
+
+TEST(CoderTest, VaricoseVeinsNamingNoComplicationAreAsymptomatic) {
+  // Before: I83.10 ("... with inflammation"), tied with I83.90 and first.
+  EXPECT_THAT(Codes("Assessment: varicose veins of lower extremities."), ElementsAre("I83.90"));
+  EXPECT_THAT(Codes("Assessment: varicose veins of lower extremities with inflammation."),
+              ElementsAre("I83.10"));
+}
+
+TEST(CoderTest, WithoutRheumatoidFactorIsAFindingNotADefault) {
+  // Before: M06.049 ("... without rheumatoid factor, unspecified hand"): the
+  // "without" list was excused as a default, but M06 has no code for the
+  // factor's presence (that is M05).
+  EXPECT_THAT(Codes("Assessment: rheumatoid arthritis of both hands."), ElementsAre("M06.9"));
+  EXPECT_THAT(Codes("Assessment: seronegative rheumatoid arthritis of right hand."),
+              ElementsAre("M06.041"));
+  // A "without" list some code of the category names as present stays a
+  // default: mild dementia is F02.A0 "..., without behavioral disturbance, ...".
+  EXPECT_THAT(Codes("Assessment: mild dementia due to Parkinson's disease."),
+              Contains("F02.A0"));
+}
+
 TEST(CoderTest, ALungNoduleIsTheSolitaryOne) {
   // Before: nothing (the index's entry says "solitary").
   EXPECT_THAT(Codes("Assessment: right upper lobe lung nodule, 6 mm."), ElementsAre("R91.1"));

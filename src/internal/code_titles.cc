@@ -40,6 +40,11 @@ uint32_t RawPhraseFlags(std::string_view d) {
       case 'U':
         if (At(p, i, n, "Unspecified")) f |= kTitleUnspecified;
         break;
+      case 'A':
+        // "Asymptomatic varicose veins ..." (I83.9-) is what a chart means
+        // that names no symptom or complication.
+        if (i == 0 && At(p, i, n, "Asymptomatic")) f |= kTitleUncomplicated;
+        break;
       case 'w':
         if (At(p, i, n, "without")) {
           f |= kTitleWithout;

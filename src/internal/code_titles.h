@@ -31,7 +31,8 @@ enum CodeTitleFlag : uint32_t {
   kTitleWithout = 1u << 3,               // "without"
   kTitleWithoutSpace = 1u << 4,          // "without "
   kTitleUncomplicated = 1u << 5,         // "uncomplicated", "without complication",
-                                         // "not having achieved remission"
+                                         // "not having achieved remission",
+                                         // "Asymptomatic ..." (at the start)
   kTitleResidual = 1u << 6,              // IsResidualTitle(): "Other ...", "... other ..."
   kTitleInitialEncounter = 1u << 7,      // "initial encounter"
   kTitleLaterEncounter = 1u << 8,        // "subsequent encounter" or "sequela"
