@@ -23,6 +23,7 @@
 #include "src/internal/context_access.h"
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
+#include "src/internal/same_bytes.h"
 #include "src/internal/strings.h"
 
 namespace chartcoder::internal {
@@ -73,25 +74,6 @@ class FormTable {
   }
 
  private:
-  // The first and the last sizeof(T) bytes of `a` and `b` (n >= sizeof(T)),
-  // two overlapping loads of each (as StringViewHash reads a word).
-  template <typename T>
-  static bool SameEnds(const char* a, const char* b, size_t n) {
-    T a0, a1, b0, b1;
-    std::memcpy(&a0, a, sizeof(T));
-    std::memcpy(&a1, a + n - sizeof(T), sizeof(T));
-    std::memcpy(&b0, b, sizeof(T));
-    std::memcpy(&b1, b + n - sizeof(T), sizeof(T));
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  static bool SameBytes(const char* a, const char* b, size_t n) {
-    if (n >= 8 && n <= 16) return SameEnds<uint64_t>(a, b, n);
-    if (n >= 4 && n < 8) return SameEnds<uint32_t>(a, b, n);
-    if (n < 4) {  // bytes 0, n / 2 and n - 1 are all of them
-      return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-    }
-    return std::memcmp(a, b, n) == 0;
-  }
   const Slot* Place(const Slot& slot) {
     const size_t mask = slots_.size() - 1;
     size_t i = slot.hash & mask;

@@ -1,8 +1,8 @@
 #include "src/internal/phrase_trie.h"
 
 #include <algorithm>
-#include <cstring>
 
+#include "src/internal/same_bytes.h"
 #include "src/internal/strings.h"
 
 namespace chartcoder::internal {
@@ -42,33 +42,6 @@ void PhraseTrie::Erase(const std::vector<std::string>& norms) {
     --phrase_count_;
   }
 }
-
-namespace {
-
-// Whether the n bytes at a and b are equal: up to 16 bytes by two
-// overlapping loads of each (as StringViewHash reads a word), no call.
-bool SameBytes(const char* a, const char* b, size_t n) {
-  if (n >= 8 && n <= 16) {
-    uint64_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 8);
-    std::memcpy(&a1, a + n - 8, 8);
-    std::memcpy(&b0, b, 8);
-    std::memcpy(&b1, b + n - 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  if (n >= 4 && n < 8) {
-    uint32_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 4);
-    std::memcpy(&a1, a + n - 4, 4);
-    std::memcpy(&b0, b, 4);
-    std::memcpy(&b1, b + n - 4, 4);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-  }
-  if (n < 4) return n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-  return std::memcmp(a, b, n) == 0;
-}
-
-}  // namespace
 
 void PhraseTrie::AddWord(std::string_view norm, int32_t id) {
   // At most half full: a miss ends at an empty slot soon.
