@@ -1021,6 +1021,35 @@ struct Coder::Rep {
         if (!p.empty()) site_pairs.emplace(id, std::move(p));
       }
     }
+    // For each "without" list, the words of it that a title of its category
+    // with no "without" names (CategoryCodesPresence).
+    WordIds plain;  // the words of one category's titles with no "without"
+    for (uint32_t cat = 0; cat < n;) {
+      const uint32_t end = cat + 1 + static_cast<uint32_t>(At(cat).descendant_count());
+      plain.clear();
+      bool any_list = false;
+      for (uint32_t x = cat; x < end; ++x) {
+        if (title_facts[x].has(internal::kTitleWithout)) {
+          any_list = any_list || without_lists.contains(x);
+          continue;
+        }
+        const absl::Span<const uint32_t> words = lexicon->TitleWords(x);
+        plain.insert(plain.end(), words.begin(), words.end());
+      }
+      if (any_list) {
+        SortUnique(&plain);
+        for (uint32_t x = cat; x < end; ++x) {
+          auto it = without_lists.find(x);
+          if (it == without_lists.end()) continue;
+          WordIds named;
+          std::set_intersection(it->second.begin(), it->second.end(), plain.begin(), plain.end(),
+                                std::back_inserter(named));
+          SortUnique(&named);
+          if (!named.empty()) presence_words.emplace(x, std::move(named));
+        }
+      }
+      cat = end;
+    }
   }
 
   // "... left ankle and foot", "... right heel and midfoot": a chart that
@@ -1131,6 +1160,9 @@ struct Coder::Rep {
   // WithoutList of code `id`'s title, computed at Create for every title
   // that has "without ".
   absl::flat_hash_map<uint32_t, WordIds> without_lists;
+  // Code id -> the words of its "without" list that a code of its category
+  // names with no "without" (built once at Create).
+  absl::flat_hash_map<uint32_t, WordIds> presence_words;
   const WordIds& WithoutListOf(uint32_t id) const {
     static const WordIds* const kNoWords = new WordIds();
     auto it = without_lists.find(id);
@@ -1171,18 +1203,14 @@ struct Coder::Rep {
     return !without.empty();
   }
 
-  // Whether a code among ids [first, end) other than `did` names, with no
-  // "without", a word of `absent` (`did`'s "without ..." list) that `base`
-  // does not: then the list is a default the chart need not write.
-  bool CategoryCodesPresence(uint32_t first, uint32_t end, uint32_t did, const WordIds& absent,
-                             const std::vector<uint32_t>& base) const {
-    for (uint32_t x = first; x < end; ++x) {
-      const internal::CodeTitleFacts& f = title_facts[x];
-      if (x == did || f.has(internal::kTitleWithout)) continue;
-      const absl::Span<const uint32_t> words = lexicon->TitleWords(x);
-      for (uint32_t w : absent) {
-        if (!Has(base, w) && std::binary_search(words.begin(), words.end(), w)) return true;
-      }
+  // Whether a code of `did`'s category names, with no "without", a word of
+  // `did`'s "without ..." list that `base` does not: then the list is a
+  // default the chart need not write.
+  bool CategoryCodesPresence(uint32_t did, const std::vector<uint32_t>& base) const {
+    auto it = presence_words.find(did);
+    if (it == presence_words.end()) return false;
+    for (uint32_t w : it->second) {
+      if (!Has(base, w)) return true;
     }
     return false;
   }
@@ -1258,7 +1286,7 @@ struct Coder::Rep {
         // rheumatoid factor" (M06.0-) is a finding the chart must write, the
         // factor's presence being another category's (M05): "rheumatoid
         // arthritis of hand" is no M06.04-.
-        if (!CategoryCodesPresence(first, end, did, absent, base)) {
+        if (!CategoryCodesPresence(did, base)) {
           // (Or `c` says it: M06.00 "... without rheumatoid factor,
           // unspecified site" with "right hand" is M06.041.)
           const WordIds& said_absent = WithoutListOf(id);
