@@ -11,7 +11,9 @@ std::vector<FlagSpec> CodingFlags() {
           {"min-score", "S", "assign codes scoring at least S in [0,1] (default 0.5)"},
           {"inpatient", "",
            "code uncertain diagnoses as established (inpatient rule, guideline II.H)"},
-          {"keep-symptoms", "", "keep symptom codes a diagnosis of the same sentence explains"},
+          {"keep-symptoms", "",
+           "keep symptom codes a diagnosis of the same sentence explains, and abnormal findings "
+           "read only from imaging or lab results"},
           {"profile", "NAME",
            "apply the coding profile NAME learned from a coded corpus (see chartcoder pack "
            "--train; the build learns 'codiesp' when ../shared/data/codiesp is present)"},

@@ -2643,6 +2643,16 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         }
       }
       if (with_cause) continue;
+      // An abnormal finding read only from results (imaging, labs) is not
+      // coded unless the provider says what it means (Official Guidelines
+      // III.B and IV.K): "CT: RUL mass" beside "adenocarcinoma of the RUL"
+      // is no R91.8. Said in the assessment, it is coded.
+      if (std::all_of(c.evidence.begin(), c.evidence.end(), [](const CodeEvidence& ev) {
+            return ev.section == SectionKind::kImaging || ev.section == SectionKind::kLabs;
+          })) {
+        c.dropped = true;
+        continue;
+      }
       bool alone = false;
       for (const CodeEvidence& ev : c.evidence) {
         alone |= !std::binary_search(diagnosis_sentences.begin(), diagnosis_sentences.end(),

@@ -1575,4 +1575,55 @@ TEST(CoderTest, PrimaryCareProblemsAsChartsWriteThem) {
               ElementsAre("R03.0"));
 }
 
+TEST(CoderTest, ACervicalLevelNamesItsCode) {
+  // Before: M50.20 and M50.10 ("unspecified cervical region"): the level
+  // codes' titles say "at C5-C6 level", and "level" and "region" are words
+  // charts leave out.
+  EXPECT_THAT(Codes("Assessment: cervical disc herniation at C5-C6."), ElementsAre("M50.222"));
+  EXPECT_THAT(Codes("Assessment: C6-C7 disc herniation with radiculopathy."),
+              ElementsAre("M50.123"));
+  EXPECT_THAT(Codes("Assessment: cervical disc herniation."), ElementsAre("M50.20"));
+  // "Unspecified level" says no more than "unspecified": the default child
+  // stays the default (not S14.101S, "at C1 level", tied with it).
+  EXPECT_THAT(Codes("Assessment: spinal cord injury, cervical, sequela."),
+              ElementsAre("S14.109S"));
+}
+
+TEST(CoderTest, ALobeIsOfTheLung) {
+  // Before: C80.1 (the morphology without its site): the upper, middle and
+  // lower lobes are the lung's.
+  EXPECT_THAT(Codes("Assessment: adenocarcinoma of the left lower lobe."), ElementsAre("C34.32"));
+  EXPECT_THAT(Codes("Assessment: RUL squamous cell carcinoma."), ElementsAre("C34.11"));
+}
+
+TEST(CoderTest, AFindingReadOnlyFromResultsIsNotCoded) {
+  // Official Guidelines III.B / IV.K: abnormal findings of imaging and labs
+  // are coded when the provider says they matter. Before: R91.8 from the CT.
+  const std::string chart =
+      "Imaging:\nCT chest: 3 cm RUL mass.\n\nAssessment:\nAdenocarcinoma of the RUL.\n";
+  EXPECT_THAT(Codes(chart), ElementsAre("C34.11"));
+  // Said in the assessment, the finding is coded.
+  EXPECT_THAT(Codes("Assessment:\nRUL mass, PET ordered.\n"), ElementsAre("R91.8"));
+  CoderOptions o;
+  o.keep_integral_symptoms = true;
+  o.min_score = 0.1;  // (a result's mention alone weighs little)
+  std::unique_ptr<Coder> keep = MakeCoder(o);
+  ASSERT_NE(keep, nullptr);
+  EXPECT_THAT(Codes(chart, *keep), UnorderedElementsAre("C34.11", "R91.8"));
+}
+
+TEST(CoderTest, APneumoniaOfKnownOrganismIsNoPneumoniaOfUnspecifiedOrganism) {
+  // Before: J18.1 beside J14 (the index reads "consolidation, lung" as lobar
+  // pneumonia; J18 is "Pneumonia, unspecified organism").
+  EXPECT_THAT(Codes("Assessment: pneumonia due to H. influenzae, RLL consolidation on CXR."),
+              ElementsAre("J14"));
+  EXPECT_THAT(Codes("Assessment: RLL consolidation, lobar pneumonia."), ElementsAre("J18.1"));
+}
+
+TEST(CoderTest, StoppedSmokingIsTheFormerSmoker) {
+  // Before: nothing.
+  EXPECT_THAT(Codes("Assessment: stopped smoking in 2015."), ElementsAre("Z87.891"));
+  EXPECT_THAT(Codes("Assessment: quit tobacco 10 years ago."), ElementsAre("Z87.891"));
+}
+
 }  // namespace chartcoder

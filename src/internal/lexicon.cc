@@ -381,12 +381,17 @@ bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
     return false;
   };
   // (Connectors of an expansion, "displacement of intervertebral disc", are
-  // no words of any entry: a match never takes them.)
+  // no words of any entry: a match never takes them. Nor are its side,
+  // severity and acuity words, which the coder reads from the sentence:
+  // "LLL adenocarcinoma" is "left lower lobe lung" with "malignant
+  // neoplasm", the lung's lower lobe and the left side.)
   for (uint32_t q : pos) {
     if (!w[q].expanded) continue;
     for (size_t k = 0; k < w.size(); ++k) {
       if (!w[k].expanded || w[k].begin != w[q].begin || w[k].end != w[q].end) continue;
-      if (!in_match(w[k].id) && !(word_flags_[w[k].id] & kStopWord)) return true;
+      if (!in_match(w[k].id) && !(word_flags_[w[k].id] & (kStopWord | kModifierWord))) {
+        return true;
+      }
     }
   }
   return false;

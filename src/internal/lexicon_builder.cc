@@ -498,7 +498,19 @@ class LexiconCompiler {
       if (EqualsIgnoreCase(c.title, title)) return &c;
       if (partial == nullptr && EqualsIgnoreCase(Alternatives(c.title)[0], title)) partial = &c;
     }
-    return partial;
+    if (partial != nullptr) return partial;
+    // "Disorder, disc, cervical, with neuritis": the index writes the
+    // connector as a term of its own ("with" > "neuritis, radiculitis or
+    // radiculopathy").
+    for (std::string_view connector : {"with ", "without "}) {
+      if (title.size() <= connector.size() ||
+          !EqualsIgnoreCase(title.substr(0, connector.size()), connector)) {
+        continue;
+      }
+      const ParsedTerm* c = FindChild(t, Trim(connector));
+      return c == nullptr ? nullptr : FindChild(*c, Trim(title.substr(connector.size())));
+    }
+    return nullptr;
   }
 
   // "Failure, heart, congestive" -> the term at that path, or nullptr.
@@ -536,8 +548,10 @@ class LexiconCompiler {
   // `forms` holds the words of the ancestors, one entry per form of the main
   // term ("Abdomen" / "abdominal").
   // `without`: the path runs through a "without ..." subterm.
+  // `parent`: the term `t` is a child of (nullptr for a main term).
   void WalkIndex(const ParsedTerm& t, std::vector<std::string>* path,
-                 std::vector<PhraseWords> forms, bool without = false) {
+                 std::vector<PhraseWords> forms, bool without = false,
+                 const ParsedTerm* parent = nullptr) {
     const bool is_main = path->empty();
     const std::string lower = AsciiLower(t.title);
     // "Migraine, without aura": an entry the matcher tries only where the
@@ -557,10 +571,13 @@ class LexiconCompiler {
     // "Displacement, intervertebral disc, lumbar region, with, neuritis,
     // radiculitis, radiculopathy or sciatica": below "with", "due to" or
     // "in", a list of single words ending in "or" names alternatives, not
-    // words the chart must all write.
+    // words the chart must all write. So below a term whose nonessential
+    // modifier is "(with)" ("Displacement, intervertebral disc, cervical,
+    // cervicothoracic (with), neuritis, radiculitis or radiculopathy").
     if (!is_main && !path->empty()) {
       const std::string parent_lower = AsciiLower(Trim(path->back()));
-      if (parent_lower == "with" || parent_lower == "due to" || parent_lower == "in") {
+      if (parent_lower == "with" || parent_lower == "due to" || parent_lower == "in" ||
+          (parent != nullptr && AsciiLower(Trim(parent->nemod)) == "(with)")) {
         std::vector<std::string> items = WordListAlternatives(t.title);
         if (!items.empty()) {
           own.clear();
@@ -740,12 +757,12 @@ class LexiconCompiler {
         // a reference there could lead back.
         if (looked_up_again && !in_see_walk_) {
           in_see_walk_ = true;
-          for (const ParsedTerm& c : target->children) WalkIndex(c, path, here, without);
+          for (const ParsedTerm& c : target->children) WalkIndex(c, path, here, without, target);
           in_see_walk_ = false;
         }
       }
     }
-    for (const ParsedTerm& c : t.children) WalkIndex(c, path, here, without);
+    for (const ParsedTerm& c : t.children) WalkIndex(c, path, here, without, &t);
     path->pop_back();
   }
 

@@ -156,8 +156,9 @@ std::string NormalizeLowerCaseLetters(std::string w) {
     return w;
   }
   if (IsLiteral(w, "severity") || IsLiteral(w, "severities")) return "severity";
-  // "burning pain" is a sensation, not a burn.
-  if (IsLiteral(w, "burning")) return w;
+  // "burning pain" is a sensation, not a burn; Haemophilus "influenzae" is
+  // a bacterium, not influenza.
+  if (IsLiteral(w, "burning") || IsLiteral(w, "influenzae")) return w;
   // "immunosuppressive therapy" names the drugs (Z79.6-), "immunosuppressed"
   // and "immunosuppression" the state (D84.-); Porter gives all one stem.
   if (w.starts_with("immunosuppress") &&
@@ -243,6 +244,15 @@ std::vector<std::string> TitleStems(std::string_view text) {
       continue;
     }
     if (IsLexiconStopWord(w.stem)) continue;
+    // "lumbar region", "at C5-C6 level": charts name a region by its
+    // adjective and a level by its vertebrae (as the lexicon's entries take
+    // these two words as optional), so "C5-C6 disc herniation" is M50.222
+    // "... at C5-C6 level" and M50.20 "..., unspecified cervical region"
+    // says no word more than "cervical".
+    if ((w.stem == "region" || w.stem == "level") && i > 0 &&
+        !IsLexiconStopWord(words[i - 1].stem)) {
+      continue;
+    }
     // "nondominant" (G81.9-) is "non-dominant" (I69.-): one form for both.
     if (w.raw == "nondominant") {
       out.push_back(NormalizeLowerCaseLetters("non"));
@@ -260,9 +270,9 @@ bool IsResidualTitle(std::string_view title) {
 }
 
 bool IsVagueNoun(std::string_view stem) {
-  static constexpr std::string_view kVague[] = {"site", "part", "region", "portion", "locat",
-                                                "organ", "bodi", "side", "later", "sever",
-                                                "episod", "kind"};
+  static constexpr std::string_view kVague[] = {"site",  "part",  "region", "level", "portion",
+                                                "locat", "organ", "bodi",   "side",  "later",
+                                                "sever", "episod", "kind"};
   for (std::string_view v : kVague) {
     if (stem == v) return true;
   }

@@ -81,7 +81,9 @@ size_t ClauseEnd(std::string_view text, const std::vector<LexWord>& words, size_
 // The content words of a code title, as the coder compares titles with a
 // chart: stems without connectors, without "unspecified" and the vague noun
 // after it ("unspecified site"), and without what a "without ..." clause
-// names ("with hypoglycemia without coma" gives "hypoglycemia", not "coma").
+// names ("with hypoglycemia without coma" gives "hypoglycemia", not "coma"),
+// and without "region" or "level" after a word ("lumbar region", "C5-C6
+// level").
 std::vector<std::string> TitleStems(std::string_view title);
 
 // Nouns that say nothing once they follow "unspecified" in a code title
