@@ -1620,6 +1620,22 @@ TEST(CoderTest, APneumoniaOfKnownOrganismIsNoPneumoniaOfUnspecifiedOrganism) {
   EXPECT_THAT(Codes("Assessment: RLL consolidation, lobar pneumonia."), ElementsAre("J18.1"));
 }
 
+TEST(CoderTest, AStageIsTheValueWrittenAfterIt) {
+  // Before: N18.2 (the "2" of "type 2" read as the stage).
+  EXPECT_THAT(Codes("Assessment: chronic kidney disease stage 3b due to type 2 diabetes."),
+              UnorderedElementsAre("E11.22", "N18.32"));
+  // Before: N18.9 (the tokenizer keeps the period of "iv." with the word).
+  EXPECT_THAT(Codes("Assessment: CKD stage IV."), ElementsAre("N18.4"));
+  EXPECT_THAT(Codes("Assessment: pressure ulcer of sacrum, stage: 3."), ElementsAre("L89.153"));
+}
+
+TEST(CoderTest, AnotherReadingOfTheSameWordsIsInsideTheLongerMatch) {
+  // Before: N28.9 beside N18.6 ("renal disease" read as "kidney disease").
+  EXPECT_THAT(Codes("Assessment: end stage renal disease."), ElementsAre("N18.6"));
+  EXPECT_THAT(Codes("Assessment: end-stage renal disease on HD."),
+              UnorderedElementsAre("N18.6", "Z99.2"));
+}
+
 TEST(CoderTest, StoppedSmokingIsTheFormerSmoker) {
   // Before: nothing.
   EXPECT_THAT(Codes("Assessment: stopped smoking in 2015."), ElementsAre("Z87.891"));

@@ -52,6 +52,9 @@ std::string_view ChartWords::Keep(std::string_view form) {
 }
 
 uint32_t ChartWords::ComputeNumeral(std::string_view form) {
+  // "CKD stage IV." at a sentence's end: the tokenizer keeps the period of
+  // "iv." (intravenous) with the word.
+  if (form.size() > 1 && form.back() == '.') form.remove_suffix(1);
   const std::string lower = AsciiLower(form);
   const std::string digits = NumeralDigits(lower);
   if (digits.empty()) return 0;

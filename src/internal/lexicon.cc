@@ -88,6 +88,11 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
   for (std::string_view stop : LexiconStopWords()) {
     if (const uint32_t id = lex->WordId(stop); id != kNone) lex->word_flags_[id] = kStopWord;
   }
+  // Words that are a number or begin with one ("2", "3b"): a stage's value.
+  for (size_t i = 0; i < nw; ++i) {
+    const std::string_view w = p.Str(lex->words_[i].word);
+    if (!w.empty() && w[0] >= '0' && w[0] <= '9') lex->word_flags_[i] |= kNumberWord;
+  }
   lex->side_ids_ = {lex->WordId("left"), lex->WordId("right"), lex->WordId("bilater")};
   if (absl::StatusOr<ReferenceTable> t = codes.Table("curated/abbreviation_senses"); t.ok()) {
     auto ids = [&](std::string_view text, bool raw, std::vector<uint32_t>* out) {
@@ -117,6 +122,7 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
   }
   lex->side_suffix_id_ = lex->WordId("side");
   lex->type_id_ = lex->WordId("type");
+  lex->stage_id_ = lex->WordId("stage");
   lex->w_id_ = lex->WordId("w");
   for (std::string_view m : {"left", "right", "bilater", "mild", "moder", "sever", "acut",
                              "chronic"}) {
@@ -352,6 +358,31 @@ bool Lexicon::WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) c
          codes_->CodeAt(cc).key().substr(0, 3) != codes_->CodeAt(ac).key().substr(0, 3);
 }
 
+bool Lexicon::ReadAgainInside(const Scratch* s, uint32_t c, uint32_t a) const {
+  // Only a match that reads some word through an expansion ("renal" as
+  // "kidney"): the others are compared by their words (WordsWithin).
+  if (!s->candidates[c].expanded) return false;
+  const auto positions = [&](uint32_t x) {
+    const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[x];
+    return absl::MakeConstSpan(p, s->candidate_pos_begin[x + 1] - s->candidate_pos_begin[x]);
+  };
+  const absl::Span<const uint32_t> pa = positions(a);
+  for (uint32_t q : positions(c)) {
+    const Scratch::Word& x = s->words[q];
+    bool found = false;
+    for (uint32_t p : pa) {
+      const Scratch::Word& y = s->words[p];
+      found = found || (!y.expanded && y.begin <= x.begin && x.end <= y.end);
+    }
+    if (!found) return false;
+  }
+  // (Tested last: the categories cost two code look-ups.)
+  const uint32_t cc = entries_[s->candidates[c].entry].code;
+  const uint32_t ac = entries_[s->candidates[a].entry].code;
+  return cc == kNone || ac == kNone || codes_ == nullptr ||
+         codes_->CodeAt(cc).key().substr(0, 3) != codes_->CodeAt(ac).key().substr(0, 3);
+}
+
 bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
                               const std::vector<uint32_t>& pos) const {
   // The expansions (by their written span) this match takes words from.
@@ -457,6 +488,27 @@ bool Lexicon::TypeBelongsElsewhere(const std::vector<Scratch::Word>& w,
       }
     }
     if (!taken) return true;
+  }
+  return false;
+}
+
+bool Lexicon::StageBelongsElsewhere(const std::vector<Scratch::Word>& w,
+                                    const std::vector<uint32_t>& pos) const {
+  if (stage_id_ == kNone) return false;
+  for (size_t j = 0; j + 1 < pos.size(); ++j) {
+    const Scratch::Word& stage = w[pos[j]];
+    if (stage.id != stage_id_ || stage.expanded) continue;
+    // The number the match takes after it must stand directly after it
+    // (one space, or ": ", " - "): a word the lexicon does not know ("3b")
+    // or a connector between them is the chart's stage, not the entry's.
+    // (Its expansion, "stage IV" read as "4", shares the written word's
+    // span; "end stage chronic renal failure" takes no number.)
+    size_t k = j + 1;
+    while (k < pos.size() && w[pos[k]].begin == stage.begin) ++k;
+    if (k < pos.size() && w[pos[k]].id != kNone &&
+        (word_flags_[w[pos[k]].id] & kNumberWord) != 0 && w[pos[k]].begin > stage.end + 3) {
+      return true;
+    }
   }
   return false;
 }
@@ -700,7 +752,9 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
           break;
         }
       }
-      if (side_elsewhere || TypeBelongsElsewhere(w, pos)) continue;
+      if (side_elsewhere || TypeBelongsElsewhere(w, pos) || StageBelongsElsewhere(w, pos)) {
+        continue;
+      }
       if (MixesExpansions(w, pos)) continue;
       const int lo = static_cast<int>(pos.front());
       const int hi = static_cast<int>(pos.back());
@@ -805,7 +859,8 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
       const LexEntryRecord& ea = entries_[s->candidates[a].entry];
       if (WordsWithin(wc, wa,
                       entry_words_.subspan(ea.first_word + ea.required_count,
-                                           ea.optional_count))) {
+                                           ea.optional_count)) ||
+          ReadAgainInside(s, c, a)) {
         inside = true;
         break;
       }

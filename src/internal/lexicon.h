@@ -185,20 +185,27 @@ class Lexicon {
   absl::Span<const uint32_t> form_slots_;  // size a power of two, or empty
   const char* strings_ = nullptr;          // the pack's kStrings blob
   absl::flat_hash_map<std::string_view, uint32_t, StringViewHash, StringViewEq> word_ids_;
-  // Per word id: kStopWord (IsLexiconStopWord), kModifierWord (modifier_ids_).
-  static constexpr uint8_t kStopWord = 1, kModifierWord = 2;
+  // Per word id: kStopWord (IsLexiconStopWord), kModifierWord (modifier_ids_),
+  // kNumberWord (begins with a digit).
+  static constexpr uint8_t kStopWord = 1, kModifierWord = 2, kNumberWord = 4;
   std::vector<uint8_t> word_flags_;
   // "left", "right", "bilateral" (kNone when absent from the pack), and
   // "side" ("left-sided"), which a side may stand before without effect.
   std::array<uint32_t, 3> side_ids_ = {kNone, kNone, kNone};
   uint32_t side_suffix_id_ = kNone;
   uint32_t type_id_ = kNone;  // "type", as in "type 2"
+  uint32_t stage_id_ = kNone;  // "stage", as in "stage 3b"
   uint32_t w_id_ = kNone;     // "w", of "w/"
   // Whether the match at sorted positions `pos` takes a "type N" that
   // qualifies the word written directly after it, which the match does not
   // take ("MI, type 2 diabetes": the type is the diabetes').
   bool TypeBelongsElsewhere(const std::vector<Scratch::Word>& w,
                             const std::vector<uint32_t>& pos) const;
+  // Whether the match at sorted positions `pos` takes a written "stage" and,
+  // after it, a number that does not stand directly after it ("CKD stage 3b
+  // due to type 2 diabetes" is no "stage 2").
+  bool StageBelongsElsewhere(const std::vector<Scratch::Word>& w,
+                             const std::vector<uint32_t>& pos) const;
   // Words that refine a match rather than name another condition: side,
   // severity, acuity.
   std::vector<uint32_t> modifier_ids_;
@@ -217,6 +224,12 @@ class Lexicon {
   // coder weighs: "atherosclerosis" beside "atherosclerosis of native
   // arteries" read as I70.8.)
   bool WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) const;
+  // Whether candidate `c` reads through an expansion only words that
+  // candidate `a` takes as written, and names a condition of another
+  // category: "renal disease" read as "kidney disease" (N28.9) inside "end
+  // stage renal disease" (N18.6) is the same words read again. (Of the same
+  // category it is another reading the coder weighs.)
+  bool ReadAgainInside(const Scratch* s, uint32_t c, uint32_t a) const;
 
   // Senses of an ambiguous abbreviation chosen by the words around it
   // (curated/abbreviation_senses), keyed by the abbreviation's word id.
