@@ -1636,6 +1636,13 @@ TEST(CoderTest, AnotherReadingOfTheSameWordsIsInsideTheLongerMatch) {
               UnorderedElementsAre("N18.6", "Z99.2"));
 }
 
+TEST(CoderTest, AWordAVariantReadsAnotherWayNamesNothingElse) {
+  // Before: S99.921A (injury of foot) beside L89.612: "pressure injury" is
+  // read as "pressure ulcer", and its "injury" with the heel is no injury.
+  EXPECT_THAT(Codes("Assessment: stage II pressure injury of right heel."),
+              ElementsAre("L89.612"));
+}
+
 TEST(CoderTest, StoppedSmokingIsTheFormerSmoker) {
   // Before: nothing.
   EXPECT_THAT(Codes("Assessment: stopped smoking in 2015."), ElementsAre("Z87.891"));

@@ -343,14 +343,41 @@ bool Lexicon::WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) c
     const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[x];
     return absl::MakeConstSpan(p, s->candidate_pos_begin[x + 1] - s->candidate_pos_begin[x]);
   };
-  bool inside = false;
-  for (uint32_t e : positions(a)) {
-    const Scratch::Word& x = s->words[e];
-    inside |= x.expanded && x.begin <= mc.begin && mc.end <= x.end;
+  // The written words of c inside the text of a variant whose expansion a
+  // takes: at least one; the others are words a takes too ("injury" of
+  // "pressure injury" read as "pressure ulcer", with the "right heel" both
+  // take, is no injury of the heel).
+  // (Shared words only beside a variant of several words, a phrase read
+  // another way: "pulmonary congestion" beside "pulmonary" read as "lung"
+  // is two readings of the same words.)
+  const absl::Span<const uint32_t> pa = positions(a);
+  bool inside = false, shared = false;
+  uint32_t variant_begin = 0, variant_end = 0;
+  for (uint32_t q : positions(c)) {
+    const Scratch::Word& y = s->words[q];
+    if (y.expanded) return false;
+    bool in_variant = false;
+    for (uint32_t e : pa) {
+      const Scratch::Word& x = s->words[e];
+      if (x.expanded && x.begin <= y.begin && y.end <= x.end) {
+        in_variant = true;
+        variant_begin = x.begin;
+        variant_end = x.end;
+      }
+    }
+    inside |= in_variant;
+    if (!in_variant) {
+      if (std::find(pa.begin(), pa.end(), q) == pa.end()) return false;
+      shared = true;
+    }
   }
   if (!inside) return false;
-  for (uint32_t q : positions(c)) {
-    if (s->words[q].expanded) return false;
+  if (shared) {
+    int written = 0;
+    for (const Scratch::Word& x : s->words) {
+      written += !x.expanded && variant_begin <= x.begin && x.end <= variant_end;
+    }
+    if (written < 2) return false;
   }
   // (Tested last: the categories cost two code look-ups.)
   const uint32_t cc = entries_[mc.entry].code, ac = entries_[s->candidates[a].entry].code;

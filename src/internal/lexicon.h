@@ -216,10 +216,12 @@ class Lexicon {
   // Whether a match at sorted positions `pos` takes words from two
   // abbreviation expansions and only part of one of them.
   bool MixesExpansions(const std::vector<Scratch::Word>& w, const std::vector<uint32_t>& pos) const;
-  // Whether candidate `c` is made of written words only, all inside the text
-  // of a variant whose expansion candidate `a` takes, and names a condition
-  // of another category ("infection" of "HIV infection" when B20's entry
-  // takes the expansion): the variant means what its expansion says. (One of
+  // Whether candidate `c` is made of written words only, inside the text of
+  // a variant whose expansion candidate `a` takes or taken by `a` too (at
+  // least one inside), and names a condition of another category
+  // ("infection" of "HIV infection" when B20's entry takes the expansion;
+  // "injury of right heel" of "pressure injury of right heel"): the variant
+  // means what its expansion says. (One of
   // the same category is another reading of the same condition, which the
   // coder weighs: "atherosclerosis" beside "atherosclerosis of native
   // arteries" read as I70.8.)
