@@ -1643,6 +1643,13 @@ TEST(CoderTest, AWordAVariantReadsAnotherWayNamesNothingElse) {
               ElementsAre("L89.612"));
 }
 
+TEST(CoderTest, ATypeNamedIsNoTypeNotElsewhereClassified) {
+  // Before: F20.89 ("Schizophrenia, specified type NEC") beside F20.0: the
+  // F20.0 entry kept the optional "type" of only one of its two index paths.
+  EXPECT_THAT(Codes("Dx: Schizophrenia, paranoid type - stable on paliperidone."),
+              ElementsAre("F20.0"));
+}
+
 TEST(CoderTest, StoppedSmokingIsTheFormerSmoker) {
   // Before: nothing.
   EXPECT_THAT(Codes("Assessment: stopped smoking in 2015."), ElementsAre("Z87.891"));

@@ -416,8 +416,21 @@ class LexiconCompiler {
     StrAppend(&sig, "|", e.code, "|", e.code2, (e.flags & kLexWithout) ? "|without" : "");
     auto [it, inserted] = seen_.emplace(sig, entries_.size());
     if (!inserted) {
+      // The same words and code reached by two paths keep the non-essential
+      // words of both ("Paranoid, schizophrenia" and "Schizophrenia,
+      // paranoid (type)": F20.0 reads the "type" of "schizophrenia, paranoid
+      // type").
       Entry& old = entries_[it->second];
+      std::vector<std::string> optional = old.optional;
+      for (std::string& o : e.optional) {
+        if (optional.size() < 16 &&
+            std::find(optional.begin(), optional.end(), o) == optional.end()) {
+          optional.push_back(std::move(o));
+        }
+      }
+      std::sort(optional.begin(), optional.end());
       if (static_cast<int>(source) < static_cast<int>(old.source)) old = std::move(e);
+      old.optional = std::move(optional);
       return;
     }
     entries_.push_back(std::move(e));
