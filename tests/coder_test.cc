@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "chartcoder/tokenizer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/internal/sentence_mentions.h"
 #include "tests/coding_test_support.h"
 #include "tests/test_support.h"
 
@@ -1573,6 +1575,34 @@ TEST(CoderTest, PrimaryCareProblemsAsChartsWriteThem) {
               ElementsAre("R03.0"));
   EXPECT_THAT(Codes("Assessment: elevated BP without diagnosis of hypertension."),
               ElementsAre("R03.0"));
+}
+
+// The coder's view of the mentions of one sentence: the run of that
+// sentence when the chart's mentions are in sentence order, else all of them.
+TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {
+  auto mention = [](uint32_t sentence, uint32_t begin) {
+    Mention m;
+    m.sentence = sentence;
+    m.begin = begin;
+    return m;
+  };
+  auto begins = [](std::span<const Mention> run) {
+    std::vector<uint32_t> out;
+    for (const Mention& m : run) out.push_back(m.begin);
+    return out;
+  };
+  const std::vector<Mention> sorted = {mention(0, 1), mention(2, 2), mention(2, 3),
+                                       mention(5, 4)};
+  const internal::SentenceMentions by_sentence(sorted);
+  EXPECT_THAT(begins(by_sentence.Of(0)), ElementsAre(1));
+  EXPECT_THAT(begins(by_sentence.Of(2)), ElementsAre(2, 3));
+  EXPECT_THAT(begins(by_sentence.Of(1)), IsEmpty());
+  EXPECT_THAT(begins(by_sentence.Of(6)), IsEmpty());
+  const std::vector<Mention> unsorted = {mention(2, 1), mention(0, 2), mention(2, 3)};
+  const internal::SentenceMentions all(unsorted);
+  EXPECT_THAT(begins(all.Of(2)), ElementsAre(1, 2, 3));
+  const std::vector<Mention> none;
+  EXPECT_THAT(begins(internal::SentenceMentions(none).Of(0)), IsEmpty());
 }
 
 }  // namespace chartcoder
