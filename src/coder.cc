@@ -2198,16 +2198,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     std::vector<Asking> asks;
     for (const auto& [code, c] : candidates) {
       std::vector<Ask> notes;
-      for (NoteKind kind :
-           {NoteKind::kUseAdditionalCode, NoteKind::kCodeFirst, NoteKind::kCodeAlso}) {
-        codes.CodeAt(code).NotesInEffect(kind, &notes_in_effect);
-        for (const Note& n : notes_in_effect) {
-          Ask ask{kind, {}};
-          for (const CodeRange& ref : n.refs) {
-            if (const uint32_t cat = RefCategoryOf(ref); cat != 0) ask.categories.push_back(cat);
-          }
-          if (!ask.categories.empty()) notes.push_back(std::move(ask));
+      static constexpr NoteKind kAsks[] = {NoteKind::kUseAdditionalCode, NoteKind::kCodeFirst,
+                                           NoteKind::kCodeAlso};
+      codes.CodeAt(code).NotesInEffect(kAsks, &notes_in_effect);  // kind by kind
+      for (const Note& n : notes_in_effect) {
+        Ask ask{n.kind, {}};
+        for (const CodeRange& ref : n.refs) {
+          if (const uint32_t cat = RefCategoryOf(ref); cat != 0) ask.categories.push_back(cat);
         }
+        if (!ask.categories.empty()) notes.push_back(std::move(ask));
       }
       if (notes.empty()) continue;
       std::vector<uint32_t> evidenced;
