@@ -570,6 +570,24 @@ void ForEachFirstOfItsSpan(const std::vector<CodeEvidence>& evidence, F f) {
   }
 }
 
+// `codes` by score, highest first, then by code: ordered by their positions,
+// then each moved once into place (an AssignedCode is large; a stable sort
+// of them moved each about log2(n) times, through a buffer).
+std::vector<AssignedCode> RankedByScore(std::vector<AssignedCode> codes) {
+  std::vector<uint32_t> order(codes.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    const AssignedCode& p = codes[a];
+    const AssignedCode& q = codes[b];
+    if (p.score != q.score) return p.score > q.score;
+    return p.code < q.code;
+  });
+  std::vector<AssignedCode> out;
+  out.reserve(codes.size());
+  for (uint32_t i : order) out.push_back(std::move(codes[i]));
+  return out;
+}
+
 struct LearnedCode {
   uint32_t code = kNoCode;
   double precision = 0;
@@ -2703,6 +2721,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   }
 
   std::vector<AssignedCode> out;
+  out.reserve(candidates.size());
   for (auto& [code, c] : candidates) {
     if (c.dropped) continue;
     Code x = codes.CodeAt(code);
@@ -2730,11 +2749,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     a.evidence_count = static_cast<uint32_t>(a.evidence.size());
     out.push_back(std::move(a));
   }
-  std::stable_sort(out.begin(), out.end(), [](const AssignedCode& p, const AssignedCode& q) {
-    if (p.score != q.score) return p.score > q.score;
-    return p.code < q.code;
-  });
-  return out;
+  return RankedByScore(std::move(out));
 }
 
 }  // namespace chartcoder
