@@ -17,6 +17,7 @@
 #include "src/internal/lexicon_words.h"
 #include "src/internal/profile_builder.h"
 #include "src/internal/sentence_mentions.h"
+#include "src/internal/stable_sort_large.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
 
@@ -568,24 +569,6 @@ void ForEachFirstOfItsSpan(const std::vector<CodeEvidence>& evidence, F f) {
     }
     if (first) f(i);
   }
-}
-
-// `codes` by score, highest first, then by code: ordered by their positions,
-// then each moved once into place (an AssignedCode is large; a stable sort
-// of them moved each about log2(n) times, through a buffer).
-std::vector<AssignedCode> RankedByScore(std::vector<AssignedCode> codes) {
-  std::vector<uint32_t> order(codes.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    const AssignedCode& p = codes[a];
-    const AssignedCode& q = codes[b];
-    if (p.score != q.score) return p.score > q.score;
-    return p.code < q.code;
-  });
-  std::vector<AssignedCode> out;
-  out.reserve(codes.size());
-  for (uint32_t i : order) out.push_back(std::move(codes[i]));
-  return out;
 }
 
 struct LearnedCode {
@@ -2740,7 +2723,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       return p.weight > q.weight;
     };
     if (!std::is_sorted(c.evidence.begin(), c.evidence.end(), stronger)) {
-      std::stable_sort(c.evidence.begin(), c.evidence.end(), stronger);
+      internal::StableSortLarge(&c.evidence, stronger);
     }
     // One piece of evidence per distinct span.
     // (Moving a piece leaves its span for the comparisons after it.)
@@ -2749,7 +2732,12 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     a.evidence_count = static_cast<uint32_t>(a.evidence.size());
     out.push_back(std::move(a));
   }
-  return RankedByScore(std::move(out));
+  // (Moved once each: an AssignedCode is large.)
+  internal::StableSortLarge(&out, [](const AssignedCode& p, const AssignedCode& q) {
+    if (p.score != q.score) return p.score > q.score;
+    return p.code < q.code;
+  });
+  return out;
 }
 
 }  // namespace chartcoder

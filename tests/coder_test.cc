@@ -11,6 +11,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chartcoder/context.h"
@@ -19,6 +20,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/internal/sentence_mentions.h"
+#include "src/internal/stable_sort_large.h"
 #include "tests/coding_test_support.h"
 #include "tests/test_support.h"
 
@@ -1603,6 +1605,21 @@ TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {
   EXPECT_THAT(begins(all.Of(2)), ElementsAre(1, 2, 3));
   const std::vector<Mention> none;
   EXPECT_THAT(begins(internal::SentenceMentions(none).Of(0)), IsEmpty());
+}
+
+// The coder's sort of large elements gives std::stable_sort's order (ties in
+// their first order).
+TEST(StableSortLargeTest, SameOrderAsStableSort) {
+  std::vector<std::pair<int, std::string>> v;
+  for (int i = 0; i < 40; ++i) v.emplace_back((i * 7) % 5, "element number " + std::to_string(i));
+  auto by_first = [](const auto& a, const auto& b) { return a.first > b.first; };
+  std::vector<std::pair<int, std::string>> expected = v;
+  std::stable_sort(expected.begin(), expected.end(), by_first);
+  internal::StableSortLarge(&v, by_first);
+  EXPECT_EQ(v, expected);
+  std::vector<std::pair<int, std::string>> none;
+  internal::StableSortLarge(&none, by_first);
+  EXPECT_THAT(none, IsEmpty());
 }
 
 }  // namespace chartcoder
