@@ -208,6 +208,18 @@ Note MakeNote(const internal::PackReader& pack, absl::Span<const CodeRangeRecord
   return note;
 }
 
+// Calls add(first, count) for each run of note records in effect at code
+// `id` of block `block`: its own, its ancestors', its block's and its
+// chapter's, nearest first. (`Views`: CodeSet's, deduced.)
+template <typename Views, typename F>
+void ForEachNoteRunInEffect(const Views& v, uint32_t id, uint32_t block, F add) {
+  for (; id != kNone; id = v.codes[id].parent) add(v.codes[id].first_note, v.codes[id].note_count);
+  const BlockRecord& b = v.blocks[block];
+  add(b.first_note, b.note_count);
+  const ChapterRecord& c = v.chapters[b.chapter];
+  add(c.first_note, c.note_count);
+}
+
 void AppendNotes(const internal::PackReader& pack, absl::Span<const NoteRecord> notes,
                  absl::Span<const CodeRangeRecord> refs, uint32_t first, uint32_t count,
                  std::optional<NoteKind> kind, std::vector<Note>* out) {
@@ -246,13 +258,7 @@ void Code::NotesInEffect(NoteKind kind, std::vector<Note>* out) const {
       FillNote(pack, v.refs, r, &(*out)[n++]);
     }
   };
-  for (uint32_t id = id_; id != kNone; id = v.codes[id].parent) {
-    add(v.codes[id].first_note, v.codes[id].note_count);
-  }
-  const BlockRecord& b = v.blocks[rec().block];
-  add(b.first_note, b.note_count);
-  const ChapterRecord& c = v.chapters[b.chapter];
-  add(c.first_note, c.note_count);
+  ForEachNoteRunInEffect(v, id_, rec().block, add);
   out->resize(n);
 }
 
@@ -267,13 +273,7 @@ void Code::NotesInEffect(std::span<const NoteKind> kinds, std::vector<Note>* out
       if (std::find(kinds.begin(), kinds.end(), k) != kinds.end()) found.push_back(i);
     }
   };
-  for (uint32_t id = id_; id != kNone; id = v.codes[id].parent) {
-    add(v.codes[id].first_note, v.codes[id].note_count);
-  }
-  const BlockRecord& b = v.blocks[rec().block];
-  add(b.first_note, b.note_count);
-  const ChapterRecord& c = v.chapters[b.chapter];
-  add(c.first_note, c.note_count);
+  ForEachNoteRunInEffect(v, id_, rec().block, add);
   size_t n = 0;  // notes written; those of *out beyond are reused
   for (const NoteKind kind : kinds) {
     for (const uint32_t i : found) {
