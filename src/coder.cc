@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <span>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -15,6 +16,8 @@
 #include "src/internal/lexicon.h"
 #include "src/internal/lexicon_words.h"
 #include "src/internal/profile_builder.h"
+#include "src/internal/sentence_mentions.h"
+#include "src/internal/stable_sort_large.h"
 #include "src/internal/status_macros.h"
 #include "src/internal/strings.h"
 
@@ -823,14 +826,14 @@ struct Coder::Rep {
   }
 
   // The words of the window [from, to) of `m`'s sentence that belong to
-  // other mentions there (not overlapping `m`), sorted:
+  // other mentions there (`all`: at least the mentions of that sentence) (not overlapping `m`), sorted:
   // - what the expansions of other abbreviations add and no token there
   //   writes ("chronic" of "CKD 3a" beside "afib");
   // - a qualifier ("chronic", "acute", "severe", "remission", ...) that
   //   another mention takes and that is written nowhere else in the window
   //   outside other mentions ("chronic pain and depression", "severe
   //   obesity; depression", "MDD; alcohol use disorder in remission").
-  WordIds ForeignWords(const Document& doc, const Mention& m, const std::vector<Mention>& all,
+  WordIds ForeignWords(const Document& doc, const Mention& m, std::span<const Mention> all,
                        TokenWords* token_words, uint32_t from, uint32_t to) const {
     WordIds expansions, qualifiers;
     const Sentence& s = doc.sentences()[m.sentence];
@@ -894,9 +897,10 @@ struct Coder::Rep {
   // sentence that do not overlap it (less what `m` itself says): a type
   // belongs to one condition ("type 2" of "type 2 diabetes mellitus" beside
   // "acute myocardial infarction"), where a site or side may be shared
-  // ("bladder carcinoma ... carcinoma in situ").
-  WordIds OtherMentionsTypes(const Document& doc, const Mention& m,
-                             const std::vector<Mention>& all, TokenWords* token_words) const {
+  // ("bladder carcinoma ... carcinoma in situ"). `all`: at least the mentions
+  // of `m`'s sentence.
+  WordIds OtherMentionsTypes(const Document& doc, const Mention& m, std::span<const Mention> all,
+                             TokenWords* token_words) const {
     WordIds out;
     const Sentence& s = doc.sentences()[m.sentence];
     const std::span<const Token> tokens = doc.tokens_of(s);
@@ -1939,6 +1943,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     if (deficit) sequela_causes.insert(i);
   }
+  const internal::SentenceMentions by_sentence(*all);
   for (size_t mi = 0; mi < all->size(); ++mi) {
     const Mention& m = (*all)[mi];
     if ((m.subsumed && !promoted.contains(mi)) || m.code_id == kNoCode) continue;
@@ -1951,7 +1956,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     // before it, which the extractor matched apart, are inside it.
     if (uncertain_ok && !m.assertion.uncertain) {
       bool inside_uncertain = false;
-      for (const Mention& o : *all) {
+      for (const Mention& o : by_sentence.Of(m.sentence)) {
         inside_uncertain = o.sentence == m.sentence && !o.subsumed && o.code_id != kNoCode &&
                            o.assertion.uncertain && affirmed(o, true) && o.begin <= m.begin &&
                            m.end <= o.end && o.end - o.begin > m.end - m.begin;
@@ -2058,7 +2063,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       const WordIds& words = r.LessOtherSide(doc, m, &token_words, near(), &side_scratch);
       std::pair<uint32_t, std::string> got = r.Refine(from, words);
       if (got.first == from) return got;
-      const WordIds foreign = r.ForeignWords(doc, m, *all, &token_words, near_from, near_to);
+      const WordIds foreign = r.ForeignWords(doc, m, by_sentence.Of(m.sentence), &token_words, near_from, near_to);
       if (foreign.empty()) return got;
       WordIds own;
       std::set_difference(words.begin(), words.end(), foreign.begin(), foreign.end(),
@@ -2071,7 +2076,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     auto specify = [&](uint32_t from) {
       const WordIds& sentence_words =
           r.LessOtherSide(doc, m, &token_words, words_of(m.sentence), &side_scratch);
-      const WordIds other = r.OtherMentionsTypes(doc, m, *all, &token_words);
+      const WordIds other = r.OtherMentionsTypes(doc, m, by_sentence.Of(m.sentence), &token_words);
       if (other.empty()) return r.Specify(from, sentence_words, &near());
       WordIds own;
       std::set_difference(sentence_words.begin(), sentence_words.end(), other.begin(),
@@ -2194,16 +2199,15 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     std::vector<Asking> asks;
     for (const auto& [code, c] : candidates) {
       std::vector<Ask> notes;
-      for (NoteKind kind :
-           {NoteKind::kUseAdditionalCode, NoteKind::kCodeFirst, NoteKind::kCodeAlso}) {
-        codes.CodeAt(code).NotesInEffect(kind, &notes_in_effect);
-        for (const Note& n : notes_in_effect) {
-          Ask ask{kind, {}};
-          for (const CodeRange& ref : n.refs) {
-            if (const uint32_t cat = RefCategoryOf(ref); cat != 0) ask.categories.push_back(cat);
-          }
-          if (!ask.categories.empty()) notes.push_back(std::move(ask));
+      static constexpr NoteKind kAsks[] = {NoteKind::kUseAdditionalCode, NoteKind::kCodeFirst,
+                                           NoteKind::kCodeAlso};
+      codes.CodeAt(code).NotesInEffect(kAsks, &notes_in_effect);  // kind by kind
+      for (const Note& n : notes_in_effect) {
+        Ask ask{n.kind, {}};
+        for (const CodeRange& ref : n.refs) {
+          if (const uint32_t cat = RefCategoryOf(ref); cat != 0) ask.categories.push_back(cat);
         }
+        if (!ask.categories.empty()) notes.push_back(std::move(ask));
       }
       if (notes.empty()) continue;
       std::vector<uint32_t> evidenced;
@@ -2710,6 +2714,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   }
 
   std::vector<AssignedCode> out;
+  out.reserve(candidates.size());
   for (auto& [code, c] : candidates) {
     if (c.dropped) continue;
     Code x = codes.CodeAt(code);
@@ -2728,7 +2733,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       return p.weight > q.weight;
     };
     if (!std::is_sorted(c.evidence.begin(), c.evidence.end(), stronger)) {
-      std::stable_sort(c.evidence.begin(), c.evidence.end(), stronger);
+      internal::StableSortLarge(&c.evidence, stronger);
     }
     // One piece of evidence per distinct span.
     // (Moving a piece leaves its span for the comparisons after it.)
@@ -2737,7 +2742,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     a.evidence_count = static_cast<uint32_t>(a.evidence.size());
     out.push_back(std::move(a));
   }
-  std::stable_sort(out.begin(), out.end(), [](const AssignedCode& p, const AssignedCode& q) {
+  // (Moved once each: an AssignedCode is large.)
+  internal::StableSortLarge(&out, [](const AssignedCode& p, const AssignedCode& q) {
     if (p.score != q.score) return p.score > q.score;
     return p.code < q.code;
   });

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -207,6 +208,18 @@ Note MakeNote(const internal::PackReader& pack, absl::Span<const CodeRangeRecord
   return note;
 }
 
+// Calls add(first, count) for each run of note records in effect at code
+// `id` of block `block`: its own, its ancestors', its block's and its
+// chapter's, nearest first. (`Views`: CodeSet's, deduced.)
+template <typename Views, typename F>
+void ForEachNoteRunInEffect(const Views& v, uint32_t id, uint32_t block, F add) {
+  for (; id != kNone; id = v.codes[id].parent) add(v.codes[id].first_note, v.codes[id].note_count);
+  const BlockRecord& b = v.blocks[block];
+  add(b.first_note, b.note_count);
+  const ChapterRecord& c = v.chapters[b.chapter];
+  add(c.first_note, c.note_count);
+}
+
 void AppendNotes(const internal::PackReader& pack, absl::Span<const NoteRecord> notes,
                  absl::Span<const CodeRangeRecord> refs, uint32_t first, uint32_t count,
                  std::optional<NoteKind> kind, std::vector<Note>* out) {
@@ -245,13 +258,31 @@ void Code::NotesInEffect(NoteKind kind, std::vector<Note>* out) const {
       FillNote(pack, v.refs, r, &(*out)[n++]);
     }
   };
-  for (uint32_t id = id_; id != kNone; id = v.codes[id].parent) {
-    add(v.codes[id].first_note, v.codes[id].note_count);
+  ForEachNoteRunInEffect(v, id_, rec().block, add);
+  out->resize(n);
+}
+
+void Code::NotesInEffect(std::span<const NoteKind> kinds, std::vector<Note>* out) const {
+  const auto& v = *set_->v_;
+  const internal::PackReader& pack = *set_->pack_;
+  // The records of the kinds asked for, nearest first (a code has few).
+  absl::InlinedVector<uint32_t, 16> found;
+  auto add = [&](uint32_t first, uint32_t count) {
+    for (uint32_t i = first; i < first + count; ++i) {
+      const NoteKind k = static_cast<NoteKind>(v.notes[i].kind);
+      if (std::find(kinds.begin(), kinds.end(), k) != kinds.end()) found.push_back(i);
+    }
+  };
+  ForEachNoteRunInEffect(v, id_, rec().block, add);
+  size_t n = 0;  // notes written; those of *out beyond are reused
+  for (const NoteKind kind : kinds) {
+    for (const uint32_t i : found) {
+      const NoteRecord& r = v.notes[i];
+      if (static_cast<NoteKind>(r.kind) != kind) continue;
+      if (n == out->size()) out->emplace_back();
+      FillNote(pack, v.refs, r, &(*out)[n++]);
+    }
   }
-  const BlockRecord& b = v.blocks[rec().block];
-  add(b.first_note, b.note_count);
-  const ChapterRecord& c = v.chapters[b.chapter];
-  add(c.first_note, c.note_count);
   out->resize(n);
 }
 

@@ -8,8 +8,10 @@
 #include <iostream>
 #include <memory>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "chartcoder/context.h"
@@ -17,6 +19,8 @@
 #include "chartcoder/tokenizer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/internal/sentence_mentions.h"
+#include "src/internal/stable_sort_large.h"
 #include "tests/coding_test_support.h"
 #include "tests/test_support.h"
 
@@ -1654,6 +1658,49 @@ TEST(CoderTest, StoppedSmokingIsTheFormerSmoker) {
   // Before: nothing.
   EXPECT_THAT(Codes("Assessment: stopped smoking in 2015."), ElementsAre("Z87.891"));
   EXPECT_THAT(Codes("Assessment: quit tobacco 10 years ago."), ElementsAre("Z87.891"));
+}
+
+// The coder's view of the mentions of one sentence: the run of that
+// sentence when the chart's mentions are in sentence order, else all of them.
+TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {
+  auto mention = [](uint32_t sentence, uint32_t begin) {
+    Mention m;
+    m.sentence = sentence;
+    m.begin = begin;
+    return m;
+  };
+  auto begins = [](std::span<const Mention> run) {
+    std::vector<uint32_t> out;
+    for (const Mention& m : run) out.push_back(m.begin);
+    return out;
+  };
+  const std::vector<Mention> sorted = {mention(0, 1), mention(2, 2), mention(2, 3),
+                                       mention(5, 4)};
+  const internal::SentenceMentions by_sentence(sorted);
+  EXPECT_THAT(begins(by_sentence.Of(0)), ElementsAre(1));
+  EXPECT_THAT(begins(by_sentence.Of(2)), ElementsAre(2, 3));
+  EXPECT_THAT(begins(by_sentence.Of(1)), IsEmpty());
+  EXPECT_THAT(begins(by_sentence.Of(6)), IsEmpty());
+  const std::vector<Mention> unsorted = {mention(2, 1), mention(0, 2), mention(2, 3)};
+  const internal::SentenceMentions all(unsorted);
+  EXPECT_THAT(begins(all.Of(2)), ElementsAre(1, 2, 3));
+  const std::vector<Mention> none;
+  EXPECT_THAT(begins(internal::SentenceMentions(none).Of(0)), IsEmpty());
+}
+
+// The coder's sort of large elements gives std::stable_sort's order (ties in
+// their first order).
+TEST(StableSortLargeTest, SameOrderAsStableSort) {
+  std::vector<std::pair<int, std::string>> v;
+  for (int i = 0; i < 40; ++i) v.emplace_back((i * 7) % 5, "element number " + std::to_string(i));
+  auto by_first = [](const auto& a, const auto& b) { return a.first > b.first; };
+  std::vector<std::pair<int, std::string>> expected = v;
+  std::stable_sort(expected.begin(), expected.end(), by_first);
+  internal::StableSortLarge(&v, by_first);
+  EXPECT_EQ(v, expected);
+  std::vector<std::pair<int, std::string>> none;
+  internal::StableSortLarge(&none, by_first);
+  EXPECT_THAT(none, IsEmpty());
 }
 
 }  // namespace chartcoder

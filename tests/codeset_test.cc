@@ -143,6 +143,23 @@ TEST(CodeSetTest, NotesInEffectIntoAReusedVector) {
   }
   EXPECT_EQ(codes, 10u);
   EXPECT_GT(notes, 20u);
+  // Several kinds in one walk: each kind's notes in turn, in the order asked.
+  for (const char* key : {"E11.22", "N18.4", "D63.1", "R65.21", "S72.001A", "Z79.4"}) {
+    std::optional<Code> c = s.Find(key);
+    ASSERT_TRUE(c) << key;
+    for (const std::vector<NoteKind>& kinds : std::vector<std::vector<NoteKind>>{
+             {NoteKind::kUseAdditionalCode, NoteKind::kCodeFirst, NoteKind::kCodeAlso},
+             {NoteKind::kCodeAlso, NoteKind::kExcludes1},
+             {NoteKind::kInclusionTerm},
+             {}}) {
+      std::vector<Note> expected;
+      for (NoteKind kind : kinds) {
+        for (Note& n : c->NotesInEffect(kind)) expected.push_back(std::move(n));
+      }
+      c->NotesInEffect(kinds, &reused);
+      EXPECT_TRUE(same(reused, expected)) << key << " kinds " << kinds.size();
+    }
+  }
 }
 
 TEST(CodeSetTest, NotesWithCodeReferences) {

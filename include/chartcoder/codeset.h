@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -102,6 +103,10 @@ class Code {
   // its vector and of the notes it held: for a caller that reads the notes
   // of many codes in turn.
   void NotesInEffect(NoteKind kind, std::vector<Note>* out) const;
+  // The notes of each of `kinds` that apply here, into `*out` as above: those
+  // NotesInEffect(kinds[0]) gives, then those of kinds[1], and so on, read in
+  // one walk up the tree instead of one walk per kind.
+  void NotesInEffect(std::span<const NoteKind> kinds, std::vector<Note>* out) const;
 
   uint32_t id() const { return id_; }  // stable within one pack
   const CodeSet& code_set() const { return *set_; }
