@@ -247,6 +247,7 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
     if (s.is(kSentenceHeader)) continue;
     const SectionKind section = doc.section_of(s).kind;
     words.clear();
+    bool comma = false;  // a comma since the clause's last word
     for (const Token& t : doc.tokens_of(s)) {
       if (t.kind == TokenKind::kIcdCode) {
         if (std::optional<Code> c = codes.Find(t.norm)) {
@@ -287,6 +288,7 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
       }
       if (!(t.kind == TokenKind::kWord || t.kind == TokenKind::kAbbreviation ||
             t.kind == TokenKind::kNumber)) {
+        comma = comma || (t.kind == TokenKind::kPunct && t.norm.size() == 1 && t.norm[0] == ',');
         continue;
       }
       // Written form for ASCII tokens (keeps capitals, which abbreviations
@@ -302,6 +304,8 @@ std::vector<Mention> Extractor::Rep::Extract(const Document& doc,
         // normalized (non-ASCII) one.
         w.begin = use_written ? t.begin + w.begin : t.begin;
         w.end = use_written ? t.begin + w.end : t.end;
+        w.after_comma = comma && !words.empty();
+        comma = false;
         words.push_back(w);
       }
     }

@@ -1654,6 +1654,16 @@ TEST(CoderTest, ATypeNamedIsNoTypeNotElsewhereClassified) {
               ElementsAre("F20.0"));
 }
 
+TEST(CoderTest, AnAbbreviationsExpansionIsNotSplitAcrossAComma) {
+  // Before: I27.20 (pulmonary hypertension) beside J44.9: "pulmonary" of
+  // COPD's expansion read with the next list item's "hypertension".
+  EXPECT_THAT(Codes("Assessment: COPD, hypertension."), UnorderedElementsAre("J44.9", "I10"));
+  // A list item the match reads whole stays one condition.
+  EXPECT_THAT(Codes("Assessment: CKD, stage 3."), ElementsAre("N18.30"));
+  EXPECT_THAT(Codes("Assessment: Bipolar I disorder, most recent episode depressed, moderate."),
+              ElementsAre("F31.32"));
+}
+
 TEST(CoderTest, StoppedSmokingIsTheFormerSmoker) {
   // Before: nothing.
   EXPECT_THAT(Codes("Assessment: stopped smoking in 2015."), ElementsAre("Z87.891"));

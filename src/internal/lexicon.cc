@@ -245,7 +245,7 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
       // "SpO2" is room air and names nothing; beside "methotrexate" it is
       // rheumatoid arthritis).
       s->words.push_back({sense->expansion.empty() ? kNone : in[i].id, in[i].begin, in[i].end,
-                          false});
+                          false, in[i].after_comma});
       for (uint32_t id : sense->expansion) s->words.push_back({id, in[i].begin, in[i].end, true});
       ++i;
       continue;
@@ -283,7 +283,9 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
       // Connectors have done their part (variants such as "on dialysis"): no
       // entry holds one, so they are left out, and do not count as distance
       // or gaps.
-      if (!in[i].stop) s->words.push_back({in[i].id, in[i].begin, in[i].end, false});
+      if (!in[i].stop) {
+        s->words.push_back({in[i].id, in[i].begin, in[i].end, false, in[i].after_comma});
+      }
       ++i;
       continue;
     }
@@ -292,7 +294,7 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
     if (best->flags & kExpansionBlock) {
       // A phrase that names nothing: its words take part in no match.
       for (uint32_t k = 0; k < best->variant_count; ++k) {
-        s->words.push_back({kNone, in[i + k].begin, in[i + k].end, false});
+        s->words.push_back({kNone, in[i + k].begin, in[i + k].end, false, in[i + k].after_comma});
       }
       i += best->variant_count;
       continue;
@@ -301,7 +303,7 @@ void Lexicon::Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s
     // as in "COPD NOS"); the expansion's words follow them.
     for (uint32_t k = 0; k < best->variant_count; ++k) {
       const InputWord& v = in[i + k];
-      if (!v.stop) s->words.push_back({v.id, v.begin, v.end, false});
+      if (!v.stop) s->words.push_back({v.id, v.begin, v.end, false, v.after_comma});
     }
     for (uint32_t k = 0; k < best->expansion_count; ++k) {
       s->words.push_back({expansion_words_[best->first_expansion_word + k], begin, end, true});
@@ -547,6 +549,60 @@ bool Lexicon::StageBelongsElsewhere(const std::vector<Scratch::Word>& w,
   return false;
 }
 
+bool Lexicon::CrossesListItem(const LexEntryRecord& e, const std::vector<Scratch::Word>& w,
+                              const std::vector<uint32_t>& pos) const {
+  const absl::Span<const uint32_t> optional =
+      entry_words_.subspan(e.first_word + e.required_count, e.optional_count);
+  // Taken: at a position of the match, or its word taken elsewhere ("Bipolar
+  // I disorder": the written "disorder" and its expansion's), or one of the
+  // entry's non-essential words, or a connector, side or severity word.
+  const auto taken = [&](uint32_t q) {
+    if (std::binary_search(pos.begin(), pos.end(), q)) return true;
+    const uint32_t id = w[q].id;
+    if (id == kNone) return false;
+    if ((word_flags_[id] & (kStopWord | kModifierWord)) != 0) return true;
+    if (std::find(optional.begin(), optional.end(), id) != optional.end()) return true;
+    for (uint32_t p : pos) {
+      if (w[p].id == id) return true;
+    }
+    return false;
+  };
+  for (uint32_t k = pos.front() + 1; k <= pos.back(); ++k) {
+    if (!w[k].after_comma) continue;
+    // The last word before the comma, when it is an expansion's (its words
+    // follow the written ones, with the variant's span), and the match takes
+    // some of them: all of them. A match that takes part of "chronic
+    // obstructive pulmonary disease" for "COPD, hypertension" reads two list
+    // items as one condition. (A written last word left out is common in
+    // "dementia in Parkinson's disease, mild, with psychotic disturbance".)
+    const uint32_t head = k - 1;
+    if (!w[head].expanded) continue;
+    uint32_t first = head;
+    while (first > 0 && w[first - 1].expanded && w[first - 1].begin == w[head].begin &&
+           w[first - 1].end == w[head].end) {
+      --first;
+    }
+    // (An expansion word the variant also writes, "opioid" of "opioid use
+    // disorder" read as "opioid dependence", is the written word's.)
+    const auto written_too = [&](uint32_t q) {
+      for (uint32_t r = 0; r < first; ++r) {
+        if (!w[r].expanded && w[r].id == w[q].id && w[head].begin <= w[r].begin &&
+            w[r].end <= w[head].end) {
+          return true;
+        }
+      }
+      return false;
+    };
+    bool any = false, all = true;
+    for (uint32_t q = first; q <= head; ++q) {
+      any = any || (std::binary_search(pos.begin(), pos.end(), q) && !written_too(q));
+      all = all && taken(q);
+    }
+    if (any && !all) return true;
+  }
+  return false;
+}
+
 bool Lexicon::MoveIntoExpansion(const LexEntryRecord& e, const std::vector<Scratch::Word>& w,
                                 int p, std::vector<uint32_t>* pos) const {
   const auto same_span = [&](int q) {
@@ -786,7 +842,8 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
           break;
         }
       }
-      if (side_elsewhere || TypeBelongsElsewhere(w, pos) || StageBelongsElsewhere(w, pos)) {
+      if (side_elsewhere || TypeBelongsElsewhere(w, pos) || StageBelongsElsewhere(w, pos) ||
+          CrossesListItem(er, w, pos)) {
         continue;
       }
       if (MixesExpansions(w, pos)) continue;

@@ -82,6 +82,7 @@ class Lexicon {
     uint32_t end;
     bool upper;       // written in capitals ("CHF")
     bool stop = false;  // a connector ("of", "with"): only variants use it
+    bool after_comma = false;  // a comma stands between it and the clause's word before
   };
 
   struct Match {
@@ -104,6 +105,7 @@ class Lexicon {
       uint32_t begin;
       uint32_t end;
       bool expanded;  // (connectors, InputWord::stop, are left out)
+      bool after_comma = false;  // InputWord::after_comma of a written word
     };
     std::vector<Word> words;
     std::vector<Match> candidates;
@@ -206,6 +208,13 @@ class Lexicon {
   // due to type 2 diabetes" is no "stage 2").
   bool StageBelongsElsewhere(const std::vector<Scratch::Word>& w,
                              const std::vector<uint32_t>& pos) const;
+  // Whether the match of entry `e` at sorted positions `pos` takes words on
+  // both sides of a comma and, before it, part of the expansion of the list
+  // item's last written word but not all of it (as required words, its
+  // non-essential ones, connectors or modifiers): "COPD, hypertension" is no
+  // pulmonary hypertension; "CKD, stage 3" is one condition.
+  bool CrossesListItem(const LexEntryRecord& e, const std::vector<Scratch::Word>& w,
+                       const std::vector<uint32_t>& pos) const;
   // Words that refine a match rather than name another condition: side,
   // severity, acuity.
   std::vector<uint32_t> modifier_ids_;
