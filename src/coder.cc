@@ -611,6 +611,7 @@ struct Coder::Rep {
   std::vector<uint32_t> side_ids;  // "affecting ... side", implied by "left hemiparesis"
   std::vector<uint32_t> paralysis_ids;  // hemiplegia, hemiparesis, monoplegia, ...
   std::vector<uint32_t> qualifier_ids;  // acute, chronic, mild, moderate, severe, remission
+  std::vector<uint32_t> generic_ids;    // sorted: chronic, acute, disease, disorder
 
   const CodeSet& codes() const { return *options.code_set; }
   Code At(uint32_t id) const { return codes().CodeAt(id); }
@@ -646,6 +647,11 @@ struct Coder::Rep {
       const uint32_t i = id(w);
       if (i != internal::kNone) qualifier_ids.push_back(i);
     }
+    for (std::string_view w : {"acute", "chronic", "disease", "disorder"}) {
+      const uint32_t i = id(w);
+      if (i != internal::kNone) generic_ids.push_back(i);
+    }
+    std::sort(generic_ids.begin(), generic_ids.end());
   }
 
   // The affirmed words of sentence `s` (of its tokens that overlap [from,
@@ -1392,7 +1398,8 @@ struct Coder::Rep {
       const double support =
           extra.empty() ? 0 : static_cast<double>(matched) / static_cast<double>(extra.size());
       const double depth_penalty = 0.001 * f.depth;
-      if (matched > 0 && support >= 0.66 && !denied) {
+      if (matched > 0 && support >= 0.66 && !denied &&
+          !OnlyGenericWordsSaid(extra, sentence_words)) {
         int matched_near = 0;
         if (near != nullptr) {
           for (uint32_t w : extra) matched_near += Has(*near, w);
@@ -1434,6 +1441,24 @@ struct Coder::Rep {
 
   // The words `title` adds to `base` (into `extra`, both sorted), and how
   // many of them the sentence has.
+  // Whether the sentence has only the generic words of those a child's
+  // title adds ("chronic", "disease") and not the one that names its
+  // condition: E11.22 "... with diabetic chronic kidney disease" is not
+  // written by "COPD, DM2", whose expansion brings "chronic" and "disease".
+  bool OnlyGenericWordsSaid(const std::vector<uint32_t>& extra,
+                            const WordIds& sentence_words) const {
+    bool named_unsaid = false;
+    for (uint32_t w : extra) {
+      const bool generic = std::binary_search(generic_ids.begin(), generic_ids.end(), w);
+      if (Has(sentence_words, w)) {
+        if (!generic) return false;
+      } else {
+        named_unsaid = named_unsaid || !generic;
+      }
+    }
+    return named_unsaid;
+  }
+
   static int AddedWords(absl::Span<const uint32_t> title, absl::Span<const uint32_t> base,
                         const WordIds& sentence_words, std::vector<uint32_t>* extra) {
     extra->clear();

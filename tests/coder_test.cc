@@ -1664,6 +1664,13 @@ TEST(CoderTest, AnAbbreviationsExpansionIsNotSplitAcrossAComma) {
               ElementsAre("F31.32"));
 }
 
+TEST(CoderTest, GenericWordsAloneDoNotCompleteACode) {
+  // Before: E11.22 (with diabetic chronic kidney disease): E11 was completed
+  // from "chronic" and "disease" of COPD's expansion.
+  EXPECT_THAT(Codes("Assessment: COPD, DM2."), UnorderedElementsAre("J44.9", "E11.9"));
+  EXPECT_THAT(Codes("Assessment: DM2 with CKD."), Contains("E11.22"));
+}
+
 TEST(CoderTest, StoppedSmokingIsTheFormerSmoker) {
   // Before: nothing.
   EXPECT_THAT(Codes("Assessment: stopped smoking in 2015."), ElementsAre("Z87.891"));
