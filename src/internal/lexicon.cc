@@ -348,10 +348,7 @@ bool Lexicon::WrittenInsideExpansion(const Scratch* s, uint32_t c, uint32_t a) c
   // words' flags) has none to hold `c`: most pairs stop here.
   if (!s->candidates[a].expanded) return false;
   const Match& mc = s->candidates[c];
-  const auto positions = [&](uint32_t x) {
-    const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[x];
-    return absl::MakeConstSpan(p, s->candidate_pos_begin[x + 1] - s->candidate_pos_begin[x]);
-  };
+  const auto positions = [&](uint32_t x) { return s->PositionsOf(x); };
   // The written words of c inside the text of a variant whose expansion a
   // takes: at least one; the others are words a takes too ("injury" of
   // "pressure injury" read as "pressure ulcer", with the "right heel" both
@@ -398,10 +395,7 @@ bool Lexicon::ReadAgainInside(const Scratch* s, uint32_t c, uint32_t a) const {
   // Only a match that reads some word through an expansion ("renal" as
   // "kidney"): the others are compared by their words (WordsWithin).
   if (!s->candidates[c].expanded) return false;
-  const auto positions = [&](uint32_t x) {
-    const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[x];
-    return absl::MakeConstSpan(p, s->candidate_pos_begin[x + 1] - s->candidate_pos_begin[x]);
-  };
+  const auto positions = [&](uint32_t x) { return s->PositionsOf(x); };
   const absl::Span<const uint32_t> pa = positions(a);
   for (uint32_t q : positions(c)) {
     const Scratch::Word& x = s->words[q];
@@ -687,10 +681,7 @@ void Lexicon::OrderWithoutOthersModifiers(Scratch* s) const {
   const auto& w = s->words;
   const uint32_t n = static_cast<uint32_t>(w.size());
   const uint32_t nc = static_cast<uint32_t>(s->candidates.size());
-  const auto positions = [&](uint32_t c) {
-    return absl::MakeConstSpan(s->candidate_pos.data() + s->candidate_pos_begin[c],
-                               s->candidate_pos_begin[c + 1] - s->candidate_pos_begin[c]);
-  };
+  const auto positions = [&](uint32_t x) { return s->PositionsOf(x); };
   // Whether candidate `c` takes the word written right after position `p`:
   // the next word of p's expansion, or else a word of the next token.
   const auto takes_next = [&](uint32_t c, uint32_t p) {
@@ -918,9 +909,8 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
     return entry_words_.subspan(e.first_word, e.required_count);  // sorted ids
   };
   auto range_of = [&](uint32_t c) {
-    const uint32_t* p = s->candidate_pos.data() + s->candidate_pos_begin[c];
-    const uint32_t n = s->candidate_pos_begin[c + 1] - s->candidate_pos_begin[c];
-    return std::make_pair(p[0], p[n - 1]);
+    const absl::Span<const uint32_t> p = s->PositionsOf(c);
+    return std::make_pair(p.front(), p.back());
   };
   std::vector<uint32_t>& accepted = s->accepted;
   accepted.clear();

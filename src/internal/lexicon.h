@@ -111,6 +111,11 @@ class Lexicon {
     std::vector<Match> candidates;
     std::vector<uint32_t> candidate_pos;        // word positions of each candidate, sorted
     std::vector<uint32_t> candidate_pos_begin;  // candidate c: [begin[c], begin[c+1])
+    // The sorted word positions candidate c takes.
+    absl::Span<const uint32_t> PositionsOf(uint32_t c) const {
+      return absl::MakeConstSpan(candidate_pos.data() + candidate_pos_begin[c],
+                                 candidate_pos_begin[c + 1] - candidate_pos_begin[c]);
+    }
     std::vector<uint32_t> order;
     std::vector<uint32_t> accepted;
     std::vector<uint32_t> subsumed;
