@@ -1677,6 +1677,14 @@ TEST(CoderTest, StoppedSmokingIsTheFormerSmoker) {
   EXPECT_THAT(Codes("Assessment: quit tobacco 10 years ago."), ElementsAre("Z87.891"));
 }
 
+TEST(CoderTest, AnExpansionsWordsWithoutItsHeadAreNoCondition) {
+  // Before: N19 (kidney failure) from "failure" of "heart failure" and
+  // "kidney" of CKD's expansion, and no stage of the CKD.
+  EXPECT_THAT(Codes("Assessment: acute on chronic diastolic heart failure with CKD stage 3a and "
+                    "hypertension."),
+              UnorderedElementsAre("I13.0", "I50.33", "N18.31"));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {

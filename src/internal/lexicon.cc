@@ -413,7 +413,7 @@ bool Lexicon::ReadAgainInside(const Scratch* s, uint32_t c, uint32_t a) const {
          codes_->CodeAt(cc).key().substr(0, 3) != codes_->CodeAt(ac).key().substr(0, 3);
 }
 
-bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
+bool Lexicon::MixesExpansions(const LexEntryRecord& e, const std::vector<Scratch::Word>& w,
                               const std::vector<uint32_t>& pos) const {
   // The expansions (by their written span) this match takes words from.
   std::pair<uint32_t, uint32_t> first{0, 0};
@@ -428,7 +428,47 @@ bool Lexicon::MixesExpansions(const std::vector<Scratch::Word>& w,
       two = true;
     }
   }
-  if (!two) return false;
+  if (!any) return false;
+  if (!two) {
+    // One, of an abbreviation (one written word): its words beside written
+    // words outside it must take its head, the expansion's last word, or the
+    // entry's non-essential word for it ("heart failure with CKD" is no
+    // "kidney failure": "failure" and the "kidney" of "chronic kidney
+    // disease"; "s/p colectomy" is "status (post)"). An expansion word the
+    // variant also writes is the written word's. (A variant of several
+    // words names its condition with them: "renal transplant failed" read
+    // as "kidney transplant status" is a failed kidney transplant.)
+    bool outside = false, own = false;
+    uint32_t head = kNone;
+    int written = 0;
+    for (size_t k = 0; k < w.size(); ++k) {
+      const bool in_span = w[k].begin >= first.first && w[k].end <= first.second;
+      written += in_span && !w[k].expanded && w[k].id != kNone;
+      if (w[k].expanded && w[k].begin == first.first && w[k].end == first.second) head = w[k].id;
+      if (!std::binary_search(pos.begin(), pos.end(), static_cast<uint32_t>(k))) continue;
+      if (!w[k].expanded) {
+        outside |= !in_span;
+        continue;
+      }
+      bool written_too = false;
+      for (size_t r = 0; r < w.size(); ++r) {
+        written_too |= !w[r].expanded && w[r].id == w[k].id && w[r].begin >= first.first &&
+                       w[r].end <= first.second;
+      }
+      own |= !written_too;
+    }
+    if (!outside || !own || written > 1 || head == kNone ||
+        (word_flags_[head] & (kStopWord | kModifierWord)) != 0) {
+      return false;
+    }
+    const absl::Span<const uint32_t> optional =
+        entry_words_.subspan(e.first_word + e.required_count, e.optional_count);
+    if (std::find(optional.begin(), optional.end(), head) != optional.end()) return false;
+    for (uint32_t q : pos) {
+      if (w[q].id == head) return false;
+    }
+    return true;
+  }
   // Two or more: "CKD 3a, CHF" must not give "kidney failure" or "congestive
   // heart disease". Taking every word of each expansion ("DM2, CKD": type 2
   // diabetes mellitus with chronic kidney disease) is fine; a piece of one
@@ -837,7 +877,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
           CrossesListItem(er, w, pos)) {
         continue;
       }
-      if (MixesExpansions(w, pos)) continue;
+      if (MixesExpansions(er, w, pos)) continue;
       const int lo = static_cast<int>(pos.front());
       const int hi = static_cast<int>(pos.back());
       // Gaps: other words between the first and the last matched word that

@@ -227,9 +227,12 @@ class Lexicon {
   // words, when the inner match lies inside it in the text).
   bool WordsWithin(absl::Span<const uint32_t> inner, absl::Span<const uint32_t> outer,
                    absl::Span<const uint32_t> optional = {}) const;
-  // Whether a match at sorted positions `pos` takes words from two
-  // abbreviation expansions and only part of one of them.
-  bool MixesExpansions(const std::vector<Scratch::Word>& w, const std::vector<uint32_t>& pos) const;
+  // Whether the match of entry `e` at sorted positions `pos` takes words
+  // from two abbreviation expansions and only part of one of them, or from
+  // one expansion beside written words outside it without the expansion's
+  // head (its last word: "heart failure with CKD" is no kidney failure).
+  bool MixesExpansions(const LexEntryRecord& e, const std::vector<Scratch::Word>& w,
+                       const std::vector<uint32_t>& pos) const;
   // Whether candidate `c` is made of written words only, inside the text of
   // a variant whose expansion candidate `a` takes or taken by `a` too (at
   // least one inside), and names a condition of another category
