@@ -213,6 +213,9 @@ struct Candidate {
   std::vector<CodeEvidence> evidence;
   std::string derivation;
   bool dropped = false;
+  // A manifestation coded beside the etiology whose words hold it (K31.84
+  // with E10.43): that candidate's code; kNoCode otherwise.
+  uint32_t manifestation_of = kNoCode;
 };
 
 double SectionWeight(SectionKind s) {
@@ -513,6 +516,32 @@ uint32_t RefCategoryOf(const CodeRange& ref) {
 bool IsUncomplicatedSubstanceUse(std::string_view key) {
   return key.size() == 5 && key[0] == 'F' && key[1] == '1' && key[2] != '7' && key[3] == '9' &&
          key[4] == '0';
+}
+
+// Whether every word of `written` (of four letters or more) is in `title`,
+// case aside: a combination code that names its manifestation ("influenza
+// ... with unspecified type of pneumonia" for "influenza B pneumonia") needs
+// no second code for it.
+bool TitleSaysAlready(std::string_view title, std::string_view written) {
+  const std::string lower = internal::AsciiLower(title);
+  bool any = false;
+  size_t i = 0;
+  while (i < written.size()) {
+    if (!absl::ascii_isalpha(static_cast<unsigned char>(written[i]))) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < written.size() && absl::ascii_isalpha(static_cast<unsigned char>(written[j]))) ++j;
+    if (j - i >= 4) {
+      if (lower.find(internal::AsciiLower(written.substr(i, j - i))) == std::string::npos) {
+        return false;
+      }
+      any = true;
+    }
+    i = j;
+  }
+  return any;
 }
 
 // A cancer of a named site whose negation denies only its recurrence ("no
@@ -2262,6 +2291,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       if (HasHistoricalCue(m.assertion)) continue;
       const uint32_t category = CategoryOf(codes.CodeAt(m.code_id).key());
       if (has_category(category)) continue;
+      bool added = false;
       for (const Asking& asking : asks) {
         const uint32_t code = asking.code;
         const std::vector<Ask>& notes = asking.notes;
@@ -2295,8 +2325,52 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         add(billable, std::move(ev), StrCat(note, " of ", codes.CodeAt(code).code()));
         categories.insert(std::lower_bound(categories.begin(), categories.end(), category),
                           category);
+        added = true;
         break;
       }
+      if (added) continue;
+      // The other way round: the mention's code's own "code first" (not its
+      // block's: "code first associated influenza, if applicable" at J12-J18
+      // is for a pneumonia of its own kind) names the code whose words hold
+      // it, a manifestation written with its etiology ("gastroparesis due to
+      // type 1 diabetes": E10.43, and K31.84, "code first underlying disease,
+      // such as diabetes mellitus (E10.43)").
+      notes_in_effect = codes.CodeAt(m.code_id).notes();
+      std::erase_if(notes_in_effect, [](const Note& n) { return n.kind != NoteKind::kCodeFirst; });
+      if (notes_in_effect.empty()) continue;
+      const Candidate* etiology = nullptr;
+      for (const auto& [code, c] : candidates) {
+        if (c.dropped) continue;
+        bool holds = false;
+        for (const CodeEvidence& ev : c.evidence) {
+          holds |= ev.sentence_begin == sentences[m.sentence].begin && ev.begin <= m.begin &&
+                   m.end <= ev.end;
+        }
+        if (!holds) continue;
+        const uint32_t cat = CategoryOf(codes.CodeAt(code).key());
+        bool named = false;
+        for (const Note& n : notes_in_effect) {
+          for (const CodeRange& ref : n.refs) named |= RefCategoryOf(ref) == cat;
+        }
+        if (named) {
+          etiology = &c;
+          break;
+        }
+      }
+      if (etiology == nullptr || TitleSaysAlready(codes.CodeAt(etiology->code).description(),
+                                                  doc.text().substr(m.begin, m.end - m.begin))) {
+        continue;
+      }
+      auto [billable, how] = r.Specify(m.code_id, words_of(m.sentence));
+      CodeEvidence ev = evidence_of(m, etiology->evidence.front().weight * 0.95,
+                                    etiology->evidence.front().assertion);
+      const std::string derivation =
+          StrCat("manifestation, code first ", codes.CodeAt(etiology->code).code());
+      const uint32_t etiology_code = etiology->code;
+      add(billable, std::move(ev), derivation);
+      candidates[billable].manifestation_of = etiology_code;
+      categories.insert(std::lower_bound(categories.begin(), categories.end(), category),
+                        category);
     }
   }
 
@@ -2372,6 +2446,12 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         });
       }
       std::vector<uint32_t> with = live(rule.with);
+      // A manifestation coded with its etiology is not paired again ("type 1
+      // diabetic gastroparesis, DM": K31.84 is E10.43's, not E11's).
+      std::erase_if(with, [&](uint32_t x) {
+        const uint32_t of = candidates[x].manifestation_of;
+        return of != kNoCode && candidates.contains(of) && !candidates[of].dropped;
+      });
       if (when.empty() || with.empty()) continue;
       if (when.size() == 1 && with.size() == 1 && when[0] == with[0]) continue;
       if (rule.assign == kNoCode) {

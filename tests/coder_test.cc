@@ -856,8 +856,10 @@ TEST(CoderTest, ATypeBelongsToTheWordItStandsBefore) {
               Contains("I21.A1"));
   EXPECT_THAT(Codes("Assessment: myocardial infarction, type 2, demand ischemia."),
               Contains("I21.A1"));
-  // The word after the type is the match's own, through an abbreviation.
-  EXPECT_THAT(Codes("Assessment: Diabetic gastroparesis, type 1 DM."), ElementsAre("E10.43"));
+  // The word after the type is the match's own, through an abbreviation
+  // (K31.84: the manifestation, "code first ... diabetes mellitus (E10.43)").
+  EXPECT_THAT(Codes("Assessment: Diabetic gastroparesis, type 1 DM."),
+              UnorderedElementsAre("E10.43", "K31.84"));
 }
 
 TEST(CoderTest, LupusAloneIsSystemicLupus) {
@@ -1675,6 +1677,29 @@ TEST(CoderTest, StoppedSmokingIsTheFormerSmoker) {
   // Before: nothing.
   EXPECT_THAT(Codes("Assessment: stopped smoking in 2015."), ElementsAre("Z87.891"));
   EXPECT_THAT(Codes("Assessment: quit tobacco 10 years ago."), ElementsAre("Z87.891"));
+}
+
+TEST(CoderTest, AManifestationWrittenWithItsEtiologyIsCodedToo) {
+  // Before: E10.43 alone; K31.84 says "code first underlying disease, such
+  // as diabetes mellitus (E10.43)", as "diabetic gastroparesis" gave.
+  EXPECT_THAT(Codes("Assessment: gastroparesis due to type 1 diabetes."),
+              UnorderedElementsAre("E10.43", "K31.84"));
+}
+
+TEST(CoderTest, AResidualSubtermSaysNoMoreThanItsWords) {
+  // Before: J12.89 (other viral pneumonia) through "Pneumonia, specified NEC,
+  // virus NEC" for the words of "Pneumonia, in, virus" (J12.9).
+  EXPECT_THAT(Codes("Assessment: pneumonia due to a virus."), ElementsAre("J12.9"));
+}
+
+TEST(CoderTest, AnemiaOfChronicDisease) {
+  // Before: D64.9 (anemia, unspecified).
+  EXPECT_THAT(Codes("Assessment: anemia of chronic disease, stable."), ElementsAre("D63.8"));
+  EXPECT_THAT(Codes("Assessment: anemia of chronic kidney disease, CKD stage 4."),
+              UnorderedElementsAre("D63.1", "N18.4"));
+  // Of a cancer it is D63.0, the chronic disease named.
+  EXPECT_THAT(Codes("Assessment: anemia of malignancy / chronic disease, no bleeding."),
+              ElementsAre("D63.0"));
 }
 
 TEST(CoderTest, AnExpansionsWordsWithoutItsHeadAreNoCondition) {

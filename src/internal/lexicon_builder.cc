@@ -314,6 +314,9 @@ struct Entry {
   uint32_t code = kNone;
   uint32_t code2 = kNone;
   std::string phrase;
+  // Reached only below an index subterm that adds no words and names a
+  // residual ("specified NEC"); see DropResidualTwins.
+  bool below_residual = false;
 };
 
 class LexiconCompiler {
@@ -327,6 +330,7 @@ class LexiconCompiler {
     AddNeoplasms();
     absl::Status s = AddCurated();
     if (!s.ok()) return s;
+    DropResidualTwins();
     AddMorphologies();
     AddFoldedSpellings();
     s = AddSenseWords();
@@ -411,10 +415,9 @@ class LexiconCompiler {
     e.code = code;
     e.code2 = code2;
     e.phrase = std::move(phrase);
+    e.below_residual = residual_depth_ > 0;
     // One entry per (word set, code): the most trusted source wins.
-    std::string sig = Join(e.required, " ");
-    StrAppend(&sig, "|", e.code, "|", e.code2, (e.flags & kLexWithout) ? "|without" : "");
-    auto [it, inserted] = seen_.emplace(sig, entries_.size());
+    auto [it, inserted] = seen_.emplace(EntrySignature(e), entries_.size());
     if (!inserted) {
       // The same words and code reached by two paths keep the non-essential
       // words of both ("Paranoid, schizophrenia" and "Schizophrenia,
@@ -429,11 +432,45 @@ class LexiconCompiler {
         }
       }
       std::sort(optional.begin(), optional.end());
+      const bool below_residual = old.below_residual && e.below_residual;
       if (static_cast<int>(source) < static_cast<int>(old.source)) old = std::move(e);
       old.optional = std::move(optional);
+      old.below_residual = below_residual;
       return;
     }
     entries_.push_back(std::move(e));
+  }
+
+  // The words (and "without") of an entry, and with `code` its code(s).
+  static std::string EntrySignature(const Entry& e, bool code = true) {
+    std::string sig = Join(e.required, " ");
+    if (code) StrAppend(&sig, "|", e.code, "|", e.code2);
+    if (e.flags & kLexWithout) sig += "|without";
+    return sig;
+  }
+
+  // An entry reached only below a subterm that adds no words and names a
+  // residual ("Pneumonia, specified NEC, virus NEC": J12.89, other viral
+  // pneumonia) says no more than the words it has; where an entry reached
+  // otherwise has the same words with another code ("Pneumonia, in, virus":
+  // J12.9, viral pneumonia, unspecified), the chart named that one, and the
+  // residual entry goes.
+  void DropResidualTwins() {
+    absl::flat_hash_set<std::string> plain;
+    for (const Entry& e : entries_) {
+      if (!e.below_residual) plain.insert(EntrySignature(e, /*code=*/false));
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].below_residual && plain.contains(EntrySignature(entries_[i], false))) {
+        continue;
+      }
+      if (kept != i) entries_[kept] = std::move(entries_[i]);
+      ++kept;
+    }
+    entries_.resize(kept);
+    seen_.clear();
+    for (size_t i = 0; i < entries_.size(); ++i) seen_.emplace(EntrySignature(entries_[i]), i);
   }
 
   void LoadExclusions() {
@@ -775,7 +812,13 @@ class LexiconCompiler {
         }
       }
     }
+    // Below a subterm that adds no words and names a residual ("specified
+    // NEC", "specified"), what the chart can say is its parent's words.
+    const bool residual =
+        !adds_words && !is_main && (Contains(lower, "nec") || Contains(lower, "specified"));
+    residual_depth_ += residual;
     for (const ParsedTerm& c : t.children) WalkIndex(c, path, here, without, &t);
+    residual_depth_ -= residual;
     path->pop_back();
   }
 
@@ -1368,6 +1411,7 @@ class LexiconCompiler {
   std::vector<std::string> excluded_prefixes_;
   std::vector<Entry> entries_;
   absl::flat_hash_map<std::string, size_t> seen_;
+  int residual_depth_ = 0;  // WalkIndex: how many residual subterms above
   std::vector<Expansion> expansions_;
   absl::flat_hash_set<std::string> expansion_seen_;
   bool in_see_walk_ = false;  // WalkIndex is below a "see" target's children
