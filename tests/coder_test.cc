@@ -1692,6 +1692,12 @@ TEST(CoderTest, AResidualSubtermSaysNoMoreThanItsWords) {
   EXPECT_THAT(Codes("Assessment: pneumonia due to a virus."), ElementsAre("J12.9"));
 }
 
+TEST(CoderTest, VitAndDefAreVitaminAndDeficiency) {
+  // Before: D64.9 and nothing.
+  EXPECT_THAT(Codes("Problem list: iron def anemia."), ElementsAre("D50.9"));
+  EXPECT_THAT(Codes("Problem list: vit D def."), ElementsAre("E55.9"));
+}
+
 TEST(CoderTest, AnemiaOfChronicDisease) {
   // Before: D64.9 (anemia, unspecified).
   EXPECT_THAT(Codes("Assessment: anemia of chronic disease, stable."), ElementsAre("D63.8"));
