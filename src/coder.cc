@@ -2045,11 +2045,16 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       a.historical = true;
     }
     // An acute condition dated to a past year ("R AKA 2020 for wet
-    // gangrene", "anterior STEMI 2019") is history.
+    // gangrene", "anterior STEMI 2019") is history. In a list of active
+    // problems the year beside an item is when it began ("ESRD on
+    // hemodialysis   2021   02/05/2024"), unless the condition has a history
+    // code of its own (a cancer's Z85, an MI's I25.2).
     if (!a.historical && NearPastYear(doc, m, latest_year)) {
       const HistoryRule* h = r.HistoryFor(codes.CodeAt(m.code_id).key());
-      if (h == nullptr || h->kind == HistoryKind::kCode ||
-          h->kind == HistoryKind::kKeepIfCurrent) {
+      const bool onset = m.section == SectionKind::kProblemList &&
+                         (h == nullptr || h->kind == HistoryKind::kKeepIfCurrent);
+      if (!onset && (h == nullptr || h->kind == HistoryKind::kCode ||
+                     h->kind == HistoryKind::kKeepIfCurrent)) {
         a.historical = true;
       }
     }

@@ -1698,6 +1698,30 @@ TEST(CoderTest, VitAndDefAreVitaminAndDeficiency) {
   EXPECT_THAT(Codes("Problem list: vit D def."), ElementsAre("E55.9"));
 }
 
+TEST(CoderTest, HypertensiveHeartAndKidneyDiseaseTakesTheStagesAndHeartFailureCoded) {
+  // Before: I13.10 ("without heart failure, with stage 1 through stage 4")
+  // beside I50.33; I13.10 beside I50.22 and N18.6; I11.9 beside I50.22.
+  EXPECT_THAT(Codes("Problem list: Hypertensive heart and chronic kidney disease. Acute on "
+                    "chronic diastolic heart failure. CKD stage 4."),
+              UnorderedElementsAre("I13.0", "I50.33", "N18.4"));
+  EXPECT_THAT(Codes("Problem list: Hypertensive heart and kidney disease. HFrEF, chronic. ESRD "
+                    "on hemodialysis MWF."),
+              UnorderedElementsAre("I13.2", "I50.22", "N18.6", "Z99.2"));
+  EXPECT_THAT(Codes("Problem list: Hypertensive heart disease. Chronic systolic heart failure."),
+              UnorderedElementsAre("I11.0", "I50.22"));
+}
+
+TEST(CoderTest, AYearBesideAnActiveProblemIsItsOnset) {
+  // Before: N18.6 alone; Z99.2 and N25.81 were read as history from the
+  // onset column's year.
+  const std::string chart =
+      "ACTIVE PROBLEMS                                   Onset     Last addressed\n"
+      "1. ESRD on hemodialysis MWF via L arm AVF         2021      02/05/2024\n"
+      "2. Secondary hyperparathyroidism, renal           2022      02/05/2024\n"
+      "3. NSTEMI                  2019      02/05/2024\n";
+  EXPECT_THAT(Codes(chart), UnorderedElementsAre("N18.6", "Z99.2", "N25.81", "I25.2"));
+}
+
 TEST(CoderTest, AnemiaOfChronicDisease) {
   // Before: D64.9 (anemia, unspecified).
   EXPECT_THAT(Codes("Assessment: anemia of chronic disease, stable."), ElementsAre("D63.8"));
