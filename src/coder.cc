@@ -544,6 +544,66 @@ bool TitleSaysAlready(std::string_view title, std::string_view written) {
   return any;
 }
 
+// A drug the chart ties a condition's evidence to, and the code of its
+// adverse effect.
+struct DrugNamed {
+  uint32_t code;
+  uint32_t begin, end;  // the drug's word
+};
+
+// "<drug>-induced X", "<drug> related X" (the drug before "induced" or
+// "related" just before the evidence or inside it), or "X due to <drug>",
+// "X secondary to (cancer) <drug>", "X caused by the <drug>" (the connector
+// inside the evidence or a word after it: "immunosuppressed state due to
+// immunosuppressive medications"; the drug the first word after it
+// but for a few fillers: "hyperglycemia due to diabetes on insulin" ties the
+// hyperglycemia to the diabetes). Never in a sentence that calls it a
+// poisoning, an overdose, an intoxication or a toxicity.
+std::optional<DrugNamed> DrugTiedTo(const Document& doc, const CodeEvidence& ev,
+                                    const absl::flat_hash_map<std::string, uint32_t>& drugs) {
+  const size_t si = doc.SentenceAt(ev.sentence_begin);
+  if (si >= doc.sentences().size()) return std::nullopt;
+  const absl::Span<const Token> tokens = doc.tokens_of(doc.sentences()[si]);
+  for (const Token& t : tokens) {
+    for (std::string_view w : {"poisoning", "overdose", "intoxication", "toxicity"}) {
+      if (t.norm == w) return std::nullopt;
+    }
+  }
+  auto drug_at = [&](size_t i) -> std::optional<DrugNamed> {
+    if (i >= tokens.size() || tokens[i].kind != TokenKind::kWord) return std::nullopt;
+    const auto it = drugs.find(absl::string_view(tokens[i].norm.data(), tokens[i].norm.size()));
+    if (it == drugs.end()) return std::nullopt;
+    return DrugNamed{it->second, tokens[i].begin, tokens[i].end};
+  };
+  auto filler = [](std::string_view n) {
+    for (std::string_view f : {"the", "his", "her", "their", "cancer", "systemic", "high", "-",
+                               "dose", "long", "term", "recent", "ongoing", "current"}) {
+      if (n == f) return true;
+    }
+    return false;
+  };
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const Token& t = tokens[i];
+    if (t.end + 24 < ev.begin) continue;
+    if (t.begin > ev.end + 12) break;
+    // "induced" / "related" from a little before the evidence to its end.
+    if ((t.norm == "induced" || t.norm == "related") && t.end <= ev.end && i > 0) {
+      size_t d = i - 1;
+      if (tokens[d].norm == "-" && d > 0) --d;
+      if (auto drug = drug_at(d)) return drug;
+    }
+    // A connector inside the evidence or directly after it.
+    if (t.begin >= ev.begin &&
+        (t.norm == "due" || t.norm == "secondary" || t.norm == "caused") &&
+        i + 1 < tokens.size() && (tokens[i + 1].norm == "to" || tokens[i + 1].norm == "by")) {
+      size_t k = i + 2;
+      while (k < tokens.size() && k < i + 5 && filler(tokens[k].norm)) ++k;
+      if (auto drug = drug_at(k)) return drug;
+    }
+  }
+  return std::nullopt;
+}
+
 // A cancer of a named site whose negation denies only its recurrence ("no
 // evidence of recurrent breast cancer", "no recurrence of colon cancer"): the
 // cancer was there, and is history. Negated and nothing else; "recurrent"
@@ -626,6 +686,9 @@ struct Coder::Rep {
   std::shared_ptr<const internal::Lexicon> lexicon;  // abbreviation and synonym rewriting
   std::vector<CombinationRule> combinations;
   std::vector<HistoryRule> history;  // longest prefix first
+  // curated/adverse_effects: a drug or drug class as charts write it (lower
+  // case) -> the code of its adverse effect (T36-T50, 5th or 6th character 5).
+  absl::flat_hash_map<std::string, uint32_t> adverse_effects;
   std::vector<BmiRange> bmi;         // adult BMI codes (Z68.1 .. Z68.45)
   std::vector<std::string> weight_diagnoses = {"E66", "E40", "E41", "E42", "E43",
                                                "E44", "E45", "E46", "R63.6", "R64"};
@@ -1639,6 +1702,21 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
       if (rep->history_lengths.empty() || rep->history_lengths.back() != length) {
         rep->history_lengths.push_back(length);
       }
+    }
+  }
+  {
+    CC_ASSIGN_OR_RETURN(ReferenceTable t, codes.Table("curated/adverse_effects"));
+    const int drug = t.ColumnIndex("drug"), code = t.ColumnIndex("code");
+    if (drug < 0 || code < 0) {
+      return absl::InvalidArgumentError("curated/adverse_effects needs columns drug, code");
+    }
+    for (size_t r = 0; r < t.row_count(); ++r) {
+      CC_ASSIGN_OR_RETURN(const uint32_t id, resolve("adverse_effects", r, t.cell(r, code)));
+      if (!codes.CodeAt(id).billable()) {
+        return absl::InvalidArgumentError(StrCat("curated/adverse_effects row ", r + 1, ": ",
+                                                 t.cell(r, code), " is not billable"));
+      }
+      rep->adverse_effects.emplace(internal::AsciiLower(t.cell(r, drug)), id);
     }
   }
   if (!options.profile.empty()) {
@@ -2773,6 +2851,45 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                                      ev.sentence_begin);
       }
       if (!alone) c.dropped = true;
+    }
+  }
+
+  // The adverse effect of a drug the chart ties a coded condition to
+  // (guideline I.C.19.e.5.a): "steroid-induced hyperglycemia" is R73.9 and
+  // T38.0X5A; "neutropenia secondary to cancer chemotherapy" D70.1 and
+  // T45.1X5A. Once per code.
+  if (!r.adverse_effects.empty()) {
+    std::vector<std::pair<uint32_t, CodeEvidence>> effects;
+    for (const auto& [code, c] : candidates) {
+      const char chapter = codes.CodeAt(code).key()[0];
+      if (c.dropped || chapter == 'T' || chapter == 'Z' || chapter == 'C') continue;
+      for (const CodeEvidence& ev : c.evidence) {
+        if (ev.assertion.historical || ev.assertion.negated || ev.assertion.hypothetical ||
+            ev.assertion.family) {
+          continue;
+        }
+        const std::optional<DrugNamed> drug = DrugTiedTo(doc, ev, r.adverse_effects);
+        if (!drug) continue;
+        CodeEvidence t;
+        t.begin = drug->begin;
+        t.end = drug->end;
+        t.spans = {{drug->begin, drug->end}};
+        t.sentence_begin = ev.sentence_begin;
+        t.sentence_end = ev.sentence_end;
+        t.section = ev.section;
+        t.assertion = ev.assertion;
+        t.lexicon_phrase = "Table of Drugs and Chemicals, adverse effect";
+        t.source = LexiconSource::kDescription;
+        t.mention_code = std::string(codes.CodeAt(drug->code).code());
+        t.weight = ev.weight * 0.9;
+        effects.emplace_back(drug->code, std::move(t));
+        break;
+      }
+    }
+    for (auto& [code, ev] : effects) {
+      if (candidates.contains(code)) continue;
+      add(code, std::move(ev),
+          StrCat("adverse effect of the drug named (guideline I.C.19.e.5.a)"));
     }
   }
 

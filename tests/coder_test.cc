@@ -1507,7 +1507,10 @@ TEST(CoderTest, OncologyAndDialysisStatusAsChartsWriteThem) {
   EXPECT_THAT(Codes("PMH: prostate cancer, status post radical prostatectomy."),
               IsSupersetOf({"Z85.46", "Z90.79"}));
   EXPECT_THAT(Codes("PMH: history of splenectomy."), ElementsAre("Z90.81"));
-  EXPECT_THAT(Codes("Assessment: chemotherapy-induced anemia."), ElementsAre("D64.81"));
+  // (With the adverse effect: D64.81 says "use additional code for adverse
+  // effect, if applicable, to identify drug (T45.1X5)".)
+  EXPECT_THAT(Codes("Assessment: chemotherapy-induced anemia."),
+              UnorderedElementsAre("D64.81", "T45.1X5A"));
   EXPECT_THAT(Codes("Assessment: ESRD. Arteriovenous fistula for dialysis, left arm."),
               AllOf(Contains("Z99.2"), Not(Contains("I77.0"))));
   EXPECT_THAT(Codes("Assessment: right nephrostomy tube, draining well."), ElementsAre("Z93.6"));
@@ -1720,6 +1723,25 @@ TEST(CoderTest, AYearBesideAnActiveProblemIsItsOnset) {
       "2. Secondary hyperparathyroidism, renal           2022      02/05/2024\n"
       "3. NSTEMI                  2019      02/05/2024\n";
   EXPECT_THAT(Codes(chart), UnorderedElementsAre("N18.6", "Z99.2", "N25.81", "I25.2"));
+}
+
+TEST(CoderTest, TheAdverseEffectOfADrugTheConditionIsTiedTo) {
+  // Before: no T code; D70.9 / G62.9 for the conditions.
+  EXPECT_THAT(Codes("Assessment: steroid-induced hyperglycemia."),
+              UnorderedElementsAre("R73.9", "T38.0X5A"));
+  EXPECT_THAT(Codes("Assessment: neutropenia secondary to cancer chemotherapy."),
+              AllOf(Contains("D70.1"), Contains("T45.1X5A")));
+  EXPECT_THAT(Codes("Assessment: chemotherapy-induced peripheral neuropathy (vincristine)."),
+              UnorderedElementsAre("G62.0", "T45.1X5A"));
+  EXPECT_THAT(Codes("Assessment: constipation due to opioids."), Contains("T40.2X5A"));
+  // Not a drug the condition is tied to, not a poisoning, not negated.
+  EXPECT_THAT(Codes("Assessment: hyperglycemia. Continue prednisone."),
+              Not(Contains("T38.0X5A")));
+  EXPECT_THAT(Codes("Assessment: opioid overdose with respiratory depression."),
+              Not(Contains("T40.2X5A")));
+  EXPECT_THAT(Codes("Assessment: hyperglycemia due to diabetes on insulin."),
+              Not(Contains("T38.3X5A")));
+  EXPECT_THAT(Codes("Assessment: no steroid-induced hyperglycemia."), IsEmpty());
 }
 
 TEST(CoderTest, AnemiaOfChronicDisease) {

@@ -16,7 +16,14 @@
 //  - combination codes are formed where ICD-10-CM presumes a link ("with"):
 //    diabetes with CKD, neuropathy, ulcer...; hypertension with heart disease
 //    and CKD (data/combination_rules.tsv), and "use additional code"
-//    instructions add the code they ask for;
+//    instructions add the code they ask for; a manifestation written inside
+//    its etiology's words is coded beside it when its own "code first" note
+//    names that etiology ("gastroparesis due to type 1 diabetes": E10.43 and
+//    K31.84);
+//  - a condition the chart ties to a drug ("steroid-induced hyperglycemia",
+//    "neutropenia secondary to chemotherapy") adds the drug's adverse-effect
+//    code (T36-T50, 7th character A; data/adverse_effects.tsv), never in a
+//    sentence that says poisoning, overdose, intoxication or toxicity;
 //  - an unspecified code is dropped when a more specific code of its category
 //    is assigned, and Excludes1 conflicts are resolved by score;
 //  - a BMI code is added when the chart gives a BMI and assigns a weight
