@@ -495,6 +495,7 @@ class Assessor {
       return *blocked == nullptr;
     }
     if (m.begin >= te_) {
+      if (bwd && WeighsInsideParentheses(m)) return false;
       if (bwd && Words(te_, m.begin) < rep_.BackwardScope(r) &&
           (r.direction != TriggerDirection::kTrailing || !OtherItemBetween(m))) {
         *blocked = Terminator(te_, m.begin, attribute, matches_);
@@ -511,6 +512,19 @@ class Assessor {
     // match says across the trigger is uncertain. (The extractor matched the
     // words before the trigger on their own as well.)
     return attribute == CueKind::kUncertainty && fwd && m.begin > tb_ && m.end < te_;
+  }
+
+  // Whether match m stands inside a parenthesis opened after the span, with
+  // a word of the parenthesis before it: "acute bronchitis (likely viral vs
+  // bacterial)" weighs the organism, not the bronchitis. (Directly after the
+  // parenthesis opens, it weighs the span: "pneumonia (vs atelectasis)".)
+  bool WeighsInsideParentheses(const Match& m) const {
+    for (uint32_t i = m.begin; i > te_; --i) {
+      const std::string_view n = Tok(i - 1).norm;
+      if (n == ")") return false;
+      if (n == "(") return i < m.begin;
+    }
+    return false;
   }
 
   // Whether match m ends what its clause says of the words before it: only

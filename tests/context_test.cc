@@ -194,6 +194,8 @@ TEST(ContextTest, Uncertainty) {
       {"Concern for PE.", "PE", "U"},
       {"Pneumonia vs. atelectasis.", "atelectasis", "U"},
       {"Pneumonia vs. atelectasis.", "Pneumonia", "U"},
+      {"Pneumonia (vs atelectasis).", "Pneumonia", "U"},
+      {"RLL opacity (pneumonia vs atelectasis).", "pneumonia", "U"},
       {"Likely CHF exacerbation.", "CHF exacerbation", "U"},
       {"Cannot rule out appendicitis.", "appendicitis", "U"},
       {"MI not ruled out.", "MI", "U"},
@@ -235,6 +237,9 @@ TEST(ContextTest, NotUncertain) {
       {"Confirmed pneumonia on CT.", "pneumonia", ""},
       {"Findings consistent with pneumonia.", "pneumonia", ""},
       {"Pneumonia, treated with antibiotics.", "Pneumonia", ""},
+      // A "vs" between words of a parenthesis weighs those words (the
+      // organism), not the condition before it.
+      {"Triggered by acute bronchitis (likely viral vs bacterial).", "acute bronchitis", ""},
       {"MI ruled out. CHF exacerbation likely resolved.", "MI", "N"},
       // A trailing trigger looking back stays in its own list item: words
       // between the last comma and the trigger are what it qualifies.
