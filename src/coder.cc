@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -57,7 +58,7 @@ void SortUnique(V* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
-bool Has(const WordIds& words, uint32_t id) {
+bool Has(absl::Span<const uint32_t> words, uint32_t id) {
   return std::binary_search(words.begin(), words.end(), id);
 }
 
@@ -1216,7 +1217,7 @@ struct Coder::Rep {
   // Whether a code of `did`'s category names, with no "without", a word of
   // `did`'s "without ..." list that `base` does not: then the list is a
   // default the chart need not write.
-  bool CategoryCodesPresence(uint32_t did, const std::vector<uint32_t>& base) const {
+  bool CategoryCodesPresence(uint32_t did, absl::Span<const uint32_t> base) const {
     auto it = presence_words.find(did);
     if (it == presence_words.end()) return false;
     for (uint32_t w : it->second) {
@@ -1233,47 +1234,83 @@ struct Coder::Rep {
   // Whether Refine may give another code than `id` (a default title);
   // otherwise it gives `id`, whatever the words.
   bool IsRefinable(uint32_t id) const { return title_facts[id].has(internal::kTitleDefault); }
+  // What a default says, less what it says is absent and its "unspecified
+  // severity": a refinement may say the opposite ("F02.80 ... unspecified
+  // severity, without behavioral disturbance" gives way to "F02.B18 ...
+  // moderate, with other behavioral disturbance"). Most defaults drop
+  // nothing: their base is their title words; the others' are computed once
+  // at Create (after InitWithoutPhrases).
+  static constexpr uint32_t kTitleMayDrop = internal::kTitleWithoutSpace |
+                                            internal::kTitleCommaNot |
+                                            internal::kTitleUnspecifiedSeverity;
+  struct RefineBase {
+    uint32_t begin = 0, size = 0;  // in refine_base_words
+    uint64_t signature = 0;        // internal::WordSignature of the words
+  };
+  std::vector<uint32_t> refine_base_words;
+  absl::flat_hash_map<uint32_t, RefineBase> refine_bases;  // the defaults that drop words
+  internal::BillableCodes billable;  // every category's billable codes
+  void InitRefineBases() {
+    billable = internal::BillableCodes(codes(), title_facts);
+    const uint32_t n = static_cast<uint32_t>(codes().code_count());
+    WordIds drop;
+    for (uint32_t id = 0; id < n; ++id) {
+      if (!IsRefinable(id) || !title_facts[id].has(kTitleMayDrop)) continue;
+      drop = WithoutPhrase(At(id));
+      if (auto it = not_phrases.find(id); it != not_phrases.end()) {
+        drop.insert(drop.end(), it->second.begin(), it->second.end());
+      }
+      if (title_facts[id].has(internal::kTitleUnspecifiedSeverity)) drop.push_back(severity_id);
+      if (drop.empty()) continue;
+      std::sort(drop.begin(), drop.end());
+      const absl::Span<const uint32_t> title = lexicon->TitleWords(id);
+      const size_t begin = refine_base_words.size();
+      for (uint32_t w : title) {
+        if (!Has(drop, w)) refine_base_words.push_back(w);
+      }
+      const size_t size = refine_base_words.size() - begin;
+      if (size == title.size()) {
+        refine_base_words.resize(begin);
+        continue;
+      }
+      refine_bases[id] = {static_cast<uint32_t>(begin), static_cast<uint32_t>(size),
+                          internal::WordSignature(absl::MakeConstSpan(refine_base_words)
+                                                      .subspan(begin, size))};
+    }
+    refine_base_words.shrink_to_fit();
+  }
+  // The base words of refinable code `id` and their signature.
+  std::pair<absl::Span<const uint32_t>, uint64_t> BaseOf(uint32_t id) const {
+    const internal::CodeTitleFacts& f = title_facts[id];
+    if (f.has(kTitleMayDrop)) {
+      if (auto it = refine_bases.find(id); it != refine_bases.end()) {
+        return {absl::MakeConstSpan(refine_base_words).subspan(it->second.begin, it->second.size),
+                it->second.signature};
+      }
+    }
+    return {lexicon->TitleWords(id), f.words};
+  }
   std::pair<uint32_t, std::string> Refine(uint32_t id, const WordIds& sentence_words) const {
     const internal::CodeTitleFacts& facts = title_facts[id];
     if (!IsRefinable(id)) return {id, ""};
-    Code c = At(id);
-    Code category = c;
-    while (auto p = category.parent()) category = *p;
-    // What the default says, less what it says is absent and its
-    // "unspecified severity": a refinement may say the opposite ("F02.80 ...
-    // unspecified severity, without behavioral disturbance" gives way to
-    // "F02.B18 ... moderate, with other behavioral disturbance").
-    std::vector<uint32_t> base;
-    {
-      const absl::Span<const uint32_t> title = lexicon->TitleWords(id);
-      WordIds drop = WithoutPhrase(c);
-      if (auto it = not_phrases.find(c.id()); it != not_phrases.end()) {
-        drop.insert(drop.end(), it->second.begin(), it->second.end());
-      }
-      if (facts.has(internal::kTitleUnspecifiedSeverity)) drop.push_back(severity_id);
-      std::sort(drop.begin(), drop.end());
-      base.reserve(title.size());
-      for (uint32_t w : title) {
-        if (drop.empty() || !Has(drop, w)) base.push_back(w);
-      }
-    }
+    const Code c = At(id);
+    const auto [base, base_signature] = BaseOf(id);
     uint32_t best = id;
     size_t best_matched = 0;
     const bool residual_default = facts.has(internal::kTitleResidual);
-    // The descendants of a category are the ids after it; their title facts
+    // The billable descendants of the category, with their title facts: these
     // rule out most of them without reading their titles: a descendant's
     // signature must have every bit of the base words', and (unless words
     // may be excused: a "without" list, a site pair) no bit that neither the
     // base words nor the sentence has.
-    const uint64_t base_signature = internal::WordSignature(base);
     const uint64_t said = base_signature | internal::WordSignature(sentence_words);
-    const uint32_t first = category.id() + 1;
-    const uint32_t end = first + static_cast<uint32_t>(category.descendant_count());
-    std::vector<uint32_t> extra;
-    for (uint32_t did = first; did < end; ++did) {
-      const internal::CodeTitleFacts& f = title_facts[did];
-      if (!f.has(internal::kTitleBillable) || did == id || !f.MayHaveAll(base_signature) ||
-          (!f.has(internal::kTitleWithoutSpace | internal::kTitleAnd) && (f.words & ~said) != 0)) {
+    absl::InlinedVector<uint32_t, 16> extra;
+    for (const internal::BillableCodes::Entry& e : billable.InCategoryOf(id)) {
+      const internal::CodeTitleFacts& f = e.facts;
+      const uint32_t did = e.id;
+      if (!f.MayHaveAll(base_signature) ||
+          (!f.has(internal::kTitleWithoutSpace | internal::kTitleAnd) && (f.words & ~said) != 0) ||
+          did == id) {
         continue;
       }
       const Code d = At(did);
@@ -1282,11 +1319,9 @@ struct Coder::Rep {
       if (!std::includes(words.begin(), words.end(), base.begin(), base.end())) continue;
       // The words it adds (more than 4 rule it out, unless its "without"
       // list takes them away).
-      extra.resize(words.size());
-      const size_t added =
-          std::set_difference(words.begin(), words.end(), base.begin(), base.end(), extra.begin()) -
-          extra.begin();
-      extra.resize(added);
+      extra.clear();
+      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
+                          std::back_inserter(extra));
       // What its title says is absent the sentence need not say: F02.80 with
       // "mild" is F02.A0 "..., mild, without behavioral disturbance, psychotic
       // disturbance, mood disturbance, and anxiety".
@@ -1526,6 +1561,7 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
   rep->InitDominance();
   rep->InitTitleFacts();
   rep->InitWithoutPhrases();
+  rep->InitRefineBases();
   for (const std::string& p : rep->weight_diagnoses) rep->weight_diagnosis_keys.push_back(Undot(p));
   rep->InitSecondarySites();
   auto resolve = [&](std::string_view table, size_t row,
