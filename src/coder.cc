@@ -72,12 +72,19 @@ bool Has(absl::Span<const uint32_t> words, uint32_t id) {
 // shared by every sentence and window that asks (one per Assign call).
 class TokenWords {
  public:
-  TokenWords(const Document& doc, internal::ChartWords* chart_words)
-      : doc_(doc), tokens_(doc.tokens().data()), chart_words_(*chart_words),
-        first_(doc.tokens().size(), kUnset), count_(doc.tokens().size()) {}
+  // (`scratch`: the thread's or the call's, started for this chart here.)
+  TokenWords(const Document& doc, internal::ChartWords* chart_words,
+             internal::CoderScratch* scratch)
+      : run(scratch->run), scratch(scratch->lexicon), doc_(doc),
+        tokens_(doc.tokens().data()), chart_words_(*chart_words), s_(*scratch) {
+    s_.StartChart(doc.tokens().size());
+  }
 
   absl::Span<const internal::Lexicon::InputWord> Of(const Token& t) {
     const size_t i = static_cast<size_t>(&t - tokens_);
+    std::vector<uint32_t>& first_ = s_.first;
+    std::vector<uint32_t>& count_ = s_.count;
+    std::vector<internal::Lexicon::InputWord>& words_ = s_.words;
     if (first_[i] == kUnset) {
       // Each distinct written form is normalized once per chart (offsets
       // relative to it; shared with the extractor), then placed at this token.
@@ -107,21 +114,19 @@ class TokenWords {
   }
 
   // Scratch for AffirmedWords, reused across its calls.
-  std::vector<internal::Lexicon::InputWord> run;
-  WordIds ids;
-  internal::Lexicon::Scratch scratch;
-  // Affirmed words of a run of tokens [first, end), by first << 32 | end
-  // (node map: references stay valid).
-  absl::node_hash_map<uint64_t, WordIds> by_range;
+  std::vector<internal::Lexicon::InputWord>& run;
+  internal::Lexicon::Scratch& scratch;
+  // The affirmed words of a run of tokens [first, end), by first << 32 | end
+  // (a reference stays valid while others are added), and whether they are
+  // new (then empty, to be filled).
+  WordIds& Range(uint64_t key, bool* fresh) { return s_.Range(key, fresh); }
 
  private:
-  static constexpr uint32_t kUnset = 0xFFFFFFFFu;
+  static constexpr uint32_t kUnset = internal::CoderScratch::kUnset;
   const Document& doc_;
   const Token* tokens_;  // doc_.tokens(), read at every call
   internal::ChartWords& chart_words_;
-  std::vector<uint32_t> first_;  // into words_, per token
-  std::vector<uint32_t> count_;
-  std::vector<internal::Lexicon::InputWord> words_;
+  internal::CoderScratch& s_;  // per token: first, count into words
 };
 
 // "without", "no", "not", "w/o", "negative", "denies", "absent", "absence",
@@ -139,10 +144,9 @@ bool IsNegationWord(std::string_view n) {
   }
 }
 
-WordIds AffirmedWords(std::span<const Token> tokens,
-                      const internal::Lexicon& lex, TokenWords* token_words) {
-  // (Gathered in a vector reused across calls, then copied once at its size.)
-  WordIds& out = token_words->ids;
+void AffirmedWords(std::span<const Token> tokens, const internal::Lexicon& lex,
+                   TokenWords* token_words, WordIds* affirmed) {
+  WordIds& out = *affirmed;
   out.clear();
   std::vector<internal::Lexicon::InputWord>& run = token_words->run;
   run.clear();
@@ -172,7 +176,6 @@ WordIds AffirmedWords(std::span<const Token> tokens,
   }
   flush();
   SortUnique(&out);
-  return WordIds(out.begin(), out.end());
 }
 
 // The first three characters of a code key ("E11" of "E1122") as one number,
@@ -590,7 +593,8 @@ struct Coder::Rep {
   static absl::StatusOr<std::unique_ptr<Rep>> Build(
       const CoderOptions& options, std::shared_ptr<const internal::Lexicon> lexicon);
   std::vector<AssignedCode> Assign(const Document& doc, const std::vector<Mention>& mentions,
-                                   internal::ChartWords* chart_words) const;
+                                   internal::ChartWords* chart_words,
+                                   internal::CoderScratch* scratch) const;
 
   CoderOptions options;
   // The coding profile: word group -> codes it predicted in the corpus.
@@ -669,10 +673,10 @@ struct Coder::Rep {
                                              [&](const Token& t) { return t.begin < to; });
     const uint64_t key = uint64_t(first - doc.tokens().data()) << 32 |
                          uint64_t(last - doc.tokens().data());
-    auto [it, fresh] = token_words->by_range.try_emplace(key);
-    if (!fresh) return it->second;
-    WordIds& w = it->second;
-    w = AffirmedWords(std::span<const Token>(first, last), *lexicon, token_words);
+    bool fresh = false;
+    WordIds& w = token_words->Range(key, &fresh);
+    if (!fresh) return w;
+    AffirmedWords(std::span<const Token>(first, last), *lexicon, token_words, &w);
     if (dominant_id == internal::kNone) return w;
     // "nondominant" is "non-dominant", as most code titles write it.
     if (nondominant_id != internal::kNone && Has(w, nondominant_id) &&
@@ -1713,23 +1717,25 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
 std::vector<AssignedCode> Coder::Assign(const Document& doc,
                                         const std::vector<Mention>& mentions) const {
   internal::ChartWords chart_words(*rep_->lexicon);
-  return rep_->Assign(doc, mentions, &chart_words);
+  internal::CoderScratch scratch;
+  return rep_->Assign(doc, mentions, &chart_words, &scratch);
 }
 
 std::vector<AssignedCode> internal::CoderAccess::Assign(const Coder& coder, const Document& doc,
                                                         const std::vector<Mention>& mentions,
-                                                        ChartWords* words) {
-  return coder.rep_->Assign(doc, mentions, words);
+                                                        ChartWords* words, CoderScratch* scratch) {
+  return coder.rep_->Assign(doc, mentions, words, scratch);
 }
 
 std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                                              const std::vector<Mention>& mentions,
-                                             internal::ChartWords* chart_words) const {
+                                             internal::ChartWords* chart_words,
+                                             internal::CoderScratch* scratch) const {
   const Rep& r = *this;
   const CodeSet& codes = r.codes();
   const auto sentences = doc.sentences();
   // Sentence words, computed once per sentence (or window) that needs them.
-  TokenWords token_words(doc, chart_words);
+  TokenWords token_words(doc, chart_words, scratch);
   auto words_of = [&](uint32_t si) -> const WordIds& {
     return r.SentenceWords(doc, sentences[si], &token_words);
   };
