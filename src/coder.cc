@@ -1868,7 +1868,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // A code written in the chart ("E11.22") takes the assertion of the words
   // around it, and counts for less unless those words name a condition of
   // its category (typed codes are often stale or wrong).
-  std::vector<Mention> adjusted;
+  std::vector<Mention>& adjusted = scratch->adjusted;  // (its capacity kept)
   const std::vector<Mention>* all = &mentions;
   bool any_code_in_text = false;
   for (const Mention& m : mentions) any_code_in_text |= m.source == LexiconSource::kCodeInText;

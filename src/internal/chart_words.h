@@ -211,8 +211,9 @@ struct ExtractScratch {
 // The coder's working memory, reused chart after chart by one thread
 // (Pipeline keeps one per thread beside its ChartWords; the public
 // Coder::Assign makes one per call): the lexicon words placed at each token,
-// AffirmedWords' scratch, and the affirmed words of each run of tokens a
-// sentence or window asked for. Cleared per chart with its capacity kept.
+// AffirmedWords' scratch, the affirmed words of each run of tokens a
+// sentence or window asked for, the mentions adjusted. Cleared or
+// overwritten per chart with its capacity kept.
 struct CoderScratch {
   static constexpr uint32_t kUnset = 0xFFFFFFFFu;
   std::vector<uint32_t> first;  // per token: its first word in `words`, or kUnset
@@ -227,9 +228,15 @@ struct CoderScratch {
   absl::flat_hash_map<uint64_t, std::vector<uint32_t>*> by_range;
   std::vector<std::unique_ptr<std::vector<uint32_t>>> range_words;
   size_t ranges_used = 0;
+  // The chart's mentions, with the assertions of codes written in the text
+  // adjusted (copied over the last chart's: their vectors and strings keep
+  // their capacity).
+  std::vector<Mention> adjusted;
 
-  // At most this many lists are kept from one chart for the next.
+  // At most this many lists, and mentions, are kept from one chart for the
+  // next.
   static constexpr size_t kMaxKeptRanges = 4096;
+  static constexpr size_t kMaxKeptMentions = 8192;
 
   // Starts a chart of `tokens` tokens.
   void StartChart(size_t tokens) {
@@ -238,6 +245,7 @@ struct CoderScratch {
     words.clear();
     by_range.clear();
     if (range_words.size() > kMaxKeptRanges) range_words.resize(kMaxKeptRanges);
+    if (adjusted.size() > kMaxKeptMentions) adjusted = std::vector<Mention>();
     ranges_used = 0;
   }
   // The list of run `key`, and whether it is new (then empty, to be filled).
