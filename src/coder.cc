@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -57,7 +58,7 @@ void SortUnique(V* v) {
   v->erase(std::unique(v->begin(), v->end()), v->end());
 }
 
-bool Has(const WordIds& words, uint32_t id) {
+bool Has(absl::Span<const uint32_t> words, uint32_t id) {
   return std::binary_search(words.begin(), words.end(), id);
 }
 
@@ -71,12 +72,19 @@ bool Has(const WordIds& words, uint32_t id) {
 // shared by every sentence and window that asks (one per Assign call).
 class TokenWords {
  public:
-  TokenWords(const Document& doc, internal::ChartWords* chart_words)
-      : doc_(doc), tokens_(doc.tokens().data()), chart_words_(*chart_words),
-        first_(doc.tokens().size(), kUnset), count_(doc.tokens().size()) {}
+  // (`scratch`: the thread's or the call's, started for this chart here.)
+  TokenWords(const Document& doc, internal::ChartWords* chart_words,
+             internal::CoderScratch* scratch)
+      : run(scratch->run), scratch(scratch->lexicon), doc_(doc),
+        tokens_(doc.tokens().data()), chart_words_(*chart_words), s_(*scratch) {
+    s_.StartChart(doc.tokens().size());
+  }
 
   absl::Span<const internal::Lexicon::InputWord> Of(const Token& t) {
     const size_t i = static_cast<size_t>(&t - tokens_);
+    std::vector<uint32_t>& first_ = s_.first;
+    std::vector<uint32_t>& count_ = s_.count;
+    std::vector<internal::Lexicon::InputWord>& words_ = s_.words;
     if (first_[i] == kUnset) {
       // Each distinct written form is normalized once per chart (offsets
       // relative to it; shared with the extractor), then placed at this token.
@@ -106,21 +114,19 @@ class TokenWords {
   }
 
   // Scratch for AffirmedWords, reused across its calls.
-  std::vector<internal::Lexicon::InputWord> run;
-  WordIds ids;
-  internal::Lexicon::Scratch scratch;
-  // Affirmed words of a run of tokens [first, end), by first << 32 | end
-  // (node map: references stay valid).
-  absl::node_hash_map<uint64_t, WordIds> by_range;
+  std::vector<internal::Lexicon::InputWord>& run;
+  internal::Lexicon::Scratch& scratch;
+  // The affirmed words of a run of tokens [first, end), by first << 32 | end
+  // (a reference stays valid while others are added), and whether they are
+  // new (then empty, to be filled).
+  WordIds& Range(uint64_t key, bool* fresh) { return s_.Range(key, fresh); }
 
  private:
-  static constexpr uint32_t kUnset = 0xFFFFFFFFu;
+  static constexpr uint32_t kUnset = internal::CoderScratch::kUnset;
   const Document& doc_;
   const Token* tokens_;  // doc_.tokens(), read at every call
   internal::ChartWords& chart_words_;
-  std::vector<uint32_t> first_;  // into words_, per token
-  std::vector<uint32_t> count_;
-  std::vector<internal::Lexicon::InputWord> words_;
+  internal::CoderScratch& s_;  // per token: first, count into words
 };
 
 // "without", "no", "not", "w/o", "negative", "denies", "absent", "absence",
@@ -138,10 +144,9 @@ bool IsNegationWord(std::string_view n) {
   }
 }
 
-WordIds AffirmedWords(std::span<const Token> tokens,
-                      const internal::Lexicon& lex, TokenWords* token_words) {
-  // (Gathered in a vector reused across calls, then copied once at its size.)
-  WordIds& out = token_words->ids;
+void AffirmedWords(std::span<const Token> tokens, const internal::Lexicon& lex,
+                   TokenWords* token_words, WordIds* affirmed) {
+  WordIds& out = *affirmed;
   out.clear();
   std::vector<internal::Lexicon::InputWord>& run = token_words->run;
   run.clear();
@@ -171,7 +176,6 @@ WordIds AffirmedWords(std::span<const Token> tokens,
   }
   flush();
   SortUnique(&out);
-  return WordIds(out.begin(), out.end());
 }
 
 // The first three characters of a code key ("E11" of "E1122") as one number,
@@ -678,7 +682,8 @@ struct Coder::Rep {
   static absl::StatusOr<std::unique_ptr<Rep>> Build(
       const CoderOptions& options, std::shared_ptr<const internal::Lexicon> lexicon);
   std::vector<AssignedCode> Assign(const Document& doc, const std::vector<Mention>& mentions,
-                                   internal::ChartWords* chart_words) const;
+                                   internal::ChartWords* chart_words,
+                                   internal::CoderScratch* scratch) const;
 
   CoderOptions options;
   // The coding profile: word group -> codes it predicted in the corpus.
@@ -760,10 +765,10 @@ struct Coder::Rep {
                                              [&](const Token& t) { return t.begin < to; });
     const uint64_t key = uint64_t(first - doc.tokens().data()) << 32 |
                          uint64_t(last - doc.tokens().data());
-    auto [it, fresh] = token_words->by_range.try_emplace(key);
-    if (!fresh) return it->second;
-    WordIds& w = it->second;
-    w = AffirmedWords(std::span<const Token>(first, last), *lexicon, token_words);
+    bool fresh = false;
+    WordIds& w = token_words->Range(key, &fresh);
+    if (!fresh) return w;
+    AffirmedWords(std::span<const Token>(first, last), *lexicon, token_words, &w);
     if (dominant_id == internal::kNone) return w;
     // "nondominant" is "non-dominant", as most code titles write it.
     if (nondominant_id != internal::kNone && Has(w, nondominant_id) &&
@@ -1308,7 +1313,7 @@ struct Coder::Rep {
   // Whether a code of `did`'s category names, with no "without", a word of
   // `did`'s "without ..." list that `base` does not: then the list is a
   // default the chart need not write.
-  bool CategoryCodesPresence(uint32_t did, const std::vector<uint32_t>& base) const {
+  bool CategoryCodesPresence(uint32_t did, absl::Span<const uint32_t> base) const {
     auto it = presence_words.find(did);
     if (it == presence_words.end()) return false;
     for (uint32_t w : it->second) {
@@ -1325,47 +1330,83 @@ struct Coder::Rep {
   // Whether Refine may give another code than `id` (a default title);
   // otherwise it gives `id`, whatever the words.
   bool IsRefinable(uint32_t id) const { return title_facts[id].has(internal::kTitleDefault); }
+  // What a default says, less what it says is absent and its "unspecified
+  // severity": a refinement may say the opposite ("F02.80 ... unspecified
+  // severity, without behavioral disturbance" gives way to "F02.B18 ...
+  // moderate, with other behavioral disturbance"). Most defaults drop
+  // nothing: their base is their title words; the others' are computed once
+  // at Create (after InitWithoutPhrases).
+  static constexpr uint32_t kTitleMayDrop = internal::kTitleWithoutSpace |
+                                            internal::kTitleCommaNot |
+                                            internal::kTitleUnspecifiedSeverity;
+  struct RefineBase {
+    uint32_t begin = 0, size = 0;  // in refine_base_words
+    uint64_t signature = 0;        // internal::WordSignature of the words
+  };
+  std::vector<uint32_t> refine_base_words;
+  absl::flat_hash_map<uint32_t, RefineBase> refine_bases;  // the defaults that drop words
+  internal::BillableCodes billable;  // every category's billable codes
+  void InitRefineBases() {
+    billable = internal::BillableCodes(codes(), title_facts);
+    const uint32_t n = static_cast<uint32_t>(codes().code_count());
+    WordIds drop;
+    for (uint32_t id = 0; id < n; ++id) {
+      if (!IsRefinable(id) || !title_facts[id].has(kTitleMayDrop)) continue;
+      drop = WithoutPhrase(At(id));
+      if (auto it = not_phrases.find(id); it != not_phrases.end()) {
+        drop.insert(drop.end(), it->second.begin(), it->second.end());
+      }
+      if (title_facts[id].has(internal::kTitleUnspecifiedSeverity)) drop.push_back(severity_id);
+      if (drop.empty()) continue;
+      std::sort(drop.begin(), drop.end());
+      const absl::Span<const uint32_t> title = lexicon->TitleWords(id);
+      const size_t begin = refine_base_words.size();
+      for (uint32_t w : title) {
+        if (!Has(drop, w)) refine_base_words.push_back(w);
+      }
+      const size_t size = refine_base_words.size() - begin;
+      if (size == title.size()) {
+        refine_base_words.resize(begin);
+        continue;
+      }
+      refine_bases[id] = {static_cast<uint32_t>(begin), static_cast<uint32_t>(size),
+                          internal::WordSignature(absl::MakeConstSpan(refine_base_words)
+                                                      .subspan(begin, size))};
+    }
+    refine_base_words.shrink_to_fit();
+  }
+  // The base words of refinable code `id` and their signature.
+  std::pair<absl::Span<const uint32_t>, uint64_t> BaseOf(uint32_t id) const {
+    const internal::CodeTitleFacts& f = title_facts[id];
+    if (f.has(kTitleMayDrop)) {
+      if (auto it = refine_bases.find(id); it != refine_bases.end()) {
+        return {absl::MakeConstSpan(refine_base_words).subspan(it->second.begin, it->second.size),
+                it->second.signature};
+      }
+    }
+    return {lexicon->TitleWords(id), f.words};
+  }
   std::pair<uint32_t, std::string> Refine(uint32_t id, const WordIds& sentence_words) const {
     const internal::CodeTitleFacts& facts = title_facts[id];
     if (!IsRefinable(id)) return {id, ""};
-    Code c = At(id);
-    Code category = c;
-    while (auto p = category.parent()) category = *p;
-    // What the default says, less what it says is absent and its
-    // "unspecified severity": a refinement may say the opposite ("F02.80 ...
-    // unspecified severity, without behavioral disturbance" gives way to
-    // "F02.B18 ... moderate, with other behavioral disturbance").
-    std::vector<uint32_t> base;
-    {
-      const absl::Span<const uint32_t> title = lexicon->TitleWords(id);
-      WordIds drop = WithoutPhrase(c);
-      if (auto it = not_phrases.find(c.id()); it != not_phrases.end()) {
-        drop.insert(drop.end(), it->second.begin(), it->second.end());
-      }
-      if (facts.has(internal::kTitleUnspecifiedSeverity)) drop.push_back(severity_id);
-      std::sort(drop.begin(), drop.end());
-      base.reserve(title.size());
-      for (uint32_t w : title) {
-        if (drop.empty() || !Has(drop, w)) base.push_back(w);
-      }
-    }
+    const Code c = At(id);
+    const auto [base, base_signature] = BaseOf(id);
     uint32_t best = id;
     size_t best_matched = 0;
     const bool residual_default = facts.has(internal::kTitleResidual);
-    // The descendants of a category are the ids after it; their title facts
+    // The billable descendants of the category, with their title facts: these
     // rule out most of them without reading their titles: a descendant's
     // signature must have every bit of the base words', and (unless words
     // may be excused: a "without" list, a site pair) no bit that neither the
     // base words nor the sentence has.
-    const uint64_t base_signature = internal::WordSignature(base);
     const uint64_t said = base_signature | internal::WordSignature(sentence_words);
-    const uint32_t first = category.id() + 1;
-    const uint32_t end = first + static_cast<uint32_t>(category.descendant_count());
-    std::vector<uint32_t> extra;
-    for (uint32_t did = first; did < end; ++did) {
-      const internal::CodeTitleFacts& f = title_facts[did];
-      if (!f.has(internal::kTitleBillable) || did == id || !f.MayHaveAll(base_signature) ||
-          (!f.has(internal::kTitleWithoutSpace | internal::kTitleAnd) && (f.words & ~said) != 0)) {
+    absl::InlinedVector<uint32_t, 16> extra;
+    for (const internal::BillableCodes::Entry& e : billable.InCategoryOf(id)) {
+      const internal::CodeTitleFacts& f = e.facts;
+      const uint32_t did = e.id;
+      if (!f.MayHaveAll(base_signature) ||
+          (!f.has(internal::kTitleWithoutSpace | internal::kTitleAnd) && (f.words & ~said) != 0) ||
+          did == id) {
         continue;
       }
       const Code d = At(did);
@@ -1374,11 +1415,9 @@ struct Coder::Rep {
       if (!std::includes(words.begin(), words.end(), base.begin(), base.end())) continue;
       // The words it adds (more than 4 rule it out, unless its "without"
       // list takes them away).
-      extra.resize(words.size());
-      const size_t added =
-          std::set_difference(words.begin(), words.end(), base.begin(), base.end(), extra.begin()) -
-          extra.begin();
-      extra.resize(added);
+      extra.clear();
+      std::set_difference(words.begin(), words.end(), base.begin(), base.end(),
+                          std::back_inserter(extra));
       // What its title says is absent the sentence need not say: F02.80 with
       // "mild" is F02.A0 "..., mild, without behavioral disturbance, psychotic
       // disturbance, mood disturbance, and anxiety".
@@ -1618,6 +1657,7 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
   rep->InitDominance();
   rep->InitTitleFacts();
   rep->InitWithoutPhrases();
+  rep->InitRefineBases();
   for (const std::string& p : rep->weight_diagnoses) rep->weight_diagnosis_keys.push_back(Undot(p));
   rep->InitSecondarySites();
   auto resolve = [&](std::string_view table, size_t row,
@@ -1784,23 +1824,25 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
 std::vector<AssignedCode> Coder::Assign(const Document& doc,
                                         const std::vector<Mention>& mentions) const {
   internal::ChartWords chart_words(*rep_->lexicon);
-  return rep_->Assign(doc, mentions, &chart_words);
+  internal::CoderScratch scratch;
+  return rep_->Assign(doc, mentions, &chart_words, &scratch);
 }
 
 std::vector<AssignedCode> internal::CoderAccess::Assign(const Coder& coder, const Document& doc,
                                                         const std::vector<Mention>& mentions,
-                                                        ChartWords* words) {
-  return coder.rep_->Assign(doc, mentions, words);
+                                                        ChartWords* words, CoderScratch* scratch) {
+  return coder.rep_->Assign(doc, mentions, words, scratch);
 }
 
 std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
                                              const std::vector<Mention>& mentions,
-                                             internal::ChartWords* chart_words) const {
+                                             internal::ChartWords* chart_words,
+                                             internal::CoderScratch* scratch) const {
   const Rep& r = *this;
   const CodeSet& codes = r.codes();
   const auto sentences = doc.sentences();
   // Sentence words, computed once per sentence (or window) that needs them.
-  TokenWords token_words(doc, chart_words);
+  TokenWords token_words(doc, chart_words, scratch);
   auto words_of = [&](uint32_t si) -> const WordIds& {
     return r.SentenceWords(doc, sentences[si], &token_words);
   };
@@ -1933,7 +1975,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // A code written in the chart ("E11.22") takes the assertion of the words
   // around it, and counts for less unless those words name a condition of
   // its category (typed codes are often stale or wrong).
-  std::vector<Mention> adjusted;
+  std::vector<Mention>& adjusted = scratch->adjusted;  // (its capacity kept)
   const std::vector<Mention>* all = &mentions;
   bool any_code_in_text = false;
   for (const Mention& m : mentions) any_code_in_text |= m.source == LexiconSource::kCodeInText;

@@ -83,8 +83,8 @@ absl::flat_hash_map<std::string, std::string> SuccessorCodes(const CodeSet& code
 
 // One thread's memory for coding charts over one lexicon: the words of the
 // written forms it has met (kept from chart to chart, see ChartWords) and the
-// extractor's scratch. Owned by the thread that calls Pipeline::Code, never
-// by the shared pipeline.
+// extractor's and the coder's scratch. Owned by the thread that calls
+// Pipeline::Code, never by the shared pipeline.
 struct ChartWorkspace {
   explicit ChartWorkspace(const std::shared_ptr<const internal::Lexicon>& lex)
       : lexicon(lex), words(*lex) {}
@@ -93,6 +93,7 @@ struct ChartWorkspace {
   std::weak_ptr<const internal::Lexicon> lexicon;
   internal::ChartWords words;
   internal::ExtractScratch extract;
+  internal::CoderScratch code;
 };
 
 // The calling thread's workspace for `lexicon`. A thread keeps a few, for
@@ -206,7 +207,8 @@ absl::StatusOr<ChartResult> Pipeline::Code(std::string_view id, std::string_view
   ws.words.StartChart(out.document->tokens().size() / 2);
   std::vector<Mention> mentions =
       internal::ExtractorAccess::Extract(*r.extractor, *out.document, &ws.words, &ws.extract);
-  out.codes = internal::CoderAccess::Assign(*r.coder, *out.document, mentions, &ws.words);
+  out.codes =
+      internal::CoderAccess::Assign(*r.coder, *out.document, mentions, &ws.words, &ws.code);
   absl::flat_hash_set<uint64_t> coded;  // begin << 32 | end of every piece of evidence
   for (AssignedCode& c : out.codes) {
     for (const CodeEvidence& ev : c.evidence) coded.insert(uint64_t{ev.begin} << 32 | ev.end);
@@ -214,6 +216,10 @@ absl::StatusOr<ChartResult> Pipeline::Code(std::string_view id, std::string_view
       c.evidence.resize(r.options.max_evidence);
     }
   }
+  // (Room made once: a Mention is large, and moving it as the vector grows
+  // costs more than counting.)
+  out.mentions.reserve(std::count_if(mentions.begin(), mentions.end(),
+                                     [](const Mention& m) { return !m.subsumed; }));
   for (Mention& m : mentions) {
     if (m.subsumed) continue;
     m.coded = coded.contains(uint64_t{m.begin} << 32 | m.end);

@@ -3,7 +3,9 @@
 #include "src/internal/code_titles.h"
 
 #include <memory>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "src/internal/lexicon.h"
@@ -102,6 +104,45 @@ TEST(CodeTitlesTest, SignatureRulesOutAMissingWord) {
     if (!f.MayHaveAll(WordBit(w))) ++ruled_out;
   }
   EXPECT_GT(ruled_out, 150);
+}
+
+TEST(CodeTitlesTest, BillableCodesOfEveryCategory) {
+  const CodeSet& codes = testing::TestCodeSet();
+  absl::StatusOr<std::unique_ptr<Lexicon>> lexicon = Lexicon::Create(codes);
+  ASSERT_TRUE(lexicon.ok()) << lexicon.status();
+  const std::vector<CodeTitleFacts> facts = ComputeCodeTitleFacts(codes, **lexicon);
+  const BillableCodes billable(codes, facts);
+  EXPECT_TRUE(BillableCodes().InCategoryOf(0).empty());
+  size_t roots = 0, entries = 0;
+  for (uint32_t id = 0; id < codes.code_count(); ++id) {
+    Code root = codes.CodeAt(id);
+    while (std::optional<Code> p = root.parent()) root = *p;
+    const absl::Span<const BillableCodes::Entry> got = billable.InCategoryOf(id);
+    if (root.id() != id) {
+      // The same run as the root's.
+      const absl::Span<const BillableCodes::Entry> of_root = billable.InCategoryOf(root.id());
+      ASSERT_EQ(got.data(), of_root.data()) << codes.CodeAt(id).code();
+      ASSERT_EQ(got.size(), of_root.size()) << codes.CodeAt(id).code();
+      continue;
+    }
+    // A root: its billable descendants, in id order, with their facts.
+    ++roots;
+    std::vector<uint32_t> want;
+    const uint32_t end = id + 1 + static_cast<uint32_t>(root.descendant_count());
+    for (uint32_t d = id + 1; d < end; ++d) {
+      if (codes.CodeAt(d).billable()) want.push_back(d);
+    }
+    ASSERT_EQ(got.size(), want.size()) << root.code();
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(got[i].id, want[i]);
+      ASSERT_EQ(got[i].facts.words, facts[want[i]].words);
+      ASSERT_EQ(got[i].facts.flags, facts[want[i]].flags);
+      ASSERT_EQ(got[i].facts.depth, facts[want[i]].depth);
+    }
+    entries += want.size();
+  }
+  EXPECT_GT(roots, 0u);
+  EXPECT_GT(entries, 0u);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "chartcoder/coder.h"
@@ -207,6 +208,60 @@ struct ExtractScratch {
   ContextScratch context;
 };
 
+// The coder's working memory, reused chart after chart by one thread
+// (Pipeline keeps one per thread beside its ChartWords; the public
+// Coder::Assign makes one per call): the lexicon words placed at each token,
+// AffirmedWords' scratch, the affirmed words of each run of tokens a
+// sentence or window asked for, the mentions adjusted. Cleared or
+// overwritten per chart with its capacity kept.
+struct CoderScratch {
+  static constexpr uint32_t kUnset = 0xFFFFFFFFu;
+  std::vector<uint32_t> first;  // per token: its first word in `words`, or kUnset
+  std::vector<uint32_t> count;  // per token: how many
+  std::vector<Lexicon::InputWord> words;
+  std::vector<Lexicon::InputWord> run;
+  Lexicon::Scratch lexicon;
+  // The affirmed words of a run of tokens [first, end), by first << 32 |
+  // end: each list in a vector of its own that does not move (a reference
+  // to it stays valid while others are added), kept with its capacity for
+  // later charts.
+  absl::flat_hash_map<uint64_t, std::vector<uint32_t>*> by_range;
+  std::vector<std::unique_ptr<std::vector<uint32_t>>> range_words;
+  size_t ranges_used = 0;
+  // The chart's mentions, with the assertions of codes written in the text
+  // adjusted (copied over the last chart's: their vectors and strings keep
+  // their capacity).
+  std::vector<Mention> adjusted;
+
+  // At most this many lists, and mentions, are kept from one chart for the
+  // next.
+  static constexpr size_t kMaxKeptRanges = 4096;
+  static constexpr size_t kMaxKeptMentions = 8192;
+
+  // Starts a chart of `tokens` tokens.
+  void StartChart(size_t tokens) {
+    first.assign(tokens, kUnset);
+    count.assign(tokens, 0);
+    words.clear();
+    by_range.clear();
+    if (range_words.size() > kMaxKeptRanges) range_words.resize(kMaxKeptRanges);
+    if (adjusted.size() > kMaxKeptMentions) adjusted = std::vector<Mention>();
+    ranges_used = 0;
+  }
+  // The list of run `key`, and whether it is new (then empty, to be filled).
+  std::vector<uint32_t>& Range(uint64_t key, bool* fresh) {
+    auto [it, added] = by_range.try_emplace(key, nullptr);
+    *fresh = added;
+    if (!added) return *it->second;
+    if (ranges_used == range_words.size()) {
+      range_words.push_back(std::make_unique<std::vector<uint32_t>>());
+    }
+    it->second = range_words[ranges_used++].get();
+    it->second->clear();
+    return *it->second;
+  }
+};
+
 // Pipeline's way into the extractor and the coder (friends of both): build
 // them over one shared Lexicon, and run them with one ChartWords per chart
 // (or per thread) and, for the extractor, its scratch. The public
@@ -223,7 +278,7 @@ struct CoderAccess {
                                                        std::shared_ptr<const Lexicon> lexicon);
   static std::vector<AssignedCode> Assign(const Coder& coder, const Document& doc,
                                           const std::vector<Mention>& mentions,
-                                          ChartWords* words);
+                                          ChartWords* words, CoderScratch* scratch);
 };
 
 }  // namespace chartcoder::internal

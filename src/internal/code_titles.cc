@@ -1,5 +1,6 @@
 #include "src/internal/code_titles.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -161,6 +162,28 @@ std::vector<CodeTitleFacts> ComputeCodeTitleFacts(const CodeSet& codes, const Le
     }
   }
   return out;
+}
+
+// The code table is in preorder: a root's descendants are the ids after it,
+// and the next root follows them.
+BillableCodes::BillableCodes(const CodeSet& codes, absl::Span<const CodeTitleFacts> facts) {
+  const uint32_t n = static_cast<uint32_t>(codes.code_count());
+  for (uint32_t root = 0; root < n;) {
+    const uint32_t end = root + 1 + static_cast<uint32_t>(codes.CodeAt(root).descendant_count());
+    roots_.push_back(root);
+    begins_.push_back(static_cast<uint32_t>(entries_.size()));
+    for (uint32_t id = root + 1; id < end; ++id) {
+      if (facts[id].has(kTitleBillable)) entries_.push_back({facts[id], id});
+    }
+    root = end;
+  }
+  begins_.push_back(static_cast<uint32_t>(entries_.size()));
+}
+
+absl::Span<const BillableCodes::Entry> BillableCodes::InCategoryOf(uint32_t id) const {
+  const size_t k = std::upper_bound(roots_.begin(), roots_.end(), id) - roots_.begin();
+  if (k == 0) return {};
+  return absl::MakeConstSpan(entries_).subspan(begins_[k - 1], begins_[k] - begins_[k - 1]);
 }
 
 }  // namespace chartcoder::internal

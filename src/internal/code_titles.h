@@ -83,6 +83,39 @@ struct CodeTitleFacts {
 // the title words (Lexicon::TitleWords).
 std::vector<CodeTitleFacts> ComputeCodeTitleFacts(const CodeSet& codes, const Lexicon& lexicon);
 
+// The billable descendants of every root of the code tree (a category), in
+// id order, each with its title facts, in one array built once: a
+// scan of a category's billable codes (Refine) steps over no header and reads
+// the facts it tests beside the id.
+//
+//   BillableCodes billable(codes, facts);
+//   for (const BillableCodes::Entry& e : billable.InCategoryOf(id)) {
+//     if (!e.facts.MayHaveAll(signature)) continue;
+//     ...
+//   }
+class BillableCodes {
+ public:
+  struct Entry {
+    CodeTitleFacts facts;
+    uint32_t id = 0;
+  };
+
+  BillableCodes() = default;
+  // `facts`: ComputeCodeTitleFacts(codes, ...).
+  BillableCodes(const CodeSet& codes, absl::Span<const CodeTitleFacts> facts);
+
+  // The billable descendants of the root above code `id` (of `id` itself
+  // when it is a root), `id` among them when it is a billable descendant.
+  absl::Span<const Entry> InCategoryOf(uint32_t id) const;
+
+ private:
+  std::vector<Entry> entries_;
+  // The id of each root, ascending, and where its entries begin (one more at
+  // the end: entries_.size()).
+  std::vector<uint32_t> roots_;
+  std::vector<uint32_t> begins_;
+};
+
 }  // namespace chartcoder::internal
 
 #endif  // CHARTCODER_SRC_INTERNAL_CODE_TITLES_H_
