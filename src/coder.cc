@@ -300,6 +300,14 @@ int LatestYear(const Document& doc) {
   return latest;
 }
 
+// The index of the first of `tokens` (in text order, not overlapping) that
+// ends within `slack` bytes before `offset` or after it.
+size_t FirstTokenNear(absl::Span<const Token> tokens, uint32_t offset, uint32_t slack) {
+  return std::partition_point(tokens.begin(), tokens.end(),
+                              [&](const Token& t) { return t.end + slack < offset; }) -
+         tokens.begin();
+}
+
 // True when a year before the chart's latest is written within a few words
 // of the mention ("2019", "in 2019", "(2019)"): the condition happened then.
 // A year after "since" is when a condition still present began ("pressure
@@ -307,12 +315,8 @@ int LatestYear(const Document& doc) {
 bool NearPastYear(const Document& doc, const Mention& m, int latest_year) {
   const Sentence& sentence = doc.sentences()[m.sentence];
   const absl::Span<const Token> tokens = doc.tokens_of(sentence);
-  // Tokens are in text order and do not overlap: those within 40 bytes of
-  // the mention are one run.
-  const size_t near = std::partition_point(tokens.begin(), tokens.end(),
-                                           [&](const Token& t) { return t.end + 40 < m.begin; }) -
-                      tokens.begin();
-  for (size_t i = near; i < tokens.size(); ++i) {
+  // Those within 40 bytes of the mention are one run.
+  for (size_t i = FirstTokenNear(tokens, m.begin, 40); i < tokens.size(); ++i) {
     const Token& t = tokens[i];
     if (t.begin > m.end + 40) break;
     const int year = YearOf(t);
@@ -568,15 +572,16 @@ std::optional<DrugNamed> DrugTiedTo(const Document& doc, const CodeEvidence& ev,
   const size_t si = doc.SentenceAt(ev.sentence_begin);
   if (si >= doc.sentences().size()) return std::nullopt;
   const absl::Span<const Token> tokens = doc.tokens_of(doc.sentences()[si]);
-  for (const Token& t : tokens) {
-    for (std::string_view w : {"poisoning", "overdose", "intoxication", "toxicity"}) {
-      if (t.norm == w) return std::nullopt;
-    }
-  }
+  // (The sentence is read for a poisoning only once a drug is found.)
   auto drug_at = [&](size_t i) -> std::optional<DrugNamed> {
     if (i >= tokens.size() || tokens[i].kind != TokenKind::kWord) return std::nullopt;
     const auto it = drugs.find(absl::string_view(tokens[i].norm.data(), tokens[i].norm.size()));
     if (it == drugs.end()) return std::nullopt;
+    for (const Token& t : tokens) {
+      for (std::string_view w : {"poisoning", "overdose", "intoxication", "toxicity"}) {
+        if (t.norm == w) return std::nullopt;
+      }
+    }
     return DrugNamed{it->second, tokens[i].begin, tokens[i].end};
   };
   auto filler = [](std::string_view n) {
@@ -586,9 +591,8 @@ std::optional<DrugNamed> DrugTiedTo(const Document& doc, const CodeEvidence& ev,
     }
     return false;
   };
-  for (size_t i = 0; i < tokens.size(); ++i) {
+  for (size_t i = FirstTokenNear(tokens, ev.begin, 24); i < tokens.size(); ++i) {
     const Token& t = tokens[i];
-    if (t.end + 24 < ev.begin) continue;
     if (t.begin > ev.end + 12) break;
     // "induced" / "related" from a little before the evidence to its end.
     if ((t.norm == "induced" || t.norm == "related") && t.end <= ev.end && i > 0) {

@@ -438,26 +438,36 @@ bool Lexicon::MixesExpansions(const LexEntryRecord& e, const std::vector<Scratch
     // variant also writes is the written word's. (A variant of several
     // words names its condition with them: "renal transplant failed" read
     // as "kidney transplant status" is a failed kidney transplant.)
-    bool outside = false, own = false;
+    // (The words of the variant's text, written and expanded, are one run of
+    // `w` around the expansion's: read only that run, and only for a match
+    // that takes a written word outside it.)
+    const auto in_span = [&](size_t k) {
+      return w[k].begin >= first.first && w[k].end <= first.second;
+    };
+    bool outside = false;
+    uint32_t q0 = 0;
+    for (uint32_t q : pos) {
+      if (w[q].expanded) q0 = q;
+      outside |= !w[q].expanded && !in_span(q);
+    }
+    if (!outside) return false;
+    size_t lo = q0, hi = q0;
+    while (lo > 0 && in_span(lo - 1)) --lo;
+    while (hi + 1 < w.size() && in_span(hi + 1)) ++hi;
+    bool own = false;
     uint32_t head = kNone;
     int written = 0;
-    for (size_t k = 0; k < w.size(); ++k) {
-      const bool in_span = w[k].begin >= first.first && w[k].end <= first.second;
-      written += in_span && !w[k].expanded && w[k].id != kNone;
+    for (size_t k = lo; k <= hi; ++k) {
+      written += !w[k].expanded && w[k].id != kNone;
       if (w[k].expanded && w[k].begin == first.first && w[k].end == first.second) head = w[k].id;
-      if (!std::binary_search(pos.begin(), pos.end(), static_cast<uint32_t>(k))) continue;
-      if (!w[k].expanded) {
-        outside |= !in_span;
+      if (!w[k].expanded || !std::binary_search(pos.begin(), pos.end(), static_cast<uint32_t>(k))) {
         continue;
       }
       bool written_too = false;
-      for (size_t r = 0; r < w.size(); ++r) {
-        written_too |= !w[r].expanded && w[r].id == w[k].id && w[r].begin >= first.first &&
-                       w[r].end <= first.second;
-      }
+      for (size_t r = lo; r <= hi; ++r) written_too |= !w[r].expanded && w[r].id == w[k].id;
       own |= !written_too;
     }
-    if (!outside || !own || written > 1 || head == kNone ||
+    if (!own || written > 1 || head == kNone ||
         (word_flags_[head] & (kStopWord | kModifierWord)) != 0) {
       return false;
     }
