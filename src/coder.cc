@@ -2934,8 +2934,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
     for (auto& [code, ev] : effects) {
       if (candidates.contains(code)) continue;
-      add(code, std::move(ev),
-          StrCat("adverse effect of the drug named (guideline I.C.19.e.5.a)"));
+      add(code, std::move(ev), "adverse effect of the drug named (guideline I.C.19.e.5.a)");
     }
   }
 

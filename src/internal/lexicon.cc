@@ -471,8 +471,7 @@ bool Lexicon::MixesExpansions(const LexEntryRecord& e, const std::vector<Scratch
         (word_flags_[head] & (kStopWord | kModifierWord)) != 0) {
       return false;
     }
-    const absl::Span<const uint32_t> optional =
-        entry_words_.subspan(e.first_word + e.required_count, e.optional_count);
+    const absl::Span<const uint32_t> optional = OptionalWords(e);
     if (std::find(optional.begin(), optional.end(), head) != optional.end()) return false;
     for (uint32_t q : pos) {
       if (w[q].id == head) return false;
@@ -595,8 +594,7 @@ bool Lexicon::StageBelongsElsewhere(const std::vector<Scratch::Word>& w,
 
 bool Lexicon::CrossesListItem(const LexEntryRecord& e, const std::vector<Scratch::Word>& w,
                               const std::vector<uint32_t>& pos) const {
-  const absl::Span<const uint32_t> optional =
-      entry_words_.subspan(e.first_word + e.required_count, e.optional_count);
+  const absl::Span<const uint32_t> optional = OptionalWords(e);
   // Taken: at a position of the match, or its word taken elsewhere ("Bipolar
   // I disorder": the written "disorder" and its expansion's), or one of the
   // entry's non-essential words, or a connector, side or severity word.
@@ -988,9 +986,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
       // "fracture of the pelvic bone": "Fracture, pelvis, pelvic (bone)"
       // says all that "Fracture, bone NEC" does).
       const LexEntryRecord& ea = entries_[s->candidates[a].entry];
-      if (WordsWithin(wc, wa,
-                      entry_words_.subspan(ea.first_word + ea.required_count,
-                                           ea.optional_count)) ||
+      if (WordsWithin(wc, wa, OptionalWords(ea)) ||
           ReadAgainInside(s, c, a)) {
         inside = true;
         break;

@@ -227,6 +227,10 @@ class Lexicon {
   // words, when the inner match lies inside it in the text).
   bool WordsWithin(absl::Span<const uint32_t> inner, absl::Span<const uint32_t> outer,
                    absl::Span<const uint32_t> optional = {}) const;
+  // The non-essential words of entry record `e` (after its required ones).
+  absl::Span<const uint32_t> OptionalWords(const LexEntryRecord& e) const {
+    return entry_words_.subspan(e.first_word + e.required_count, e.optional_count);
+  }
   // Whether the match of entry `e` at sorted positions `pos` takes words
   // from two abbreviation expansions and only part of one of them, or from
   // one expansion beside written words outside it without the expansion's
