@@ -612,6 +612,62 @@ std::optional<DrugNamed> DrugTiedTo(const Document& doc, const CodeEvidence& ev,
   return std::nullopt;
 }
 
+// An infectious agent "as the cause of diseases classified elsewhere"
+// (B95-B97): supplementary codes that name the organism of a condition coded
+// elsewhere (the note at B95-B97).
+bool IsAgentCode(std::string_view key) {
+  return key.starts_with("B95") || key.starts_with("B96") || key.starts_with("B97");
+}
+
+// True when a note in effect at `code` asks for the infectious agent ("use
+// additional code (B95-B97) to identify infectious agent": N39.0, the block
+// L00-L08).
+bool AsksForAgent(const Code& code, std::vector<Note>* scratch) {
+  code.NotesInEffect(NoteKind::kUseAdditionalCode, scratch);
+  for (const Note& n : *scratch) {
+    for (const CodeRange& ref : n.refs) {
+      if (IsAgentCode(Undot(ref.first))) return true;
+    }
+    if (Contains(n.text, "infectious agent") || Contains(n.text, "organism")) return true;
+  }
+  return false;
+}
+
+// True when the chart's words tie the agent mention `a` to the condition
+// mention `c`: the organism written just before it ("MRSA cellulitis", "E.
+// coli urinary tract infection", "Pseudomonas-positive UTI" is not), or the
+// condition followed by "due to", "secondary to", "caused by", "from" or
+// "with" and the organism ("UTI due to E. coli", "cellulitis of the left leg
+// due to MRSA").
+bool AgentWrittenWith(const Document& doc, const Mention& a, const Mention& c) {
+  const std::string_view text = doc.text();
+  if (a.end <= c.begin) {
+    const std::string_view between = text.substr(a.end, c.begin - a.end);
+    return between.size() <= 3 &&
+           std::all_of(between.begin(), between.end(), [](char ch) { return ch == ' ' || ch == '-'; });
+  }
+  if (c.end > a.begin || a.begin - c.end > 24) return false;
+  const std::string between(internal::AsciiLower(internal::Trim(text.substr(c.end, a.begin - c.end))));
+  for (std::string_view w : {"due to", "secondary to", "caused by", "from", "with"}) {
+    if (between == w || (between.starts_with(w) && (between.substr(w.size()) == " a" ||
+                                                    between.substr(w.size()) == " an" ||
+                                                    between.substr(w.size()) == " the"))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Whether two mentions share a matched word.
+bool ShareWords(const Mention& a, const Mention& b) {
+  for (const auto& [ab, ae] : a.spans) {
+    for (const auto& [bb, be] : b.spans) {
+      if (ab < be && bb < ae) return true;
+    }
+  }
+  return false;
+}
+
 // A cancer of a named site whose negation denies only its recurrence ("no
 // evidence of recurrent breast cancer", "no recurrence of colon cancer"): the
 // cancer was there, and is history. Negated and nothing else; "recurrent"
@@ -2092,6 +2148,55 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     crossed.insert(i);
     if (o.subsumed) promoted.insert(static_cast<size_t>(first_primary));
   }
+  // An infectious agent (B95-B97) is coded beside a condition of its
+  // sentence that it causes: one whose notes ask for the agent (N39.0,
+  // L00-L08), or one the words tie it to ("MRSA cellulitis", "UTI due to E.
+  // coli"). Not beside an infection of chapter 1, whose code names the
+  // organism or the infection (A41.51 "sepsis due to E. coli"), nor beside a
+  // condition whose own words hold it (J15.212 "MRSA pneumonia"); alone, it
+  // is not coded ("urine culture grew E. coli"), nor in the past (it has no
+  // history code of its own). Where the index read the
+  // organism with the condition's "infection" as an infection of its own
+  // ("E. coli urinary tract infection": "Infection, E. coli" A49.8 across the
+  // UTI's word), the agent is coded instead of it.
+  {
+    std::vector<Note> note_scratch;
+    for (size_t i = 0; i < all->size(); ++i) {
+      const Mention& m = (*all)[i];
+      if (m.code_id == kNoCode || !IsAgentCode(codes.CodeAt(m.code_id).key())) continue;
+      const Mention* site = nullptr;
+      if (affirmed(m, uncertain_ok) && !m.assertion.historical) {
+        for (const Mention& o : *all) {
+          if (o.sentence != m.sentence || o.subsumed || o.code_id == kNoCode ||
+              !affirmed(o, uncertain_ok) || ShareWords(o, m)) {
+            continue;
+          }
+          const std::string_view k = codes.CodeAt(o.code_id).key();
+          if (k[0] == 'A' || k[0] == 'B' || k[0] == 'Z') continue;
+          if (AgentWrittenWith(doc, m, o) || AsksForAgent(codes.CodeAt(o.code_id), &note_scratch)) {
+            site = &o;
+            break;
+          }
+        }
+      }
+      if (site == nullptr) {
+        if (!m.subsumed) crossed.insert(i);
+        continue;
+      }
+      if (!m.subsumed) continue;
+      for (size_t j = 0; j < all->size(); ++j) {
+        const Mention& o = (*all)[j];
+        if (o.sentence != m.sentence || o.subsumed || o.code_id == kNoCode || o.begin > m.begin ||
+            m.end > o.end || !ShareWords(o, *site)) {
+          continue;
+        }
+        const std::string_view k = codes.CodeAt(o.code_id).key();
+        if ((k[0] != 'A' && k[0] != 'B') || IsAgentCode(k)) continue;
+        crossed.insert(j);
+        promoted.insert(i);
+      }
+    }
+  }
   // A condition named as the cause of a deficit in its sentence, whose
   // history code a combination rule pairs with that deficit ("right
   // hemiparesis after a stroke": Z86.73 with G81 gives I69.35-), is the past
@@ -2855,7 +2960,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       const Code x = codes.CodeAt(code);
       // Pain codes outside chapter R ("Low back pain", "Pain in right
       // knee") are symptoms too: they explain no fever or nausea.
-      if (c.dropped || x.key()[0] == 'R' || x.key()[0] == 'Z' ||
+      if (c.dropped || x.key()[0] == 'R' || x.key()[0] == 'Z' || IsAgentCode(x.key()) ||
           Contains(x.description(), "pain") || Contains(x.description(), "Pain")) {
         continue;
       }

@@ -1762,6 +1762,40 @@ TEST(CoderTest, AnExpansionsWordsWithoutItsHeadAreNoCondition) {
               UnorderedElementsAre("I13.0", "I50.33", "N18.31"));
 }
 
+TEST(CoderTest, TheInfectiousAgentOfAConditionCodedElsewhere) {
+  // Before: A49.8 (bacterial infection, unspecified site) beside the UTI, or
+  // no organism at all.
+  EXPECT_THAT(Codes("Assessment: E. coli urinary tract infection."),
+              UnorderedElementsAre("N39.0", "B96.20"));
+  EXPECT_THAT(Codes("Assessment: UTI due to E. coli."), UnorderedElementsAre("N39.0", "B96.20"));
+  EXPECT_THAT(Codes("Assessment: Pseudomonas UTI."), UnorderedElementsAre("N39.0", "B96.5"));
+  EXPECT_THAT(Codes("Assessment: cellulitis of left lower leg due to MRSA."),
+              UnorderedElementsAre("L03.116", "B95.62"));
+  EXPECT_THAT(Codes("Assessment: H. pylori gastritis."), UnorderedElementsAre("K29.70", "B96.81"));
+  EXPECT_THAT(Codes("Assessment: Enterococcus faecalis UTI."),
+              UnorderedElementsAre("N39.0", "B95.2"));
+  // The agent explains no sign: the bacteremia stays.
+  EXPECT_THAT(Codes("Assessment: Staphylococcus aureus bacteremia."),
+              UnorderedElementsAre("R78.81", "B95.61"));
+  // An organism alone is an infection of its own; a code that names the
+  // organism needs no agent code.
+  EXPECT_THAT(Codes("Assessment: E. coli infection."), ElementsAre("A49.8"));
+  EXPECT_THAT(Codes("Assessment: E. coli sepsis."), ElementsAre("A41.51"));
+  EXPECT_THAT(Codes("Assessment: MRSA pneumonia."), ElementsAre("J15.212"));
+  // A carrier is no infection: the organism's words stay the carrier's.
+  EXPECT_THAT(Codes("Assessment: MRSA carrier."), ElementsAre("Z22.322"));
+  // Not in the condition's sentence, or denied: no agent.
+  EXPECT_THAT(Codes("Urine culture grew E. coli. Assessment: UTI."), ElementsAre("N39.0"));
+  EXPECT_THAT(Codes("Assessment: UTI, urine culture negative for E. coli."),
+              ElementsAre("N39.0"));
+  EXPECT_THAT(Codes("History: urinary tract infection due to E. coli in 2019, treated."),
+              Not(Contains("Z86.19")));
+  // A species named "pneumoniae" is an organism, not a pneumonia.
+  EXPECT_THAT(Codes("Assessment: UTI with Klebsiella pneumoniae."),
+              UnorderedElementsAre("N39.0", "B96.1"));
+  EXPECT_THAT(Codes("Sputum grew Klebsiella pneumoniae."), Not(Contains("J15.0")));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {

@@ -24,6 +24,12 @@
 //    "neutropenia secondary to chemotherapy") adds the drug's adverse-effect
 //    code (T36-T50, 7th character A; data/adverse_effects.tsv), never in a
 //    sentence that says poisoning, overdose, intoxication or toxicity;
+//  - an infectious agent (B95-B97, "as the cause of diseases classified
+//    elsewhere") is coded beside a condition of its sentence that it causes:
+//    one whose notes ask for the agent (N39.0, L00-L08) or that the words tie
+//    it to ("MRSA cellulitis", "UTI due to E. coli": N39.0 and B96.20, not
+//    A49.8); never alone ("urine culture grew E. coli"), in the past, or
+//    beside a code that names the organism already (A41.51, J15.212);
 //  - an unspecified code is dropped when a more specific code of its category
 //    is assigned, and Excludes1 conflicts are resolved by score;
 //  - a BMI code is added when the chart gives a BMI and assigns a weight

@@ -699,11 +699,15 @@ bool Lexicon::MoveIntoOwnVariant(const LexEntryRecord& e, const std::vector<Scra
   return moved;
 }
 
-bool Lexicon::GroupsCompact(const LexEntryRecord& e,
+bool Lexicon::GroupsCompact(const LexEntryRecord& e, absl::Span<const Scratch::Word> w,
                             const std::vector<uint32_t>& pos) const {
   // Words of one group (a run of content words in the source phrase) must
   // stand together: at most one other word between them, two for groups of
-  // three or more words.
+  // three or more words. In a curated phrase, the expansion of a written
+  // word of the group is no other word: "MRSA carrier" is two words, though
+  // MRSA's expansion stands between them. (Not in the code set's phrases:
+  // K09.8's "Dermoid cyst", a cyst of the mouth, is no cyst that "dermoid"
+  // read as a benign neoplasm of the orbit.)
   const int k = e.required_count;
   for (int a = 0; a < k; ++a) {
     const uint8_t g = entry_groups_[e.first_word + a];
@@ -720,7 +724,22 @@ bool Lexicon::GroupsCompact(const LexEntryRecord& e,
       ++size;
     }
     if (!first || size < 2) continue;
-    if ((hi - lo + 1) - size > (size >= 3 ? 2 : 1)) return false;
+    const int allowed = size >= 3 ? 2 : 1;
+    int others = (hi - lo + 1) - size;
+    if (others <= allowed) continue;
+    if (e.source != static_cast<uint8_t>(LexSource::kCurated)) return false;
+    for (int q = lo + 1; q < hi && others > allowed; ++q) {
+      if (!w[q].expanded) continue;
+      for (int b = 0; b < k; ++b) {
+        const Scratch::Word& x = w[pos[b]];
+        if (entry_groups_[e.first_word + b] == g && !x.expanded && x.begin == w[q].begin &&
+            x.end == w[q].end) {
+          --others;
+          break;
+        }
+      }
+    }
+    if (others > allowed) return false;
   }
   return true;
 }
@@ -849,7 +868,7 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
         if (q < 0) ok = false; else pos.push_back(static_cast<uint32_t>(q));
       }
       if (!ok) continue;
-      if (!GroupsCompact(er, pos)) {
+      if (!GroupsCompact(er, w, pos)) {
         // An expansion's words sit after the words they stand for, and the
         // occurrence nearest an expanded anchor may be a written word the
         // expansion repeats ("osteoporotic compression fracture" -> "...
@@ -858,8 +877,8 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
         // So may a written word of a variant whose expansion the match takes
         // ("lumbosacral disc herniation": the written "disc" is the "disc" of
         // "displacement of intervertebral disc").
-        bool compact = w[p].expanded && MoveIntoExpansion(er, w, p, &pos) && GroupsCompact(er, pos);
-        if (!compact && MoveIntoOwnVariant(er, w, &pos)) compact = GroupsCompact(er, pos);
+        bool compact = w[p].expanded && MoveIntoExpansion(er, w, p, &pos) && GroupsCompact(er, w, pos);
+        if (!compact && MoveIntoOwnVariant(er, w, &pos)) compact = GroupsCompact(er, w, pos);
         if (!compact) continue;
       }
       // Across a "without": the subterm's words after it, the words of the
@@ -966,11 +985,14 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
   subsumed.clear();
   for (uint32_t c : s->order) {
     // Subsumed: its words are a subset of an accepted match's words, and the
-    // two overlap in the text.
+    // two overlap in the text. (An infectious agent's match, kLexAgent,
+    // subsumes only another agent's.)
     absl::Span<const uint32_t> wc = words_of(c);
     const auto [clo, chi] = range_of(c);
+    const bool agent = entries_[s->candidates[c].entry].flags & kLexAgent;
     bool inside = false, replaced = false;
     for (uint32_t a : accepted) {
+      if (!agent && (entries_[s->candidates[a].entry].flags & kLexAgent)) continue;
       absl::Span<const uint32_t> wa = words_of(a);
       const auto [alo, ahi] = range_of(a);
       // Words the variant's expansion replaced name nothing of their own: no

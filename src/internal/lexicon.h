@@ -166,7 +166,8 @@ class Lexicon {
   Lexicon() = default;
   // `for_titles`: also apply the kExpansionTitlesOnly expansions.
   void Expand(absl::Span<const InputWord> in, bool for_titles, Scratch* s) const;
-  bool GroupsCompact(const LexEntryRecord& e, const std::vector<uint32_t>& pos) const;
+  bool GroupsCompact(const LexEntryRecord& e, absl::Span<const Scratch::Word> w,
+                     const std::vector<uint32_t>& pos) const;
   // Moves each written word at positions `pos` (entry `e`'s order) that lies
   // inside the text of a variant whose expansion the match also takes onto
   // the expansion's copy of the same word, if it has one; whether any moved.

@@ -504,6 +504,13 @@ class LexiconCompiler {
       const ParsedCode& c = t.codes[i];
       const uint32_t id = (*src_.code_ids)[i];
       if (c.seventh_expansion) continue;  // the code above it carries the words
+      // "Enterococcus as the cause of diseases classified elsewhere" (B95.2):
+      // the organism's words, as the index's agents (AddAgent).
+      if (const std::string lower = AsciiLower(c.description);
+          AgentPhraseStart(lower) != std::string::npos) {
+        AddTabularAgent(c);
+        continue;
+      }
       // A residual title without its stop word "other" would claim every
       // mention of its words ("Atherosclerosis of other arteries").
       const bool residual =
@@ -527,6 +534,22 @@ class LexiconCompiler {
           Add(std::move(w), LexSource::kInclusion, id, kNone, 0, n.text);
         }
       }
+    }
+  }
+
+  // An agent code's title and inclusion terms (B95-B97) without their "as
+  // the cause of diseases classified elsewhere", unless residual ("Other
+  // streptococcus").
+  void AddTabularAgent(const ParsedCode& c) {
+    auto add = [&](std::string_view text, LexSource source) {
+      const size_t cut = AgentPhraseStart(AsciiLower(text));
+      const std::string_view own = Trim(text.substr(0, cut == std::string::npos ? text.size() : cut));
+      if (own.empty() || IsResidualTitle(own)) return;
+      AddAgentEntries({PhraseToWords(own, true)}, source, c.code, std::string(text));
+    };
+    add(c.description, LexSource::kDescription);
+    for (const ParsedNote& n : c.notes) {
+      if (n.kind == NoteKind::kInclusionTerm) add(n.text, LexSource::kInclusion);
     }
   }
 
@@ -595,6 +618,101 @@ class LexiconCompiler {
     current_main_ = nullptr;
   }
 
+  // Where "as cause of disease(s) classified elsewhere" (or "as the cause
+  // of ...") starts in the lower-case title `lower`, or npos.
+  static size_t AgentPhraseStart(std::string_view lower) {
+    for (std::string_view p : {"as cause of ", "as the cause of "}) {
+      const size_t at = lower.find(p);
+      if (at != std::string_view::npos && (at == 0 || lower[at - 1] == ' ' ||
+                                           lower[at - 1] == ',')) {
+        return at;
+      }
+    }
+    return std::string_view::npos;
+  }
+
+  // The entries of an infectious agent (B95-B97) from an index term naming
+  // it "as cause of disease classified elsewhere": the organism's words (the
+  // path's and the title's before the phrase, then its subterms': "aureus",
+  // "methicillin resistant"). The coder codes them only beside a condition
+  // the organism causes.
+  void AddAgent(const ParsedTerm& t, size_t cut, const std::vector<std::string>& path,
+                const std::vector<PhraseWords>& forms) {
+    std::string_view own_title = Trim(std::string_view(t.title).substr(0, cut));
+    while (!own_title.empty() && (own_title.back() == ',' || own_title.back() == ' ')) {
+      own_title.remove_suffix(1);
+    }
+    std::vector<PhraseWords> own = own_title.empty()
+                                       ? std::vector<PhraseWords>{PhraseWords()}
+                                       : TitleWords(IndexTitleWithoutNos(own_title));
+    std::vector<PhraseWords> here;
+    if (path.empty()) {
+      here = std::move(own);
+    } else {
+      for (const PhraseWords& f : forms) {
+        for (const PhraseWords& o : own) {
+          PhraseWords w = f;
+          w.Append(o);
+          here.push_back(std::move(w));
+        }
+      }
+    }
+    AddAgentTerm(t, std::move(here),
+                 path.empty() ? t.title : StrCat(Join(path, " > "), " > ", t.title));
+  }
+
+  // `t`'s entries from `here` (its words and its ancestors'), then its
+  // subterms'. A subterm that adds no words ("specified NEC") gets none: it
+  // would repeat its parent's words with a residual code (B96.29 beside
+  // B96.20).
+  void AddAgentTerm(const ParsedTerm& t, std::vector<PhraseWords> here, const std::string& phrase,
+                    bool adds_words = true) {
+    const PhraseWords nemod = PhraseToWords(t.nemod, false);
+    for (PhraseWords& w : here) w.AppendOptional(nemod);
+    if (adds_words && !t.code.empty()) AddAgentEntries(here, LexSource::kIndex, t.code, phrase);
+    for (const ParsedTerm& c : t.children) {
+      const std::vector<PhraseWords> own = TitleWords(IndexTitleWithoutNos(c.title));
+      std::vector<PhraseWords> below;
+      for (const PhraseWords& w : here) {
+        for (const PhraseWords& o : own) {
+          PhraseWords x = w;
+          x.Append(o);
+          below.push_back(std::move(x));
+        }
+      }
+      AddAgentTerm(c, std::move(below), StrCat(phrase, " > ", c.title),
+                   !own.empty() && !own[0].required.empty());
+    }
+  }
+
+  // Entries for an agent's words and `code` (B95-B97 only; "infection" is
+  // optional, as "MRSA, infection, as the cause of diseases classified
+  // elsewhere" is written "MRSA"). Agents named by no more than a class
+  // ("bacterial agent NEC", "virus, viral NOS") get no entry: any "viral" or
+  // "bacterial" of a chart would read as one.
+  void AddAgentEntries(std::vector<PhraseWords> words, LexSource source, std::string_view code_text,
+                       const std::string& phrase) {
+    const std::string name = UndotUpper(code_text);
+    if (!(name.starts_with("B95") || name.starts_with("B96") || name.starts_with("B97"))) {
+      return;
+    }
+    uint8_t flags = 0;
+    const uint32_t code = Resolve(code_text, &flags);
+    if (code == kNone) return;
+    static constexpr std::string_view kInfection[] = {"infection", "infected", "infective"};
+    static constexpr std::string_view kClassOnly[] = {
+        "bacterium", "bacteria", "bacterial", "agent", "virus", "viral", "type", "organism"};
+    for (PhraseWords& w : words) {
+      for (std::string_view x : kInfection) w.MakeOptional(NormalizeLexiconWord(x));
+      const bool names_organism = std::any_of(
+          w.required.begin(), w.required.end(), [](const std::string& r) {
+            return std::none_of(std::begin(kClassOnly), std::end(kClassOnly),
+                                [&](std::string_view c) { return NormalizeLexiconWord(c) == r; });
+          });
+      if (names_organism) Add(std::move(w), source, code, kNone, flags | kLexAgent, phrase);
+    }
+  }
+
   // `forms` holds the words of the ancestors, one entry per form of the main
   // term ("Abdomen" / "abdominal").
   // `without`: the path runs through a "without ..." subterm.
@@ -614,6 +732,13 @@ class LexiconCompiler {
     // So does "not specified as recurrent" (its parent takes its code); its
     // words would say "recurrent" as its sibling does.
     if (lower.rfind("not specified as ", 0) == 0) return;
+    // "Escherichia coli, as cause of disease classified elsewhere" (B96.20):
+    // the organism of a condition coded elsewhere, which a chart names alone
+    // ("UTI due to E. coli").
+    if (const size_t cut = AgentPhraseStart(lower); cut != std::string::npos) {
+      AddAgent(t, cut, *path, forms);
+      return;
+    }
     // "in diseases classified elsewhere": a manifestation reached through its
     // etiology's own entry, never from these words.
     if (!is_main && Contains(lower, "elsewhere")) return;

@@ -157,8 +157,10 @@ std::string NormalizeLowerCaseLetters(std::string w) {
   }
   if (IsLiteral(w, "severity") || IsLiteral(w, "severities")) return "severity";
   // "burning pain" is a sensation, not a burn; Haemophilus "influenzae" is
-  // a bacterium, not influenza.
-  if (IsLiteral(w, "burning") || IsLiteral(w, "influenzae")) return w;
+  // a bacterium, not influenza, and Klebsiella "pneumoniae" not pneumonia.
+  if (IsLiteral(w, "burning") || IsLiteral(w, "influenzae") || IsLiteral(w, "pneumoniae")) {
+    return w;
+  }
   // "immunosuppressive therapy" names the drugs (Z79.6-), "immunosuppressed"
   // and "immunosuppression" the state (D84.-); Porter gives all one stem.
   if (w.starts_with("immunosuppress") &&

@@ -227,6 +227,11 @@ inline constexpr uint8_t kLexAcronym = 1 << 1;
 // ("migraine without aura", "migraine, no aura"). The matcher tries such
 // entries only across a chart's "without", "w/o" or "no".
 inline constexpr uint8_t kLexWithout = 1 << 2;
+// The entry names an infectious agent "as the cause of diseases classified
+// elsewhere" (B95-B97: "E. coli", "MRSA"). The organism names no condition of
+// its own (the coder codes it only beside one), so its match hides no other
+// ("MRSA carrier" stays a match beside "MRSA").
+inline constexpr uint8_t kLexAgent = 1 << 3;
 // kLexEntryGroups of a kLexWithout entry: a required word's group with this
 // bit set is a word of the "without ..." subterm, which the chart must write
 // after its "without"; with kLexGroupBelowWithout, a word of a subterm below
