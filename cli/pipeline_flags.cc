@@ -12,8 +12,9 @@ std::vector<FlagSpec> CodingFlags() {
           {"inpatient", "",
            "code uncertain diagnoses as established (inpatient rule, guideline II.H)"},
           {"keep-symptoms", "",
-           "keep symptom codes a diagnosis of the same sentence explains, and abnormal findings "
-           "read only from imaging or lab results"},
+           "keep symptom codes a diagnosis of the same sentence explains, abnormal findings "
+           "read only from imaging or lab results, and an unspecified infection beside a named "
+           "one"},
           {"profile", "NAME",
            "apply the coding profile NAME learned from a coded corpus (see chartcoder pack "
            "--train; the build learns 'codiesp' when ../shared/data/codiesp is present)"},

@@ -395,6 +395,35 @@ bool SpreadTo(const Document& doc, const Mention& m) {
   return true;
 }
 
+// True when an infection (A00-B99) is named for a vaccine, an immunity or an
+// antibody ("hepatitis B series ordered", "Hep B surface Ab: immune",
+// "varicella titer: immune", "tetanus booster", "hepatitis A and B
+// vaccination"): the word after it, past a list's "and B" or a colon, says
+// so. No infection of the patient.
+bool NamedForImmunization(const Document& doc, const Mention& m) {
+  if (m.code.empty() || (m.code[0] != 'A' && m.code[0] != 'B')) return false;
+  static constexpr std::string_view kImmunity[] = {
+      "vaccine",  "vaccines",   "vaccination", "vaccinations", "vaccinated", "immunization",
+      "immunizations", "booster", "series",  "shot",         "shots",      "titer",
+      "titers",   "titre",      "immune",      "immunity",     "nonimmune",  "antibody",
+      "antibodies", "ab",       "igg",         "serology",     "serologies", "surface"};
+  const absl::Span<const Token> tokens = doc.tokens_of(doc.sentences()[m.sentence]);
+  size_t k = FirstTokenNear(tokens, m.end, 0);
+  while (k < tokens.size() && tokens[k].begin < m.end) ++k;
+  for (int skipped = 0; k < tokens.size() && skipped <= 3; ++k, ++skipped) {
+    const std::string_view n = tokens[k].norm;
+    if (std::find(std::begin(kImmunity), std::end(kImmunity), n) != std::end(kImmunity)) {
+      return true;
+    }
+    // "A and B", "A/B", "B:", "non-immune".
+    if (n != "and" && n != "&" && n != "/" && n != "," && n != ":" && n != "-" && n != "(" &&
+        n != "non" && n.size() != 1) {
+      return false;
+    }
+  }
+  return false;
+}
+
 // True when the chart says a drug was stopped: "stopped metformin", "off
 // Eliquis", "warfarin was discontinued", "Plavix discontinued 2022". Only the
 // words right before or after the drug count, so that "stopped glipizide,
@@ -2233,7 +2262,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     if (crossed.contains(mi) || contradicted.contains(mi)) continue;
     const bool past_only = RecurrenceDenied(doc, m);
     if (!past_only && !affirmed(m, uncertain_ok)) continue;
-    if (absent_now_of(m)) continue;
+    if (absent_now_of(m) || NamedForImmunization(doc, m)) continue;
     // "Anemia, likely iron deficiency" on a discharge summary: the uncertain
     // match across "likely" is coded (guideline II.H), and the certain words
     // before it, which the extractor matched apart, are inside it.
@@ -2901,6 +2930,28 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       }
       if (!other_vague || codes.CodeAt(other).depth() > x.depth() || says_more()) {
         c.dropped = true;
+        break;
+      }
+    }
+  }
+
+  // "Infection" alone (B99.9, unspecified infectious disease) is the
+  // infection the chart codes by name where it codes one: one of chapter 1,
+  // one whose notes ask for its agent (N39.0, L03, M86), or a pneumonia
+  // ("cellulitis of the left foot ... glucose high with infection"). As a
+  // symptom its diagnosis explains, it stays with keep_integral_symptoms.
+  const std::optional<Code> unspecified_infection = codes.Find("B99.9");
+  if (const uint32_t b999 = unspecified_infection ? unspecified_infection->id() : kNoCode;
+      !r.options.keep_integral_symptoms && candidates.contains(b999) &&
+      !candidates[b999].dropped) {
+    std::vector<Note> note_scratch;
+    for (const auto& [other, o] : candidates) {
+      if (other == b999 || o.dropped) continue;
+      const Code x = codes.CodeAt(other);
+      const std::string_view k = x.key();
+      if (k[0] == 'A' || k[0] == 'B' || (k[0] == 'J' && k[1] == '1' && k[2] >= '2' && k[2] <= '8') ||
+          AsksForAgent(x, &note_scratch)) {
+        candidates[b999].dropped = true;
         break;
       }
     }

@@ -1796,6 +1796,39 @@ TEST(CoderTest, TheInfectiousAgentOfAConditionCodedElsewhere) {
   EXPECT_THAT(Codes("Sputum grew Klebsiella pneumoniae."), Not(Contains("J15.0")));
 }
 
+TEST(CoderTest, AnInfectionNamedForItsVaccineOrImmunityIsNoInfection) {
+  // Before: B19.10, B01.9, B06.9, A35, B15.9 + B19.10.
+  EXPECT_THAT(Codes("Labs: Hep B surface Ab: immune."), IsEmpty());
+  EXPECT_THAT(Codes("Varicella titer: immune. Rubella immune."), IsEmpty());
+  EXPECT_THAT(Codes("Tetanus booster given today."), IsEmpty());
+  EXPECT_THAT(Codes("Hepatitis A and B vaccination given."), IsEmpty());
+  EXPECT_THAT(Codes("Plan: hepatitis B series ordered (non-immune)."), IsEmpty());
+  // The infection itself stays.
+  EXPECT_THAT(Codes("Assessment: chronic hepatitis B, on entecavir."), ElementsAre("B18.1"));
+  EXPECT_THAT(Codes("Assessment: herpes zoster of the left chest wall, started valacyclovir."),
+              Contains(::testing::StartsWith("B02")));
+}
+
+TEST(CoderTest, AnInfectionNamedOnceIsNotAlsoUnspecified) {
+  // Before: B19.20 beside B18.2; B99.9 beside the osteomyelitis.
+  EXPECT_THAT(Codes("Dx: Chronic hepatitis C, genotype 1a, HCV RNA 1.2 million IU/mL - untreated."),
+              ElementsAre("B18.2"));
+  EXPECT_THAT(Codes("Assessment: acute osteomyelitis of the left foot. Glucose 220-310 on "
+                    "admission with infection."),
+              Not(Contains("B99.9")));
+  EXPECT_THAT(Codes("Assessment: infection, source unclear, on empiric antibiotics."),
+              ElementsAre("B99.9"));
+  // Kept as an explained symptom is kept.
+  CoderOptions o;
+  o.keep_integral_symptoms = true;
+  std::unique_ptr<Coder> keep = MakeCoder(o);
+  ASSERT_NE(keep, nullptr);
+  EXPECT_THAT(Codes("Assessment: acute osteomyelitis of the left foot. Glucose 220-310 on "
+                    "admission with infection.",
+                    *keep),
+              Contains("B99.9"));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {

@@ -95,9 +95,10 @@ struct CoderOptions {
   // guideline Section II.H). Default false (outpatient rules).
   bool code_uncertain_diagnoses = false;
   // Keep symptom codes (chapter 18, R00-R99) even when a definitive
-  // diagnosis of the same sentence explains them, and abnormal findings
-  // read only from results sections (imaging, labs), which are otherwise
-  // not coded (Official Guidelines III.B, IV.K). Default false.
+  // diagnosis of the same sentence explains them, abnormal findings read
+  // only from results sections (imaging, labs), which are otherwise not
+  // coded (Official Guidelines III.B, IV.K), and "infection" alone (B99.9)
+  // beside an infection the chart names. Default false.
   bool keep_integral_symptoms = false;
   // A coding profile learned from a coded corpus (`chartcoder pack --train
   // NAME=FILE`): word groups that predicted codes in that corpus add those
