@@ -359,6 +359,11 @@ TEST(ContextTest, Hypothetical) {
       {"Fall precautions.", "Fall", "Y"},
       {"Notify for fever, fall, wound change, intake <50%.", "fever", "Y"},
       {"Notify MD if chest pain recurs.", "chest pain", "Y"},
+      // What a teaching session covered.
+      {"Diabetes education (01/11): basal-bolus teaching, carbohydrate counting, hypoglycemia "
+       "treatment, pen technique.",
+       "hypoglycemia", "Y"},
+      {"Educated about stroke symptoms and when to call 911.", "stroke", "Y"},
   });
 }
 
@@ -367,6 +372,7 @@ TEST(ContextTest, NotHypothetical) {
       {"Candidate for kidney transplant, ESRD on hemodialysis.", "ESRD", ""},
       {"Planning TAVR; CHF compensated.", "CHF", ""},
       {"Patient has fever.", "fever", ""},
+      {"Diabetes education completed; type 2 diabetes with hyperglycemia.", "type 2 diabetes", ""},
       {"Fever developed yesterday.", "Fever", ""},
       {"Presented with fever and cough.", "cough", ""},
       {"Told to avoid NSAIDs due to history of GI bleed.", "GI bleed", "H"},
