@@ -2736,14 +2736,28 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       // A residual ("E11.29 ... with other diabetic kidney complication") is
       // not for a complication a live sibling already names (E11.21, E11.22;
       // not a default such as F02.A0 "..., without behavioral disturbance"):
-      // the rule only drops what that sibling captures.
-      if (internal::IsResidualTitle(codes.CodeAt(rule.assign).description())) {
-        const std::optional<Code> parent = codes.CodeAt(rule.assign).parent();
+      // the rule only drops what that sibling captures. Nor is an unspecified
+      // one ("E10.319 ... with unspecified diabetic retinopathy without
+      // macular edema") for a complication a live code of its subcategory
+      // names more fully (E10.3293, mild nonproliferative retinopathy).
+      const Code assigned = codes.CodeAt(rule.assign);
+      const bool residual = internal::IsResidualTitle(assigned.description());
+      if (residual || (Contains(assigned.description(), "unspecified") && assigned.depth() > 2)) {
+        std::optional<Code> parent = assigned.parent();
+        if (!residual) {
+          while (parent && parent->depth() > 1) parent = parent->parent();  // E10.3
+        }
         bool named = false;
         for (const auto& [code, c] : candidates) {
-          named |= !c.dropped && code != rule.assign && parent &&
-                   parent->Contains(codes.CodeAt(code)) &&
-                   !IsDefaultTitle(codes.CodeAt(code).description());
+          if (c.dropped || code == rule.assign || !parent || !parent->Contains(codes.CodeAt(code))) {
+            continue;
+          }
+          const std::string_view d = codes.CodeAt(code).description();
+          // (As deep and less unspecified: I25.10 "... without angina pectoris"
+          // is the default the rule replaces, not a fuller name of I25.119.)
+          named |= residual ? !IsDefaultTitle(d)
+                            : codes.CodeAt(code).depth() >= assigned.depth() &&
+                                  CountUnspecified(d) < CountUnspecified(assigned.description());
         }
         if (named) {
           for (const std::string& d : rule.drop) {

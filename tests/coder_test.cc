@@ -1829,6 +1829,17 @@ TEST(CoderTest, AnInfectionNamedOnceIsNotAlsoUnspecified) {
               Contains("B99.9"));
 }
 
+TEST(CoderTest, ACombinationRuleAddsNoUnspecifiedComplicationNamedMoreFully) {
+  // Before: E10.319 (unspecified retinopathy) beside E10.3293, from "T1DM"
+  // and "retinopathy" of the history.
+  EXPECT_THAT(Codes("History: T1DM. Retinopathy: sees ophthalmology yearly - mild nonproliferative "
+                    "retinopathy both eyes, stable.\nAssessment: Type 1 DM with mild "
+                    "nonproliferative diabetic retinopathy without macular edema, both eyes."),
+              ElementsAre("E10.3293"));
+  EXPECT_THAT(Codes("Assessment: type 1 diabetes. Retinopathy, followed by ophthalmology."),
+              ElementsAre("E10.319"));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {
