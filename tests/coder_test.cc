@@ -1840,6 +1840,15 @@ TEST(CoderTest, ACombinationRuleAddsNoUnspecifiedComplicationNamedMoreFully) {
               ElementsAre("E10.319"));
 }
 
+TEST(CoderTest, AnExpansionsHeadAloneNamesNoCondition) {
+  // Before: E88.9 (metabolic disorder) from "metabolic" and the "disease" of
+  // CKD's expansion.
+  EXPECT_THAT(Codes("Assessment: Chronic metabolic acidosis of CKD (CO2 18)."),
+              Not(Contains("E88.9")));
+  // Every word of the expansion still joins the words beside it.
+  EXPECT_THAT(Codes("Assessment: anemia in CKD stage 4."), UnorderedElementsAre("D63.1", "N18.4"));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {

@@ -138,6 +138,11 @@ absl::StatusOr<std::unique_ptr<Lexicon>> Lexicon::Create(const CodeSet& codes) {
       lex->word_flags_[id] |= kModifierWord;
     }
   }
+  for (std::string_view m : {"disease", "disorder", "syndrome"}) {
+    if (uint32_t id = lex->WordId(NormalizeLexiconWord(m)); id != kNone) {
+      lex->word_flags_[id] |= kGenericNounWord;
+    }
+  }
   CC_ASSIGN_OR_RETURN(lex->forms_, p.Array<LexFormRecord>(SectionId::kLexForms));
   CC_ASSIGN_OR_RETURN(lex->form_slots_, p.Array<uint32_t>(SectionId::kLexFormSlots));
   const size_t nslots = lex->form_slots_.size();
@@ -456,10 +461,20 @@ bool Lexicon::MixesExpansions(const LexEntryRecord& e, const std::vector<Scratch
     while (hi + 1 < w.size() && in_span(hi + 1)) ++hi;
     bool own = false;
     uint32_t head = kNone;
-    int written = 0;
+    int written = 0, length = 0, covered = 0;
     for (size_t k = lo; k <= hi; ++k) {
       written += !w[k].expanded && w[k].id != kNone;
-      if (w[k].expanded && w[k].begin == first.first && w[k].end == first.second) head = w[k].id;
+      if (w[k].expanded && w[k].begin == first.first && w[k].end == first.second) {
+        head = w[k].id;
+        ++length;
+        // Covered: taken, or written and taken as the written word.
+        bool in = std::binary_search(pos.begin(), pos.end(), static_cast<uint32_t>(k));
+        for (size_t r = lo; r <= hi && !in; ++r) {
+          in = !w[r].expanded && w[r].id == w[k].id &&
+               std::binary_search(pos.begin(), pos.end(), static_cast<uint32_t>(r));
+        }
+        covered += in;
+      }
       if (!w[k].expanded || !std::binary_search(pos.begin(), pos.end(), static_cast<uint32_t>(k))) {
         continue;
       }
@@ -470,6 +485,17 @@ bool Lexicon::MixesExpansions(const LexEntryRecord& e, const std::vector<Scratch
     if (!own || written > 1 || head == kNone ||
         (word_flags_[head] & (kStopWord | kModifierWord)) != 0) {
       return false;
+    }
+    // A generic head alone ("disease", "disorder", "syndrome") of an
+    // expansion of several words names no condition: "metabolic acidosis of
+    // CKD" is no "metabolic disease" from the "disease" of "chronic kidney
+    // disease". (A written word of the expansion counts as taken: "malignant
+    // ... bladder" takes all of "malignant neoplasm"; a specific head is the
+    // condition: "history of AML" is a history of leukemia.)
+    if (covered == 1 && length >= 2 && (word_flags_[head] & kGenericNounWord) != 0) {
+      for (uint32_t q : pos) {
+        if (w[q].expanded && w[q].id == head) return true;
+      }
     }
     const absl::Span<const uint32_t> optional = OptionalWords(e);
     if (std::find(optional.begin(), optional.end(), head) != optional.end()) return false;

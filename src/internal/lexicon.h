@@ -194,8 +194,10 @@ class Lexicon {
   const char* strings_ = nullptr;          // the pack's kStrings blob
   absl::flat_hash_map<std::string_view, uint32_t, StringViewHash, StringViewEq> word_ids_;
   // Per word id: kStopWord (IsLexiconStopWord), kModifierWord (modifier_ids_),
-  // kNumberWord (begins with a digit).
-  static constexpr uint8_t kStopWord = 1, kModifierWord = 2, kNumberWord = 4;
+  // kNumberWord (begins with a digit), kGenericNounWord ("disease",
+  // "disorder", "syndrome": the kind of condition, not which).
+  static constexpr uint8_t kStopWord = 1, kModifierWord = 2, kNumberWord = 4,
+                           kGenericNounWord = 8;
   std::vector<uint8_t> word_flags_;
   // "left", "right", "bilateral" (kNone when absent from the pack), and
   // "side" ("left-sided"), which a side may stand before without effect.
