@@ -1849,6 +1849,18 @@ TEST(CoderTest, AnExpansionsHeadAloneNamesNoCondition) {
   EXPECT_THAT(Codes("Assessment: anemia in CKD stage 4."), UnorderedElementsAre("D63.1", "N18.4"));
 }
 
+TEST(CoderTest, AnOrgansAdjectiveNamesTheOrganOfACancer) {
+  // Before: C80.1 (malignant neoplasm, unspecified) for each.
+  EXPECT_THAT(Codes("Assessment: endometrial cancer, FIGO stage IB."), ElementsAre("C54.1"));
+  EXPECT_THAT(Codes("Assessment: anal cancer on chemoradiation."), ElementsAre("C21.0"));
+  EXPECT_THAT(Codes("Assessment: tonsillar squamous cell carcinoma."), ElementsAre("C09.9"));
+  EXPECT_THAT(Codes("Assessment: vulvar cancer."), ElementsAre("C51.9"));
+  EXPECT_THAT(Codes("Assessment: appendiceal adenocarcinoma."), ElementsAre("C18.1"));
+  // The adjective keeps its own readings.
+  EXPECT_THAT(Codes("Assessment: anal fissure."), ElementsAre("K60.2"));
+  EXPECT_THAT(Codes("Assessment: endometrial hyperplasia."), ElementsAre("N85.00"));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {
