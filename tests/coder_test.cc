@@ -1861,6 +1861,13 @@ TEST(CoderTest, AnOrgansAdjectiveNamesTheOrganOfACancer) {
   EXPECT_THAT(Codes("Assessment: endometrial hyperplasia."), ElementsAre("N85.00"));
 }
 
+TEST(CoderTest, AManifestationsInclusionTermsNameNothingAlone) {
+  // Before: N16 (tubulo-interstitial disorders in diseases classified
+  // elsewhere), from N16's inclusion term "Pyelonephritis".
+  EXPECT_THAT(Codes("Assessment: pyelonephritis, on ceftriaxone."), ElementsAre("N12"));
+  EXPECT_THAT(Codes("Assessment: acute pyelonephritis."), ElementsAre("N10"));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {

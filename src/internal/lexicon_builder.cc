@@ -519,8 +519,14 @@ class LexiconCompiler {
         Add(PhraseToWords(c.description, true), LexSource::kDescription, id, kNone, 0,
             c.description);
       }
+      // A manifestation "in diseases classified elsewhere" (N16, with
+      // "Pyelonephritis" among its inclusion terms) is reached through its
+      // etiology's notes and the index's "in" subterms, never from its own
+      // words alone: "pyelonephritis" is N12, not N16.
+      const bool manifestation = Contains(c.description, "in diseases classified elsewhere") ||
+                                 Contains(c.description, "in other diseases classified elsewhere");
       for (const ParsedNote& n : c.notes) {
-        if (n.kind == NoteKind::kInclusionTerm) {
+        if (n.kind == NoteKind::kInclusionTerm && !manifestation) {
           PhraseWords w = PhraseToWords(n.text, true);
           // "Fracture of other parts of neck" includes "Larynx", "Trachea";
           // "Fracture of patella", "Knee cap": the part names the fracture
