@@ -1868,6 +1868,13 @@ TEST(CoderTest, AManifestationsInclusionTermsNameNothingAlone) {
   EXPECT_THAT(Codes("Assessment: acute pyelonephritis."), ElementsAre("N10"));
 }
 
+TEST(CoderTest, ThighAndForearmAreLowerAndUpperLimb) {
+  // Before: L02.419 (cutaneous abscess of limb, unspecified).
+  EXPECT_THAT(Codes("Assessment: MSSA abscess of right thigh."),
+              UnorderedElementsAre("L02.415", "B95.61"));
+  EXPECT_THAT(Codes("Assessment: pain in right thigh."), ElementsAre("M79.651"));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {
