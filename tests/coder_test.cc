@@ -1875,6 +1875,17 @@ TEST(CoderTest, ThighAndForearmAreLowerAndUpperLimb) {
   EXPECT_THAT(Codes("Assessment: pain in right thigh."), ElementsAre("M79.651"));
 }
 
+TEST(CoderTest, ThePhaseOfDysphagiaByItsAdjective) {
+  // Before: R13.10 (dysphagia, unspecified).
+  EXPECT_THAT(Codes("Assessment: oropharyngeal dysphagia - continue SLP recs."),
+              ElementsAre("R13.12"));
+  // "oral" a few words on is intake, not the oral phase.
+  EXPECT_THAT(Codes("Assessment: dysphagia, which left him unable to take oral food."),
+              ElementsAre("R13.10"));
+  EXPECT_THAT(Codes("Assessment: pharyngeal dysphagia."), ElementsAre("R13.13"));
+  EXPECT_THAT(Codes("Assessment: dysphagia."), ElementsAre("R13.10"));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {
