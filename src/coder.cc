@@ -644,8 +644,9 @@ std::optional<DrugNamed> DrugTiedTo(const Document& doc, const CodeEvidence& ev,
 // An infectious agent "as the cause of diseases classified elsewhere"
 // (B95-B97): supplementary codes that name the organism of a condition coded
 // elsewhere (the note at B95-B97).
-bool IsAgentCode(std::string_view key) {
-  return key.starts_with("B95") || key.starts_with("B96") || key.starts_with("B97");
+// (Asked of every mention: three character tests, a key or a dotted code.)
+bool IsAgentCode(std::string_view code) {
+  return code.size() >= 3 && code[0] == 'B' && code[1] == '9' && code[2] >= '5' && code[2] <= '7';
 }
 
 // True when a note in effect at `code` asks for the infectious agent ("use
@@ -2192,7 +2193,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     std::vector<Note> note_scratch;
     for (size_t i = 0; i < all->size(); ++i) {
       const Mention& m = (*all)[i];
-      if (m.code_id == kNoCode || !IsAgentCode(codes.CodeAt(m.code_id).key())) continue;
+      if (m.code_id == kNoCode || !IsAgentCode(m.code)) continue;
       const Mention* site = nullptr;
       if (affirmed(m, uncertain_ok) && !m.assertion.historical) {
         for (const Mention& o : *all) {
