@@ -496,8 +496,12 @@ class Assessor {
     }
     if (m.begin >= te_) {
       if (bwd && WeighsInsideParentheses(m)) return false;
+      // A relative looking back does not cross into another list item or
+      // clause either: "has diabetes, her mother had breast cancer" (but
+      // "diabetes in her mother", "diabetes: mother, sister").
       if (bwd && Words(te_, m.begin) < rep_.BackwardScope(r) &&
-          (r.direction != TriggerDirection::kTrailing || !OtherItemBetween(m))) {
+          ((r.direction != TriggerDirection::kTrailing && r.kind != CueKind::kFamily) ||
+           !OtherItemBetween(m))) {
         *blocked = Terminator(te_, m.begin, attribute, matches_);
         return *blocked == nullptr;
       }

@@ -393,6 +393,9 @@ TEST(ContextTest, Family) {
       {"Paternal grandmother with Alzheimer's disease.", "Alzheimer's disease", "F"},
       {"No family history of cancer.", "cancer", "NF"},
       {"Family History: Mother had breast cancer. Father with CAD.", "CAD", "F"},
+      {"Diabetes: mother, sister.", "Diabetes", "F"},
+      {"Breast cancer (mother).", "Breast cancer", "F"},
+      {"Hypertension in his father.", "Hypertension", "F"},
   });
 }
 
@@ -404,6 +407,12 @@ TEST(ContextTest, NotFamily) {
       {"Family history noncontributory. Patient has diabetes.", "diabetes", ""},
       {"History obtained from son. Patient has dementia.", "dementia", ""},
       {"Mother had breast cancer; patient has diabetes.", "diabetes", ""},
+      // A relative opening a clause looks forward, not back at the patient's
+      // own conditions before it.
+      {"She has a history of hypertension and diabetes mellitus 2 under treatment, her mother had "
+       "breast cancer, her father a stroke.",
+       "diabetes mellitus", ""},
+      {"Patient has diabetes, her mother had breast cancer.", "diabetes", ""},
   });
 }
 
