@@ -2950,6 +2950,30 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     }
   }
 
+  // A code of "multiple sites" (M05.79) stands for the sites its sentence
+  // lists ("rheumatoid arthritis w/ rheumatoid factor, multiple sites (hands,
+  // wrists, feet)"): a code of one site of its subcategory (M05.749, M05.739)
+  // read only from those sentences goes.
+  for (const auto& [code, c] : candidates) {
+    if (c.dropped) continue;
+    const Code x = codes.CodeAt(code);
+    if (x.depth() < 2 || !Contains(x.description(), "multiple sites")) continue;
+    std::optional<Code> group = x.parent();
+    while (group && group->depth() > 1) group = group->parent();  // M05.7
+    if (!group) continue;
+    std::vector<uint32_t> sentences_of;  // sorted
+    for (const CodeEvidence& ev : c.evidence) sentences_of.push_back(ev.sentence_begin);
+    std::sort(sentences_of.begin(), sentences_of.end());
+    for (auto& [other, o] : candidates) {
+      if (other == code || o.dropped || !group->Contains(codes.CodeAt(other))) continue;
+      const bool same_sentences =
+          std::all_of(o.evidence.begin(), o.evidence.end(), [&](const CodeEvidence& ev) {
+            return std::binary_search(sentences_of.begin(), sentences_of.end(), ev.sentence_begin);
+          });
+      if (same_sentences) o.dropped = true;
+    }
+  }
+
   // "Infection" alone (B99.9, unspecified infectious disease) is the
   // infection the chart codes by name where it codes one: one of chapter 1,
   // one whose notes ask for its agent (N39.0, L03, M86), or a pneumonia

@@ -1886,6 +1886,31 @@ TEST(CoderTest, ThePhaseOfDysphagiaByItsAdjective) {
   EXPECT_THAT(Codes("Assessment: dysphagia."), ElementsAre("R13.10"));
 }
 
+TEST(CoderTest, ADegreeOrSiteNamedOnceIsNotAlsoUnspecified) {
+  // Before: E46 beside E44.0; K76.9 beside C78.7.
+  EXPECT_THAT(Codes("Assessment: moderate protein-calorie malnutrition; renal diet liberalized "
+                    "given malnutrition."),
+              ElementsAre("E44.0"));
+  EXPECT_THAT(Codes("Assessment: secondary malignancy of liver: 2 lesions, LFTs near normal."),
+              Not(Contains("K76.9")));
+}
+
+TEST(CoderTest, CancerPainAndPhantomPain) {
+  // Before: M89.8X9 (a disorder of bone) for "pain (bone mets)"; M79.604
+  // for the phantom pain.
+  EXPECT_THAT(Codes("Assessment: cancer-related pain (bone mets), moderately controlled."),
+              Contains("G89.3"));
+  EXPECT_THAT(Codes("Assessment: phantom pain R leg, gabapentin helps."), Contains("G54.6"));
+  EXPECT_THAT(Codes("Assessment: phantom limb pain, left."), Contains("G54.6"));
+}
+
+TEST(CoderTest, MultipleSitesStandForTheSitesItsSentenceLists) {
+  // Before: M05.749 and M05.739 beside M05.79.
+  EXPECT_THAT(Codes("Assessment: Rheumatoid arthritis w/ rheumatoid factor, multiple sites (hands, "
+                    "wrists, feet), without organ involvement - low disease activity."),
+              ElementsAre("M05.79"));
+}
+
 // The coder's view of the mentions of one sentence: the run of that
 // sentence when the chart's mentions are in sentence order, else all of them.
 TEST(SentenceMentionsTest, RunOfItsSentenceOrAllWhenOutOfOrder) {
