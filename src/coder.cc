@@ -673,11 +673,12 @@ bool AgentWrittenWith(const Document& doc, const Mention& a, const Mention& c) {
   const std::string_view text = doc.text();
   if (a.end <= c.begin) {
     const std::string_view between = text.substr(a.end, c.begin - a.end);
-    return between.size() <= 3 &&
-           std::all_of(between.begin(), between.end(), [](char ch) { return ch == ' ' || ch == '-'; });
+    return between.size() <= 3 && std::all_of(between.begin(), between.end(),
+                                               [](char ch) { return ch == ' ' || ch == '-'; });
   }
   if (c.end > a.begin || a.begin - c.end > 24) return false;
-  const std::string between(internal::AsciiLower(internal::Trim(text.substr(c.end, a.begin - c.end))));
+  const std::string between(
+      internal::AsciiLower(internal::Trim(text.substr(c.end, a.begin - c.end))));
   for (std::string_view w : {"due to", "secondary to", "caused by", "from", "with"}) {
     if (between == w || (between.starts_with(w) && (between.substr(w.size()) == " a" ||
                                                     between.substr(w.size()) == " an" ||
@@ -2185,10 +2186,10 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // organism or the infection (A41.51 "sepsis due to E. coli"), nor beside a
   // condition whose own words hold it (J15.212 "MRSA pneumonia"); alone, it
   // is not coded ("urine culture grew E. coli"), nor in the past (it has no
-  // history code of its own). Where the index read the
-  // organism with the condition's "infection" as an infection of its own
-  // ("E. coli urinary tract infection": "Infection, E. coli" A49.8 across the
-  // UTI's word), the agent is coded instead of it.
+  // history code of its own). Where the index read the organism with the
+  // condition's "infection" as an infection of its own ("E. coli urinary
+  // tract infection": "Infection, E. coli" A49.8 across the UTI's word), the
+  // agent is coded instead of it.
   {
     std::vector<Note> note_scratch;
     for (size_t i = 0; i < all->size(); ++i) {
@@ -2750,7 +2751,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
         }
         bool named = false;
         for (const auto& [code, c] : candidates) {
-          if (c.dropped || code == rule.assign || !parent || !parent->Contains(codes.CodeAt(code))) {
+          if (c.dropped || code == rule.assign || !parent ||
+              !parent->Contains(codes.CodeAt(code))) {
             continue;
           }
           const std::string_view d = codes.CodeAt(code).description();
@@ -2988,8 +2990,8 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
       if (other == b999 || o.dropped) continue;
       const Code x = codes.CodeAt(other);
       const std::string_view k = x.key();
-      if (k[0] == 'A' || k[0] == 'B' || (k[0] == 'J' && k[1] == '1' && k[2] >= '2' && k[2] <= '8') ||
-          AsksForAgent(x, &note_scratch)) {
+      const bool pneumonia = k[0] == 'J' && k[1] == '1' && k[2] >= '2' && k[2] <= '8';  // J12-J18
+      if (k[0] == 'A' || k[0] == 'B' || pneumonia || AsksForAgent(x, &note_scratch)) {
         candidates[b999].dropped = true;
         break;
       }

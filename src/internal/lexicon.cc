@@ -903,7 +903,8 @@ void Lexicon::MatchClause(absl::Span<const InputWord> words, Scratch* s, std::ve
         // So may a written word of a variant whose expansion the match takes
         // ("lumbosacral disc herniation": the written "disc" is the "disc" of
         // "displacement of intervertebral disc").
-        bool compact = w[p].expanded && MoveIntoExpansion(er, w, p, &pos) && GroupsCompact(er, w, pos);
+        bool compact =
+            w[p].expanded && MoveIntoExpansion(er, w, p, &pos) && GroupsCompact(er, w, pos);
         if (!compact && MoveIntoOwnVariant(er, w, &pos)) compact = GroupsCompact(er, w, pos);
         if (!compact) continue;
       }

@@ -549,7 +549,8 @@ class LexiconCompiler {
   void AddTabularAgent(const ParsedCode& c) {
     auto add = [&](std::string_view text, LexSource source) {
       const size_t cut = AgentPhraseStart(AsciiLower(text));
-      const std::string_view own = Trim(text.substr(0, cut == std::string::npos ? text.size() : cut));
+      const std::string_view own =
+          Trim(text.substr(0, cut == std::string::npos ? text.size() : cut));
       if (own.empty() || IsResidualTitle(own)) return;
       AddAgentEntries({PhraseToWords(own, true)}, source, c.code, std::string(text));
     };
