@@ -2963,14 +2963,14 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
     std::optional<Code> group = x.parent();
     while (group && group->depth() > 1) group = group->parent();  // M05.7
     if (!group) continue;
-    std::vector<uint32_t> sentences_of;  // sorted
-    for (const CodeEvidence& ev : c.evidence) sentences_of.push_back(ev.sentence_begin);
-    std::sort(sentences_of.begin(), sentences_of.end());
     for (auto& [other, o] : candidates) {
       if (other == code || o.dropped || !group->Contains(codes.CodeAt(other))) continue;
+      // (Evidence lists are short: compared in turn.)
       const bool same_sentences =
           std::all_of(o.evidence.begin(), o.evidence.end(), [&](const CodeEvidence& ev) {
-            return std::binary_search(sentences_of.begin(), sentences_of.end(), ev.sentence_begin);
+            return std::any_of(c.evidence.begin(), c.evidence.end(), [&](const CodeEvidence& e) {
+              return e.sentence_begin == ev.sentence_begin;
+            });
           });
       if (same_sentences) o.dropped = true;
     }
