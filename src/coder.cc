@@ -656,7 +656,7 @@ bool AsksForAgent(const Code& code, std::vector<Note>* scratch) {
   code.NotesInEffect(NoteKind::kUseAdditionalCode, scratch);
   for (const Note& n : *scratch) {
     for (const CodeRange& ref : n.refs) {
-      if (IsAgentCode(Undot(ref.first))) return true;
+      if (IsAgentCode(ref.first)) return true;
     }
     if (Contains(n.text, "infectious agent") || Contains(n.text, "organism")) return true;
   }
@@ -789,6 +789,8 @@ struct Coder::Rep {
   std::vector<std::string> weight_diagnoses = {"E66", "E40", "E41", "E42", "E43",
                                                "E44", "E45", "E46", "R63.6", "R64"};
   std::vector<std::string> weight_diagnosis_keys;  // undotted (built at Create)
+  // B99.9, unspecified infectious disease (kNoCode when the pack lacks it).
+  uint32_t unspecified_infection = kNoCode;
 
   // Word ids for the dominance default (Official Guidelines I.C.6.a: a
   // paralysis of the left side is of the non-dominant side and of the right
@@ -1750,6 +1752,7 @@ absl::StatusOr<std::unique_ptr<Coder::Rep>> Coder::Rep::Build(
   rep->InitWithoutPhrases();
   rep->InitRefineBases();
   for (const std::string& p : rep->weight_diagnoses) rep->weight_diagnosis_keys.push_back(Undot(p));
+  if (const std::optional<Code> b999 = codes.Find("B99.9")) rep->unspecified_infection = b999->id();
   rep->InitSecondarySites();
   auto resolve = [&](std::string_view table, size_t row,
                      std::string_view code) -> absl::StatusOr<uint32_t> {
@@ -2981,8 +2984,7 @@ std::vector<AssignedCode> Coder::Rep::Assign(const Document& doc,
   // one whose notes ask for its agent (N39.0, L03, M86), or a pneumonia
   // ("cellulitis of the left foot ... glucose high with infection"). As a
   // symptom its diagnosis explains, it stays with keep_integral_symptoms.
-  const std::optional<Code> unspecified_infection = codes.Find("B99.9");
-  if (const uint32_t b999 = unspecified_infection ? unspecified_infection->id() : kNoCode;
+  if (const uint32_t b999 = r.unspecified_infection;
       !r.options.keep_integral_symptoms && candidates.contains(b999) &&
       !candidates[b999].dropped) {
     std::vector<Note> note_scratch;

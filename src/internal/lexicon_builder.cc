@@ -652,20 +652,22 @@ class LexiconCompiler {
     std::vector<PhraseWords> own = own_title.empty()
                                        ? std::vector<PhraseWords>{PhraseWords()}
                                        : TitleWords(IndexTitleWithoutNos(own_title));
-    std::vector<PhraseWords> here;
-    if (path.empty()) {
-      here = std::move(own);
-    } else {
-      for (const PhraseWords& f : forms) {
-        for (const PhraseWords& o : own) {
-          PhraseWords w = f;
-          w.Append(o);
-          here.push_back(std::move(w));
-        }
+    AddAgentTerm(t, path.empty() ? std::move(own) : Followed(forms, own),
+                 path.empty() ? t.title : StrCat(Join(path, " > "), " > ", t.title));
+  }
+
+  // Each of `heads` followed by each of `tails` (a term's forms by its
+  // subterm's).
+  static std::vector<PhraseWords> Followed(const std::vector<PhraseWords>& heads,
+                                           const std::vector<PhraseWords>& tails) {
+    std::vector<PhraseWords> out;
+    for (const PhraseWords& h : heads) {
+      for (const PhraseWords& t : tails) {
+        out.push_back(h);
+        out.back().Append(t);
       }
     }
-    AddAgentTerm(t, std::move(here),
-                 path.empty() ? t.title : StrCat(Join(path, " > "), " > ", t.title));
+    return out;
   }
 
   // `t`'s entries from `here` (its words and its ancestors'), then its
@@ -679,15 +681,7 @@ class LexiconCompiler {
     if (adds_words && !t.code.empty()) AddAgentEntries(here, LexSource::kIndex, t.code, phrase);
     for (const ParsedTerm& c : t.children) {
       const std::vector<PhraseWords> own = TitleWords(IndexTitleWithoutNos(c.title));
-      std::vector<PhraseWords> below;
-      for (const PhraseWords& w : here) {
-        for (const PhraseWords& o : own) {
-          PhraseWords x = w;
-          x.Append(o);
-          below.push_back(std::move(x));
-        }
-      }
-      AddAgentTerm(c, std::move(below), StrCat(phrase, " > ", c.title),
+      AddAgentTerm(c, Followed(here, own), StrCat(phrase, " > ", c.title),
                    !own.empty() && !own[0].required.empty());
     }
   }
